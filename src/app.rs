@@ -1,0 +1,92 @@
+//! The edge where the outside world is read once: paths from flags, environment and platform defaults,
+//! the config file, the clock and the system time zone. Everything below gets plain values.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use crate::store::Store;
+
+/// Resolved settings for one run.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub db_path: PathBuf,
+    /// Folders searched for transcripts.
+    pub projects_dirs: Vec<PathBuf>,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+    pub verbose: bool,
+}
+
+impl App {
+    /// Reads flags, environment and config into one set of values.
+    pub fn resolve(global: &GlobalArgs) -> Result<App> {
+        let home = dirs::home_dir();
+        let config_path = global
+            .config
+            .clone()
+            .or_else(|| env_path("CLAUDE_TRACKER_CONFIG"))
+            .or_else(|| config_home(home.as_deref()).map(|d| d.join("claude-tracker/config.toml")))
+            .ok_or_else(|| anyhow::anyhow!("cannot tell where the config file is: pass `--config FILE`"))?;
+        let config = Config::load(&config_path)?;
+        let db_path = global
+            .db
+            .clone()
+            .or_else(|| env_path("CLAUDE_TRACKER_DB"))
+            .or_else(|| dirs::data_dir().map(|d| d.join("claude-tracker/tracker.db")))
+            .ok_or_else(|| anyhow::anyhow!("cannot tell where the database goes: pass `--db FILE`"))?;
+        let projects_dirs = projects_dirs(&config, home.as_deref());
+        let tz = config.timezone.unwrap_or_else(system_time_zone);
+        Ok(App { config, db_path, projects_dirs, tz, now: global.now.unwrap_or_else(Utc::now), verbose: global.verbose })
+    }
+
+    /// Opens the database.
+    pub fn open_store(&self) -> Result<Store> {
+        Store::open(&self.db_path)
+    }
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+fn config_home(home: Option<&Path>) -> Option<PathBuf> {
+    env_path("XDG_CONFIG_HOME").or_else(|| home.map(|h| h.join(".config")))
+}
+
+/// `[capture] projects_dirs`, else `$CLAUDE_CONFIG_DIR/projects` (a comma-separated list of dirs), else
+/// the default locations Claude Code uses.
+fn projects_dirs(config: &Config, home: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(dirs) = &config.capture.projects_dirs {
+        return dirs.iter().map(|d| expand_home(d, home)).collect();
+    }
+    if let Some(value) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
+        return value
+            .to_string_lossy()
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| expand_home(Path::new(d), home).join("projects"))
+            .collect();
+    }
+    let mut defaults: Vec<PathBuf> = home.map(|h| h.join(".claude/projects")).into_iter().collect();
+    defaults.extend(config_home(home).map(|c| c.join("claude/projects")));
+    defaults.into_iter().filter(|d| d.is_dir()).collect()
+}
+
+fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The system's IANA zone, else UTC (said once in `--verbose`).
+fn system_time_zone() -> Tz {
+    iana_time_zone::get_timezone().ok().and_then(|name| name.parse().ok()).unwrap_or(chrono_tz::UTC)
+}

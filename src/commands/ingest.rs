@@ -1,0 +1,57 @@
+//! `claude-tracker ingest`, and the quiet ingest that `report` runs first.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::app::App;
+use crate::ingest::{IngestSummary, ingest, skipped_report};
+use crate::store::Store;
+
+/// Brings the database up to date with the transcripts on disk, warning on stderr about skipped lines.
+pub fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
+    let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;
+    let mut stderr = std::io::stderr().lock();
+    for problem in &summary.problems {
+        writeln!(stderr, "claude-tracker: warning: {problem}")?;
+    }
+    if app.verbose {
+        for line in skipped_report(&summary) {
+            writeln!(stderr, "claude-tracker: skipped {line}")?;
+        }
+    } else if summary.skipped_lines() > 0 {
+        writeln!(
+            stderr,
+            "claude-tracker: skipped {} unreadable transcript line(s) in {} file(s); `--verbose` lists them",
+            summary.skipped_lines(),
+            summary.skipped.len()
+        )?;
+    }
+    Ok(summary)
+}
+
+/// Runs `ingest` and prints what it did.
+pub fn run(app: &App) -> Result<()> {
+    let started = Instant::now();
+    let mut store = app.open_store()?;
+    let summary = refresh(app, &mut store)?;
+    let mut stdout = std::io::stdout().lock();
+    if app.projects_dirs.is_empty() {
+        writeln!(
+            stdout,
+            "no Claude Code transcripts found: set `[capture] projects_dirs` in the config or $CLAUDE_CONFIG_DIR"
+        )?;
+    }
+    writeln!(
+        stdout,
+        "read {} of {} transcript files ({:.1} MB) in {} ms; {} sessions updated, {} in the database",
+        summary.files_read,
+        summary.files_seen,
+        summary.bytes_read as f64 / 1e6,
+        started.elapsed().as_millis(),
+        summary.sessions_updated,
+        store.session_count()?
+    )?;
+    Ok(())
+}

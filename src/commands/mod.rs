@@ -1,0 +1,4 @@
+//! One file per subcommand: each ties the pure core to the store and the terminal.
+
+pub mod ingest;
+pub mod report;

@@ -1,0 +1,45 @@
+//! `claude-tracker report`: ingest, then print time and tokens for a range of local days.
+
+use std::io::Write;
+
+use anyhow::Result;
+use chrono::Days;
+
+use crate::app::App;
+use crate::cli::{Grouping, Period, ReportArgs};
+use crate::report::{self, ReportRange};
+use crate::workday;
+
+/// Runs `report`.
+pub fn run(app: &App, args: &ReportArgs) -> Result<()> {
+    let range = resolve_range(app, args)?;
+    let mut store = app.open_store()?;
+    super::ingest::refresh(app, &mut store)?;
+    let (from, to) = workday::days_window(range.since, range.until, range.tz);
+    let sessions = store.query_range(from, to)?;
+    let text = match (args.by, args.json) {
+        (Grouping::Project, false) => report::project_table(&report::by_project(&sessions, range), range),
+        (Grouping::Project, true) => report::project_json(&report::by_project(&sessions, range), range) + "\n",
+        (Grouping::Day, false) => report::day_table(&report::by_day(&sessions, range), range),
+        (Grouping::Day, true) => report::day_json(&report::by_day(&sessions, range), range) + "\n",
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn resolve_range(app: &App, args: &ReportArgs) -> Result<ReportRange> {
+    let today = workday::local_date(app.now, app.tz);
+    let (since, until) = match args.since {
+        Some(since) => (since, args.until.unwrap_or(today)),
+        None => {
+            let days_back = match args.period {
+                Period::Today => 0,
+                Period::Week => 6,
+                Period::Month => 29,
+            };
+            (today.checked_sub_days(Days::new(days_back)).unwrap_or(today), today)
+        }
+    };
+    anyhow::ensure!(since <= until, "`--since {since}` is after `--until {until}`: swap them");
+    Ok(ReportRange { since, until, tz: app.tz })
+}

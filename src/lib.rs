@@ -1,0 +1,34 @@
+//! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
+//!
+//! The pure core (`transcripts::parse`, `sessions`, `workday`, `report`) takes and returns values; the
+//! edges (`app`, `ingest`, `store`, `commands`) do the I/O.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod ingest;
+pub mod report;
+pub mod sessions;
+pub mod store;
+pub mod transcripts;
+pub mod workday;
+
+use anyhow::Result;
+
+/// Runs one command line to completion.
+pub fn run(cli: cli::Cli) -> Result<()> {
+    let app = app::App::resolve(&cli.global)?;
+    match &cli.command {
+        cli::Command::Ingest => commands::ingest::run(&app),
+        cli::Command::Report(args) => commands::report::run(&app, args),
+    }
+}
+
+/// True when the error is only a closed stdout (`claude-tracker report | head`), which is not a failure.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

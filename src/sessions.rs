@@ -1,0 +1,291 @@
+//! What a session is made of, and the pure arithmetic on it: merging what several files (or several runs)
+//! saw of one session, cutting its activity into active spans, and summing its tokens.
+//!
+//! Nothing here touches the file system, the database or the clock.
+
+use std::collections::HashMap;
+
+/// Milliseconds since the Unix epoch, UTC: the one time unit of the capture pipeline.
+pub type Millis = i64;
+
+/// The four token counters of an assistant message, as Claude Code's `usage` object reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub input: u64,
+    pub output: u64,
+    pub cache_creation: u64,
+    pub cache_read: u64,
+}
+
+impl Usage {
+    /// Adds another message's usage, for totals.
+    pub fn add(&mut self, other: &Usage) {
+        self.input += other.input;
+        self.output += other.output;
+        self.cache_creation += other.cache_creation;
+        self.cache_read += other.cache_read;
+    }
+
+    /// Keeps the larger value of each counter: Claude Code rewrites a streamed message with growing counts.
+    fn keep_largest(&mut self, other: &Usage) {
+        self.input = self.input.max(other.input);
+        self.output = self.output.max(other.output);
+        self.cache_creation = self.cache_creation.max(other.cache_creation);
+        self.cache_read = self.cache_read.max(other.cache_read);
+    }
+}
+
+/// One distinct assistant message: its identity (a hash of `message.id` and `requestId`, else of the
+/// line's `uuid`), when it was written, and what it cost. Kept per message so that repeats across lines,
+/// files and runs count once, and so that a day gets exactly the tokens spent on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub key: u64,
+    pub at: Millis,
+    pub usage: Usage,
+}
+
+/// A run of activity with no idle gap inside: the unit that report and sync cut into local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: Millis,
+    pub end: Millis,
+}
+
+impl Span {
+    /// The part of this span inside `[from, to)`, in milliseconds.
+    pub fn overlap_ms(&self, from: Millis, to: Millis) -> i64 {
+        (self.end.min(to) - self.start.max(from)).max(0)
+    }
+}
+
+/// Where a session's project came from: the `cwd` of its earliest main-chain activity line (a side-chain
+/// line only when the session has no main-chain line at all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub from_sidechain: bool,
+    pub at: Millis,
+    pub cwd: String,
+    pub git_branch: Option<String>,
+}
+
+impl Origin {
+    /// Main-chain lines beat side-chain lines; then the earlier line wins.
+    fn precedes(&self, other: &Origin) -> bool {
+        (self.from_sidechain, self.at) < (other.from_sidechain, other.at)
+    }
+}
+
+/// Everything claude-tracker keeps about one session, in a form that merges without double counting:
+/// activity is a set of timestamps, messages a set keyed by identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionDigest {
+    pub origin: Option<Origin>,
+    /// Sorted, distinct timestamps of main-chain `user` and `assistant` lines.
+    pub activity: Vec<Millis>,
+    /// Sorted by key, one record per distinct message.
+    pub messages: Vec<MessageRecord>,
+}
+
+impl SessionDigest {
+    /// Records the project a line names, keeping the earliest.
+    pub fn offer_origin(&mut self, candidate: Origin) {
+        match &self.origin {
+            Some(current) if !candidate.precedes(current) => {}
+            _ => self.origin = Some(candidate),
+        }
+    }
+
+    /// Puts activity and messages into their canonical order (sorted, distinct); call after pushing raw
+    /// values and before merging or storing.
+    pub fn normalize(&mut self) {
+        self.activity.sort_unstable();
+        self.activity.dedup();
+        self.messages.sort_unstable_by_key(|m| (m.key, m.at));
+        self.messages.dedup_by(|later, kept| {
+            if later.key == kept.key {
+                kept.usage.keep_largest(&later.usage);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Unites another view of the same session with this one; both must be normalized.
+    pub fn merge(&mut self, other: SessionDigest) {
+        if let Some(origin) = other.origin {
+            self.offer_origin(origin);
+        }
+        if !other.activity.is_empty() {
+            self.activity.extend(other.activity);
+        }
+        if !other.messages.is_empty() {
+            self.messages.extend(other.messages);
+        }
+        self.normalize();
+    }
+
+    /// Token totals over distinct messages.
+    pub fn usage_total(&self) -> Usage {
+        let mut total = Usage::default();
+        for message in &self.messages {
+            total.add(&message.usage);
+        }
+        total
+    }
+
+    /// Earliest and latest moment the session shows any sign of life (activity or a message).
+    pub fn bounds(&self) -> Option<(Millis, Millis)> {
+        let activity = self.activity.first().zip(self.activity.last());
+        let messages = self.messages.iter().map(|m| m.at);
+        let first = activity.map(|(f, _)| *f).into_iter().chain(messages.clone()).min()?;
+        let last = activity.map(|(_, l)| *l).into_iter().chain(messages).max()?;
+        Some((first, last))
+    }
+}
+
+/// Cuts sorted activity timestamps into spans: consecutive timestamps closer than `idle_ms` belong to
+/// one span; a gap of `idle_ms` or more is idle and starts a new one. A lone timestamp is a span of zero
+/// length (it shows the session was there, but adds no time).
+pub fn active_spans(activity: &[Millis], idle_ms: i64) -> Vec<Span> {
+    let mut spans: Vec<Span> = Vec::new();
+    for &at in activity {
+        match spans.last_mut() {
+            Some(span) if at - span.end < idle_ms => span.end = span.end.max(at),
+            _ => spans.push(Span { start: at, end: at }),
+        }
+    }
+    spans
+}
+
+/// Total active milliseconds of a set of spans.
+pub fn active_ms(spans: &[Span]) -> i64 {
+    spans.iter().map(|s| s.end - s.start).sum()
+}
+
+/// Sessions seen in one pass, by session id, merged as they arrive.
+#[derive(Debug, Default)]
+pub struct SessionDigests {
+    pub by_id: HashMap<String, SessionDigest>,
+}
+
+impl SessionDigests {
+    /// Merges one file's (normalized) view of a session.
+    pub fn absorb(&mut self, session_id: String, digest: SessionDigest) {
+        match self.by_id.get_mut(&session_id) {
+            Some(existing) => existing.merge(digest),
+            None => {
+                self.by_id.insert(session_id, digest);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn usage(input: u64, output: u64) -> Usage {
+        Usage { input, output, cache_creation: 0, cache_read: 0 }
+    }
+
+    fn origin(at: Millis, cwd: &str, from_sidechain: bool) -> Origin {
+        Origin { from_sidechain, at, cwd: cwd.into(), git_branch: None }
+    }
+
+    #[test]
+    fn gaps_shorter_than_threshold_are_active() {
+        let spans = active_spans(&[0, 5 * MIN, 14 * MIN], 15 * MIN);
+        assert_eq!(spans, vec![Span { start: 0, end: 14 * MIN }]);
+        assert_eq!(active_ms(&spans), 14 * MIN);
+    }
+
+    #[test]
+    fn gap_equal_to_threshold_is_idle() {
+        let spans = active_spans(&[0, 15 * MIN], 15 * MIN);
+        assert_eq!(spans, vec![Span { start: 0, end: 0 }, Span { start: 15 * MIN, end: 15 * MIN }]);
+        assert_eq!(active_ms(&spans), 0);
+    }
+
+    #[test]
+    fn idle_gap_splits_spans_and_is_cut_out() {
+        let spans = active_spans(&[0, 10 * MIN, 60 * MIN, 70 * MIN, 71 * MIN], 15 * MIN);
+        assert_eq!(
+            spans,
+            vec![Span { start: 0, end: 10 * MIN }, Span { start: 60 * MIN, end: 71 * MIN }]
+        );
+        assert_eq!(active_ms(&spans), 21 * MIN);
+    }
+
+    #[test]
+    fn no_activity_gives_no_spans() {
+        assert!(active_spans(&[], 15 * MIN).is_empty());
+    }
+
+    #[test]
+    fn overlap_clips_span_to_window() {
+        let span = Span { start: 10, end: 50 };
+        assert_eq!(span.overlap_ms(0, 30), 20);
+        assert_eq!(span.overlap_ms(30, 100), 20);
+        assert_eq!(span.overlap_ms(60, 100), 0);
+        assert_eq!(span.overlap_ms(0, 100), 40);
+    }
+
+    #[test]
+    fn repeated_message_keeps_largest_counts_once() {
+        let mut digest = SessionDigest {
+            messages: vec![
+                MessageRecord { key: 7, at: 100, usage: usage(4, 10) },
+                MessageRecord { key: 7, at: 101, usage: usage(4, 50) },
+                MessageRecord { key: 9, at: 102, usage: usage(1, 1) },
+            ],
+            ..SessionDigest::default()
+        };
+        digest.normalize();
+        assert_eq!(digest.messages.len(), 2);
+        assert_eq!(digest.usage_total(), usage(5, 51));
+        assert_eq!(digest.messages[0].at, 100, "the first sighting dates the message");
+    }
+
+    #[test]
+    fn merging_a_resumed_copy_doubles_nothing() {
+        let mut original = SessionDigest {
+            origin: Some(origin(0, "/a", false)),
+            activity: vec![0, MIN, 2 * MIN],
+            messages: vec![MessageRecord { key: 1, at: MIN, usage: usage(3, 3) }],
+        };
+        let mut resumed = original.clone();
+        resumed.activity.push(3 * MIN);
+        resumed.messages.push(MessageRecord { key: 2, at: 3 * MIN, usage: usage(1, 1) });
+        resumed.origin = Some(origin(0, "/elsewhere", false));
+        resumed.normalize();
+        original.merge(resumed);
+        assert_eq!(original.activity, vec![0, MIN, 2 * MIN, 3 * MIN]);
+        assert_eq!(original.usage_total(), usage(4, 4));
+        assert_eq!(original.origin.unwrap().cwd, "/a", "a tie keeps the project first seen");
+    }
+
+    #[test]
+    fn earliest_main_chain_line_names_the_project() {
+        let mut digest = SessionDigest::default();
+        digest.offer_origin(origin(50, "/late", false));
+        digest.offer_origin(origin(10, "/sidechain", true));
+        assert_eq!(digest.origin.as_ref().unwrap().cwd, "/late");
+        digest.offer_origin(origin(20, "/early", false));
+        assert_eq!(digest.origin.as_ref().unwrap().cwd, "/early");
+    }
+
+    #[test]
+    fn bounds_cover_activity_and_messages() {
+        let digest = SessionDigest {
+            origin: None,
+            activity: vec![100, 200],
+            messages: vec![MessageRecord { key: 1, at: 300, usage: usage(1, 1) }],
+        };
+        assert_eq!(digest.bounds(), Some((100, 300)));
+        assert_eq!(SessionDigest::default().bounds(), None);
+    }
+}

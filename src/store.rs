@@ -1,0 +1,496 @@
+//! The SQLite database: the only place with SQL. It owns the connection, the schema and its migrations
+//! (`PRAGMA user_version`), and offers one method per capability, each doing its work in one transaction.
+//!
+//! Sessions outlive their transcripts here: Claude Code deletes old files, the rows stay.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::sessions::{
+    MessageRecord, Millis, Origin, SessionDigest, SessionDigests, Span, Usage, active_ms, active_spans,
+};
+
+/// Schema versions, oldest first; `user_version` counts how many have been applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: capture
+    "CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        project_at INTEGER NOT NULL,
+        project_from_sidechain INTEGER NOT NULL,
+        git_branch TEXT,
+        first_ms INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        active_ms INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_creation_input_tokens INTEGER NOT NULL,
+        cache_read_input_tokens INTEGER NOT NULL,
+        activity BLOB NOT NULL,
+        messages BLOB NOT NULL
+    );
+    CREATE INDEX sessions_by_time ON sessions(first_ms, last_ms);
+    CREATE TABLE spans (
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        PRIMARY KEY (session_id, start_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        parsed_bytes INTEGER NOT NULL,
+        parsed_lines INTEGER NOT NULL,
+        tail_hash INTEGER NOT NULL
+    );
+    CREATE TABLE file_sessions (
+        path TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        PRIMARY KEY (path, session_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+];
+
+/// What the ingest remembers of a file so that an unchanged file is never read again and a grown one is
+/// read only from where it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileState {
+    pub size: u64,
+    pub mtime_ns: i64,
+    /// Bytes up to the end of the last complete line parsed.
+    pub parsed_bytes: u64,
+    pub parsed_lines: u64,
+    /// Hash of the bytes just before `parsed_bytes`: tells a file that grew from one rewritten.
+    pub tail_hash: u64,
+}
+
+/// One file's part of an ingest: its new state and the sessions it fed.
+#[derive(Debug)]
+pub struct FileUpdate {
+    pub path: PathBuf,
+    pub state: FileState,
+    pub session_ids: Vec<String>,
+}
+
+/// A session as report and sync see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSession {
+    pub session_id: String,
+    pub project: String,
+    pub git_branch: Option<String>,
+    pub spans: Vec<Span>,
+    pub messages: Vec<MessageRecord>,
+}
+
+/// The database handle.
+pub struct Store {
+    conn: Connection,
+}
+
+const META_IDLE_MS: &str = "idle_ms";
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Self::configure(conn).with_context(|| format!("cannot prepare the database {}", path.display()))
+    }
+
+    /// A private database for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::configure(Connection::open_in_memory()?)
+    }
+
+    fn configure(mut conn: Connection) -> Result<Store> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The schema version in force.
+    pub fn schema_version(&self) -> Result<usize> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok(usize::try_from(version).unwrap_or(0))
+    }
+
+    /// What was recorded of every transcript file seen so far.
+    pub fn file_states(&self) -> Result<HashMap<PathBuf, FileState>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns, parsed_bytes, parsed_lines, tail_hash FROM files")?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                PathBuf::from(row.get::<_, String>(0)?),
+                FileState {
+                    size: u64_from_sql(row.get(1)?),
+                    mtime_ns: row.get(2)?,
+                    parsed_bytes: u64_from_sql(row.get(3)?),
+                    parsed_lines: u64_from_sql(row.get(4)?),
+                    tail_hash: row.get::<_, i64>(5)?.cast_unsigned(),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records one ingest in a single transaction: merges each session's new lines into what was stored,
+    /// recomputes its spans and totals, and remembers how far each file was read. When the idle threshold
+    /// changed since the last ingest, every stored session's spans are recomputed first.
+    pub fn record_ingest(
+        &mut self,
+        sessions: SessionDigests,
+        files: &[FileUpdate],
+        idle_ms: i64,
+    ) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        rebuild_spans_if_threshold_changed(&tx, idle_ms)?;
+        let updated = sessions.by_id.len();
+        for (session_id, digest) in sessions.by_id {
+            let mut merged = load_digest(&tx, &session_id)?.unwrap_or_default();
+            merged.merge(digest);
+            save_session(&tx, &session_id, &merged, idle_ms)?;
+        }
+        for file in files {
+            save_file(&tx, file)?;
+        }
+        tx.commit()?;
+        Ok(updated)
+    }
+
+    /// Sessions with any activity or message in `[start, end)` (milliseconds, UTC), with their spans and
+    /// messages; callers cut them to the exact window.
+    pub fn query_range(&self, start: Millis, end: Millis) -> Result<Vec<StoredSession>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT session_id, project, git_branch, messages FROM sessions
+             WHERE first_ms < ?2 AND last_ms >= ?1 ORDER BY first_ms, session_id",
+        )?;
+        let rows = statement.query_map(params![start, end], |row| {
+            Ok(StoredSession {
+                session_id: row.get(0)?,
+                project: row.get(1)?,
+                git_branch: row.get(2)?,
+                spans: Vec::new(),
+                messages: decode_messages(&row.get::<_, Vec<u8>>(3)?),
+            })
+        })?;
+        let mut sessions = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        for session in &mut sessions {
+            session.spans = load_spans(&self.conn, &session.session_id)?;
+        }
+        Ok(sessions)
+    }
+
+    /// How many sessions the database holds (for the ingest summary).
+    pub fn session_count(&self) -> Result<u64> {
+        let count: i64 = self.conn.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?;
+        Ok(u64_from_sql(count))
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let current = usize::try_from(current).unwrap_or(0);
+    anyhow::ensure!(
+        current <= MIGRATIONS.len(),
+        "the database was written by a newer claude-tracker (schema {current}); upgrade claude-tracker"
+    );
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).with_context(|| format!("schema migration {} failed", index + 1))?;
+        tx.pragma_update(None, "user_version", i64::try_from(index + 1)?)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn rebuild_spans_if_threshold_changed(tx: &Transaction<'_>, idle_ms: i64) -> Result<()> {
+    let stored: Option<String> =
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [META_IDLE_MS], |r| r.get(0)).optional()?;
+    if stored.as_deref() == Some(idle_ms.to_string().as_str()) {
+        return Ok(());
+    }
+    let ids: Vec<String> = tx
+        .prepare("SELECT session_id FROM sessions")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        if let Some(digest) = load_digest(tx, &id)? {
+            save_session(tx, &id, &digest, idle_ms)?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![META_IDLE_MS, idle_ms.to_string()],
+    )?;
+    Ok(())
+}
+
+fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionDigest>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT project, project_at, project_from_sidechain, git_branch, activity, messages
+         FROM sessions WHERE session_id = ?1",
+    )?;
+    let digest = statement
+        .query_row([session_id], |row| {
+            Ok(SessionDigest {
+                origin: Some(Origin {
+                    cwd: row.get(0)?,
+                    at: row.get(1)?,
+                    from_sidechain: row.get(2)?,
+                    git_branch: row.get(3)?,
+                }),
+                activity: decode_activity(&row.get::<_, Vec<u8>>(4)?),
+                messages: decode_messages(&row.get::<_, Vec<u8>>(5)?),
+            })
+        })
+        .optional()?;
+    Ok(digest)
+}
+
+fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, idle_ms: i64) -> Result<()> {
+    let Some((first, last)) = digest.bounds() else {
+        return Ok(()); // a session with neither activity nor tokens has nothing to keep
+    };
+    let spans = active_spans(&digest.activity, idle_ms);
+    let total: Usage = digest.usage_total();
+    let unknown = Origin { from_sidechain: true, at: first, cwd: "(unknown)".into(), git_branch: None };
+    let origin = digest.origin.as_ref().unwrap_or(&unknown);
+    tx.prepare_cached(
+        "INSERT INTO sessions (session_id, project, project_at, project_from_sidechain, git_branch,
+            first_ms, last_ms, active_ms, input_tokens, output_tokens, cache_creation_input_tokens,
+            cache_read_input_tokens, activity, messages)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT(session_id) DO UPDATE SET project = excluded.project, project_at = excluded.project_at,
+            project_from_sidechain = excluded.project_from_sidechain, git_branch = excluded.git_branch,
+            first_ms = excluded.first_ms, last_ms = excluded.last_ms, active_ms = excluded.active_ms,
+            input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+            cache_creation_input_tokens = excluded.cache_creation_input_tokens,
+            cache_read_input_tokens = excluded.cache_read_input_tokens,
+            activity = excluded.activity, messages = excluded.messages",
+    )?
+    .execute(params![
+        session_id,
+        origin.cwd,
+        origin.at,
+        origin.from_sidechain,
+        origin.git_branch,
+        first,
+        last,
+        active_ms(&spans),
+        sql_from_u64(total.input),
+        sql_from_u64(total.output),
+        sql_from_u64(total.cache_creation),
+        sql_from_u64(total.cache_read),
+        encode_activity(&digest.activity),
+        encode_messages(&digest.messages),
+    ])?;
+    tx.prepare_cached("DELETE FROM spans WHERE session_id = ?1")?.execute([session_id])?;
+    let mut insert = tx.prepare_cached("INSERT INTO spans (session_id, start_ms, end_ms) VALUES (?1, ?2, ?3)")?;
+    for span in &spans {
+        insert.execute(params![session_id, span.start, span.end])?;
+    }
+    Ok(())
+}
+
+fn save_file(tx: &Transaction<'_>, file: &FileUpdate) -> Result<()> {
+    let path = file.path.to_string_lossy();
+    let state = &file.state;
+    tx.prepare_cached(
+        "INSERT INTO files (path, size, mtime_ns, parsed_bytes, parsed_lines, tail_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+            parsed_bytes = excluded.parsed_bytes, parsed_lines = excluded.parsed_lines,
+            tail_hash = excluded.tail_hash",
+    )?
+    .execute(params![
+        path,
+        sql_from_u64(state.size),
+        state.mtime_ns,
+        sql_from_u64(state.parsed_bytes),
+        sql_from_u64(state.parsed_lines),
+        state.tail_hash.cast_signed(),
+    ])?;
+    let mut link =
+        tx.prepare_cached("INSERT OR IGNORE INTO file_sessions (path, session_id) VALUES (?1, ?2)")?;
+    for session_id in &file.session_ids {
+        link.execute(params![path, session_id])?;
+    }
+    Ok(())
+}
+
+fn load_spans(conn: &Connection, session_id: &str) -> Result<Vec<Span>> {
+    let mut statement =
+        conn.prepare_cached("SELECT start_ms, end_ms FROM spans WHERE session_id = ?1 ORDER BY start_ms")?;
+    let spans = statement
+        .query_map([session_id], |row| Ok(Span { start: row.get(0)?, end: row.get(1)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(spans)
+}
+
+// Activity timestamps and messages are stored as compact little-endian blobs: a session can hold tens of
+// thousands of each, and they are only ever read and written whole.
+
+const MESSAGE_BYTES: usize = 48;
+
+fn encode_activity(activity: &[Millis]) -> Vec<u8> {
+    activity.iter().flat_map(|t| t.to_le_bytes()).collect()
+}
+
+fn decode_activity(bytes: &[u8]) -> Vec<Millis> {
+    bytes.chunks_exact(8).map(|c| Millis::from_le_bytes(word(c))).collect()
+}
+
+fn encode_messages(messages: &[MessageRecord]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(messages.len() * MESSAGE_BYTES);
+    for m in messages {
+        bytes.extend_from_slice(&m.key.to_le_bytes());
+        bytes.extend_from_slice(&m.at.to_le_bytes());
+        for value in [m.usage.input, m.usage.output, m.usage.cache_creation, m.usage.cache_read] {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+fn decode_messages(bytes: &[u8]) -> Vec<MessageRecord> {
+    bytes
+        .chunks_exact(MESSAGE_BYTES)
+        .map(|c| {
+            let field = |i: usize| u64::from_le_bytes(word(&c[i * 8..i * 8 + 8]));
+            MessageRecord {
+                key: field(0),
+                at: Millis::from_le_bytes(word(&c[8..16])),
+                usage: Usage { input: field(2), output: field(3), cache_creation: field(4), cache_read: field(5) },
+            }
+        })
+        .collect()
+}
+
+fn word(bytes: &[u8]) -> [u8; 8] {
+    let mut word = [0; 8];
+    word.copy_from_slice(bytes);
+    word
+}
+
+fn u64_from_sql(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn sql_from_u64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn digest(cwd: &str, activity: &[Millis], messages: &[(u64, Millis, u64)]) -> SessionDigest {
+        let mut digest = SessionDigest {
+            origin: Some(Origin { from_sidechain: false, at: activity[0], cwd: cwd.into(), git_branch: None }),
+            activity: activity.to_vec(),
+            messages: messages
+                .iter()
+                .map(|&(key, at, output)| MessageRecord {
+                    key,
+                    at,
+                    usage: Usage { output, ..Usage::default() },
+                })
+                .collect(),
+        };
+        digest.normalize();
+        digest
+    }
+
+    fn ingest(store: &mut Store, id: &str, digest: SessionDigest, idle_ms: i64) {
+        let mut sessions = SessionDigests::default();
+        sessions.absorb(id.into(), digest);
+        store.record_ingest(sessions, &[], idle_ms).unwrap();
+    }
+
+    #[test]
+    fn migrates_from_empty_to_latest() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/tracker.db");
+        let mut store = Store::open(&path).unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, MIN], &[]), 15 * MIN);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.session_count().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn upsert_merges_and_never_duplicates() {
+        let mut store = Store::open_in_memory().unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, MIN], &[(1, MIN, 10)]), 15 * MIN);
+        ingest(&mut store, "s1", digest("/p", &[0, MIN, 2 * MIN], &[(1, MIN, 10), (2, 2 * MIN, 5)]), 15 * MIN);
+        let sessions = store.query_range(0, 10 * MIN).unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].spans, vec![Span { start: 0, end: 2 * MIN }]);
+        let output: u64 = sessions[0].messages.iter().map(|m| m.usage.output).sum();
+        assert_eq!(output, 15);
+    }
+
+    #[test]
+    fn query_range_returns_overlapping_sessions_only() {
+        let mut store = Store::open_in_memory().unwrap();
+        ingest(&mut store, "early", digest("/a", &[0, MIN], &[]), 15 * MIN);
+        ingest(&mut store, "late", digest("/b", &[100 * MIN, 101 * MIN], &[]), 15 * MIN);
+        let ids = |from, to| -> Vec<String> {
+            store.query_range(from, to).unwrap().into_iter().map(|s| s.session_id).collect()
+        };
+        assert_eq!(ids(0, 50 * MIN), vec!["early"]);
+        assert_eq!(ids(MIN, 100 * MIN + 1), vec!["early", "late"]);
+        assert!(ids(MIN + 1, 100 * MIN).is_empty());
+    }
+
+    #[test]
+    fn changing_the_idle_threshold_recomputes_stored_spans() {
+        let mut store = Store::open_in_memory().unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, 20 * MIN], &[]), 15 * MIN);
+        assert_eq!(store.query_range(0, 60 * MIN).unwrap()[0].spans.len(), 2);
+        store.record_ingest(SessionDigests::default(), &[], 30 * MIN).unwrap();
+        assert_eq!(store.query_range(0, 60 * MIN).unwrap()[0].spans, vec![Span { start: 0, end: 20 * MIN }]);
+    }
+
+    #[test]
+    fn file_state_round_trips() {
+        let mut store = Store::open_in_memory().unwrap();
+        let state = FileState { size: 10, mtime_ns: 5, parsed_bytes: 9, parsed_lines: 2, tail_hash: u64::MAX };
+        let update = FileUpdate { path: "/x/a.jsonl".into(), state, session_ids: vec!["s".into()] };
+        store.record_ingest(SessionDigests::default(), &[update], 15 * MIN).unwrap();
+        assert_eq!(store.file_states().unwrap()[Path::new("/x/a.jsonl")], state);
+    }
+
+    #[test]
+    fn blobs_round_trip() {
+        let messages = vec![MessageRecord {
+            key: u64::MAX,
+            at: -5,
+            usage: Usage { input: 1, output: 2, cache_creation: 3, cache_read: 4 },
+        }];
+        assert_eq!(decode_messages(&encode_messages(&messages)), messages);
+        assert_eq!(decode_activity(&encode_activity(&[-1, 0, 7])), vec![-1, 0, 7]);
+    }
+}

@@ -1,0 +1,386 @@
+//! Reads the bytes of a Claude Code transcript (or the part of one appended since the last run) into
+//! per-session digests. Pure: it takes bytes and returns values, so every trap of the format is a unit test.
+//!
+//! Only the fields the tracker needs are read (`type`, `uuid`, `timestamp`, `cwd`, `sessionId`,
+//! `isSidechain`, `gitBranch`, `message.id`, `requestId`, `message.model`, `message.usage`); message text
+//! is skipped by the JSON parser without ever being copied, and never kept.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, Usage};
+
+/// Why a line was passed over; listed by `--verbose` as `path:line: reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedLine {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What one chunk of a transcript holds.
+#[derive(Debug, Default)]
+pub struct ParsedChunk {
+    /// Sessions by id, in the order first seen, each normalized.
+    pub sessions: Vec<(String, SessionDigest)>,
+    /// Bytes consumed: every complete line. A last line with no newline that does not parse is left for
+    /// the next run (Claude Code may still be writing it).
+    pub consumed: usize,
+    /// Complete lines consumed.
+    pub lines: u64,
+    /// Lines passed over, with their line numbers.
+    pub skipped: Vec<SkippedLine>,
+    /// True when the chunk ended in a line still being written, which was not consumed.
+    pub incomplete_tail: bool,
+}
+
+/// How the tracker treats a file's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkContext<'a> {
+    /// Side-chain (sub-agent) files add tokens to their parent session but never time.
+    pub sidechain_file: bool,
+    /// The session a line without `sessionId` belongs to (the file name, or the folder of a side-chain).
+    pub fallback_session: &'a str,
+    /// Line number of the chunk's first line, so messages name the true line.
+    pub first_line: u64,
+}
+
+#[derive(Deserialize)]
+struct RawLine<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    uuid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cwd: Option<Cow<'a, str>>,
+    #[serde(rename = "sessionId", borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(rename = "isSidechain")]
+    is_sidechain: Option<bool>,
+    #[serde(rename = "gitBranch", borrow)]
+    git_branch: Option<Cow<'a, str>>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Option<RawMessage<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    usage: Option<RawUsage>,
+}
+
+#[derive(Deserialize)]
+struct RawUsage {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+}
+
+/// Model name Claude Code gives to messages it makes up locally (errors, interruptions): no real spend.
+const SYNTHETIC_MODEL: &str = "<synthetic>";
+
+/// Parses a chunk of transcript bytes that starts at a line boundary.
+pub fn parse_chunk(bytes: &[u8], context: ChunkContext<'_>) -> ParsedChunk {
+    let mut chunk = ParsedChunk::default();
+    let mut line_no = context.first_line;
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let newline = memchr::memchr(b'\n', &bytes[line_start..]).map(|i| line_start + i);
+        let line_end = newline.unwrap_or(bytes.len());
+        let line = &bytes[line_start..line_end];
+        let outcome = parse_line(line, context, &mut chunk.sessions);
+        match (outcome, newline) {
+            (Err(_), None) => {
+                chunk.incomplete_tail = true;
+                chunk.skipped.push(SkippedLine {
+                    line: line_no,
+                    reason: "incomplete last line (still being written?): read again when it grows".into(),
+                });
+                break;
+            }
+            (Err(reason), Some(_)) => chunk.skipped.push(SkippedLine { line: line_no, reason }),
+            (Ok(()), _) => {}
+        }
+        chunk.lines += 1;
+        line_no += 1;
+        line_start = newline.map_or(bytes.len(), |i| i + 1);
+        chunk.consumed = line_start;
+    }
+    for (_, digest) in &mut chunk.sessions {
+        digest.normalize();
+    }
+    chunk
+}
+
+fn parse_line(
+    line: &[u8],
+    context: ChunkContext<'_>,
+    sessions: &mut Vec<(String, SessionDigest)>,
+) -> Result<(), String> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let text = simdutf8::basic::from_utf8(line).map_err(|_| "invalid UTF-8".to_string())?;
+    let raw: RawLine<'_> = serde_json::from_str(text).map_err(|e| format!("malformed JSON ({e})"))?;
+    let is_activity_kind = matches!(raw.kind.as_deref(), Some("user" | "assistant"));
+    if !is_activity_kind {
+        return Ok(()); // summaries, snapshots, system lines and unknown types carry no time or tokens
+    }
+    let Some(timestamp) = raw.timestamp.as_deref() else {
+        return Err("user/assistant line without `timestamp`".into());
+    };
+    let at = parse_timestamp(timestamp).ok_or_else(|| format!("bad timestamp `{timestamp}`"))?;
+    let session_id = raw.session_id.as_deref().unwrap_or(context.fallback_session);
+    let digest = digest_for(sessions, session_id);
+    let sidechain = context.sidechain_file || raw.is_sidechain.unwrap_or(false);
+    if let Some(cwd) = raw.cwd.as_deref().filter(|c| !c.is_empty()) {
+        digest.offer_origin(Origin {
+            from_sidechain: sidechain,
+            at,
+            cwd: cwd.to_string(),
+            git_branch: raw.git_branch.as_deref().filter(|b| !b.is_empty()).map(str::to_string),
+        });
+    }
+    if !sidechain {
+        digest.activity.push(at);
+    }
+    if let Some(record) = message_record(&raw, at, line) {
+        digest.messages.push(record);
+    }
+    Ok(())
+}
+
+/// The token record of an assistant line, if it carries real usage.
+fn message_record(raw: &RawLine<'_>, at: Millis, line: &[u8]) -> Option<MessageRecord> {
+    if raw.kind.as_deref() != Some("assistant") {
+        return None;
+    }
+    let message = raw.message.as_ref()?;
+    if message.model.as_deref() == Some(SYNTHETIC_MODEL) {
+        return None;
+    }
+    let usage = message.usage.as_ref()?;
+    let usage = Usage {
+        input: usage.input_tokens.unwrap_or(0),
+        output: usage.output_tokens.unwrap_or(0),
+        cache_creation: usage.cache_creation_input_tokens.unwrap_or(0),
+        cache_read: usage.cache_read_input_tokens.unwrap_or(0),
+    };
+    let key = match (message.id.as_deref(), raw.request_id.as_deref(), raw.uuid.as_deref()) {
+        (Some(id), Some(request), _) => xxh3_64(format!("msg:{id}\u{0}{request}").as_bytes()),
+        (_, _, Some(uuid)) => xxh3_64(format!("uuid:{uuid}").as_bytes()),
+        _ => xxh3_64(line),
+    };
+    Some(MessageRecord { key, at, usage })
+}
+
+fn digest_for<'s>(sessions: &'s mut Vec<(String, SessionDigest)>, id: &str) -> &'s mut SessionDigest {
+    // A file nearly always holds one session, so a linear search from the back is the fast path.
+    let index = match sessions.iter().rposition(|(known, _)| known == id) {
+        Some(index) => index,
+        None => {
+            sessions.push((id.to_string(), SessionDigest::default()));
+            sessions.len() - 1
+        }
+    };
+    &mut sessions[index].1
+}
+
+/// Parses Claude Code's RFC 3339 timestamps (`2025-06-01T12:34:56.789Z`) to milliseconds.
+pub fn parse_timestamp(text: &str) -> Option<Millis> {
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SESSION: &str = "11111111-1111-4111-8111-111111111111";
+
+    fn context() -> ChunkContext<'static> {
+        ChunkContext { sidechain_file: false, fallback_session: SESSION, first_line: 1 }
+    }
+
+    fn user(uuid: &str, at: &str, cwd: &str) -> String {
+        format!(
+            r#"{{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"{cwd}","sessionId":"{SESSION}","version":"1.0.80","gitBranch":"main","type":"user","message":{{"role":"user","content":"secret prompt text"}},"uuid":"{uuid}","timestamp":"{at}"}}"#
+        )
+    }
+
+    fn assistant(uuid: &str, at: &str, msg: &str, req: &str, model: &str, output: u64) -> String {
+        format!(
+            r#"{{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/home/u/proj","sessionId":"{SESSION}","version":"1.0.80","gitBranch":"main","message":{{"id":"{msg}","type":"message","role":"assistant","model":"{model}","content":[{{"type":"text","text":"answer \"quoted\" {{}}"}}],"stop_reason":null,"usage":{{"input_tokens":4,"cache_creation_input_tokens":100,"cache_read_input_tokens":200,"output_tokens":{output},"service_tier":"standard"}}}},"requestId":"{req}","type":"assistant","uuid":"{uuid}","timestamp":"{at}"}}"#
+        )
+    }
+
+    fn parse(lines: &[String]) -> ParsedChunk {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        parse_chunk(text.as_bytes(), context())
+    }
+
+    fn only_session(chunk: &ParsedChunk) -> &SessionDigest {
+        assert_eq!(chunk.sessions.len(), 1);
+        &chunk.sessions[0].1
+    }
+
+    #[test]
+    fn reads_activity_tokens_and_project() {
+        let chunk = parse(&[
+            user("u1", "2026-11-02T09:00:00.000Z", "/home/u/proj"),
+            assistant("a1", "2026-11-02T09:00:05.000Z", "msg_1", "req_1", "claude-sonnet-4-5", 10),
+        ]);
+        let digest = only_session(&chunk);
+        assert_eq!(digest.activity.len(), 2);
+        assert_eq!(digest.activity[1] - digest.activity[0], 5_000);
+        let total = digest.usage_total();
+        assert_eq!((total.input, total.output, total.cache_creation, total.cache_read), (4, 10, 100, 200));
+        let origin = digest.origin.as_ref().unwrap();
+        assert_eq!(origin.cwd, "/home/u/proj");
+        assert_eq!(origin.git_branch.as_deref(), Some("main"));
+        assert!(chunk.skipped.is_empty());
+        assert_eq!(chunk.lines, 2);
+    }
+
+    #[test]
+    fn duplicate_assistant_line_counts_once_and_keeps_largest_output() {
+        let chunk = parse(&[
+            assistant("a1", "2026-11-02T09:00:05.000Z", "msg_1", "req_1", "m", 10),
+            assistant("a2", "2026-11-02T09:00:06.000Z", "msg_1", "req_1", "m", 50),
+            assistant("a2", "2026-11-02T09:00:06.000Z", "msg_1", "req_1", "m", 50),
+        ]);
+        let total = only_session(&chunk).usage_total();
+        assert_eq!((total.input, total.output), (4, 50));
+    }
+
+    #[test]
+    fn synthetic_messages_have_no_tokens_but_are_activity() {
+        let chunk = parse(&[assistant("a1", "2026-11-02T09:00:05Z", "msg_1", "req_1", "<synthetic>", 10)]);
+        let digest = only_session(&chunk);
+        assert_eq!(digest.usage_total(), Usage::default());
+        assert_eq!(digest.activity.len(), 1);
+    }
+
+    #[test]
+    fn summary_lines_without_timestamp_and_unknown_types_are_ignored() {
+        let chunk = parse(&[
+            r#"{"type":"summary","summary":"Fixing things","leafUuid":"x"}"#.to_string(),
+            r#"{"type":"file-history-snapshot","messageId":"m","snapshot":{}}"#.to_string(),
+            r#"{"type":"brand-new-kind","timestamp":"2026-11-02T09:00:00Z","sessionId":"s"}"#.to_string(),
+        ]);
+        assert!(chunk.sessions.is_empty());
+        assert!(chunk.skipped.is_empty());
+        assert_eq!(chunk.lines, 3);
+    }
+
+    #[test]
+    fn malformed_and_invalid_utf8_lines_are_skipped_and_counted() {
+        let mut bytes = user("u1", "2026-11-02T09:00:00Z", "/p").into_bytes();
+        bytes.extend_from_slice(b"\n{not json\n");
+        bytes.extend_from_slice(b"{\"type\":\"user\",\"x\":\"\xff\xfe\"}\n");
+        bytes.extend_from_slice(user("u2", "2026-11-02T09:01:00Z", "/p").as_bytes());
+        bytes.push(b'\n');
+        let chunk = parse_chunk(&bytes, context());
+        assert_eq!(only_session(&chunk).activity.len(), 2);
+        let lines: Vec<u64> = chunk.skipped.iter().map(|s| s.line).collect();
+        assert_eq!(lines, vec![2, 3]);
+        assert!(chunk.skipped[0].reason.starts_with("malformed JSON"));
+        assert_eq!(chunk.skipped[1].reason, "invalid UTF-8");
+        assert_eq!(chunk.consumed, bytes.len());
+    }
+
+    #[test]
+    fn truncated_last_line_is_left_for_the_next_run() {
+        let first = user("u1", "2026-11-02T09:00:00Z", "/p");
+        let second = user("u2", "2026-11-02T09:01:00Z", "/p");
+        let text = format!("{first}\n{}", &second[..40]);
+        let chunk = parse_chunk(text.as_bytes(), context());
+        assert!(chunk.incomplete_tail);
+        assert_eq!(chunk.consumed, first.len() + 1);
+        assert_eq!(chunk.lines, 1);
+        assert_eq!(chunk.skipped.len(), 1);
+        assert_eq!(chunk.skipped[0].line, 2);
+    }
+
+    #[test]
+    fn complete_last_line_without_newline_is_consumed() {
+        let text = user("u1", "2026-11-02T09:00:00Z", "/p");
+        let chunk = parse_chunk(text.as_bytes(), context());
+        assert!(!chunk.incomplete_tail);
+        assert_eq!(chunk.consumed, text.len());
+    }
+
+    #[test]
+    fn empty_input_gives_nothing() {
+        let chunk = parse_chunk(b"", context());
+        assert!(chunk.sessions.is_empty());
+        assert_eq!((chunk.lines, chunk.consumed), (0, 0));
+    }
+
+    #[test]
+    fn cwd_change_mid_session_keeps_first_project() {
+        let chunk = parse(&[
+            user("u1", "2026-11-02T09:00:00Z", "/home/u/first"),
+            user("u2", "2026-11-02T09:01:00Z", "/home/u/first/sub"),
+        ]);
+        assert_eq!(only_session(&chunk).origin.as_ref().unwrap().cwd, "/home/u/first");
+    }
+
+    #[test]
+    fn sidechain_lines_add_tokens_not_time() {
+        let line = assistant("a1", "2026-11-02T09:00:05Z", "msg_9", "req_9", "m", 7)
+            .replace(r#""isSidechain":false"#, r#""isSidechain":true"#);
+        let chunk = parse(&[line]);
+        let digest = only_session(&chunk);
+        assert!(digest.activity.is_empty());
+        assert_eq!(digest.usage_total().output, 7);
+        assert!(digest.origin.as_ref().unwrap().from_sidechain);
+    }
+
+    #[test]
+    fn sidechain_file_never_adds_time_even_without_flag() {
+        let text = format!("{}\n", user("u1", "2026-11-02T09:00:00Z", "/p"));
+        let ctx = ChunkContext { sidechain_file: true, ..context() };
+        let chunk = parse_chunk(text.as_bytes(), ctx);
+        assert!(only_session(&chunk).activity.is_empty());
+    }
+
+    #[test]
+    fn lines_are_attributed_by_their_own_session_id() {
+        let other = user("u9", "2026-11-02T08:00:00Z", "/old").replace(SESSION, "other-session");
+        let chunk = parse(&[other, user("u1", "2026-11-02T09:00:00Z", "/p")]);
+        let ids: Vec<&str> = chunk.sessions.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, vec!["other-session", SESSION]);
+    }
+
+    #[test]
+    fn line_numbers_continue_from_the_chunk_start() {
+        let ctx = ChunkContext { first_line: 41, ..context() };
+        let chunk = parse_chunk(b"garbage\n", ctx);
+        assert_eq!(chunk.skipped[0].line, 41);
+    }
+
+    #[test]
+    fn escaped_windows_cwd_is_read() {
+        let line = user("u1", "2026-11-02T09:00:00Z", r"C:\\Users\\dev\\proj");
+        let chunk = parse(&[line]);
+        assert_eq!(only_session(&chunk).origin.as_ref().unwrap().cwd, r"C:\Users\dev\proj");
+    }
+
+    #[test]
+    fn activity_line_without_timestamp_is_skipped() {
+        let chunk = parse(&[r#"{"type":"user","sessionId":"s","uuid":"u"}"#.to_string()]);
+        assert_eq!(chunk.skipped.len(), 1);
+        assert!(chunk.sessions.is_empty());
+    }
+}
