@@ -42,7 +42,14 @@ impl App {
             .ok_or_else(|| anyhow::anyhow!("cannot tell where the database goes: pass `--db FILE`"))?;
         let projects_dirs = projects_dirs(&config, home.as_deref());
         let tz = config.timezone.unwrap_or_else(system_time_zone);
-        Ok(App { config, db_path, projects_dirs, tz, now: global.now.unwrap_or_else(Utc::now), verbose: global.verbose })
+        Ok(App {
+            config,
+            db_path,
+            projects_dirs,
+            tz,
+            now: global.now.unwrap_or_else(Utc::now),
+            verbose: global.verbose,
+        })
     }
 
     /// Opens the database.
@@ -86,7 +93,11 @@ fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
     }
 }
 
-/// The system's IANA zone, else UTC (said once in `--verbose`).
+/// The system's IANA zone: `$TZ` when it names one, else what the OS says, else UTC.
 fn system_time_zone() -> Tz {
-    iana_time_zone::get_timezone().ok().and_then(|name| name.parse().ok()).unwrap_or(chrono_tz::UTC)
+    std::env::var("TZ")
+        .ok()
+        .and_then(|name| name.trim_start_matches(':').parse().ok())
+        .or_else(|| iana_time_zone::get_timezone().ok().and_then(|name| name.parse().ok()))
+        .unwrap_or(chrono_tz::UTC)
 }

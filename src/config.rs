@@ -196,7 +196,8 @@ mod tests {
     fn relative_dirs_resolve_against_the_config_folder() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, "[capture]\nprojects_dirs = [\"sample/projects\", \"/abs\", \"~/x\"]\n").unwrap();
+        std::fs::write(&path, "[capture]\nprojects_dirs = [\"sample/projects\", \"/abs\", \"~/x\"]\n")
+            .unwrap();
         let config = Config::load(&path).unwrap();
         assert_eq!(
             config.capture.projects_dirs.unwrap(),

@@ -116,9 +116,8 @@ pub fn by_day(sessions: &[StoredSession], range: ReportRange) -> Vec<DayRow> {
 
 /// The last path segment of each project, with parent segments added where two would share a name.
 pub fn short_names<'a>(projects: impl Iterator<Item = &'a str>) -> HashMap<&'a str, String> {
-    let segments: Vec<(&str, Vec<&str>)> = projects
-        .map(|p| (p, p.split(['/', '\\']).filter(|s| !s.is_empty()).rev().collect()))
-        .collect();
+    let segments: Vec<(&str, Vec<&str>)> =
+        projects.map(|p| (p, p.split(['/', '\\']).filter(|s| !s.is_empty()).rev().collect())).collect();
     let name_with = |parts: &[&str], depth: usize| -> String {
         let mut chosen: Vec<&str> = parts.iter().take(depth).copied().collect();
         chosen.reverse();
@@ -167,7 +166,8 @@ fn rfc3339(at: Millis) -> String {
 /// The table for people.
 pub fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
     let latest = rows.iter().filter_map(|r| r.last_activity.map(|at| (at, &r.project))).max();
-    let mut table = Table::new(["", "project", "active", "sessions", "input", "output", "cache write", "cache read"]);
+    let mut table =
+        Table::new(["", "project", "active", "sessions", "input", "output", "cache write", "cache read"]);
     let mut total = Totals::default();
     for row in rows {
         let marker = if latest.is_some_and(|(_, p)| *p == row.project) { "*" } else { "" };
@@ -187,7 +187,8 @@ pub fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
 
 /// The table per day.
 pub fn day_table(rows: &[DayRow], range: ReportRange) -> String {
-    let mut table = Table::new(["", "day", "active", "sessions", "input", "output", "cache write", "cache read"]);
+    let mut table =
+        Table::new(["", "day", "active", "sessions", "input", "output", "cache write", "cache read"]);
     let mut total = Totals::default();
     for row in rows {
         table.push("", &row.date.format("%a %Y-%m-%d").to_string(), &row.totals);
@@ -388,16 +389,22 @@ mod tests {
     }
 
     fn range(since: &str, until: &str) -> ReportRange {
-        ReportRange { since: since.parse().unwrap(), until: until.parse().unwrap(), tz: chrono_tz::Europe::Berlin }
+        ReportRange {
+            since: since.parse().unwrap(),
+            until: until.parse().unwrap(),
+            tz: chrono_tz::Europe::Berlin,
+        }
     }
 
     #[test]
     fn session_crossing_midnight_gives_each_day_its_own_time() {
         // 22:30-01:30 Berlin time (UTC+1 in November).
-        let s = session("s", "/p", &[("2026-11-02T21:30:00Z", "2026-11-03T00:30:00Z")], &[
-            ("2026-11-02T21:40:00Z", 10),
-            ("2026-11-03T00:10:00Z", 20),
-        ]);
+        let s = session(
+            "s",
+            "/p",
+            &[("2026-11-02T21:30:00Z", "2026-11-03T00:30:00Z")],
+            &[("2026-11-02T21:40:00Z", 10), ("2026-11-03T00:10:00Z", 20)],
+        );
         let sessions = [s];
         let first = by_project(&sessions, range("2026-11-02", "2026-11-02"));
         assert_eq!(first[0].totals.active_ms, HOUR + HOUR / 2);
@@ -450,10 +457,12 @@ mod tests {
 
     #[test]
     fn json_has_the_documented_shape() {
-        let sessions = [session("a", "/w/app", &[("2026-11-02T09:00:00Z", "2026-11-02T09:30:00Z")], &[(
-            "2026-11-02T09:10:00Z",
-            7,
-        )])];
+        let sessions = [session(
+            "a",
+            "/w/app",
+            &[("2026-11-02T09:00:00Z", "2026-11-02T09:30:00Z")],
+            &[("2026-11-02T09:10:00Z", 7)],
+        )];
         let r = range("2026-11-02", "2026-11-02");
         let json = project_json(&by_project(&sessions, r), r);
         assert_eq!(

@@ -213,10 +213,7 @@ mod tests {
     #[test]
     fn idle_gap_splits_spans_and_is_cut_out() {
         let spans = active_spans(&[0, 10 * MIN, 60 * MIN, 70 * MIN, 71 * MIN], 15 * MIN);
-        assert_eq!(
-            spans,
-            vec![Span { start: 0, end: 10 * MIN }, Span { start: 60 * MIN, end: 71 * MIN }]
-        );
+        assert_eq!(spans, vec![Span { start: 0, end: 10 * MIN }, Span { start: 60 * MIN, end: 71 * MIN }]);
         assert_eq!(active_ms(&spans), 21 * MIN);
     }
 

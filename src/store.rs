@@ -101,8 +101,8 @@ impl Store {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
         }
-        let conn = Connection::open(path)
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        let conn =
+            Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         Self::configure(conn).with_context(|| format!("cannot prepare the database {}", path.display()))
     }
@@ -298,7 +298,8 @@ fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, 
         encode_messages(&digest.messages),
     ])?;
     tx.prepare_cached("DELETE FROM spans WHERE session_id = ?1")?.execute([session_id])?;
-    let mut insert = tx.prepare_cached("INSERT INTO spans (session_id, start_ms, end_ms) VALUES (?1, ?2, ?3)")?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO spans (session_id, start_ms, end_ms) VALUES (?1, ?2, ?3)")?;
     for span in &spans {
         insert.execute(params![session_id, span.start, span.end])?;
     }
@@ -373,7 +374,12 @@ fn decode_messages(bytes: &[u8]) -> Vec<MessageRecord> {
             MessageRecord {
                 key: field(0),
                 at: Millis::from_le_bytes(word(&c[8..16])),
-                usage: Usage { input: field(2), output: field(3), cache_creation: field(4), cache_read: field(5) },
+                usage: Usage {
+                    input: field(2),
+                    output: field(3),
+                    cache_creation: field(4),
+                    cache_read: field(5),
+                },
             }
         })
         .collect()
@@ -401,7 +407,12 @@ mod tests {
 
     fn digest(cwd: &str, activity: &[Millis], messages: &[(u64, Millis, u64)]) -> SessionDigest {
         let mut digest = SessionDigest {
-            origin: Some(Origin { from_sidechain: false, at: activity[0], cwd: cwd.into(), git_branch: None }),
+            origin: Some(Origin {
+                from_sidechain: false,
+                at: activity[0],
+                cwd: cwd.into(),
+                git_branch: None,
+            }),
             activity: activity.to_vec(),
             messages: messages
                 .iter()
@@ -444,7 +455,12 @@ mod tests {
     fn upsert_merges_and_never_duplicates() {
         let mut store = Store::open_in_memory().unwrap();
         ingest(&mut store, "s1", digest("/p", &[0, MIN], &[(1, MIN, 10)]), 15 * MIN);
-        ingest(&mut store, "s1", digest("/p", &[0, MIN, 2 * MIN], &[(1, MIN, 10), (2, 2 * MIN, 5)]), 15 * MIN);
+        ingest(
+            &mut store,
+            "s1",
+            digest("/p", &[0, MIN, 2 * MIN], &[(1, MIN, 10), (2, 2 * MIN, 5)]),
+            15 * MIN,
+        );
         let sessions = store.query_range(0, 10 * MIN).unwrap();
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions[0].spans, vec![Span { start: 0, end: 2 * MIN }]);
@@ -477,7 +493,8 @@ mod tests {
     #[test]
     fn file_state_round_trips() {
         let mut store = Store::open_in_memory().unwrap();
-        let state = FileState { size: 10, mtime_ns: 5, parsed_bytes: 9, parsed_lines: 2, tail_hash: u64::MAX };
+        let state =
+            FileState { size: 10, mtime_ns: 5, parsed_bytes: 9, parsed_lines: 2, tail_hash: u64::MAX };
         let update = FileUpdate { path: "/x/a.jsonl".into(), state, session_ids: vec!["s".into()] };
         store.record_ingest(SessionDigests::default(), &[update], 15 * MIN).unwrap();
         assert_eq!(store.file_states().unwrap()[Path::new("/x/a.jsonl")], state);

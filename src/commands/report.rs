@@ -19,7 +19,9 @@ pub fn run(app: &App, args: &ReportArgs) -> Result<()> {
     let sessions = store.query_range(from, to)?;
     let text = match (args.by, args.json) {
         (Grouping::Project, false) => report::project_table(&report::by_project(&sessions, range), range),
-        (Grouping::Project, true) => report::project_json(&report::by_project(&sessions, range), range) + "\n",
+        (Grouping::Project, true) => {
+            report::project_json(&report::by_project(&sessions, range), range) + "\n"
+        }
         (Grouping::Day, false) => report::day_table(&report::by_day(&sessions, range), range),
         (Grouping::Day, true) => report::day_json(&report::by_day(&sessions, range), range) + "\n",
     };

@@ -1,0 +1,5 @@
+//! End-to-end tests: the real binary on transcripts written to a temp dir. One test binary keeps link
+//! time low.
+
+mod capture;
+mod support;
