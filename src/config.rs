@@ -206,6 +206,13 @@ mod tests {
     }
 
     #[test]
+    fn example_config_is_valid_and_complete() {
+        let config = parse(include_str!("../config.example.toml")).unwrap();
+        assert_eq!(config.timezone, Some(chrono_tz::Europe::Berlin));
+        assert!(config.capture.projects_dirs.is_some());
+    }
+
+    #[test]
     fn missing_file_means_defaults() {
         assert_eq!(Config::load(Path::new("/nonexistent/c.toml")).unwrap(), Config::default());
     }

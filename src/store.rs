@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::sessions::{
     MessageRecord, Millis, Origin, SessionDigest, SessionDigests, Span, Usage, active_ms, active_spans,
@@ -155,7 +155,9 @@ impl Store {
         files: &[FileUpdate],
         idle_ms: i64,
     ) -> Result<usize> {
-        let tx = self.conn.transaction()?;
+        // Immediate: take the write lock up front, so a second process waits (busy timeout) instead of
+        // failing to upgrade a read transaction.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         rebuild_spans_if_threshold_changed(&tx, idle_ms)?;
         let updated = sessions.by_id.len();
         for (session_id, digest) in sessions.by_id {
