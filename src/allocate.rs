@@ -81,7 +81,12 @@ struct Bucket {
 }
 
 /// Active milliseconds per bucket inside the local day, buckets with no time left out.
-fn tracked_buckets(sessions: &[StoredSession], from: Millis, to: Millis, rules: &AllocationRules) -> Vec<Bucket> {
+fn tracked_buckets(
+    sessions: &[StoredSession],
+    from: Millis,
+    to: Millis,
+    rules: &AllocationRules,
+) -> Vec<Bucket> {
     let mut buckets: Vec<Bucket> = Vec::new();
     for session in sessions {
         let tracked: i64 = session.spans.iter().map(|s| s.overlap_ms(from, to)).sum();
@@ -133,7 +138,11 @@ pub fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
 }
 
 /// The entries for one local day: none when nothing was tracked that day.
-pub fn allocate_day(sessions: &[StoredSession], date: NaiveDate, rules: &AllocationRules) -> Vec<PlannedEntry> {
+pub fn allocate_day(
+    sessions: &[StoredSession],
+    date: NaiveDate,
+    rules: &AllocationRules,
+) -> Vec<PlannedEntry> {
     let (day_from, day_to) = workday::days_window(date, date, rules.tz);
     let mut buckets = tracked_buckets(sessions, day_from, day_to, rules);
     if buckets.is_empty() {
@@ -175,8 +184,10 @@ fn split_seconds(work_seconds: i64, weights: &[i64], round_to_minutes: u32) -> V
     if increment <= 0 {
         return largest_remainder(work_seconds, weights);
     }
-    let mut shares: Vec<i64> =
-        largest_remainder(work_seconds / increment, weights).into_iter().map(|units| units * increment).collect();
+    let mut shares: Vec<i64> = largest_remainder(work_seconds / increment, weights)
+        .into_iter()
+        .map(|units| units * increment)
+        .collect();
     let leftover = work_seconds - shares.iter().sum::<i64>();
     if let Some(largest) = shares.iter_mut().max_by_key(|s| **s) {
         *largest += leftover;
@@ -224,7 +235,14 @@ mod tests {
     fn summary(entries: &[PlannedEntry]) -> Vec<(String, String, String, i64)> {
         entries
             .iter()
-            .map(|e| (e.project_id.clone(), e.start.format("%H:%M:%S").to_string(), e.end.format("%H:%M:%S").to_string(), e.seconds))
+            .map(|e| {
+                (
+                    e.project_id.clone(),
+                    e.start.format("%H:%M:%S").to_string(),
+                    e.end.format("%H:%M:%S").to_string(),
+                    e.seconds,
+                )
+            })
             .collect()
     }
 
@@ -235,7 +253,8 @@ mod tests {
             session("/w/tracker", "2026-11-02T12:00:00Z", 1.0),
             session("/w/unmapped", "2026-11-02T14:00:00Z", 1.0),
         ];
-        let entries = allocate_day(&sessions, date("2026-11-02"), &rules(&[("/w/npr", "npr"), ("/w/tracker", "ct")]));
+        let entries =
+            allocate_day(&sessions, date("2026-11-02"), &rules(&[("/w/npr", "npr"), ("/w/tracker", "ct")]));
         assert_eq!(
             summary(&entries),
             vec![
@@ -264,7 +283,11 @@ mod tests {
             session("/w/b", "2026-11-02T10:00:00Z", 1.0),
             session("/w/c", "2026-11-02T12:00:00Z", 1.0),
         ];
-        let entries = allocate_day(&sessions, date("2026-11-02"), &rules(&[("/w/a", "a"), ("/w/b", "b"), ("/w/c", "c")]));
+        let entries = allocate_day(
+            &sessions,
+            date("2026-11-02"),
+            &rules(&[("/w/a", "a"), ("/w/b", "b"), ("/w/c", "c")]),
+        );
         let seconds: Vec<i64> = entries.iter().map(|e| e.seconds).collect();
         assert_eq!(seconds.iter().sum::<i64>(), 8 * 3600);
         assert!(seconds.iter().all(|s| (s - 9600).abs() <= 1), "{seconds:?}");
@@ -307,7 +330,8 @@ mod tests {
 
     #[test]
     fn session_across_midnight_counts_only_the_days_part() {
-        let sessions = [session("/w/a", "2026-11-02T23:00:00Z", 2.0), session("/w/b", "2026-11-03T09:00:00Z", 1.0)];
+        let sessions =
+            [session("/w/a", "2026-11-02T23:00:00Z", 2.0), session("/w/b", "2026-11-03T09:00:00Z", 1.0)];
         let entries = allocate_day(&sessions, date("2026-11-03"), &rules(&[("/w/a", "a"), ("/w/b", "b")]));
         // a: 1h on the 3rd, b: 1h: an even split.
         assert_eq!(entries.iter().map(|e| e.seconds).collect::<Vec<_>>(), vec![4 * 3600, 4 * 3600]);
@@ -327,8 +351,10 @@ mod tests {
 
     #[test]
     fn two_paths_to_one_project_make_one_entry() {
-        let sessions = [session("/w/a", "2026-11-02T08:00:00Z", 1.0), session("/w/b", "2026-11-02T10:00:00Z", 1.0)];
-        let entries = allocate_day(&sessions, date("2026-11-02"), &rules(&[("/w/a", "same"), ("/w/b", "same")]));
+        let sessions =
+            [session("/w/a", "2026-11-02T08:00:00Z", 1.0), session("/w/b", "2026-11-02T10:00:00Z", 1.0)];
+        let entries =
+            allocate_day(&sessions, date("2026-11-02"), &rules(&[("/w/a", "same"), ("/w/b", "same")]));
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].seconds, 8 * 3600);
     }

@@ -15,6 +15,7 @@ use crate::store::Store;
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
+    pub config_path: PathBuf,
     pub db_path: PathBuf,
     /// Folders searched for transcripts.
     pub projects_dirs: Vec<PathBuf>,
@@ -42,8 +43,14 @@ impl App {
             .ok_or_else(|| anyhow::anyhow!("cannot tell where the database goes: pass `--db FILE`"))?;
         let projects_dirs = projects_dirs(&config, home.as_deref());
         let tz = config.timezone.unwrap_or_else(system_time_zone);
+        if config.holds_secret()
+            && let Some(warning) = crate::secrets::config_permission_warning(&config_path)
+        {
+            eprintln!("claude-tracker: warning: {warning}");
+        }
         Ok(App {
             config,
+            config_path,
             db_path,
             projects_dirs,
             tz,

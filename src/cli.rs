@@ -40,6 +40,47 @@ pub enum Command {
     Ingest,
     /// Show active time and tokens per project (or per day)
     Report(ReportArgs),
+    /// Post each past work day to Clockify, split across projects by tracked time (idempotent)
+    Sync(SyncArgs),
+    /// Store your Clockify API key (read without echo, or from stdin) and list your workspaces
+    Setup,
+    /// Look things up in Clockify
+    Clockify {
+        #[command(subcommand)]
+        command: ClockifyCommand,
+    },
+}
+
+/// `sync`'s options.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Show what would be posted, without a key or network
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON: one object per day
+    #[arg(long)]
+    pub json: bool,
+    /// First day to sync [default: `[sync] start_date`, else the day of the earliest session]
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<NaiveDate>,
+    /// Last day to sync [default: yesterday; today and later are never synced]
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<NaiveDate>,
+    /// Before posting, list your entries for the days to sync and adopt those already there (for a
+    /// second machine syncing the same account)
+    #[arg(long)]
+    pub reconcile: bool,
+}
+
+/// `clockify` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ClockifyCommand {
+    /// List the workspace's projects (id, name, client), to fill `[sync.project_mapping]`
+    Projects {
+        /// Workspace id [default: `[sync] workspace_id`]
+        #[arg(long)]
+        workspace: Option<String>,
+    },
 }
 
 /// `report`'s options.

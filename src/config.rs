@@ -1,9 +1,11 @@
 //! The user's `config.toml`: its keys, their defaults, and errors that point at the file, line and column
 //! with what to write instead. Every key is documented in `config.example.toml`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
@@ -19,6 +21,151 @@ pub struct Config {
     pub timezone: Option<Tz>,
     #[serde(default)]
     pub capture: CaptureConfig,
+    /// `[sync]`: how work days become timesheet entries.
+    #[serde(default)]
+    pub sync: SyncConfig,
+    /// `[clockify]`: where Clockify is.
+    #[serde(default)]
+    pub clockify: ClockifyConfig,
+}
+
+/// `[sync]`: the work day, what is posted, and where each local project goes.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// The Clockify workspace entries go to.
+    pub workspace_id: Option<String>,
+    /// The Clockify project that receives time of unmapped local projects.
+    pub other_project_id: Option<String>,
+    #[serde(default = "default_day_start", deserialize_with = "clock_time")]
+    pub work_day_start: NaiveTime,
+    #[serde(default = "default_day_end", deserialize_with = "clock_time")]
+    pub work_day_end: NaiveTime,
+    #[serde(default = "default_work_days", deserialize_with = "weekdays")]
+    pub work_days: Vec<Weekday>,
+    #[serde(default = "default_description")]
+    pub description: String,
+    pub billable: Option<bool>,
+    /// No day before this one is synced.
+    #[serde(default, deserialize_with = "optional_date")]
+    pub start_date: Option<NaiveDate>,
+    /// Every share is a multiple of this many minutes (0: whole seconds).
+    #[serde(default, deserialize_with = "round_minutes")]
+    pub round_to_minutes: u32,
+    /// Local project path (covering every folder below it) to Clockify project id.
+    #[serde(default)]
+    pub project_mapping: BTreeMap<String, String>,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            workspace_id: None,
+            other_project_id: None,
+            work_day_start: default_day_start(),
+            work_day_end: default_day_end(),
+            work_days: default_work_days(),
+            description: default_description(),
+            billable: None,
+            start_date: None,
+            round_to_minutes: 0,
+            project_mapping: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[clockify]`: the endpoint (regional and company endpoints differ) and, discouraged, the key.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClockifyConfig {
+    #[serde(default = "default_clockify_url")]
+    pub base_url: String,
+    /// Prefer `$CLOCKIFY_API_KEY` or `claude-tracker setup` (the OS keychain).
+    pub api_key: Option<String>,
+}
+
+impl Default for ClockifyConfig {
+    fn default() -> Self {
+        ClockifyConfig { base_url: default_clockify_url(), api_key: None }
+    }
+}
+
+impl std::fmt::Debug for ClockifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClockifyConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Clockify's global API endpoint.
+pub const CLOCKIFY_URL: &str = "https://api.clockify.me/api/v1";
+
+fn default_clockify_url() -> String {
+    CLOCKIFY_URL.to_string()
+}
+
+fn default_day_start() -> NaiveTime {
+    NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()
+}
+
+fn default_day_end() -> NaiveTime {
+    NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default()
+}
+
+fn default_work_days() -> Vec<Weekday> {
+    vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]
+}
+
+fn default_description() -> String {
+    "Development".to_string()
+}
+
+fn clock_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    NaiveTime::parse_from_str(&text, "%H:%M").map_err(|_| {
+        serde::de::Error::custom(format!("`{text}` is not a local time: write it as HH:MM, e.g. \"09:00\""))
+    })
+}
+
+fn weekdays<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Weekday>, D::Error> {
+    let names = Vec::<String>::deserialize(deserializer)?;
+    names
+        .iter()
+        .map(|name| {
+            name.parse::<Weekday>().map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{name}` is not a day of the week: use names like \"Mon\" or \"Monday\""
+                ))
+            })
+        })
+        .collect()
+}
+
+fn optional_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum DateValue {
+        Text(String),
+        Toml(toml::value::Datetime),
+    }
+    let text = match DateValue::deserialize(deserializer)? {
+        DateValue::Text(text) => text,
+        DateValue::Toml(datetime) => datetime.to_string(),
+    };
+    text.parse::<NaiveDate>()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a date: write it as YYYY-MM-DD")))
+}
+
+fn round_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let minutes = i64::deserialize(deserializer)?;
+    u32::try_from(minutes).ok().filter(|m| *m <= 8 * 60).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`round_to_minutes` must be a whole number of minutes from 0 (no rounding) to 480, not {minutes}"
+        ))
+    })
 }
 
 /// `[capture]`: where transcripts are and how activity becomes time.
@@ -90,7 +237,25 @@ impl Config {
 
     /// Parses config text; `path` only names the file in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        toml::from_str(text).map_err(|error| anyhow::anyhow!(describe_error(text, path, &error)))
+        let config: Config =
+            toml::from_str(text).map_err(|error| anyhow::anyhow!(describe_error(text, path, &error)))?;
+        if config.sync.work_day_end <= config.sync.work_day_start {
+            let offset = text.find("work_day_end").unwrap_or(0);
+            let (line, column) = line_and_column(text, offset);
+            anyhow::bail!(
+                "config file {}, line {line}, column {column}: `work_day_end` ({}) must be after \
+                 `work_day_start` ({}); a work day cannot cross midnight",
+                path.display(),
+                config.sync.work_day_end.format("%H:%M"),
+                config.sync.work_day_start.format("%H:%M")
+            );
+        }
+        Ok(config)
+    }
+
+    /// True when the config file itself holds a secret (then it must not be readable by others).
+    pub fn holds_secret(&self) -> bool {
+        self.clockify.api_key.is_some()
     }
 }
 
@@ -210,6 +375,43 @@ mod tests {
         let config = parse(include_str!("../config.example.toml")).unwrap();
         assert_eq!(config.timezone, Some(chrono_tz::Europe::Berlin));
         assert!(config.capture.projects_dirs.is_some());
+    }
+
+    #[test]
+    fn sync_section_reads_and_defaults() {
+        let config = parse(
+            "[sync]\nworkspace_id = \"ws\"\nother_project_id = \"o\"\nwork_day_start = \"08:30\"\n\
+             work_days = [\"Mon\", \"Tuesday\"]\nstart_date = 2026-01-05\nround_to_minutes = 15\n\
+             [sync.project_mapping]\n\"/w/a\" = \"p1\"\n[clockify]\nbase_url = \"http://x\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.sync.work_day_start, NaiveTime::from_hms_opt(8, 30, 0).unwrap());
+        assert_eq!(config.sync.work_day_end, NaiveTime::from_hms_opt(17, 0, 0).unwrap());
+        assert_eq!(config.sync.work_days, vec![Weekday::Mon, Weekday::Tue]);
+        assert_eq!(config.sync.start_date, Some(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()));
+        assert_eq!(config.sync.description, "Development");
+        assert_eq!(config.sync.project_mapping["/w/a"], "p1");
+        assert_eq!(config.clockify.base_url, "http://x");
+        assert_eq!(parse("").unwrap().clockify.base_url, CLOCKIFY_URL);
+    }
+
+    #[test]
+    fn bad_sync_values_name_their_line() {
+        let message = error("[sync]\nwork_day_start = \"9am\"\n");
+        assert!(message.contains("line 2") && message.contains("HH:MM"), "{message}");
+        let message = error("[sync]\nwork_day_start = \"17:00\"\nwork_day_end = \"09:00\"\n");
+        assert!(message.contains("line 3, column 1") && message.contains("must be after"), "{message}");
+        let message = error("[sync]\nwork_days = [\"Mon\", \"Funday\"]\n");
+        assert!(message.contains("`Funday` is not a day of the week"), "{message}");
+        let message = error("[sync]\nworkspace = \"x\"\n");
+        assert!(message.contains("did you mean `workspace_id`?"), "{message}");
+    }
+
+    #[test]
+    fn api_key_is_redacted_in_debug() {
+        let config = parse("[clockify]\napi_key = \"super-secret-key\"\n").unwrap();
+        assert!(config.holds_secret());
+        assert!(!format!("{config:?}").contains("super-secret-key"));
     }
 
     #[test]

@@ -3,14 +3,18 @@
 //! The pure core (`transcripts::parse`, `sessions`, `workday`, `report`) takes and returns values; the
 //! edges (`app`, `ingest`, `store`, `commands`) do the I/O.
 
+pub mod allocate;
 pub mod app;
 pub mod cli;
+pub mod clockify;
 pub mod commands;
 pub mod config;
 pub mod ingest;
 pub mod report;
+pub mod secrets;
 pub mod sessions;
 pub mod store;
+pub mod sync;
 pub mod transcripts;
 pub mod workday;
 
@@ -22,6 +26,11 @@ pub fn run(cli: cli::Cli) -> Result<()> {
     match &cli.command {
         cli::Command::Ingest => commands::ingest::run(&app),
         cli::Command::Report(args) => commands::report::run(&app, args),
+        cli::Command::Sync(args) => commands::sync::run(&app, args),
+        cli::Command::Setup => commands::setup::run(&app),
+        cli::Command::Clockify { command: cli::ClockifyCommand::Projects { workspace } } => {
+            commands::setup::projects(&app, workspace.as_deref())
+        }
     }
 }
 

@@ -3,11 +3,12 @@
 //!
 //! Sessions outlive their transcripts here: Claude Code deletes old files, the rows stay.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::sessions::{
@@ -54,7 +55,55 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (path, session_id)
     ) WITHOUT ROWID;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 2: the sync ledger. An intent is written before each POST and settled (moved to synced_entries)
+    // with the returned id, so an entry whose answer was lost is known to be in doubt.
+    "CREATE TABLE synced_days (
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (date, workspace_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE synced_entries (
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        clockify_entry_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        adopted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (date, workspace_id, project_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE sync_intents (
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        PRIMARY KEY (date, workspace_id, project_id)
+    ) WITHOUT ROWID;",
 ];
+
+/// What the database knows of past syncs to one workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// Days whose every entry is recorded.
+    pub synced_days: BTreeSet<NaiveDate>,
+    /// Posted (or adopted) entries: `(day, project id)` to the remote entry id.
+    pub entries: BTreeMap<(NaiveDate, String), String>,
+    /// Entries whose POST may or may not have reached the service: `(day, project id)` to the planned
+    /// start and end.
+    pub intents: BTreeMap<(NaiveDate, String), (DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// One entry to record in the ledger.
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerEntry<'a> {
+    pub date: NaiveDate,
+    pub workspace_id: &'a str,
+    pub project_id: &'a str,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
 
 /// What the ingest remembers of a file so that an unchanged file is never read again and a grown one is
 /// read only from where it stopped.
@@ -193,6 +242,126 @@ impl Store {
             session.spans = load_spans(&self.conn, &session.session_id)?;
         }
         Ok(sessions)
+    }
+
+    /// The earliest moment any session shows activity: where a first sync starts.
+    pub fn earliest_activity(&self) -> Result<Option<Millis>> {
+        Ok(self.conn.query_row("SELECT MIN(first_ms) FROM sessions", [], |r| r.get(0))?)
+    }
+
+    /// The sync ledger of one workspace.
+    pub fn ledger(&self, workspace_id: &str) -> Result<Ledger> {
+        let mut ledger = Ledger::default();
+        let mut days = self.conn.prepare_cached("SELECT date FROM synced_days WHERE workspace_id = ?1")?;
+        for date in days.query_map([workspace_id], |r| r.get::<_, String>(0))? {
+            ledger.synced_days.insert(parse_date(&date?)?);
+        }
+        let mut entries = self.conn.prepare_cached(
+            "SELECT date, project_id, clockify_entry_id FROM synced_entries WHERE workspace_id = ?1",
+        )?;
+        let rows =
+            entries.query_map([workspace_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        for row in rows {
+            let (date, project_id, entry_id): (String, String, String) = row?;
+            ledger.entries.insert((parse_date(&date)?, project_id), entry_id);
+        }
+        let mut intents = self.conn.prepare_cached(
+            "SELECT date, project_id, start_utc, end_utc FROM sync_intents WHERE workspace_id = ?1",
+        )?;
+        let rows = intents.query_map([workspace_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        for row in rows {
+            let (date, project_id, start, end): (String, String, String, String) = row?;
+            ledger
+                .intents
+                .insert((parse_date(&date)?, project_id), (parse_instant(&start)?, parse_instant(&end)?));
+        }
+        Ok(ledger)
+    }
+
+    /// Records that an entry is about to be posted: if the answer is lost, the next run knows to look.
+    pub fn record_intent(&self, entry: LedgerEntry<'_>) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_intents (date, workspace_id, project_id, start_utc, end_utc)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (date, workspace_id, project_id)
+                 DO UPDATE SET start_utc = excluded.start_utc, end_utc = excluded.end_utc",
+            )?
+            .execute(params![
+                entry.date.to_string(),
+                entry.workspace_id,
+                entry.project_id,
+                instant(entry.start),
+                instant(entry.end)
+            ])?;
+        Ok(())
+    }
+
+    /// Records a posted (or adopted) entry and settles its intent, in one transaction.
+    pub fn record_posted_entry(
+        &mut self,
+        entry: LedgerEntry<'_>,
+        remote_id: &str,
+        adopted: bool,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let date = entry.date.to_string();
+        tx.prepare_cached(
+            "INSERT INTO synced_entries
+                 (date, workspace_id, project_id, clockify_entry_id, start_utc, end_utc, adopted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            date,
+            entry.workspace_id,
+            entry.project_id,
+            remote_id,
+            instant(entry.start),
+            instant(entry.end),
+            adopted
+        ])?;
+        tx.prepare_cached(
+            "DELETE FROM sync_intents WHERE date = ?1 AND workspace_id = ?2 AND project_id = ?3",
+        )?
+        .execute(params![date, entry.workspace_id, entry.project_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets an intent that turned out never to have reached the service.
+    pub fn drop_intent(&self, date: NaiveDate, workspace_id: &str, project_id: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM sync_intents WHERE date = ?1 AND workspace_id = ?2 AND project_id = ?3",
+            )?
+            .execute(params![date.to_string(), workspace_id, project_id])?;
+        Ok(())
+    }
+
+    /// Marks a day complete: every entry of it is recorded.
+    pub fn mark_day_synced(&self, date: NaiveDate, workspace_id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO synced_days (date, workspace_id, synced_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![date.to_string(), workspace_id, instant(at)])?;
+        Ok(())
+    }
+
+    /// A small cached value (e.g. the Clockify user id of a key), if present.
+    pub fn cached(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Stores a small cached value.
+    pub fn cache(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
     }
 
     /// How many sessions the database holds (for the ingest summary).
@@ -393,6 +562,20 @@ fn word(bytes: &[u8]) -> [u8; 8] {
     word
 }
 
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("bad instant `{text}` in the database"))?
+        .to_utc())
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate> {
+    text.parse().with_context(|| format!("bad date `{text}` in the database"))
+}
+
 fn u64_from_sql(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
@@ -500,6 +683,48 @@ mod tests {
         let update = FileUpdate { path: "/x/a.jsonl".into(), state, session_ids: vec!["s".into()] };
         store.record_ingest(SessionDigests::default(), &[update], 15 * MIN).unwrap();
         assert_eq!(store.file_states().unwrap()[Path::new("/x/a.jsonl")], state);
+    }
+
+    #[test]
+    fn ledger_records_intents_entries_and_days() {
+        let mut store = Store::open_in_memory().unwrap();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        let start: DateTime<Utc> = "2026-11-02T08:00:00Z".parse().unwrap();
+        let end: DateTime<Utc> = "2026-11-02T12:00:00Z".parse().unwrap();
+        let entry = LedgerEntry { date, workspace_id: "ws", project_id: "p1", start, end };
+        store.record_intent(entry).unwrap();
+        let ledger = store.ledger("ws").unwrap();
+        assert_eq!(ledger.intents[&(date, "p1".to_string())], (start, end));
+        assert!(store.ledger("other-ws").unwrap().intents.is_empty());
+        store.record_posted_entry(entry, "remote-1", false).unwrap();
+        store.mark_day_synced(date, "ws", end).unwrap();
+        let ledger = store.ledger("ws").unwrap();
+        assert!(ledger.intents.is_empty(), "posting settles the intent");
+        assert_eq!(ledger.entries[&(date, "p1".to_string())], "remote-1");
+        assert!(ledger.synced_days.contains(&date));
+        assert!(store.record_posted_entry(entry, "remote-2", false).is_err(), "an entry is recorded once");
+    }
+
+    #[test]
+    fn migration_from_version_one_keeps_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.execute(
+                "INSERT INTO sessions VALUES ('s', '/p', 0, 0, NULL, 0, 60000, 60000, 1, 2, 3, 4, x'', x'')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+        assert_eq!(store.session_count().unwrap(), 1);
+        assert!(store.ledger("ws").unwrap().synced_days.is_empty());
     }
 
     #[test]

@@ -2,3 +2,5 @@
 
 pub mod ingest;
 pub mod report;
+pub mod setup;
+pub mod sync;

@@ -1,0 +1,380 @@
+//! The Clockify REST API (v1) client: one blocking ureq agent with keep-alive and timeouts, paced under
+//! Clockify's 50 requests per second, retrying what is safe to retry, and turning every failure into a
+//! message with Clockify's own words and what to do. The API key goes into one header and nowhere else.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::secrets::ApiKey;
+use crate::sync::{NewEntry, RemoteEntry, RemoteError, Timesheet};
+
+/// Tunables of the client; defaults suit the real service.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientOptions {
+    /// Pause between two requests: 25 ms keeps a run at 40 requests per second.
+    pub min_interval: Duration,
+    /// Attempts for a request that is safe to repeat (GET), and waits on a short 429.
+    pub attempts: u32,
+    /// First back-off delay, doubled on each retry.
+    pub backoff: Duration,
+    /// A 429 asking to wait longer than this ends the run instead (an hourly quota).
+    pub max_wait: Duration,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            min_interval: Duration::from_millis(25),
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            max_wait: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The signed-in user, from `GET /user`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub default_workspace: Option<String>,
+}
+
+/// A workspace the user belongs to.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A project, for filling the mapping.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub client_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEntry {
+    id: String,
+    project_id: Option<String>,
+    time_interval: WireInterval,
+}
+
+#[derive(Deserialize)]
+struct WireInterval {
+    start: String,
+}
+
+#[derive(Deserialize)]
+struct WireCreated {
+    id: String,
+}
+
+/// Page size for list endpoints.
+const PAGE_SIZE: usize = 200;
+
+/// A Clockify API client bound to one key.
+pub struct Clockify {
+    agent: ureq::Agent,
+    base_url: String,
+    key: ApiKey,
+    options: ClientOptions,
+    last_request: Option<Instant>,
+    /// Requests sent, retries included: the figure the benchmark counts.
+    pub requests_sent: u64,
+}
+
+struct Answer {
+    status: u16,
+    body: String,
+    retry_after: Option<Duration>,
+}
+
+impl Clockify {
+    /// A client for `base_url` (e.g. `https://api.clockify.me/api/v1`).
+    pub fn new(base_url: &str, key: ApiKey, options: ClientOptions) -> Clockify {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .user_agent(format!("claude-tracker/{}", env!("CARGO_PKG_VERSION")))
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_recv_response(Some(options.read_timeout))
+            .timeout_recv_body(Some(options.read_timeout))
+            .build()
+            .into();
+        Clockify {
+            agent,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key,
+            options,
+            last_request: None,
+            requests_sent: 0,
+        }
+    }
+
+    /// `GET /user`: checks the key and says whose it is.
+    pub fn current_user(&mut self) -> Result<User, RemoteError> {
+        let answer = self.send("GET", "/user", &[], None, true)?;
+        parse(&answer.body, "GET /user")
+    }
+
+    /// `GET /workspaces`.
+    pub fn workspaces(&mut self) -> Result<Vec<Workspace>, RemoteError> {
+        let answer = self.send("GET", "/workspaces", &[], None, true)?;
+        parse(&answer.body, "GET /workspaces")
+    }
+
+    /// Every project of a workspace, all pages.
+    pub fn projects(&mut self, workspace_id: &str) -> Result<Vec<Project>, RemoteError> {
+        let path = format!("/workspaces/{workspace_id}/projects");
+        self.all_pages(&path, &[])
+    }
+
+    /// Fetches every page of a list endpoint; a page shorter than asked for is the last.
+    fn all_pages<T: for<'de> Deserialize<'de>>(
+        &mut self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, RemoteError> {
+        let mut items = Vec::new();
+        for page in 1.. {
+            let mut paged: Vec<(&str, String)> = query.to_vec();
+            paged.push(("page", page.to_string()));
+            paged.push(("page-size", PAGE_SIZE.to_string()));
+            let answer = self.send("GET", path, &paged, None, true)?;
+            let batch: Vec<T> = parse(&answer.body, path)?;
+            let done = batch.len() < PAGE_SIZE;
+            items.extend(batch);
+            if done {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
+    /// Sends one request, pacing, retrying what may be retried, and classifying the outcome.
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        idempotent: bool,
+    ) -> Result<Answer, RemoteError> {
+        let mut delay = self.options.backoff;
+        let mut attempt = 1;
+        loop {
+            let outcome = self.send_once(method, path, query, body);
+            let retryable = attempt < self.options.attempts;
+            match outcome {
+                Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
+                Ok(answer) if answer.status == 429 => {
+                    let wait = answer.retry_after.unwrap_or(Duration::from_secs(1));
+                    if wait > self.options.max_wait || !retryable {
+                        return Err(RemoteError::RateLimited { retry_after: wait });
+                    }
+                    // A 429 was refused before any work was done: repeating it is always safe.
+                    std::thread::sleep(wait);
+                }
+                Ok(answer) if answer.status >= 500 && idempotent && retryable => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Ok(answer) => return Err(classify(method, path, &answer)),
+                Err(detail) if idempotent && retryable => {
+                    let _ = detail;
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Err(detail) => return Err(RemoteError::Transient { detail }),
+            }
+            attempt += 1;
+        }
+    }
+
+    fn pace(&mut self) {
+        if let Some(last) = self.last_request {
+            let since = last.elapsed();
+            if since < self.options.min_interval {
+                std::thread::sleep(self.options.min_interval - since);
+            }
+        }
+        self.last_request = Some(Instant::now());
+    }
+
+    fn send_once(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, String> {
+        self.pace();
+        self.requests_sent += 1;
+        let url = format!("{}{path}", self.base_url);
+        let result = match body {
+            Some(body) => self
+                .agent
+                .post(&url)
+                .header("X-Api-Key", self.key.expose())
+                .header("Content-Type", "application/json")
+                .query_pairs(query.iter().map(|(k, v)| (*k, v.as_str())))
+                .send(body.to_string()),
+            None => {
+                debug_assert_eq!(method, "GET");
+                self.agent
+                    .get(&url)
+                    .header("X-Api-Key", self.key.expose())
+                    .query_pairs(query.iter().map(|(k, v)| (*k, v.as_str())))
+                    .call()
+            }
+        };
+        let mut response = result.map_err(|error| format!("{method} {path}: {error}"))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|error| format!("{method} {path}: reading the answer failed: {error}"))?;
+        Ok(Answer { status, body, retry_after })
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &str, what: &str) -> Result<T, RemoteError> {
+    serde_json::from_str(body).map_err(|error| RemoteError::Transient {
+        detail: format!("{what}: Clockify's answer was not what its API documents ({error})"),
+    })
+}
+
+/// Clockify's error body is `{"message": "...", "code": N}`; keep its message.
+fn clockify_message(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: Option<String>,
+    }
+    serde_json::from_str::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.message)
+        .unwrap_or_else(|| body.chars().take(200).collect::<String>().trim().to_string())
+}
+
+fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
+    let hint = match answer.status {
+        400 => {
+            "check that the project id is in this workspace (`claude-tracker clockify projects` lists them), \
+             whether the workspace requires a task, tag or description on time entries, and whether the \
+             date is locked"
+        }
+        401 => {
+            "the API key was refused: check it (Clockify: Profile settings > API) and store it again with \
+             `claude-tracker setup`; a key of a regional or company account needs that region's \
+             `[clockify] base_url`"
+        }
+        403 => {
+            "this key's user may not do that in this workspace: check the workspace id and your role there"
+        }
+        404 => "not found: check `[sync] workspace_id` (`claude-tracker setup` lists your workspaces)",
+        500..=599 => "Clockify had a problem: run `claude-tracker sync` again later",
+        _ => "run again with the same command later; if it persists, check Clockify's status page",
+    };
+    RemoteError::Rejected {
+        status: answer.status,
+        request: format!("{method} {}", path.split('?').next().unwrap_or(path)),
+        message: clockify_message(&answer.body),
+        hint: hint.to_string(),
+    }
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Sync's view of Clockify: one workspace, one user.
+pub struct ClockifyTimesheet {
+    pub client: Clockify,
+    pub workspace_id: String,
+    /// Looked up (and cached by the caller) only when entries must be listed.
+    pub user_id: Option<String>,
+}
+
+impl ClockifyTimesheet {
+    fn user_id(&mut self) -> Result<String, RemoteError> {
+        if let Some(id) = &self.user_id {
+            return Ok(id.clone());
+        }
+        let user = self.client.current_user()?;
+        self.user_id = Some(user.id.clone());
+        Ok(user.id)
+    }
+}
+
+impl Timesheet for ClockifyTimesheet {
+    fn service(&self) -> &'static str {
+        "Clockify"
+    }
+
+    fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError> {
+        let mut body = json!({
+            "start": rfc3339(entry.start),
+            "end": rfc3339(entry.end),
+            "projectId": entry.project_id,
+            "description": entry.description,
+        });
+        if let Some(billable) = entry.billable {
+            body["billable"] = json!(billable);
+        }
+        let path = format!("/workspaces/{}/time-entries", self.workspace_id);
+        let answer = self.client.send("POST", &path, &[], Some(&body), false)?;
+        let created: WireCreated = parse(&answer.body, "POST time-entries")?;
+        Ok(created.id)
+    }
+
+    fn list_entries(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RemoteEntry>, RemoteError> {
+        let user_id = self.user_id()?;
+        let path = format!("/workspaces/{}/user/{user_id}/time-entries", self.workspace_id);
+        let wire: Vec<WireEntry> =
+            self.client.all_pages(&path, &[("start", rfc3339(from)), ("end", rfc3339(to))])?;
+        Ok(wire
+            .into_iter()
+            .filter_map(|entry| {
+                let start = DateTime::parse_from_rfc3339(&entry.time_interval.start).ok()?.to_utc();
+                Some(RemoteEntry { id: entry.id, project_id: entry.project_id, start })
+            })
+            .collect())
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.client.requests_sent
+    }
+
+    fn known_user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+}

@@ -1,0 +1,226 @@
+//! API keys: where they come from, where they are kept, and a type that cannot leak them by accident
+//! (its `Debug` is redacted and it has no `Display`).
+//!
+//! Lookup order: the environment variable, else the config file (warned about when others can read
+//! it), else the secret store: the OS keychain (service `claude-tracker`), or, when
+//! `$CLAUDE_TRACKER_SECRETS_FILE` names a file, that file (mode 0600) for machines without a keychain
+//! service — and for tests, which must never touch the real keychain.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// The keychain service name every secret is filed under.
+pub const SERVICE: &str = "claude-tracker";
+
+/// A secret value. Only [`ApiKey::expose`] gives the text, for the one header that needs it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key, trimming the whitespace a paste often brings.
+    pub fn new(text: &str) -> Option<ApiKey> {
+        let trimmed = text.trim();
+        (!trimmed.is_empty()).then(|| ApiKey(trimmed.to_string()))
+    }
+
+    /// The key's text, for an authentication header; never print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// One kind of secret: its environment variable and its name in the store.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretKind {
+    pub env: &'static str,
+    pub store_name: &'static str,
+    /// What the user runs to store it.
+    pub setup_command: &'static str,
+}
+
+/// Clockify's API key.
+pub const CLOCKIFY: SecretKind = SecretKind {
+    env: "CLOCKIFY_API_KEY",
+    store_name: "clockify_api_key",
+    setup_command: "claude-tracker setup",
+};
+
+/// Where secrets are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretStore {
+    Keychain,
+    File(PathBuf),
+}
+
+impl SecretStore {
+    /// The keychain, unless `$CLAUDE_TRACKER_SECRETS_FILE` names a file.
+    pub fn from_env() -> SecretStore {
+        match std::env::var_os("CLAUDE_TRACKER_SECRETS_FILE").filter(|v| !v.is_empty()) {
+            Some(path) => SecretStore::File(PathBuf::from(path)),
+            None => SecretStore::Keychain,
+        }
+    }
+
+    /// Reads a secret; `None` when it was never stored.
+    pub fn get(&self, name: &str) -> Result<Option<ApiKey>> {
+        match self {
+            SecretStore::Keychain => {
+                let entry = keychain_entry(name)?;
+                match entry.get_password() {
+                    Ok(value) => Ok(ApiKey::new(&value)),
+                    Err(keyring::Error::NoEntry) => Ok(None),
+                    Err(error) => Err(anyhow::anyhow!("cannot read `{name}` from the OS keychain: {error}")),
+                }
+            }
+            SecretStore::File(path) => Ok(read_secrets_file(path)?.get(name).and_then(|v| ApiKey::new(v))),
+        }
+    }
+
+    /// Stores a secret.
+    pub fn set(&self, name: &str, key: &ApiKey) -> Result<()> {
+        match self {
+            SecretStore::Keychain => keychain_entry(name)?.set_password(key.expose()).map_err(|error| {
+                anyhow::anyhow!(
+                    "cannot store `{name}` in the OS keychain: {error}; on a machine without one, set \
+                     $CLAUDE_TRACKER_SECRETS_FILE to a file path and run setup again"
+                )
+            }),
+            SecretStore::File(path) => {
+                let mut secrets = read_secrets_file(path)?;
+                secrets.insert(name.to_string(), key.expose().to_string());
+                write_private(path, &serde_json::to_string_pretty(&secrets)?)
+            }
+        }
+    }
+
+    /// Where it is, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretStore::Keychain => format!("the OS keychain (service `{SERVICE}`)"),
+            SecretStore::File(path) => format!("the secrets file {}", path.display()),
+        }
+    }
+}
+
+fn keychain_entry(name: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, name)
+        .map_err(|error| anyhow::anyhow!("the OS keychain is not available: {error}"))
+}
+
+fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .with_context(|| format!("the secrets file {} is not a JSON object of strings", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(anyhow::anyhow!("cannot read the secrets file {}: {e}", path.display())),
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Finds a key: the environment, else the config file's value, else the store. The error says how to
+/// provide one.
+pub fn resolve(kind: SecretKind, from_config: Option<&str>, store: &SecretStore) -> Result<ApiKey> {
+    if let Some(key) = std::env::var(kind.env).ok().as_deref().and_then(ApiKey::new) {
+        return Ok(key);
+    }
+    if let Some(key) = from_config.and_then(ApiKey::new) {
+        return Ok(key);
+    }
+    store.get(kind.store_name)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no API key: set ${} or run `{}` to store one in {}",
+            kind.env,
+            kind.setup_command,
+            store.describe()
+        )
+    })
+}
+
+/// A warning when a config file holding a secret can be read by other users.
+pub fn config_permission_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "the config file {} holds an API key and other users can read it (mode {:o}): run `chmod 600 {}`, \
+                 or move the key to ${} / the keychain",
+                path.display(),
+                mode & 0o777,
+                path.display(),
+                CLOCKIFY.env
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let key = ApiKey::new("  abc-secret \n").unwrap();
+        assert_eq!(key.expose(), "abc-secret");
+        assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+        assert!(ApiKey::new("   ").is_none());
+    }
+
+    #[test]
+    fn file_store_round_trips_with_private_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SecretStore::File(dir.path().join("sub/secrets.json"));
+        assert_eq!(store.get("clockify_api_key").unwrap(), None);
+        store.set("clockify_api_key", &ApiKey::new("k1").unwrap()).unwrap();
+        assert_eq!(store.get("clockify_api_key").unwrap(), ApiKey::new("k1"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("sub/secrets.json")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn readable_config_gets_a_warning() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(config_permission_warning(&path).unwrap().contains("chmod 600"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(config_permission_warning(&path), None);
+    }
+}

@@ -1,0 +1,344 @@
+//! The sync loop: walks the plan through a timesheet service, recording every step in the store as it
+//! goes, so a crash anywhere leaves a state the next run finishes without posting anything twice.
+//!
+//! Crash safety: before each POST an intent row (day, project, planned start and end) is written; the
+//! returned id settles it. An unsettled intent means "may have been posted": only for those days are the
+//! user's entries listed, and an entry with the same project and start is adopted instead of posted again.
+
+pub mod plan;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+
+use crate::store::{LedgerEntry, Store};
+use plan::{DayPlan, DayStatus, StepState};
+
+/// An entry to create.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    pub project_id: &'a str,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub description: &'a str,
+    pub billable: Option<bool>,
+}
+
+/// An entry found on the service, as much as adoption needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteEntry {
+    pub id: String,
+    pub project_id: Option<String>,
+    pub start: DateTime<Utc>,
+}
+
+/// Why a request to a service failed, as the sync loop must tell the cases apart.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// No usable answer: a network error, a timeout, a 5xx. A POST may or may not have been stored.
+    #[error("no usable answer ({detail})")]
+    Transient { detail: String },
+    /// The request quota is spent for longer than is worth waiting.
+    #[error("the request quota is spent for {} more minute(s)", retry_after.as_secs().div_ceil(60))]
+    RateLimited { retry_after: Duration },
+    /// The service refused the request; repeating it will not help.
+    #[error("{request} was refused with HTTP {status}: {message}. {hint}")]
+    Rejected { status: u16, request: String, message: String, hint: String },
+}
+
+/// What sync needs of a timesheet service.
+pub trait Timesheet {
+    /// The service's name, for messages.
+    fn service(&self) -> &'static str;
+    /// Creates an entry and returns its id.
+    fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError>;
+    /// The user's entries starting in `[from, to]`.
+    fn list_entries(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RemoteEntry>, RemoteError>;
+    /// Requests sent so far, for the summary and the benchmark.
+    fn requests_sent(&self) -> u64;
+    /// The user id, once known, so the caller can cache it.
+    fn known_user_id(&self) -> Option<&str>;
+}
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct RunSettings<'a> {
+    pub workspace_id: &'a str,
+    pub description: &'a str,
+    pub billable: Option<bool>,
+    /// List the user's entries for every planned day and adopt matches (a second machine syncing the
+    /// same account).
+    pub reconcile: bool,
+    /// Attempts at one POST that got no usable answer (each after a look at what was stored).
+    pub post_attempts: u32,
+    pub backoff: Duration,
+    pub now: DateTime<Utc>,
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncCounts {
+    pub days_synced: usize,
+    pub entries_posted: usize,
+    pub entries_adopted: usize,
+}
+
+/// What happened to one day, for progress output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayReport {
+    pub posted: usize,
+    pub adopted: usize,
+}
+
+/// Remote entries by `(project id, start)`, for adoption.
+type RemoteIndex = HashMap<(String, i64), String>;
+
+fn index(entries: Vec<RemoteEntry>) -> RemoteIndex {
+    entries.into_iter().filter_map(|e| Some(((e.project_id?, e.start.timestamp()), e.id))).collect()
+}
+
+/// Lists entries around a span of days: a day's margin each side, because the service may read the
+/// filter in the user's profile time zone rather than UTC.
+fn list_around(
+    timesheet: &mut dyn Timesheet,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<RemoteIndex, RemoteError> {
+    let from = first
+        .checked_sub_days(Days::new(1))
+        .unwrap_or(first)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let to = last
+        .checked_add_days(Days::new(2))
+        .unwrap_or(last)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    Ok(index(timesheet.list_entries(from, to)?))
+}
+
+/// Walks the plan: adopts what is already there, posts the rest, marks complete days. Updates the plan
+/// in place (each step's state, each finished day's status) and calls `on_day` after every planned day.
+pub fn execute(
+    days: &mut [DayPlan],
+    store: &mut Store,
+    timesheet: &mut dyn Timesheet,
+    settings: &RunSettings<'_>,
+    on_day: &mut dyn FnMut(&DayPlan, DayReport),
+) -> Result<SyncCounts> {
+    let mut counts = SyncCounts::default();
+    let mut remote = initial_listing(days, timesheet, settings)?;
+    for index in 0..days.len() {
+        if days[index].status != DayStatus::Planned {
+            continue;
+        }
+        let report = sync_day(&mut days[index], store, timesheet, settings, &mut remote)
+            .map_err(|failure| failure.into_error(days, index, timesheet.service(), settings.now))?;
+        store.mark_day_synced(days[index].date, settings.workspace_id, settings.now)?;
+        days[index].status = DayStatus::Synced;
+        counts.days_synced += 1;
+        counts.entries_posted += report.posted;
+        counts.entries_adopted += report.adopted;
+        on_day(&days[index], report);
+    }
+    Ok(counts)
+}
+
+/// The one listing a run may need: the days with entries in doubt (or, with `--reconcile`, every day
+/// with something to post). A normal run needs none.
+fn initial_listing(
+    days: &[DayPlan],
+    timesheet: &mut dyn Timesheet,
+    settings: &RunSettings<'_>,
+) -> Result<RemoteIndex> {
+    let needs_listing = |day: &&DayPlan| {
+        day.status == DayStatus::Planned
+            && day.steps.iter().any(|s| match s.state {
+                StepState::InDoubt { .. } => true,
+                StepState::ToPost => settings.reconcile,
+                StepState::Posted(_) => false,
+            })
+    };
+    let mut wanted = days.iter().filter(needs_listing).map(|d| d.date);
+    let Some(first) = wanted.next() else {
+        return Ok(RemoteIndex::new());
+    };
+    let last = wanted.next_back().unwrap_or(first);
+    list_around(timesheet, first, last).map_err(|error| {
+        anyhow::anyhow!(
+            "could not list your {} entries from {first} to {last} to check for entries already posted: \
+             {error}; nothing was posted, run `claude-tracker sync` again",
+            timesheet.service()
+        )
+    })
+}
+
+/// Why a day stopped, before it is worded for the user.
+struct DayFailure {
+    project_id: String,
+    mapped_path: Option<String>,
+    error: FailureKind,
+}
+
+enum FailureKind {
+    Remote(RemoteError),
+    Local(anyhow::Error),
+    NoOtherProject,
+}
+
+impl DayFailure {
+    fn into_error(self, days: &[DayPlan], index: usize, service: &str, now: DateTime<Utc>) -> anyhow::Error {
+        let day = &days[index];
+        let project = match &self.mapped_path {
+            Some(path) => format!("`{}` ({path})", self.project_id),
+            None if self.project_id.is_empty() => "Other".to_string(),
+            None => format!("`{}` (Other)", self.project_id),
+        };
+        let remaining: usize = days[index..]
+            .iter()
+            .filter(|d| d.status == DayStatus::Planned)
+            .flat_map(|d| &d.steps)
+            .filter(|s| !matches!(s.state, StepState::Posted(_)))
+            .count();
+        match self.error {
+            FailureKind::Remote(RemoteError::RateLimited { retry_after }) => {
+                let when = now + chrono::Duration::from_std(retry_after).unwrap_or_default();
+                anyhow::anyhow!(
+                    "{service}'s request quota is spent (at {} {project}); {remaining} entries remain. \
+                     Nothing is lost: run `claude-tracker sync` again after {} UTC (in about {} minutes)",
+                    day.date,
+                    when.format("%H:%M"),
+                    retry_after.as_secs().div_ceil(60)
+                )
+            }
+            FailureKind::Remote(error) => anyhow::anyhow!(
+                "sync stopped at {} {project}: {service}: {error}. Earlier days are complete; {remaining} \
+                 entries remain: fix this and run `claude-tracker sync` again",
+                day.date
+            ),
+            FailureKind::Local(error) => error.context(format!("sync stopped at {} {project}", day.date)),
+            FailureKind::NoOtherProject => anyhow::anyhow!(
+                "{} has time in projects that are not mapped, but `[sync] other_project_id` is not set: map \
+                 them in `[sync.project_mapping]` or set `other_project_id` (see \
+                 `claude-tracker clockify projects`), then run `claude-tracker sync` again",
+                day.date
+            ),
+        }
+    }
+}
+
+fn sync_day(
+    day: &mut DayPlan,
+    store: &mut Store,
+    timesheet: &mut dyn Timesheet,
+    settings: &RunSettings<'_>,
+    remote: &mut RemoteIndex,
+) -> Result<DayReport, Box<DayFailure>> {
+    let mut report = DayReport { posted: 0, adopted: 0 };
+    let date = day.date;
+    for step in &mut day.steps {
+        let failure = |error| {
+            Box::new(DayFailure {
+                project_id: step.entry.project_id.clone(),
+                mapped_path: step.entry.mapped_path.clone(),
+                error,
+            })
+        };
+        if step.entry.project_id.is_empty() {
+            return Err(failure(FailureKind::NoOtherProject));
+        }
+        let entry = LedgerEntry {
+            date,
+            workspace_id: settings.workspace_id,
+            project_id: &step.entry.project_id,
+            start: step.entry.start,
+            end: step.entry.end,
+        };
+        let look_for = match &step.state {
+            StepState::Posted(_) => continue,
+            StepState::InDoubt { start } => Some(*start),
+            StepState::ToPost => settings.reconcile.then_some(step.entry.start),
+        };
+        if let Some(start) = look_for
+            && let Some(id) = remote.remove(&(entry.project_id.to_string(), start.timestamp()))
+        {
+            store.record_posted_entry(entry, &id, true).map_err(|e| failure(FailureKind::Local(e)))?;
+            step.state = StepState::Posted(id);
+            report.adopted += 1;
+            continue;
+        }
+        let (id, adopted) = post_once(entry, timesheet, store, settings).map_err(failure)?;
+        step.state = StepState::Posted(id);
+        if adopted {
+            report.adopted += 1;
+        } else {
+            report.posted += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Posts one entry under an intent; when the answer is lost, looks at what was stored before trying
+/// again. Returns the remote id and whether it was adopted rather than created.
+fn post_once(
+    entry: LedgerEntry<'_>,
+    timesheet: &mut dyn Timesheet,
+    store: &mut Store,
+    settings: &RunSettings<'_>,
+) -> Result<(String, bool), FailureKind> {
+    let local = FailureKind::Local;
+    store.record_intent(entry).map_err(local)?;
+    let new_entry = NewEntry {
+        project_id: entry.project_id,
+        start: entry.start,
+        end: entry.end,
+        description: settings.description,
+        billable: settings.billable,
+    };
+    let mut delay = settings.backoff;
+    let mut attempt = 1;
+    loop {
+        match timesheet.create_entry(&new_entry) {
+            Ok(id) => {
+                store.record_posted_entry(entry, &id, false).map_err(local)?;
+                return Ok((id, false));
+            }
+            Err(RemoteError::Transient { detail }) if attempt < settings.post_attempts => {
+                std::thread::sleep(delay);
+                delay *= 2;
+                attempt += 1;
+                // The entry may have been stored before the answer was lost: look before posting again.
+                let found = list_around(timesheet, entry.date, entry.date)
+                    .map_err(|e| FailureKind::Remote(with_detail(e, &detail)))?
+                    .remove(&(entry.project_id.to_string(), entry.start.timestamp()));
+                if let Some(id) = found {
+                    store.record_posted_entry(entry, &id, true).map_err(local)?;
+                    return Ok((id, true));
+                }
+            }
+            Err(error @ RemoteError::Transient { .. }) => return Err(FailureKind::Remote(error)),
+            Err(error) => {
+                // Refused or rate limited: the service stored nothing, so nothing is in doubt.
+                store.drop_intent(entry.date, entry.workspace_id, entry.project_id).map_err(local)?;
+                return Err(FailureKind::Remote(error));
+            }
+        }
+    }
+}
+
+fn with_detail(error: RemoteError, first: &str) -> RemoteError {
+    match error {
+        RemoteError::Transient { detail } => {
+            RemoteError::Transient { detail: format!("{first}; then {detail}") }
+        }
+        other => other,
+    }
+}
