@@ -198,6 +198,16 @@ impl Clockify {
                     std::thread::sleep(delay);
                     delay *= 2;
                 }
+                Ok(answer) if answer.status >= 500 && !idempotent => {
+                    // The service may have stored it before failing: the caller checks before retrying.
+                    return Err(RemoteError::Transient {
+                        detail: format!(
+                            "{method} {path}: HTTP {}: {}",
+                            answer.status,
+                            clockify_message(&answer.body)
+                        ),
+                    });
+                }
                 Ok(answer) => return Err(classify(method, path, &answer)),
                 Err(detail) if idempotent && retryable => {
                     let _ = detail;

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use chrono::{Days, NaiveDate, SecondsFormat};
+use chrono::{NaiveDate, SecondsFormat};
 use serde::Serialize;
 
 use crate::allocate::{AllocationRules, ProjectMapping};
@@ -69,15 +69,15 @@ pub fn run(app: &App, args: &SyncArgs) -> Result<()> {
 }
 
 /// The days to consider: from `--since`, else the later of `start_date` and the first session's day;
-/// through `--until`, else yesterday. `None` when there are no sessions at all.
+/// through `--until`, else today (which the plan shows but never syncs). `None` when there are no
+/// sessions at all.
 fn day_range(
     app: &App,
     args: &SyncArgs,
     store: &Store,
     today: NaiveDate,
 ) -> Result<Option<(NaiveDate, NaiveDate)>> {
-    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
-    let until = args.until.unwrap_or(yesterday);
+    let until = args.until.map_or(today, |until| until.min(today));
     let since = match args.since {
         Some(since) => since,
         None => {

@@ -2,4 +2,6 @@
 //! time low.
 
 mod capture;
+mod fake_clockify;
 mod support;
+mod sync;

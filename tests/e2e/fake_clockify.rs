@@ -1,0 +1,1389 @@
+//! A fake of the Clockify REST API v1 (`https://api.clockify.me/api/v1`) for end-to-end tests: a tiny
+//! HTTP/1.1 server on `127.0.0.1:0` (std threads, keep-alive, `Content-Length` and chunked bodies) that
+//! keeps its state in memory, logs every request, and can inject faults.
+//!
+//! # What the real API does, and where that comes from
+//!
+//! - **Auth**: every request carries `X-Api-Key: <key>`. Without it Clockify answers
+//!   `401 {"message":"Full authentication is required to access this resource","code":1000}`
+//!   (<https://clockify.me/developers-api>, "Authentication";
+//!   <https://github.com/clockify/clockify_api_docs/issues/7>). A live probe recorded `401 {"code":1000}` for
+//!   a missing or empty key and `401 {"code":4003}` for a wrong key (a public QA report of live probes,
+//!   "clockify-api-edge-cases"; its message text for 4003 is not recorded, so ours is made up).
+//! - **Errors** are JSON `{"message": "...", "code": N}`; `code` is Clockify's own number, not the HTTP
+//!   status (e.g. `405 {"message":"Request method 'GET' not supported","code":3000}`,
+//!   <https://github.com/lucassabreu/clockify-cli/issues/29>).
+//! - **GET /user**: `id`, `email`, `name`, `activeWorkspace`, `defaultWorkspace`, `status`,
+//!   `settings.timeZone`, ... **GET /workspaces**: array of `{id, name, hourlyRate, memberships, ...}`.
+//!   **GET /workspaces/{id}/projects**: array of `{id, name, clientId, clientName, workspaceId, billable,
+//!   archived, color, ...}`, paged by `page` (1-based, default 1) and `page-size` (default 50)
+//!   (<https://clockify.me/developers-api>, "Find projects on workspace").
+//! - **POST /workspaces/{id}/time-entries** body `{start, end, billable, description, projectId, taskId,
+//!   tagIds, customFields}`; `start` is documented as required ISO-8601, `end` may be omitted (a running
+//!   timer); answer `201` with the entry `{id, description, tagIds, userId, billable, taskId, projectId,
+//!   workspaceId, timeInterval: {start, end, duration}, customFieldValues, type, hourlyRate, costRate,
+//!   isLocked, ...}` (docs.clockify.me "Add a new time entry", as transcribed at
+//!   <https://glama.ai/mcp/servers/@KeithHanson/clockify-mcp/blob/a3636a728afab9f4417afdac886cdfd9210fbd27/docs/03_TIME_ENTRY_API.md>).
+//!   Live probes: an unknown `projectId` gives `400 {"message":"Project doesn't belong to Workspace",
+//!   "code":501}`; an empty body is in fact *accepted* (start = now), which this fake does not copy: it
+//!   follows the documented contract and answers 400 when `start` is missing. Start after end is an error
+//!   ("Start time is greater than end time",
+//!   <https://clockify.me/help/troubleshooting/common-errors-and-issues>).
+//! - **Unknown workspace**: a live probe got `403 {"message":"Access Denied","code":501}` (not 404), so
+//!   that is what the fake answers for any workspace, or user, the key has no access to.
+//! - **GET /workspaces/{ws}/user/{user}/time-entries**: `start` / `end` (ISO-8601, e.g.
+//!   `2026-11-02T00:00:00Z`): "only time entries that started after / before the specified datetime will be
+//!   returned", i.e. the filter is on the entry's *start* (docs text as kept in a typed client,
+//!   `GetTimeEntriesForUserFilter`; R package `clockify`, <https://rdrr.io/cran/clockify/man/time_entries.html>).
+//!   `page` default 1, `page-size` default 50; the maximum page size is 5000 (Clockify support, quoted in
+//!   <https://github.com/OscarValerock/Clockify-PowerBI/issues/2>), and a larger one is rejected with
+//!   `400 "Page size cannot be larger than 5,000."` (live probe), not capped. `page=0` or negative is
+//!   treated as page 1 (live probe). Ordering is not documented; the fake answers newest start first, which
+//!   is what clients observe. The old docs warn that `start`/`end` were read in the profile's time zone; the
+//!   fake reads them as the UTC instants they spell.
+//! - **Date-times** are returned in UTC with second precision and a `Z`, e.g. `"2023-08-28T05:48:00Z"`;
+//!   `duration` is ISO-8601, e.g. `"PT2H54M"` (Clockify-API-response notes found by the search tool; the old
+//!   API docs, <https://clockify.github.io/clockify_api_docs/>, "Time Zones": stored in UTC).
+//! - **Rate limits**: "Workspaces on any paid plan maintain the standard limit of 50 requests per second";
+//!   "Newly created workspaces on the Free plan are restricted to 30 API requests per hour for the entire
+//!   workspace" (<https://clockify.me/help/getting-started/webhook-and-api-limitations>, 2026). The API docs
+//!   say exceeding it gives an error "Too many requests" (<https://docs.clockify.me/#section/Rate-limiting>,
+//!   as quoted in typed clients); clients see HTTP 429 with a JSON body that decodes as
+//!   `{message, code}` (<https://github.com/lucassabreu/clockify-cli/issues/262>, "Too Many Requests (code:
+//!   429)"). Whether Clockify sends `Retry-After` is not documented anywhere found; the fake always does,
+//!   so a client that honours it is exercised.
+//!
+//! # Fake-specific behaviour
+//!
+//! - One user (`user-1`, time zone `Europe/Berlin`) in workspace `ws-1` ("Acme"); more workspaces and
+//!   projects via [`FakeClockify::add_workspace`] / [`FakeClockify::add_project`].
+//! - Error messages marked "fake" below are not Clockify's verbatim text.
+//! - A page holds exactly `page-size` items (the last one fewer); a `page-size` above 5000 is rejected
+//!   with 400 as Clockify does. Tests that need paging store more entries than one page holds.
+//! - The rate limiter is a sliding one-second window over the requests it admitted (all paths, all
+//!   workspaces); 0 turns it off. Requests answered from the fault queue by `Status` / `TooManyRequests`
+//!   bypass it.
+//! - [`LoggedRequest::status`] is 0 when no response was sent (`StoreThenDrop`, `StoreThenStall`).
+
+// A support module: not every helper is used by every test build.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+pub const API_KEY: &str = "fake-clockify-key-0123456789";
+pub const USER_ID: &str = "user-1";
+pub const USER_NAME: &str = "Fake User";
+pub const USER_EMAIL: &str = "fake.user@example.com";
+pub const USER_TIME_ZONE: &str = "Europe/Berlin";
+pub const WORKSPACE_ID: &str = "ws-1";
+pub const WORKSPACE_NAME: &str = "Acme";
+/// Clockify's own ceiling on `page-size`; above it the real API answers 400.
+pub const CLOCKIFY_MAX_PAGE_SIZE: usize = 5000;
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const DEFAULT_RATE_LIMIT: u32 = 50;
+
+/// A stored time entry. `start` / `end` are as Clockify returns them (`2026-11-02T08:00:00Z`); `end` is
+/// empty for a running timer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub id: String,
+    pub workspace_id: String,
+    pub user_id: String,
+    pub project_id: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub description: String,
+    pub billable: bool,
+}
+
+/// One request as the fake saw it. `status` is 0 when no response was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer this status with a Clockify-like JSON error body; store nothing.
+    Status(u16),
+    /// 429 with `Retry-After: <retry_after_secs>`.
+    TooManyRequests { retry_after_secs: u64 },
+    /// Process normally, but wait before answering.
+    Slow { delay_ms: u64 },
+    /// Process normally (a POST stores its entry), then close the connection without sending a byte.
+    StoreThenDrop,
+    /// Process normally, then hold the connection open without answering for `stall_ms`, then close it.
+    StoreThenStall { stall_ms: u64 },
+}
+
+#[derive(Clone, Debug)]
+struct Project {
+    workspace_id: String,
+    id: String,
+    name: String,
+    client: String,
+    archived: bool,
+}
+
+struct State {
+    workspaces: Vec<(String, String)>,
+    projects: Vec<Project>,
+    entries: Vec<Entry>,
+    log: Vec<LoggedRequest>,
+    faults: VecDeque<(String, Fault)>,
+    rate_limit: u32,
+    admitted: VecDeque<Instant>,
+    id_prefix: u32,
+    next_id: u64,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    shutdown: AtomicBool,
+    connections: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn stopping(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+}
+
+/// The running fake. Dropping it stops the server and joins its threads.
+pub struct FakeClockify {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl FakeClockify {
+    pub fn start() -> FakeClockify {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Clockify to 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let state = State {
+            workspaces: vec![(WORKSPACE_ID.to_string(), WORKSPACE_NAME.to_string())],
+            projects: Vec::new(),
+            entries: Vec::new(),
+            log: Vec::new(),
+            faults: VecDeque::new(),
+            rate_limit: DEFAULT_RATE_LIMIT,
+            admitted: VecDeque::new(),
+            id_prefix: seconds as u32,
+            next_id: fastrand::u64(..1 << 40),
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            shutdown: AtomicBool::new(false),
+            connections: Mutex::new(Vec::new()),
+        });
+        let for_acceptor = Arc::clone(&shared);
+        let acceptor = thread::Builder::new()
+            .name("fake-clockify-accept".into())
+            .spawn(move || accept_loop(listener, for_acceptor))
+            .expect("spawn the fake Clockify acceptor");
+        FakeClockify { addr, shared, acceptor: Some(acceptor) }
+    }
+
+    /// `http://127.0.0.1:PORT/api/v1`, the counterpart of `https://api.clockify.me/api/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api/v1", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn add_project(&self, workspace_id: &str, id: &str, name: &str, client: &str) {
+        self.shared.state().projects.push(Project {
+            workspace_id: workspace_id.to_string(),
+            id: id.to_string(),
+            name: name.to_string(),
+            client: client.to_string(),
+            archived: false,
+        });
+    }
+
+    /// Marks a project archived (it stays listed, with `archived: true`).
+    pub fn archive_project(&self, workspace_id: &str, id: &str) {
+        let mut state = self.shared.state();
+        for project in state.projects.iter_mut().filter(|p| p.workspace_id == workspace_id && p.id == id) {
+            project.archived = true;
+        }
+    }
+
+    /// Adds a workspace the user is a member of.
+    pub fn add_workspace(&self, id: &str, name: &str) {
+        self.shared.state().workspaces.push((id.to_string(), name.to_string()));
+    }
+
+    /// Every stored time entry, in creation order.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.shared.state().entries.clone()
+    }
+
+    /// Stores an entry as if another machine had created it. Use Clockify's date-time form for
+    /// `start` / `end` (`2026-11-02T08:00:00Z`).
+    pub fn insert_entry(&self, entry: Entry) {
+        self.shared.state().entries.push(entry);
+    }
+
+    /// Every request so far, faults included, in the order they were answered.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.state().log.clone()
+    }
+
+    /// Queues a fault for the next request with this method (FIFO per method; several may be queued).
+    pub fn fail_next(&self, method: &str, fault: Fault) {
+        self.shared.state().faults.push_back((method.to_ascii_uppercase(), fault));
+    }
+
+    /// Requests admitted per sliding second over all requests; above it: 429 + `Retry-After: 1`.
+    /// Default 50 (Clockify's paid-plan limit); 0 turns the limit off.
+    pub fn set_rate_limit(&self, per_second: u32) {
+        let mut state = self.shared.state();
+        state.rate_limit = per_second;
+        state.admitted.clear();
+    }
+}
+
+impl Drop for FakeClockify {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        // Wake the blocking accept.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+        let connections =
+            std::mem::take(&mut *self.shared.connections.lock().unwrap_or_else(|p| p.into_inner()));
+        for connection in connections {
+            let _ = connection.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stopping() {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let for_connection = Arc::clone(&shared);
+        let spawned = thread::Builder::new()
+            .name("fake-clockify-conn".into())
+            .spawn(move || serve_connection(stream, &for_connection));
+        if let Ok(handle) = spawned {
+            let mut connections = shared.connections.lock().unwrap_or_else(|p| p.into_inner());
+            connections.retain(|h| !h.is_finished());
+            connections.push(handle);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP/1.1 on a TcpStream
+
+struct Request {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    close: bool,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+enum ReadError {
+    /// The peer closed (or the server is stopping) between requests.
+    Closed,
+    /// Not HTTP we understand: answer 400 and close.
+    Malformed(&'static str),
+}
+
+/// Reads more bytes into `buf`; `Err(Closed)` on EOF or shutdown.
+fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, shared: &Shared) -> Result<(), ReadError> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if shared.stopping() {
+            return Err(ReadError::Closed);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(ReadError::Closed),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                return Ok(());
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return Err(ReadError::Closed),
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+}
+
+fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, shared: &Shared) -> Result<Request, ReadError> {
+    let head_end = loop {
+        if let Some(p) = find(buf, b"\r\n\r\n", 0) {
+            break p;
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(ReadError::Malformed("request head too large"));
+        }
+        read_more(stream, buf, shared)?;
+    };
+    let head =
+        std::str::from_utf8(&buf[..head_end]).map_err(|_| ReadError::Malformed("head is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ReadError::Malformed("bad request line"));
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Err(ReadError::Malformed("not HTTP/1.x"));
+    }
+    let mut headers = Vec::new();
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(ReadError::Malformed("bad header line"));
+        };
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (target.to_string(), String::new()),
+    };
+    let mut request = Request {
+        method: method.to_string(),
+        path,
+        query,
+        headers,
+        body: Vec::new(),
+        close: version == "HTTP/1.0",
+    };
+    if let Some(connection) = request.header("connection") {
+        let connection = connection.to_ascii_lowercase();
+        if connection.contains("close") {
+            request.close = true;
+        } else if connection.contains("keep-alive") {
+            request.close = false;
+        }
+    }
+    let chunked =
+        request.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length = match request.header("content-length") {
+        Some(v) => Some(v.parse::<usize>().map_err(|_| ReadError::Malformed("bad Content-Length"))?),
+        None => None,
+    };
+    let expects_continue = request.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    let body_start = head_end + 4;
+    if expects_continue && (chunked || length.unwrap_or(0) > 0) && buf.len() == body_start {
+        let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    let consumed = if chunked {
+        let mut pos = body_start;
+        loop {
+            let line_end = loop {
+                if let Some(p) = find(buf, b"\r\n", pos) {
+                    break p;
+                }
+                read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated chunked body"))?;
+            };
+            let size_text = std::str::from_utf8(&buf[pos..line_end]).unwrap_or("");
+            let size_text = size_text.split(';').next().unwrap_or("").trim();
+            let size =
+                usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Malformed("bad chunk size"))?;
+            pos = line_end + 2;
+            if size == 0 {
+                // Trailers, up to an empty line.
+                loop {
+                    let end = loop {
+                        if let Some(p) = find(buf, b"\r\n", pos) {
+                            break p;
+                        }
+                        read_more(stream, buf, shared)
+                            .map_err(|_| ReadError::Malformed("truncated trailers"))?;
+                    };
+                    let empty = end == pos;
+                    pos = end + 2;
+                    if empty {
+                        break;
+                    }
+                }
+                break pos;
+            }
+            if request.body.len() + size > MAX_BODY {
+                return Err(ReadError::Malformed("body too large"));
+            }
+            while buf.len() < pos + size + 2 {
+                read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated chunk"))?;
+            }
+            request.body.extend_from_slice(&buf[pos..pos + size]);
+            pos += size + 2;
+        }
+    } else {
+        let length = length.unwrap_or(0);
+        if length > MAX_BODY {
+            return Err(ReadError::Malformed("body too large"));
+        }
+        while buf.len() < body_start + length {
+            read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated body"))?;
+        }
+        request.body = buf[body_start..body_start + length].to_vec();
+        body_start + length
+    };
+    buf.drain(..consumed);
+    Ok(request)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+fn write_response(stream: &mut TcpStream, reply: &Reply, close: bool) -> std::io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        reply.status,
+        reason(reply.status),
+        reply.body.len()
+    );
+    for (name, value) in &reply.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if close {
+        out.push_str("Connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(&reply.body);
+    stream.write_all(out.as_bytes())?;
+    stream.flush()
+}
+
+/// Sleeps up to `total`, returning early when the server stops.
+fn sleep_unless_stopping(total: Duration, shared: &Shared) {
+    let until = Instant::now() + total;
+    while !shared.stopping() {
+        let now = Instant::now();
+        if now >= until {
+            break;
+        }
+        thread::sleep((until - now).min(Duration::from_millis(20)));
+    }
+}
+
+fn serve_connection(mut stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    let _ = stream.set_nodelay(true);
+    let mut buf = Vec::new();
+    loop {
+        let request = match read_request(&mut stream, &mut buf, shared) {
+            Ok(request) => request,
+            Err(ReadError::Closed) => return,
+            Err(ReadError::Malformed(what)) => {
+                let reply = error(400, &format!("Malformed HTTP request: {what}"), 400);
+                shared.state().log.push(LoggedRequest {
+                    method: String::new(),
+                    path: String::new(),
+                    query: String::new(),
+                    status: 400,
+                });
+                let _ = write_response(&mut stream, &reply, true);
+                let _ = stream.shutdown(Shutdown::Both);
+                return;
+            }
+        };
+        match handle(shared, &request) {
+            Answer::Respond { reply, delay } => {
+                sleep_unless_stopping(delay, shared);
+                if shared.stopping()
+                    || write_response(&mut stream, &reply, request.close).is_err()
+                    || request.close
+                {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+            Answer::Drop => {
+                let _ = stream.shutdown(Shutdown::Both);
+                return;
+            }
+            Answer::Stall(stall) => {
+                sleep_unless_stopping(stall, shared);
+                let _ = stream.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The API
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+enum Answer {
+    Respond { reply: Reply, delay: Duration },
+    Drop,
+    Stall(Duration),
+}
+
+fn ok(status: u16, body: Value) -> Reply {
+    Reply { status, headers: Vec::new(), body: body.to_string() }
+}
+
+/// Clockify's error shape: `{"message": ..., "code": ...}`.
+fn error(status: u16, message: &str, code: u32) -> Reply {
+    ok(status, json!({ "message": message, "code": code }))
+}
+
+fn too_many_requests(retry_after_secs: u64) -> Reply {
+    let mut reply = error(429, "Too many requests", 429);
+    reply.headers.push(("Retry-After".to_string(), retry_after_secs.to_string()));
+    reply
+}
+
+fn access_denied() -> Reply {
+    error(403, "Access Denied", 501)
+}
+
+fn handle(shared: &Shared, request: &Request) -> Answer {
+    let mut state = shared.state();
+    let fault = state
+        .faults
+        .iter()
+        .position(|(method, _)| method.eq_ignore_ascii_case(&request.method))
+        .and_then(|i| state.faults.remove(i))
+        .map(|(_, fault)| fault);
+    let reply = match &fault {
+        Some(Fault::Status(status)) => error(*status, reason(*status), u32::from(*status)),
+        Some(Fault::TooManyRequests { retry_after_secs }) => too_many_requests(*retry_after_secs),
+        _ => state.process(request),
+    };
+    let (answer, logged_status) = match fault {
+        Some(Fault::Slow { delay_ms }) => {
+            let status = reply.status;
+            (Answer::Respond { reply, delay: Duration::from_millis(delay_ms) }, status)
+        }
+        Some(Fault::StoreThenDrop) => (Answer::Drop, 0),
+        Some(Fault::StoreThenStall { stall_ms }) => (Answer::Stall(Duration::from_millis(stall_ms)), 0),
+        _ => {
+            let status = reply.status;
+            (Answer::Respond { reply, delay: Duration::ZERO }, status)
+        }
+    };
+    state.log.push(LoggedRequest {
+        method: request.method.clone(),
+        path: request.path.clone(),
+        query: request.query.clone(),
+        status: logged_status,
+    });
+    answer
+}
+
+enum Route<'a> {
+    User,
+    Workspaces,
+    Workspace(&'a str),
+    Projects(&'a str),
+    TimeEntries(&'a str),
+    UserTimeEntries(&'a str, &'a str),
+}
+
+impl Route<'_> {
+    fn method(&self) -> &'static str {
+        match self {
+            Route::TimeEntries(_) => "POST",
+            _ => "GET",
+        }
+    }
+}
+
+fn route<'a>(segments: &[&'a str]) -> Option<Route<'a>> {
+    Some(match segments {
+        ["user"] => Route::User,
+        ["workspaces"] => Route::Workspaces,
+        ["workspaces", ws] => Route::Workspace(ws),
+        ["workspaces", ws, "projects"] => Route::Projects(ws),
+        ["workspaces", ws, "time-entries"] => Route::TimeEntries(ws),
+        ["workspaces", ws, "user", user, "time-entries"] => Route::UserTimeEntries(ws, user),
+        _ => return None,
+    })
+}
+
+impl State {
+    fn process(&mut self, request: &Request) -> Reply {
+        let Some(rest) = request.path.strip_prefix("/api/v1") else {
+            return error(404, "Not Found (fake: only /api/v1 is served)", 404);
+        };
+        if self.rate_limit > 0 {
+            let now = Instant::now();
+            while self.admitted.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+                self.admitted.pop_front();
+            }
+            if self.admitted.len() >= self.rate_limit as usize {
+                return too_many_requests(1);
+            }
+            self.admitted.push_back(now);
+        }
+        match request.header("x-api-key") {
+            None | Some("") => {
+                return error(401, "Full authentication is required to access this resource", 1000);
+            }
+            Some(key) if key != API_KEY => return error(401, "Api key does not exist (fake)", 4003),
+            Some(_) => {}
+        }
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        let Some(route) = route(&segments) else {
+            return error(404, "Not Found", 404);
+        };
+        if request.method != route.method() {
+            return error(405, &format!("Request method '{}' is not supported", request.method), 3000);
+        }
+        let query = parse_query(&request.query);
+        match route {
+            Route::User => ok(200, self.user_json()),
+            Route::Workspaces => ok(
+                200,
+                Value::Array(self.workspaces.iter().map(|(id, name)| workspace_json(id, name)).collect()),
+            ),
+            Route::Workspace(ws) => match self.workspace_name(ws) {
+                Some(name) => ok(200, workspace_json(ws, name)),
+                None => access_denied(),
+            },
+            Route::Projects(ws) => self.list_projects(ws, &query),
+            Route::TimeEntries(ws) => self.create_entry(ws, &request.body),
+            Route::UserTimeEntries(ws, user) => self.list_entries(ws, user, &query),
+        }
+    }
+
+    fn workspace_name(&self, id: &str) -> Option<&str> {
+        self.workspaces.iter().find(|(w, _)| w == id).map(|(_, name)| name.as_str())
+    }
+
+    fn user_json(&self) -> Value {
+        json!({
+            "id": USER_ID,
+            "email": USER_EMAIL,
+            "name": USER_NAME,
+            "activeWorkspace": WORKSPACE_ID,
+            "defaultWorkspace": WORKSPACE_ID,
+            "status": "ACTIVE",
+            "profilePicture": "",
+            "memberships": [],
+            "customFields": [],
+            "settings": {
+                "timeZone": USER_TIME_ZONE,
+                "weekStart": "MONDAY",
+                "timeFormat": "HOUR24",
+                "dateFormat": "DD/MM/YYYY",
+            },
+        })
+    }
+
+    fn paging(&self, query: &[(String, String)]) -> Result<(usize, usize), Reply> {
+        let page = match query_value(query, "page") {
+            None => 1,
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(n) if n >= 1 => n as usize,
+                Ok(_) => 1,
+                Err(_) => return Err(error(400, &format!("Invalid value for page: '{text}' (fake)"), 400)),
+            },
+        };
+        let size = match query_value(query, "page-size") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(n) if n > CLOCKIFY_MAX_PAGE_SIZE as i64 => {
+                    return Err(error(400, "Page size cannot be larger than 5,000.", 501));
+                }
+                Ok(n) if n >= 1 => n as usize,
+                Ok(_) => DEFAULT_PAGE_SIZE,
+                Err(_) => {
+                    return Err(error(400, &format!("Invalid value for page-size: '{text}' (fake)"), 400));
+                }
+            },
+        };
+        Ok((page, size))
+    }
+
+    fn list_projects(&self, ws: &str, query: &[(String, String)]) -> Reply {
+        if self.workspace_name(ws).is_none() {
+            return access_denied();
+        }
+        let (page, size) = match self.paging(query) {
+            Ok(paging) => paging,
+            Err(reply) => return reply,
+        };
+        let archived_filter = query_value(query, "archived").map(|v| v.eq_ignore_ascii_case("true"));
+        let projects: Vec<Value> = self
+            .projects
+            .iter()
+            .filter(|p| p.workspace_id == ws)
+            .filter(|p| archived_filter.is_none_or(|archived| p.archived == archived))
+            .skip((page - 1).saturating_mul(size))
+            .take(size)
+            .map(project_json)
+            .collect();
+        ok(200, Value::Array(projects))
+    }
+
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("{:08x}{:016x}", self.id_prefix, self.next_id)
+    }
+
+    fn create_entry(&mut self, ws: &str, body: &[u8]) -> Reply {
+        if self.workspace_name(ws).is_none() {
+            return access_denied();
+        }
+        let Ok(body) = serde_json::from_slice::<Value>(body) else {
+            return error(400, "Malformed JSON request body (fake)", 400);
+        };
+        if !body.is_object() {
+            return error(400, "Request body must be a JSON object (fake)", 400);
+        }
+        let start = match body.get("start") {
+            None | Some(Value::Null) => return error(400, "start: must not be null (fake)", 400),
+            Some(Value::String(text)) => match parse_instant(text) {
+                Some(start) => start,
+                None => return error(400, &format!("start: invalid date-time '{text}' (fake)"), 400),
+            },
+            Some(_) => return error(400, "start: must be a string (fake)", 400),
+        };
+        let end = match body.get("end") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => match parse_instant(text) {
+                Some(end) => Some(end),
+                None => return error(400, &format!("end: invalid date-time '{text}' (fake)"), 400),
+            },
+            Some(_) => return error(400, "end: must be a string (fake)", 400),
+        };
+        if end.is_some_and(|end| end < start) {
+            return error(400, "Start time is greater than end time", 501);
+        }
+        let project_id = match body.get("projectId") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) if id.is_empty() => None,
+            Some(Value::String(id)) => {
+                if !self.projects.iter().any(|p| p.workspace_id == ws && &p.id == id) {
+                    return error(400, "Project doesn't belong to Workspace", 501);
+                }
+                Some(id.clone())
+            }
+            Some(_) => return error(400, "projectId: must be a string (fake)", 400),
+        };
+        let description = match body.get("description") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(text)) => text.clone(),
+            Some(_) => return error(400, "description: must be a string (fake)", 400),
+        };
+        let billable = match body.get("billable") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return error(400, "billable: must be a boolean (fake)", 400),
+        };
+        let entry = Entry {
+            id: self.new_id(),
+            workspace_id: ws.to_string(),
+            user_id: USER_ID.to_string(),
+            project_id,
+            start: format_instant(start),
+            end: end.map(format_instant).unwrap_or_default(),
+            description,
+            billable,
+        };
+        let reply = ok(201, entry_json(&entry));
+        self.entries.push(entry);
+        reply
+    }
+
+    fn list_entries(&self, ws: &str, user: &str, query: &[(String, String)]) -> Reply {
+        if self.workspace_name(ws).is_none() || user != USER_ID {
+            return access_denied();
+        }
+        let mut bounds = [None, None];
+        for (slot, name) in bounds.iter_mut().zip(["start", "end"]) {
+            if let Some(text) = query_value(query, name) {
+                match parse_instant(text) {
+                    Some(at) => *slot = Some(at),
+                    None => return error(400, &format!("{name}: invalid date-time '{text}' (fake)"), 400),
+                }
+            }
+        }
+        let [from, to] = bounds;
+        let (page, size) = match self.paging(query) {
+            Ok(paging) => paging,
+            Err(reply) => return reply,
+        };
+        // Newest created first, then a stable sort on start: equal starts stay newest-created first.
+        let mut selected: Vec<(Option<DateTime<Utc>>, &Entry)> = self
+            .entries
+            .iter()
+            .rev()
+            .filter(|e| e.workspace_id == ws && e.user_id == user)
+            .map(|e| (parse_instant(&e.start), e))
+            .filter(|(start, _)| match start {
+                Some(start) => from.is_none_or(|f| *start >= f) && to.is_none_or(|t| *start <= t),
+                None => from.is_none() && to.is_none(),
+            })
+            .collect();
+        selected.sort_by_key(|(start, _)| std::cmp::Reverse(*start));
+        let page: Vec<Value> = selected
+            .into_iter()
+            .skip((page - 1).saturating_mul(size))
+            .take(size)
+            .map(|(_, e)| entry_json(e))
+            .collect();
+        ok(200, Value::Array(page))
+    }
+}
+
+fn workspace_json(id: &str, name: &str) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "hourlyRate": { "amount": 0, "currency": "EUR" },
+        "memberships": [],
+        "imageUrl": "",
+        "featureSubscriptionType": null,
+    })
+}
+
+fn project_json(p: &Project) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "clientId": if p.client.is_empty() { String::new() } else { format!("client-{}", p.client) },
+        "clientName": p.client,
+        "workspaceId": p.workspace_id,
+        "billable": false,
+        "archived": p.archived,
+        "color": "#03A9F4",
+        "public": true,
+        "template": false,
+        "note": "",
+        "duration": "PT0S",
+        "memberships": [],
+        "hourlyRate": null,
+        "costRate": null,
+    })
+}
+
+fn entry_json(e: &Entry) -> Value {
+    let end = if e.end.is_empty() { Value::Null } else { Value::String(e.end.clone()) };
+    let duration = match (parse_instant(&e.start), parse_instant(&e.end)) {
+        (Some(start), Some(end)) => Value::String(iso_duration((end - start).num_seconds())),
+        _ => Value::Null,
+    };
+    json!({
+        "id": e.id,
+        "description": e.description,
+        "tagIds": [],
+        "userId": e.user_id,
+        "billable": e.billable,
+        "taskId": null,
+        "projectId": e.project_id,
+        "workspaceId": e.workspace_id,
+        "timeInterval": { "start": e.start, "end": end, "duration": duration },
+        "customFieldValues": [],
+        "type": "REGULAR",
+        "kioskId": null,
+        "hourlyRate": null,
+        "costRate": null,
+        "isLocked": false,
+    })
+}
+
+fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// Clockify's form: UTC, whole seconds, `Z`.
+fn format_instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// ISO-8601 duration as Clockify writes it: `PT2H54M`, `PT45S`, `PT0S`.
+fn iso_duration(seconds: i64) -> String {
+    if seconds <= 0 {
+        return "PT0S".to_string();
+    }
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let mut out = String::from("PT");
+    if h > 0 {
+        out.push_str(&format!("{h}H"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}M"));
+    }
+    if s > 0 {
+        out.push_str(&format!("{s}S"));
+    }
+    out
+}
+
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(name), percent_decode(value))
+        })
+        .collect()
+}
+
+fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// Form-style decoding, as a servlet container does for a query: `%XX` bytes, `+` as a space.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tests of the fake itself
+
+fn test_agent(timeout: Option<Duration>) -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(timeout).build().into()
+}
+
+struct Answered {
+    status: u16,
+    retry_after: Option<String>,
+    json: Value,
+}
+
+fn answered(mut response: ureq::http::Response<ureq::Body>) -> Answered {
+    let status = response.status().as_u16();
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let text = response.body_mut().read_to_string().expect("read body");
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text:?}"));
+    Answered { status, retry_after, json }
+}
+
+fn get_with(agent: &ureq::Agent, url: &str, key: Option<&str>, query: &[(&str, &str)]) -> Answered {
+    let mut request = agent.get(url);
+    if let Some(key) = key {
+        request = request.header("X-Api-Key", key);
+    }
+    for (name, value) in query {
+        request = request.query(*name, *value);
+    }
+    answered(request.call().expect("GET reaches the fake"))
+}
+
+fn get(agent: &ureq::Agent, url: &str, query: &[(&str, &str)]) -> Answered {
+    get_with(agent, url, Some(API_KEY), query)
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Answered, ureq::Error> {
+    agent
+        .post(url)
+        .header("X-Api-Key", API_KEY)
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .map(answered)
+}
+
+fn entry_body(start: &str, end: &str, project: Option<&str>, description: &str) -> Value {
+    json!({ "start": start, "end": end, "projectId": project, "description": description, "billable": true })
+}
+
+#[test]
+fn fake_clockify_auth() {
+    let fake = FakeClockify::start();
+    let agent = test_agent(None);
+    let user_url = format!("{}/user", fake.base_url());
+
+    let missing = get_with(&agent, &user_url, None, &[]);
+    assert_eq!(missing.status, 401);
+    assert_eq!(
+        missing.json,
+        json!({"message": "Full authentication is required to access this resource", "code": 1000})
+    );
+
+    let wrong = get_with(&agent, &user_url, Some("not-the-key"), &[]);
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.json["code"], 4003);
+
+    let user = get(&agent, &user_url, &[]);
+    assert_eq!(user.status, 200);
+    assert_eq!(user.json["id"], USER_ID);
+    assert_eq!(user.json["activeWorkspace"], WORKSPACE_ID);
+    assert_eq!(user.json["defaultWorkspace"], WORKSPACE_ID);
+    assert_eq!(user.json["settings"]["timeZone"], "Europe/Berlin");
+
+    fake.add_workspace("ws-2", "Other");
+    let workspaces = get(&agent, &format!("{}/workspaces", fake.base_url()), &[]);
+    assert_eq!(workspaces.status, 200);
+    let names: Vec<&str> =
+        workspaces.json.as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Acme", "Other"]);
+
+    let unknown = get(&agent, &format!("{}/workspaces/nope/projects", fake.base_url()), &[]);
+    assert_eq!(unknown.status, 403);
+    assert_eq!(unknown.json, json!({"message": "Access Denied", "code": 501}));
+
+    let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [401, 401, 200, 200, 403]);
+    assert_eq!(fake.requests()[0].path, "/api/v1/user");
+}
+
+#[test]
+fn fake_clockify_create_and_list_with_paging() {
+    let fake = FakeClockify::start();
+    let agent = test_agent(None);
+    let base = fake.base_url();
+    fake.add_project(WORKSPACE_ID, "p-1", "Website", "Globex");
+    fake.add_project(WORKSPACE_ID, "p-2", "Backend", "");
+    fake.add_project(WORKSPACE_ID, "p-3", "Mobile", "Globex");
+
+    // Projects page by page.
+    let first = get(
+        &agent,
+        &format!("{base}/workspaces/{WORKSPACE_ID}/projects"),
+        &[("page", "1"), ("page-size", "2")],
+    );
+    let second = get(
+        &agent,
+        &format!("{base}/workspaces/{WORKSPACE_ID}/projects"),
+        &[("page", "2"), ("page-size", "2")],
+    );
+    assert_eq!(first.json.as_array().unwrap().len(), 2);
+    assert_eq!(first.json[0]["clientName"], "Globex");
+    assert_eq!(first.json[0]["archived"], false);
+    assert_eq!(second.json.as_array().unwrap().len(), 1);
+    assert_eq!(second.json[0]["name"], "Mobile");
+
+    let url = format!("{base}/workspaces/{WORKSPACE_ID}/time-entries");
+    let created =
+        post(&agent, &url, &entry_body("2026-11-02T08:00:00.000Z", "2026-11-02T09:30:00Z", Some("p-1"), "a"))
+            .expect("POST answered");
+    assert_eq!(created.status, 201);
+    let id = created.json["id"].as_str().unwrap();
+    assert_eq!(id.len(), 24);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+    assert_eq!(created.json["timeInterval"]["start"], "2026-11-02T08:00:00Z");
+    assert_eq!(created.json["timeInterval"]["end"], "2026-11-02T09:30:00Z");
+    assert_eq!(created.json["timeInterval"]["duration"], "PT1H30M");
+    assert_eq!(created.json["userId"], USER_ID);
+    assert_eq!(created.json["workspaceId"], WORKSPACE_ID);
+    assert_eq!(created.json["projectId"], "p-1");
+    assert_eq!(created.json["billable"], true);
+
+    // An offset is stored as UTC.
+    for (start, end, description) in [
+        ("2026-11-02T11:00:00+01:00", "2026-11-02T11:45:00+01:00", "b"),
+        ("2026-11-03T08:00:00Z", "2026-11-03T08:00:45Z", "c"),
+        ("2026-11-01T23:00:00Z", "2026-11-02T00:30:00Z", "before the window"),
+    ] {
+        assert_eq!(post(&agent, &url, &entry_body(start, end, None, description)).unwrap().status, 201);
+    }
+    fake.insert_entry(Entry {
+        id: "0123456789abcdef01234567".into(),
+        workspace_id: WORKSPACE_ID.into(),
+        user_id: USER_ID.into(),
+        project_id: Some("p-2".into()),
+        start: "2026-11-02T12:00:00Z".into(),
+        end: "2026-11-02T13:00:00Z".into(),
+        description: "other machine".into(),
+        billable: false,
+    });
+    let stored = fake.entries();
+    assert_eq!(stored.len(), 5);
+    assert_eq!(stored[1].start, "2026-11-02T10:00:00Z");
+    assert_eq!(stored[1].project_id, None);
+    let descriptions: Vec<&str> = stored.iter().map(|e| e.description.as_str()).collect();
+    assert_eq!(descriptions, ["a", "b", "c", "before the window", "other machine"]);
+
+    let list_url = format!("{base}/workspaces/{WORKSPACE_ID}/user/{USER_ID}/time-entries");
+    let mut listed = Vec::new();
+    for page in 1..=3 {
+        let page = page.to_string();
+        let answer = get(
+            &agent,
+            &list_url,
+            &[
+                ("start", "2026-11-02T00:00:00Z"),
+                ("end", "2026-11-03T23:59:59Z"),
+                ("page", &page),
+                ("page-size", "2"),
+            ],
+        );
+        assert_eq!(answer.status, 200);
+        let items = answer.json.as_array().unwrap().clone();
+        assert!(items.len() <= 2);
+        listed.extend(items);
+    }
+    let listed: Vec<&str> = listed.iter().map(|e| e["description"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["c", "other machine", "b", "a"], "newest first, only starts inside the window");
+
+    let too_big = get(&agent, &list_url, &[("page-size", "5001")]);
+    assert_eq!(too_big.status, 400);
+    assert_eq!(too_big.json["message"], "Page size cannot be larger than 5,000.");
+
+    let other_user = get(&agent, &format!("{base}/workspaces/{WORKSPACE_ID}/user/user-2/time-entries"), &[]);
+    assert_eq!(other_user.status, 403);
+
+    let logged = fake.requests();
+    let list_request =
+        logged.iter().find(|r| r.path.ends_with("/time-entries") && r.method == "GET").unwrap();
+    assert!(list_request.query.contains("page-size=2"), "{}", list_request.query);
+}
+
+#[test]
+fn fake_clockify_rejects_unknown_project_and_missing_start() {
+    let fake = FakeClockify::start();
+    let agent = test_agent(None);
+    let url = format!("{}/workspaces/{WORKSPACE_ID}/time-entries", fake.base_url());
+    fake.add_project("ws-other", "p-elsewhere", "Elsewhere", "");
+
+    let unknown = post(
+        &agent,
+        &url,
+        &entry_body("2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z", Some("p-elsewhere"), "x"),
+    )
+    .unwrap();
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.json, json!({"message": "Project doesn't belong to Workspace", "code": 501}));
+
+    let no_start = post(&agent, &url, &json!({"end": "2026-11-02T09:00:00Z", "description": "x"})).unwrap();
+    assert_eq!(no_start.status, 400);
+
+    let backwards =
+        post(&agent, &url, &entry_body("2026-11-02T10:00:00Z", "2026-11-02T09:00:00Z", None, "x")).unwrap();
+    assert_eq!(backwards.status, 400);
+
+    let wrong_workspace = post(
+        &agent,
+        &format!("{}/workspaces/ws-nope/time-entries", fake.base_url()),
+        &entry_body("2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z", None, "x"),
+    )
+    .unwrap();
+    assert_eq!(wrong_workspace.status, 403);
+
+    assert!(fake.entries().is_empty());
+    let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [400, 400, 400, 403]);
+}
+
+#[test]
+fn fake_clockify_rate_limit_answers_429_with_retry_after() {
+    let fake = FakeClockify::start();
+    let agent = test_agent(None);
+    let url = format!("{}/user", fake.base_url());
+    fake.set_rate_limit(3);
+    let statuses: Vec<u16> = (0..5).map(|_| get(&agent, &url, &[]).status).collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    let limited = get(&agent, &url, &[]);
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.retry_after.as_deref(), Some("1"));
+    assert_eq!(limited.json["message"], "Too many requests");
+
+    thread::sleep(Duration::from_millis(1100));
+    assert_eq!(get(&agent, &url, &[]).status, 200, "the window slid past");
+
+    fake.set_rate_limit(0);
+    fake.fail_next("GET", Fault::TooManyRequests { retry_after_secs: 7 });
+    let injected = get(&agent, &url, &[]);
+    assert_eq!((injected.status, injected.retry_after.as_deref()), (429, Some("7")));
+    assert_eq!(get(&agent, &url, &[]).status, 200);
+}
+
+#[test]
+fn fake_clockify_fault_queue_is_fifo_per_method() {
+    let fake = FakeClockify::start();
+    let agent = test_agent(None);
+    let user_url = format!("{}/user", fake.base_url());
+    fake.fail_next("GET", Fault::Status(500));
+    fake.fail_next("POST", Fault::Status(502));
+    fake.fail_next("GET", Fault::Status(503));
+    fake.fail_next("GET", Fault::Slow { delay_ms: 300 });
+
+    let first = get(&agent, &user_url, &[]);
+    assert_eq!((first.status, first.json["code"].as_u64()), (500, Some(500)));
+    assert_eq!(get(&agent, &user_url, &[]).status, 503);
+    let began = Instant::now();
+    assert_eq!(get(&agent, &user_url, &[]).status, 200);
+    assert!(began.elapsed() >= Duration::from_millis(300), "Slow waited");
+    assert_eq!(get(&agent, &user_url, &[]).status, 200);
+
+    let url = format!("{}/workspaces/{WORKSPACE_ID}/time-entries", fake.base_url());
+    let failed =
+        post(&agent, &url, &entry_body("2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z", None, "x")).unwrap();
+    assert_eq!(failed.status, 502);
+    assert!(fake.entries().is_empty(), "a Status fault stores nothing");
+}
+
+#[test]
+fn fake_clockify_store_then_drop_closes_without_a_response() {
+    let fake = FakeClockify::start();
+    let agent = test_agent(Some(Duration::from_secs(10)));
+    let url = format!("{}/workspaces/{WORKSPACE_ID}/time-entries", fake.base_url());
+
+    fake.fail_next("POST", Fault::StoreThenDrop);
+    let dropped =
+        post(&agent, &url, &entry_body("2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z", None, "dropped"));
+    assert!(
+        dropped.is_err(),
+        "the client sees a transport error, got status {:?}",
+        dropped.map(|a| a.status)
+    );
+    assert_eq!(fake.entries().len(), 1, "the entry was stored anyway");
+    assert_eq!(fake.requests().last().unwrap().status, 0);
+
+    // On a raw socket: not one byte comes back, and the server closes its side.
+    fake.fail_next("POST", Fault::StoreThenDrop);
+    let body = entry_body("2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z", None, "raw").to_string();
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/workspaces/{WORKSPACE_ID}/time-entries HTTP/1.1\r\nHost: x\r\nX-Api-Key: {API_KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut received = Vec::new();
+    let read = stream.read_to_end(&mut received);
+    assert!(read.is_ok() || received.is_empty(), "{read:?}");
+    assert!(received.is_empty(), "got {:?}", String::from_utf8_lossy(&received));
+    assert_eq!(fake.entries().len(), 2);
+
+    // The next POST is answered normally.
+    let normal =
+        post(&agent, &url, &entry_body("2026-11-02T12:00:00Z", "2026-11-02T13:00:00Z", None, "ok")).unwrap();
+    assert_eq!(normal.status, 201);
+    assert_eq!(fake.entries().len(), 3);
+}
+
+#[test]
+fn fake_clockify_store_then_stall_holds_then_closes() {
+    let fake = FakeClockify::start();
+    let url = format!("{}/workspaces/{WORKSPACE_ID}/time-entries", fake.base_url());
+
+    fake.fail_next("POST", Fault::StoreThenStall { stall_ms: 5_000 });
+    let impatient = test_agent(Some(Duration::from_millis(300)));
+    let began = Instant::now();
+    let stalled =
+        post(&impatient, &url, &entry_body("2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z", None, "stalled"));
+    assert!(stalled.is_err(), "the client times out");
+    assert!(began.elapsed() < Duration::from_secs(3));
+    assert_eq!(fake.entries().len(), 1);
+
+    // Raw: nothing for the stall, then EOF.
+    fake.fail_next("POST", Fault::StoreThenStall { stall_ms: 400 });
+    let body = entry_body("2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z", None, "raw").to_string();
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let began = Instant::now();
+    write!(
+        stream,
+        "POST /api/v1/workspaces/{WORKSPACE_ID}/time-entries HTTP/1.1\r\nHost: x\r\nX-Api-Key: {API_KEY}\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let mut received = Vec::new();
+    let _ = stream.read_to_end(&mut received);
+    assert!(received.is_empty(), "got {:?}", String::from_utf8_lossy(&received));
+    assert!(began.elapsed() >= Duration::from_millis(400));
+    assert_eq!(fake.entries().len(), 2);
+    assert_eq!(fake.entries()[1].description, "raw");
+}
+
+#[test]
+fn fake_clockify_keeps_connections_alive() {
+    let fake = FakeClockify::start();
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Two pipelined requests on one connection, then a close.
+    write!(
+        stream,
+        "GET /api/v1/user HTTP/1.1\r\nHost: x\r\nX-Api-Key: {API_KEY}\r\n\r\n\
+         GET /api/v1/workspaces HTTP/1.1\r\nHost: x\r\nX-Api-Key: {API_KEY}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut received = String::new();
+    stream.read_to_string(&mut received).unwrap();
+    assert_eq!(received.matches("HTTP/1.1 200 OK\r\n").count(), 2, "{received}");
+    assert!(received.contains("\"timeZone\":\"Europe/Berlin\""));
+    assert!(received.contains("\"name\":\"Acme\""));
+}

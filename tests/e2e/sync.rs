@@ -1,0 +1,502 @@
+//! `sync` end to end: the real binary against the fake Clockify on 127.0.0.1.
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::fake_clockify::{self, Entry, FakeClockify, Fault};
+use crate::support::{Transcript, World};
+
+/// Saturday 2026-11-07, noon UTC: the week of Monday 2026-11-02 is in the past.
+const NOW: &str = "--now=2026-11-07T12:00:00Z";
+const WS: &str = fake_clockify::WORKSPACE_ID;
+
+struct Setup {
+    world: World,
+    fake: FakeClockify,
+}
+
+fn config(fake: &FakeClockify, extra_sync: &str) -> String {
+    format!(
+        "timezone = \"UTC\"\n[sync]\nworkspace_id = \"{WS}\"\nother_project_id = \"p-other\"\n{extra_sync}\n\
+         [sync.project_mapping]\n\"/w/shop\" = \"p-shop\"\n\"/w/tracker\" = \"p-tracker\"\n\
+         [clockify]\nbase_url = \"{}\"\n",
+        fake.base_url()
+    )
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let fake = FakeClockify::start();
+        for (id, name) in [("p-shop", "Shop"), ("p-tracker", "Tracker"), ("p-other", "Other")] {
+            fake.add_project(WS, id, name, "Client");
+        }
+        let world = World::new();
+        world.config(&config(&fake, ""));
+        Setup { world, fake }
+    }
+
+    /// A session of `minutes` active minutes in `cwd`, starting at `start`.
+    fn session(&self, id: &str, cwd: &str, start: &str, minutes: i64) {
+        let start: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+        let mut transcript = Transcript::new(id, cwd);
+        for minute in (0..=minutes).step_by(5) {
+            let at = start + chrono::Duration::minutes(minute);
+            transcript = transcript.user(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+        let dir = cwd.replace('/', "-");
+        self.world.write(&format!("{dir}/{id}.jsonl"), transcript.text());
+    }
+
+    /// Monday: shop 3h, tracker 1h, unmapped 1h; Tuesday: shop sub-folder 1h; Wednesday: nothing;
+    /// Thursday: tracker 2h.
+    fn week(&self) {
+        self.session("mon-a", "/w/shop", "2026-11-02T08:00:00Z", 180);
+        self.session("mon-b", "/w/tracker", "2026-11-02T12:00:00Z", 60);
+        self.session("mon-c", "/w/misc", "2026-11-02T14:00:00Z", 60);
+        self.session("tue-a", "/w/shop/frontend", "2026-11-03T09:00:00Z", 60);
+        self.session("thu-a", "/w/tracker", "2026-11-05T09:00:00Z", 120);
+    }
+
+    fn sync(&self, args: &[&str]) -> Output {
+        let config = self.world.dir.path().join("config.toml");
+        self.world
+            .cmd()
+            .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
+            .env("CLAUDE_TRACKER_BACKOFF_MS", "5")
+            .env("CLAUDE_TRACKER_SECRETS_FILE", self.world.dir.path().join("secrets.json"))
+            .arg("--config")
+            .arg(config)
+            .arg("sync")
+            .arg(NOW)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn sync_ok(&self, args: &[&str]) -> String {
+        let output = self.sync(args);
+        assert!(output.status.success(), "sync failed: {}", text(&output));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Entries in Clockify as `(project, start, end)`, sorted by start.
+    fn posted(&self) -> Vec<(String, String, String)> {
+        let mut entries: Vec<(String, String, String)> = self
+            .fake
+            .entries()
+            .into_iter()
+            .map(|e| (e.project_id.unwrap_or_default(), e.start, e.end))
+            .collect();
+        entries.sort_by(|a, b| a.1.cmp(&b.1));
+        entries
+    }
+
+    fn count(&self, method: &str) -> usize {
+        self.fake.requests().iter().filter(|r| r.method == method).count()
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn entry(project: &str, start: &str, end: &str) -> (String, String, String) {
+    (project.into(), start.into(), end.into())
+}
+
+fn expected_week() -> Vec<(String, String, String)> {
+    vec![
+        entry("p-shop", "2026-11-02T09:00:00Z", "2026-11-02T13:48:00Z"),
+        entry("p-other", "2026-11-02T13:48:00Z", "2026-11-02T15:24:00Z"),
+        entry("p-tracker", "2026-11-02T15:24:00Z", "2026-11-02T17:00:00Z"),
+        entry("p-shop", "2026-11-03T09:00:00Z", "2026-11-03T17:00:00Z"),
+        entry("p-tracker", "2026-11-05T09:00:00Z", "2026-11-05T17:00:00Z"),
+    ]
+}
+
+#[test]
+fn posts_each_past_work_day_split_by_ratio_once() {
+    let setup = Setup::new();
+    setup.week();
+    setup.session("sat", "/w/shop", "2026-11-07T08:00:00Z", 60); // today (and a weekend): never synced
+    setup.session("sun", "/w/shop", "2026-11-01T08:00:00Z", 60); // Sunday: not a work day
+    let output = setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week());
+    assert!(output.contains("synced 3 day(s): 5 entries posted, 0 adopted (5 requests)"), "{output}");
+    assert!(output.contains("1 not work days, 2 without sessions, 1 today or later"), "{output}");
+    let entries = setup.fake.entries();
+    assert!(entries.iter().all(|e| e.description == "Development" && e.user_id == fake_clockify::USER_ID));
+    // One POST per entry and nothing else: no GET /user unless entries must be listed.
+    assert_eq!(setup.fake.requests().len(), 5);
+
+    // Run again: nothing new, not a single request.
+    let again = setup.sync_ok(&[]);
+    assert!(again.contains("synced 0 day(s): 0 entries posted"), "{again}");
+    assert!(again.contains("3 already synced"), "{again}");
+    assert_eq!(setup.fake.requests().len(), 5);
+    assert_eq!(setup.fake.entries().len(), 5);
+}
+
+#[test]
+fn dry_run_needs_no_key_and_prints_the_plan() {
+    let setup = Setup::new();
+    setup.week();
+    setup.session("sun", "/w/shop", "2026-11-01T08:00:00Z", 60);
+    let config = setup.world.dir.path().join("config.toml");
+    let output = setup
+        .world
+        .cmd()
+        .args(["--config", config.to_str().unwrap(), "sync", "--dry-run", "--json", NOW])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let days: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(days[0], json!({"date":"2026-11-01","status":"not_a_work_day","entries":[]}));
+    assert_eq!(
+        days[1],
+        json!({"date":"2026-11-02","status":"planned","entries":[
+            {"project_id":"p-shop","start":"2026-11-02T09:00:00Z","end":"2026-11-02T13:48:00Z","seconds":17280},
+            {"project_id":"p-other","start":"2026-11-02T13:48:00Z","end":"2026-11-02T15:24:00Z","seconds":5760},
+            {"project_id":"p-tracker","start":"2026-11-02T15:24:00Z","end":"2026-11-02T17:00:00Z","seconds":5760}]})
+    );
+    assert_eq!(days[3], json!({"date":"2026-11-04","status":"no_sessions","entries":[]}));
+    assert_eq!(days[2]["entries"][0]["project_id"], "p-shop", "a sub-folder goes to its mapped parent");
+    assert_eq!(days.as_array().unwrap().len(), 6, "through Friday; today (Saturday) is left out");
+    assert!(setup.fake.requests().is_empty(), "a dry run makes no request");
+
+    let table = String::from_utf8(
+        setup
+            .world
+            .cmd()
+            .args(["--config", config.to_str().unwrap(), "sync", "--dry-run", NOW])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        table.contains("2026-11-02 Mon  planned\n    09:00-13:48   4:48   60.0%  /w/shop -> p-shop\n"),
+        "{table}"
+    );
+    assert!(table.contains("13:48-15:24   1:36   20.0%  Other -> p-other"), "{table}");
+    assert!(table.contains("2026-11-04 Wed  no sessions"), "{table}");
+    assert!(table.contains("2026-11-01 Sun  weekend"), "{table}");
+}
+
+#[test]
+fn json_after_a_real_run_carries_clockify_ids() {
+    let setup = Setup::new();
+    setup.session("a", "/w/shop", "2026-11-06T09:00:00Z", 30);
+    let days: Value = serde_json::from_str(&setup.sync_ok(&["--json", "--since", "2026-11-06"])).unwrap();
+    let id = setup.fake.entries()[0].id.clone();
+    assert_eq!(
+        days,
+        json!([{"date":"2026-11-06","status":"synced","entries":[
+            {"project_id":"p-shop","start":"2026-11-06T09:00:00Z","end":"2026-11-06T17:00:00Z","seconds":28800,"clockify_entry_id":id}]}])
+    );
+}
+
+#[test]
+fn crash_after_a_stored_post_adopts_instead_of_posting_again() {
+    let setup = Setup::new();
+    setup.week();
+    // The second POST is stored, then the answer never comes: the process is killed while it waits.
+    setup.fake.fail_next("POST", Fault::Slow { delay_ms: 0 });
+    setup.fake.fail_next("POST", Fault::StoreThenStall { stall_ms: 20_000 });
+    let config = setup.world.dir.path().join("config.toml");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"))
+        .env_clear()
+        .env("HOME", setup.world.home())
+        .env("CLAUDE_CONFIG_DIR", setup.world.dir.path().join("claude"))
+        .env("CLAUDE_TRACKER_DB", setup.world.db())
+        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
+        .args(["--config", config.to_str().unwrap(), "sync", NOW])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while setup.fake.entries().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the second POST never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(setup.fake.entries().len(), 2);
+
+    let output = setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week(), "no duplicate, nothing lost");
+    assert!(output.contains("3 entries posted, 1 adopted"), "{output}");
+    // The one extra cost of the crash: GET /user and one listing of the day in doubt.
+    assert_eq!(setup.count("GET"), 2);
+}
+
+#[test]
+fn lost_answer_within_a_run_is_checked_before_posting_again() {
+    let setup = Setup::new();
+    setup.week();
+    setup.fake.fail_next("POST", Fault::StoreThenDrop);
+    let output = setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week());
+    assert!(output.contains("4 entries posted, 1 adopted"), "{output}");
+}
+
+#[test]
+fn server_errors_and_short_rate_limits_mid_run_are_survived() {
+    let setup = Setup::new();
+    setup.week();
+    setup.fake.fail_next("POST", Fault::Slow { delay_ms: 200 });
+    setup.fake.fail_next("POST", Fault::Status(500));
+    setup.fake.fail_next("POST", Fault::TooManyRequests { retry_after_secs: 1 });
+    setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week());
+}
+
+#[test]
+fn spent_hourly_quota_stops_cleanly_and_resumes_later() {
+    let setup = Setup::new();
+    setup.week();
+    setup.fake.fail_next("POST", Fault::Slow { delay_ms: 0 });
+    setup.fake.fail_next("POST", Fault::TooManyRequests { retry_after_secs: 3000 });
+    let output = setup.sync(&[]);
+    assert!(!output.status.success());
+    let message = text(&output);
+    assert!(message.contains("Clockify's request quota is spent"), "{message}");
+    assert!(message.contains("4 entries remain"), "{message}");
+    assert!(message.contains("in about 50 minutes"), "{message}");
+    assert_eq!(setup.fake.entries().len(), 1);
+    setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week());
+    assert_eq!(setup.count("GET"), 0, "a refused POST left nothing in doubt");
+}
+
+#[test]
+fn invalid_key_is_refused_without_showing_it() {
+    let setup = Setup::new();
+    setup.week();
+    let config = setup.world.dir.path().join("config.toml");
+    let output = setup
+        .world
+        .cmd()
+        .env("CLOCKIFY_API_KEY", "wrong-key-abcdef")
+        .args(["--config", config.to_str().unwrap(), "sync", NOW])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = text(&output);
+    assert!(message.contains("HTTP 401"), "{message}");
+    assert!(message.contains("the API key was refused"), "{message}");
+    assert!(message.contains("sync stopped at 2026-11-02"), "{message}");
+    assert!(!message.contains("wrong-key-abcdef"), "the key must never be printed");
+    assert!(setup.fake.entries().is_empty());
+}
+
+#[test]
+fn no_key_anywhere_says_how_to_provide_one() {
+    let setup = Setup::new();
+    setup.week();
+    let config = setup.world.dir.path().join("config.toml");
+    let output = setup
+        .world
+        .cmd()
+        .env("CLAUDE_TRACKER_SECRETS_FILE", setup.world.dir.path().join("none.json"))
+        .args(["--config", config.to_str().unwrap(), "sync", NOW])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("no API key: set $CLOCKIFY_API_KEY or run `claude-tracker setup`"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn unknown_project_stops_at_that_day_and_the_next_run_carries_on() {
+    let setup = Setup::new();
+    setup.week();
+    let world = &setup.world;
+    world.config(&config(&setup.fake, "").replace("\"p-tracker\"", "\"p-gone\""));
+    let output = setup.sync(&[]);
+    assert!(!output.status.success());
+    let message = text(&output);
+    assert!(message.contains("sync stopped at 2026-11-02 `p-gone` (/w/tracker)"), "{message}");
+    assert!(message.contains("HTTP 400: Project doesn't belong to Workspace"), "{message}");
+    assert!(message.contains("claude-tracker clockify projects"), "{message}");
+    assert_eq!(setup.fake.entries().len(), 1, "entries before the failing one are kept");
+    world.config(&config(&setup.fake, ""));
+    setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week());
+}
+
+#[test]
+fn config_change_applies_to_days_not_yet_synced() {
+    let setup = Setup::new();
+    setup.week();
+    setup.sync_ok(&["--until", "2026-11-02"]);
+    setup.world.config(&config(&setup.fake, "work_day_start = \"08:00\"\nwork_day_end = \"12:00\""));
+    setup.sync_ok(&[]);
+    let posted = setup.posted();
+    assert_eq!(
+        posted[0],
+        entry("p-shop", "2026-11-02T09:00:00Z", "2026-11-02T13:48:00Z"),
+        "synced days stay"
+    );
+    assert_eq!(posted[3], entry("p-shop", "2026-11-03T08:00:00Z", "2026-11-03T12:00:00Z"));
+    assert_eq!(posted[4], entry("p-tracker", "2026-11-05T08:00:00Z", "2026-11-05T12:00:00Z"));
+}
+
+#[test]
+fn reconcile_adopts_entries_another_machine_posted() {
+    let setup = Setup::new();
+    setup.week();
+    setup.fake.insert_entry(Entry {
+        id: "aaaaaaaaaaaaaaaaaaaaaaaa".into(),
+        workspace_id: WS.into(),
+        user_id: fake_clockify::USER_ID.into(),
+        project_id: Some("p-shop".into()),
+        start: "2026-11-02T09:00:00Z".into(),
+        end: "2026-11-02T13:48:00Z".into(),
+        description: "Development".into(),
+        billable: false,
+    });
+    // Enough foreign entries that the listing takes two pages.
+    for minute in 0..250 {
+        setup.fake.insert_entry(Entry {
+            id: format!("{minute:024x}"),
+            workspace_id: WS.into(),
+            user_id: fake_clockify::USER_ID.into(),
+            project_id: Some("p-meetings".into()),
+            start: format!("2026-11-03T0{}:{:02}:00Z", minute / 60, minute % 60),
+            end: format!("2026-11-03T0{}:{:02}:30Z", minute / 60, minute % 60),
+            description: "Standup".into(),
+            billable: false,
+        });
+    }
+    let output = setup.sync_ok(&["--reconcile"]);
+    let ours: Vec<_> = setup.posted().into_iter().filter(|e| e.0 != "p-meetings").collect();
+    assert_eq!(ours, expected_week());
+    assert!(output.contains("4 entries posted, 1 adopted"), "{output}");
+    let listings = setup
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/time-entries") && r.method == "GET")
+        .count();
+    assert_eq!(listings, 2, "one listing for the whole span, two pages");
+}
+
+#[test]
+fn dst_day_and_midnight_session_follow_local_days() {
+    let setup = Setup::new();
+    setup
+        .world
+        .config(&config(&setup.fake, "").replace("timezone = \"UTC\"", "timezone = \"Europe/Berlin\""));
+    // Sunday 2026-10-25 ends summer time; Monday 2026-10-26 is a normal day. A session from 23:00 to
+    // 01:00 Berlin time (22:00-00:00 UTC in winter) on Monday night gives Monday one hour, Tuesday one.
+    setup.session("mon", "/w/shop", "2026-10-26T08:00:00Z", 60);
+    setup.session("late", "/w/tracker", "2026-10-26T22:00:00Z", 120);
+    setup.sync_ok(&["--since", "2026-10-26", "--until", "2026-10-27"]);
+    assert_eq!(
+        setup.posted(),
+        vec![
+            entry("p-shop", "2026-10-26T08:00:00Z", "2026-10-26T12:00:00Z"),
+            entry("p-tracker", "2026-10-26T12:00:00Z", "2026-10-26T16:00:00Z"),
+            entry("p-tracker", "2026-10-27T08:00:00Z", "2026-10-27T16:00:00Z"),
+        ]
+    );
+}
+
+#[test]
+fn a_second_sync_while_one_runs_exits_at_once() {
+    let setup = Setup::new();
+    setup.week();
+    setup.fake.fail_next("POST", Fault::Slow { delay_ms: 2_000 });
+    let config = setup.world.dir.path().join("config.toml");
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"))
+        .env_clear()
+        .env("HOME", setup.world.home())
+        .env("CLAUDE_CONFIG_DIR", setup.world.dir.path().join("claude"))
+        .env("CLAUDE_TRACKER_DB", setup.world.db())
+        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
+        .args(["--config", config.to_str().unwrap(), "sync", NOW])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while setup.fake.requests().is_empty() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let started = std::time::Instant::now();
+    let second = setup.sync(&[]);
+    assert!(started.elapsed() < Duration::from_secs(2), "the second sync must not wait");
+    assert!(!second.status.success());
+    assert!(text(&second).contains("another `claude-tracker sync` is running"), "{}", text(&second));
+    assert!(first.wait().unwrap().success());
+    assert_eq!(setup.posted(), expected_week());
+}
+
+#[test]
+fn setup_stores_the_key_and_lists_workspaces_and_projects() {
+    let setup = Setup::new();
+    let config = setup.world.dir.path().join("config.toml");
+    let secrets = setup.world.dir.path().join("secrets.json");
+    let output = setup
+        .world
+        .cmd()
+        .env("CLAUDE_TRACKER_SECRETS_FILE", &secrets)
+        .args(["--config", config.to_str().unwrap(), "setup"])
+        .write_stdin(format!("{}\n", fake_clockify::API_KEY))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(&format!("Signed in to Clockify as {}", fake_clockify::USER_NAME)), "{stdout}");
+    assert!(stdout.contains(&format!("{WS}  {}", fake_clockify::WORKSPACE_NAME)), "{stdout}");
+    assert!(!text(&setup.world.cmd().output().unwrap()).contains(fake_clockify::API_KEY));
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&secrets).unwrap()).unwrap();
+    assert_eq!(stored["clockify_api_key"], fake_clockify::API_KEY);
+
+    // The stored key is used without any environment variable.
+    let projects = setup
+        .world
+        .cmd()
+        .env("CLAUDE_TRACKER_SECRETS_FILE", &secrets)
+        .args(["--config", config.to_str().unwrap(), "clockify", "projects"])
+        .output()
+        .unwrap();
+    assert!(projects.status.success(), "{}", text(&projects));
+    let listing = String::from_utf8(projects.stdout).unwrap();
+    assert!(
+        listing.lines().any(|l| l.starts_with("p-shop") && l.contains("Shop") && l.ends_with("Client")),
+        "{listing}"
+    );
+
+    let refused = setup
+        .world
+        .cmd()
+        .env("CLAUDE_TRACKER_SECRETS_FILE", &secrets)
+        .args(["--config", config.to_str().unwrap(), "setup"])
+        .write_stdin("not-the-key\n")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("the key was not accepted"), "{}", text(&refused));
+    assert!(!text(&refused).contains("not-the-key"));
+}
+
+#[cfg(unix)]
+#[test]
+fn config_holding_a_key_readable_by_others_gets_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let setup = Setup::new();
+    let text_config = format!("{}api_key = \"{}\"\n", config(&setup.fake, ""), fake_clockify::API_KEY);
+    let path = setup.world.config(&text_config);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = setup.world.cmd().args(["--config", path.to_str().unwrap(), "report"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("holds an API key and other users can read it"), "{stderr}");
+    assert!(!stderr.contains(fake_clockify::API_KEY));
+}
