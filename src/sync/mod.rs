@@ -152,33 +152,35 @@ pub fn execute(
     Ok(counts)
 }
 
-/// The one listing a run may need: the days with entries in doubt (or, with `--reconcile`, every day
-/// with something to post). A normal run needs none.
+/// The listings a run may need: with `--reconcile`, one over the whole span of days with something to
+/// post; otherwise one around each day with an entry in doubt (after a crash, usually one day). A normal
+/// run needs none.
 fn initial_listing(
     days: &[DayPlan],
     timesheet: &mut dyn Timesheet,
     settings: &RunSettings<'_>,
 ) -> Result<RemoteIndex> {
-    let needs_listing = |day: &&DayPlan| {
-        day.status == DayStatus::Planned
-            && day.steps.iter().any(|s| match s.state {
-                StepState::InDoubt { .. } => true,
-                StepState::ToPost => settings.reconcile,
-                StepState::Posted(_) => false,
-            })
+    let in_doubt = |day: &&DayPlan| day.steps.iter().any(|s| matches!(s.state, StepState::InDoubt { .. }));
+    let to_post = |day: &&DayPlan| day.steps.iter().any(|s| !matches!(s.state, StepState::Posted(_)));
+    let planned = days.iter().filter(|d| d.status == DayStatus::Planned);
+    let spans: Vec<(NaiveDate, NaiveDate)> = if settings.reconcile {
+        let mut dates = planned.filter(to_post).map(|d| d.date);
+        dates.next().map(|first| (first, dates.next_back().unwrap_or(first))).into_iter().collect()
+    } else {
+        planned.filter(in_doubt).map(|d| (d.date, d.date)).collect()
     };
-    let mut wanted = days.iter().filter(needs_listing).map(|d| d.date);
-    let Some(first) = wanted.next() else {
-        return Ok(RemoteIndex::new());
-    };
-    let last = wanted.next_back().unwrap_or(first);
-    list_around(timesheet, first, last).map_err(|error| {
-        anyhow::anyhow!(
-            "could not list your {} entries from {first} to {last} to check for entries already posted: \
-             {error}; nothing was posted, run `claude-tracker sync` again",
-            timesheet.service()
-        )
-    })
+    let mut remote = RemoteIndex::new();
+    for (first, last) in spans {
+        let found = list_around(timesheet, first, last).map_err(|error| {
+            anyhow::anyhow!(
+                "could not list your {} entries from {first} to {last} to check for entries already \
+                 posted: {error}; nothing was posted, run `claude-tracker sync` again",
+                timesheet.service()
+            )
+        })?;
+        remote.extend(found);
+    }
+    Ok(remote)
 }
 
 /// Why a day stopped, before it is worded for the user.
@@ -340,5 +342,118 @@ fn with_detail(error: RemoteError, first: &str) -> RemoteError {
             RemoteError::Transient { detail: format!("{first}; then {detail}") }
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocate::PlannedEntry;
+    use plan::Step;
+
+    /// An in-memory timesheet that records what it is asked.
+    #[derive(Default)]
+    struct Memory {
+        entries: Vec<RemoteEntry>,
+        listings: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+        created: usize,
+    }
+
+    impl Timesheet for Memory {
+        fn service(&self) -> &'static str {
+            "Memory"
+        }
+        fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError> {
+            self.created += 1;
+            let id = format!("e{}", self.entries.len() + 1);
+            self.entries.push(RemoteEntry {
+                id: id.clone(),
+                project_id: Some(entry.project_id.into()),
+                start: entry.start,
+            });
+            Ok(id)
+        }
+        fn list_entries(
+            &mut self,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+        ) -> Result<Vec<RemoteEntry>, RemoteError> {
+            self.listings.push((from, to));
+            Ok(self.entries.iter().filter(|e| e.start >= from && e.start <= to).cloned().collect())
+        }
+        fn requests_sent(&self) -> u64 {
+            (self.created + self.listings.len()) as u64
+        }
+        fn known_user_id(&self) -> Option<&str> {
+            None
+        }
+    }
+
+    fn day(date: &str, state: StepState) -> DayPlan {
+        let date: NaiveDate = date.parse().unwrap();
+        let start = date.and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let entry = PlannedEntry {
+            project_id: "p".into(),
+            mapped_path: Some("/w".into()),
+            start,
+            end: start + chrono::Duration::hours(8),
+            seconds: 8 * 3600,
+            share_ppm: 1_000_000,
+        };
+        DayPlan { date, status: DayStatus::Planned, steps: vec![Step { entry, state }] }
+    }
+
+    fn settings(reconcile: bool) -> RunSettings<'static> {
+        RunSettings {
+            workspace_id: "ws",
+            description: "Development",
+            billable: None,
+            reconcile,
+            post_attempts: 3,
+            backoff: Duration::ZERO,
+            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn only_days_in_doubt_are_listed_each_on_its_own() {
+        let mut store = Store::open_in_memory().unwrap();
+        let stored_start = "2026-11-02T09:00:00Z".parse().unwrap();
+        let mut memory = Memory::default();
+        memory.entries.push(RemoteEntry {
+            id: "already".into(),
+            project_id: Some("p".into()),
+            start: stored_start,
+        });
+        let mut days = vec![
+            day("2026-11-02", StepState::InDoubt { start: stored_start }),
+            day("2026-11-03", StepState::ToPost),
+            day("2026-11-20", StepState::InDoubt { start: "2026-11-20T09:00:00Z".parse().unwrap() }),
+        ];
+        let counts = execute(&mut days, &mut store, &mut memory, &settings(false), &mut |_, _| {}).unwrap();
+        assert_eq!(counts, SyncCounts { days_synced: 3, entries_posted: 2, entries_adopted: 1 });
+        assert_eq!(memory.listings.len(), 2, "one listing per day in doubt, none for the rest");
+        assert_eq!(memory.listings[1].0.to_rfc3339(), "2026-11-19T00:00:00+00:00");
+        assert_eq!(memory.created, 2);
+        assert_eq!(days[0].steps[0].state, StepState::Posted("already".into()));
+        assert_eq!(store.ledger("ws").unwrap().synced_days.len(), 3);
+    }
+
+    #[test]
+    fn a_normal_run_lists_nothing_and_reconcile_lists_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let mut days = vec![day("2026-11-02", StepState::ToPost), day("2026-11-03", StepState::ToPost)];
+        execute(&mut days, &mut store, &mut memory, &settings(false), &mut |_, _| {}).unwrap();
+        assert!(memory.listings.is_empty());
+        assert_eq!(memory.requests_sent(), 2);
+
+        let mut other_store = Store::open_in_memory().unwrap();
+        let mut days = vec![day("2026-11-02", StepState::ToPost), day("2026-11-03", StepState::ToPost)];
+        let counts =
+            execute(&mut days, &mut other_store, &mut memory, &settings(true), &mut |_, _| {}).unwrap();
+        assert_eq!(memory.listings.len(), 1);
+        assert_eq!(counts.entries_adopted, 2, "a second machine adopts what the first posted");
+        assert_eq!(memory.created, 2);
     }
 }
