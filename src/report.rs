@@ -166,36 +166,38 @@ fn rfc3339(at: Millis) -> String {
 /// The table for people.
 pub fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
     let latest = rows.iter().filter_map(|r| r.last_activity.map(|at| (at, &r.project))).max();
-    let mut table =
-        Table::new(["", "project", "active", "sessions", "input", "output", "cache write", "cache read"]);
-    let mut total = Totals::default();
-    for row in rows {
+    let lines = rows.iter().map(|row| {
         let marker = if latest.is_some_and(|(_, p)| *p == row.project) { "*" } else { "" };
-        table.push(marker, &row.name, &row.totals);
-        total.add(&row.totals);
+        (marker, row.name.clone(), &row.totals)
+    });
+    let mut text = render_table("project", lines, range);
+    if !rows.is_empty() {
+        text.push_str("\n* latest activity\n");
     }
-    let mut text = heading(range);
-    if rows.is_empty() {
-        text.push_str("no Claude Code activity in this range\n");
-        return text;
-    }
-    table.push("", "total", &total);
-    text.push_str(&table.render());
-    text.push_str("\n* latest activity\n");
     text
 }
 
 /// The table per day.
 pub fn day_table(rows: &[DayRow], range: ReportRange) -> String {
+    let lines = rows.iter().map(|row| ("", row.date.format("%a %Y-%m-%d").to_string(), &row.totals));
+    render_table("day", lines, range)
+}
+
+/// Heading, one line per row (marker, label, numbers) and a total line.
+fn render_table<'a>(
+    label: &str,
+    rows: impl Iterator<Item = (&'a str, String, &'a Totals)>,
+    range: ReportRange,
+) -> String {
     let mut table =
-        Table::new(["", "day", "active", "sessions", "input", "output", "cache write", "cache read"]);
+        Table::new(["", label, "active", "sessions", "input", "output", "cache write", "cache read"]);
     let mut total = Totals::default();
-    for row in rows {
-        table.push("", &row.date.format("%a %Y-%m-%d").to_string(), &row.totals);
-        total.add(&row.totals);
+    for (marker, name, totals) in rows {
+        table.push(marker, &name, totals);
+        total.add(totals);
     }
     let mut text = heading(range);
-    if rows.is_empty() {
+    if table.rows.len() == 1 {
         text.push_str("no Claude Code activity in this range\n");
         return text;
     }

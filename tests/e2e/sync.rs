@@ -75,6 +75,22 @@ impl Setup {
             .unwrap()
     }
 
+    /// Starts a sync in the background, for tests that kill it or race it.
+    fn spawn_sync(&self) -> std::process::Child {
+        let config = self.world.dir.path().join("config.toml");
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"))
+            .env_clear()
+            .env("HOME", self.world.home())
+            .env("CLAUDE_CONFIG_DIR", self.world.dir.path().join("claude"))
+            .env("CLAUDE_TRACKER_DB", self.world.db())
+            .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
+            .args(["--config", config.to_str().unwrap(), "sync", NOW])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     fn sync_ok(&self, args: &[&str]) -> String {
         let output = self.sync(args);
         assert!(output.status.success(), "sync failed: {}", text(&output));
@@ -205,18 +221,7 @@ fn crash_after_a_stored_post_adopts_instead_of_posting_again() {
     // The second POST is stored, then the answer never comes: the process is killed while it waits.
     setup.fake.fail_next("POST", Fault::Slow { delay_ms: 0 });
     setup.fake.fail_next("POST", Fault::StoreThenStall { stall_ms: 20_000 });
-    let config = setup.world.dir.path().join("config.toml");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"))
-        .env_clear()
-        .env("HOME", setup.world.home())
-        .env("CLAUDE_CONFIG_DIR", setup.world.dir.path().join("claude"))
-        .env("CLAUDE_TRACKER_DB", setup.world.db())
-        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
-        .args(["--config", config.to_str().unwrap(), "sync", NOW])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = setup.spawn_sync();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while setup.fake.entries().len() < 2 {
         assert!(std::time::Instant::now() < deadline, "the second POST never arrived");
@@ -415,17 +420,7 @@ fn a_second_sync_while_one_runs_exits_at_once() {
     let setup = Setup::new();
     setup.week();
     setup.fake.fail_next("POST", Fault::Slow { delay_ms: 2_000 });
-    let config = setup.world.dir.path().join("config.toml");
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"))
-        .env_clear()
-        .env("HOME", setup.world.home())
-        .env("CLAUDE_CONFIG_DIR", setup.world.dir.path().join("claude"))
-        .env("CLAUDE_TRACKER_DB", setup.world.db())
-        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
-        .args(["--config", config.to_str().unwrap(), "sync", NOW])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = setup.spawn_sync();
     while setup.fake.requests().is_empty() {
         std::thread::sleep(Duration::from_millis(10));
     }
