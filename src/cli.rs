@@ -40,14 +40,62 @@ pub enum Command {
     Ingest,
     /// Show active time and tokens per project (or per day)
     Report(ReportArgs),
-    /// Post each past work day to Clockify, split across projects by tracked time (idempotent)
+    /// Post each past work day to Clockify and/or Toggl Track, split across projects by tracked time
+    /// (idempotent)
     Sync(SyncArgs),
-    /// Store your Clockify API key (read without echo, or from stdin) and list your workspaces
-    Setup,
+    /// Store your Clockify API key, or with --toggl your Toggl Track token (read without echo, or from
+    /// stdin), check it and list your workspaces
+    Setup {
+        /// Set up Toggl Track instead of Clockify
+        #[arg(long)]
+        toggl: bool,
+    },
     /// Look things up in Clockify
     Clockify {
         #[command(subcommand)]
         command: ClockifyCommand,
+    },
+    /// Look things up in Toggl Track
+    Toggl {
+        #[command(subcommand)]
+        command: TogglCommand,
+    },
+    /// Write sessions or the planned allocations as CSV to stdout
+    Export(ExportArgs),
+}
+
+/// `export`'s options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// CSV (the only format so far)
+    #[arg(long, required = true)]
+    pub csv: bool,
+    /// First local day [default: the day of the earliest session]
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<NaiveDate>,
+    /// Last local day, inclusive [default: yesterday for allocations, today for sessions]
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<NaiveDate>,
+    /// One row per session: start, end, active hours, project, git branch, tokens
+    #[arg(long, conflicts_with = "allocations")]
+    pub sessions: bool,
+    /// One row per planned entry: the plan sync would post (the default)
+    #[arg(long)]
+    pub allocations: bool,
+}
+
+/// `toggl` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TogglCommand {
+    /// List the workspace's projects (id, name, client), to fill `[toggl.project_mapping]`; answered from
+    /// the database when listed within the hour
+    Projects {
+        /// Workspace id [default: `[toggl] workspace_id`, else your default workspace]
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Ask Toggl even when a recent listing is cached
+        #[arg(long)]
+        refresh: bool,
     },
 }
 
@@ -70,6 +118,9 @@ pub struct SyncArgs {
     /// second machine syncing the same account)
     #[arg(long)]
     pub reconcile: bool,
+    /// Sync to this destination only [default: every configured one]
+    #[arg(long, value_enum, value_name = "SERVICE")]
+    pub to: Option<crate::destination::Service>,
 }
 
 /// `clockify` subcommands.

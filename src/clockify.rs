@@ -1,43 +1,16 @@
-//! The Clockify REST API (v1) client: one blocking ureq agent with keep-alive and timeouts, paced under
-//! Clockify's 50 requests per second, retrying what is safe to retry, and turning every failure into a
-//! message with Clockify's own words and what to do. The API key goes into one header and nowhere else.
+//! The Clockify REST API (v1) client: paced under Clockify's 50 requests per second (`http`), retrying
+//! what is safe to retry, and turning every failure into a message with Clockify's own words and what to
+//! do. The API key goes into one header and nowhere else.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::http::{Answer, Auth, ClientOptions, HttpClient, error_message};
 use crate::secrets::ApiKey;
 use crate::sync::{NewEntry, RemoteEntry, RemoteError, Timesheet};
-
-/// Tunables of the client; defaults suit the real service.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientOptions {
-    /// Pause between two requests: 25 ms keeps a run at 40 requests per second.
-    pub min_interval: Duration,
-    /// Attempts for a request that is safe to repeat (GET), and waits on a short 429.
-    pub attempts: u32,
-    /// First back-off delay, doubled on each retry.
-    pub backoff: Duration,
-    /// A 429 asking to wait longer than this ends the run instead (an hourly quota).
-    pub max_wait: Duration,
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        ClientOptions {
-            min_interval: Duration::from_millis(25),
-            attempts: 4,
-            backoff: Duration::from_millis(500),
-            max_wait: Duration::from_secs(60),
-            connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(30),
-        }
-    }
-}
 
 /// The signed-in user, from `GET /user`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -94,40 +67,18 @@ const PAGE_SIZE: usize = 200;
 
 /// A Clockify API client bound to one key.
 pub struct Clockify {
-    agent: ureq::Agent,
-    base_url: String,
-    key: ApiKey,
-    options: ClientOptions,
-    last_request: Option<Instant>,
-    /// Requests sent, retries included: the figure the benchmark counts.
-    pub requests_sent: u64,
-}
-
-struct Answer {
-    status: u16,
-    body: String,
-    retry_after: Option<Duration>,
+    http: HttpClient,
 }
 
 impl Clockify {
     /// A client for `base_url` (e.g. `https://api.clockify.me/api/v1`).
     pub fn new(base_url: &str, key: ApiKey, options: ClientOptions) -> Clockify {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .user_agent(format!("claude-tracker/{}", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(options.connect_timeout))
-            .timeout_recv_response(Some(options.read_timeout))
-            .timeout_recv_body(Some(options.read_timeout))
-            .build()
-            .into();
-        Clockify {
-            agent,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            key,
-            options,
-            last_request: None,
-            requests_sent: 0,
-        }
+        Clockify { http: HttpClient::new(base_url, Auth::Header("X-Api-Key", key), options) }
+    }
+
+    /// Requests sent, retries included: the figure the benchmark counts.
+    pub fn requests_sent(&self) -> u64 {
+        self.http.requests_sent
     }
 
     /// `GET /user`: checks the key and says whose it is.
@@ -179,16 +130,17 @@ impl Clockify {
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Answer, RemoteError> {
-        let mut delay = self.options.backoff;
+        let options = self.http.options;
+        let mut delay = options.backoff;
         let mut attempt = 1;
         loop {
-            let outcome = self.send_once(method, path, query, body);
-            let retryable = attempt < self.options.attempts;
+            let outcome = self.http.send_once(path, query, body);
+            let retryable = attempt < options.attempts;
             match outcome {
                 Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
                 Ok(answer) if answer.status == 429 => {
                     let wait = answer.retry_after.unwrap_or(Duration::from_secs(1));
-                    if wait > self.options.max_wait || !retryable {
+                    if wait > options.max_wait || !retryable {
                         return Err(RemoteError::RateLimited { retry_after: wait });
                     }
                     // A 429 was refused before any work was done: repeating it is always safe.
@@ -204,13 +156,12 @@ impl Clockify {
                         detail: format!(
                             "{method} {path}: HTTP {}: {}",
                             answer.status,
-                            clockify_message(&answer.body)
+                            error_message(&answer.body)
                         ),
                     });
                 }
                 Ok(answer) => return Err(classify(method, path, &answer)),
-                Err(detail) if idempotent && retryable => {
-                    let _ = detail;
+                Err(_) if idempotent && retryable => {
                     std::thread::sleep(delay);
                     delay *= 2;
                 }
@@ -219,76 +170,12 @@ impl Clockify {
             attempt += 1;
         }
     }
-
-    fn pace(&mut self) {
-        if let Some(last) = self.last_request {
-            let since = last.elapsed();
-            if since < self.options.min_interval {
-                std::thread::sleep(self.options.min_interval - since);
-            }
-        }
-        self.last_request = Some(Instant::now());
-    }
-
-    fn send_once(
-        &mut self,
-        method: &str,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<Answer, String> {
-        self.pace();
-        self.requests_sent += 1;
-        let url = format!("{}{path}", self.base_url);
-        let result = match body {
-            Some(body) => self
-                .agent
-                .post(&url)
-                .header("X-Api-Key", self.key.expose())
-                .header("Content-Type", "application/json")
-                .query_pairs(query.iter().map(|(k, v)| (*k, v.as_str())))
-                .send(body.to_string()),
-            None => {
-                debug_assert_eq!(method, "GET");
-                self.agent
-                    .get(&url)
-                    .header("X-Api-Key", self.key.expose())
-                    .query_pairs(query.iter().map(|(k, v)| (*k, v.as_str())))
-                    .call()
-            }
-        };
-        let mut response = result.map_err(|error| format!("{method} {path}: {error}"))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|error| format!("{method} {path}: reading the answer failed: {error}"))?;
-        Ok(Answer { status, body, retry_after })
-    }
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &str, what: &str) -> Result<T, RemoteError> {
     serde_json::from_str(body).map_err(|error| RemoteError::Transient {
         detail: format!("{what}: Clockify's answer was not what its API documents ({error})"),
     })
-}
-
-/// Clockify's error body is `{"message": "...", "code": N}`; keep its message.
-fn clockify_message(body: &str) -> String {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        message: Option<String>,
-    }
-    serde_json::from_str::<ErrorBody>(body)
-        .ok()
-        .and_then(|b| b.message)
-        .unwrap_or_else(|| body.chars().take(200).collect::<String>().trim().to_string())
 }
 
 fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
@@ -313,7 +200,7 @@ fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
     RemoteError::Rejected {
         status: answer.status,
         request: format!("{method} {}", path.split('?').next().unwrap_or(path)),
-        message: clockify_message(&answer.body),
+        message: error_message(&answer.body),
         hint: hint.to_string(),
     }
 }
@@ -381,7 +268,7 @@ impl Timesheet for ClockifyTimesheet {
     }
 
     fn requests_sent(&self) -> u64 {
-        self.client.requests_sent
+        self.client.requests_sent()
     }
 
     fn known_user_id(&self) -> Option<&str> {

@@ -27,6 +27,80 @@ pub struct Config {
     /// `[clockify]`: where Clockify is.
     #[serde(default)]
     pub clockify: ClockifyConfig,
+    /// `[toggl]`: present when Toggl Track is a destination.
+    #[serde(default)]
+    pub toggl: Option<TogglConfig>,
+}
+
+/// `[toggl]`: Toggl Track's ids for this user; the work day and description are shared (`[sync]`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TogglConfig {
+    /// Else the `default_workspace_id` of `GET /me` (looked up once, cached).
+    #[serde(default, deserialize_with = "optional_toggl_id")]
+    pub workspace_id: Option<String>,
+    /// The Toggl project that receives time of unmapped local projects.
+    #[serde(default, deserialize_with = "optional_toggl_id")]
+    pub other_project_id: Option<String>,
+    /// Tag names put on every entry.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub billable: Option<bool>,
+    #[serde(default = "default_toggl_url")]
+    pub base_url: String,
+    /// Local project path (covering every folder below it) to Toggl project id.
+    #[serde(default, deserialize_with = "toggl_id_map")]
+    pub project_mapping: BTreeMap<String, String>,
+}
+
+impl Default for TogglConfig {
+    fn default() -> Self {
+        TogglConfig {
+            workspace_id: None,
+            other_project_id: None,
+            tags: Vec::new(),
+            billable: None,
+            base_url: default_toggl_url(),
+            project_mapping: BTreeMap::new(),
+        }
+    }
+}
+
+/// Toggl Track's API endpoint.
+pub const TOGGL_URL: &str = "https://api.track.toggl.com/api/v9";
+
+fn default_toggl_url() -> String {
+    TOGGL_URL.to_string()
+}
+
+/// A Toggl id: a positive integer, written bare or quoted.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TogglIdValue {
+    Number(i64),
+    Text(String),
+}
+
+fn toggl_id<E: serde::de::Error>(value: TogglIdValue) -> Result<String, E> {
+    let text = match value {
+        TogglIdValue::Number(n) => n.to_string(),
+        TogglIdValue::Text(t) => t.trim().to_string(),
+    };
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(text),
+        _ => Err(E::custom(format!("`{text}` is not a Toggl id: Toggl ids are positive whole numbers"))),
+    }
+}
+
+fn optional_toggl_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    toggl_id(TogglIdValue::deserialize(deserializer)?).map(Some)
+}
+
+fn toggl_id_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
+    BTreeMap::<String, TogglIdValue>::deserialize(deserializer)?
+        .into_iter()
+        .map(|(path, id)| Ok((path, toggl_id(id)?)))
+        .collect()
 }
 
 /// `[sync]`: the work day, what is posted, and where each local project goes.
@@ -405,6 +479,23 @@ mod tests {
         assert!(message.contains("`Funday` is not a day of the week"), "{message}");
         let message = error("[sync]\nworkspace = \"x\"\n");
         assert!(message.contains("did you mean `workspace_id`?"), "{message}");
+    }
+
+    #[test]
+    fn toggl_section_takes_numbers_or_quoted_numbers() {
+        let config = parse(
+            "[toggl]\nworkspace_id = 777\nother_project_id = \"99\"\ntags = [\"claude\"]\n\
+             [toggl.project_mapping]\n\"/w/a\" = 123\n",
+        )
+        .unwrap();
+        let toggl = config.toggl.unwrap();
+        assert_eq!(toggl.workspace_id.as_deref(), Some("777"));
+        assert_eq!(toggl.other_project_id.as_deref(), Some("99"));
+        assert_eq!(toggl.project_mapping["/w/a"], "123");
+        assert_eq!(toggl.base_url, TOGGL_URL);
+        assert!(parse("").unwrap().toggl.is_none());
+        let message = error("[toggl]\nother_project_id = \"abc\"\n");
+        assert!(message.contains("line 2") && message.contains("positive whole numbers"), "{message}");
     }
 
     #[test]

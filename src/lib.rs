@@ -9,12 +9,16 @@ pub mod cli;
 pub mod clockify;
 pub mod commands;
 pub mod config;
+pub mod destination;
+pub mod export;
+pub mod http;
 pub mod ingest;
 pub mod report;
 pub mod secrets;
 pub mod sessions;
 pub mod store;
 pub mod sync;
+pub mod toggl;
 pub mod transcripts;
 pub mod workday;
 
@@ -27,10 +31,14 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         cli::Command::Ingest => commands::ingest::run(&app),
         cli::Command::Report(args) => commands::report::run(&app, args),
         cli::Command::Sync(args) => commands::sync::run(&app, args),
-        cli::Command::Setup => commands::setup::run(&app),
+        cli::Command::Setup { toggl } => commands::setup::run(&app, *toggl),
         cli::Command::Clockify { command: cli::ClockifyCommand::Projects { workspace } } => {
-            commands::setup::projects(&app, workspace.as_deref())
+            commands::setup::clockify_projects(&app, workspace.as_deref())
         }
+        cli::Command::Toggl { command: cli::TogglCommand::Projects { workspace, refresh } } => {
+            commands::setup::toggl_projects(&app, workspace.as_deref(), *refresh)
+        }
+        cli::Command::Export(args) => commands::export::run(&app, args),
     }
 }
 

@@ -40,7 +40,8 @@ impl std::fmt::Debug for ApiKey {
 /// One kind of secret: its environment variable and its name in the store.
 #[derive(Debug, Clone, Copy)]
 pub struct SecretKind {
-    pub env: &'static str,
+    /// Environment variables that may hold it, in order of preference.
+    pub envs: &'static [&'static str],
     pub store_name: &'static str,
     /// What the user runs to store it.
     pub setup_command: &'static str,
@@ -48,9 +49,16 @@ pub struct SecretKind {
 
 /// Clockify's API key.
 pub const CLOCKIFY: SecretKind = SecretKind {
-    env: "CLOCKIFY_API_KEY",
+    envs: &["CLOCKIFY_API_KEY"],
     store_name: "clockify_api_key",
     setup_command: "claude-tracker setup",
+};
+
+/// Toggl Track's API token.
+pub const TOGGL: SecretKind = SecretKind {
+    envs: &["TOGGL_API_TOKEN", "TOGGL_TOKEN"],
+    store_name: "toggl_api_token",
+    setup_command: "claude-tracker setup --toggl",
 };
 
 /// Where secrets are kept.
@@ -144,7 +152,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 /// Finds a key: the environment, else the config file's value, else the store. The error says how to
 /// provide one.
 pub fn resolve(kind: SecretKind, from_config: Option<&str>, store: &SecretStore) -> Result<ApiKey> {
-    if let Some(key) = std::env::var(kind.env).ok().as_deref().and_then(ApiKey::new) {
+    if let Some(key) =
+        kind.envs.iter().find_map(|name| std::env::var(name).ok().as_deref().and_then(ApiKey::new))
+    {
         return Ok(key);
     }
     if let Some(key) = from_config.and_then(ApiKey::new) {
@@ -153,7 +163,7 @@ pub fn resolve(kind: SecretKind, from_config: Option<&str>, store: &SecretStore)
     store.get(kind.store_name)?.ok_or_else(|| {
         anyhow::anyhow!(
             "no API key: set ${} or run `{}` to store one in {}",
-            kind.env,
+            kind.envs[0],
             kind.setup_command,
             store.describe()
         )
@@ -173,7 +183,7 @@ pub fn config_permission_warning(path: &Path) -> Option<String> {
                 path.display(),
                 mode & 0o777,
                 path.display(),
-                CLOCKIFY.env
+                CLOCKIFY.envs[0]
             )
         })
     }

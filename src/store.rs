@@ -81,9 +81,56 @@ const MIGRATIONS: &[&str] = &[
         end_utc TEXT NOT NULL,
         PRIMARY KEY (date, workspace_id, project_id)
     ) WITHOUT ROWID;",
+    // 3: several destinations. The ledger gains the destination (existing rows are Clockify's) and the
+    // remote id loses its Clockify-only name.
+    "CREATE TABLE synced_days_v3 (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (destination, date, workspace_id)
+    ) WITHOUT ROWID;
+    INSERT INTO synced_days_v3 SELECT 'clockify', date, workspace_id, synced_at FROM synced_days;
+    DROP TABLE synced_days;
+    ALTER TABLE synced_days_v3 RENAME TO synced_days;
+    CREATE TABLE synced_entries_v3 (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        remote_entry_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        adopted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (destination, date, workspace_id, project_id)
+    ) WITHOUT ROWID;
+    INSERT INTO synced_entries_v3 SELECT 'clockify', date, workspace_id, project_id, clockify_entry_id,
+        start_utc, end_utc, adopted FROM synced_entries;
+    DROP TABLE synced_entries;
+    ALTER TABLE synced_entries_v3 RENAME TO synced_entries;
+    CREATE TABLE sync_intents_v3 (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        PRIMARY KEY (destination, date, workspace_id, project_id)
+    ) WITHOUT ROWID;
+    INSERT INTO sync_intents_v3 SELECT 'clockify', date, workspace_id, project_id, start_utc, end_utc
+        FROM sync_intents;
+    DROP TABLE sync_intents;
+    ALTER TABLE sync_intents_v3 RENAME TO sync_intents;",
 ];
 
-/// What the database knows of past syncs to one workspace.
+/// Whose ledger: a destination (`clockify`, `toggl`) and its workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerScope<'a> {
+    pub destination: &'a str,
+    pub workspace_id: &'a str,
+}
+
+/// What the database knows of past syncs to one destination's workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
     /// Days whose every entry is recorded.
@@ -98,8 +145,8 @@ pub struct Ledger {
 /// One entry to record in the ledger.
 #[derive(Debug, Clone, Copy)]
 pub struct LedgerEntry<'a> {
+    pub scope: LedgerScope<'a>,
     pub date: NaiveDate,
-    pub workspace_id: &'a str,
     pub project_id: &'a str,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -249,26 +296,30 @@ impl Store {
         Ok(self.conn.query_row("SELECT MIN(first_ms) FROM sessions", [], |r| r.get(0))?)
     }
 
-    /// The sync ledger of one workspace.
-    pub fn ledger(&self, workspace_id: &str) -> Result<Ledger> {
+    /// The sync ledger of one destination's workspace.
+    pub fn ledger(&self, scope: LedgerScope<'_>) -> Result<Ledger> {
         let mut ledger = Ledger::default();
-        let mut days = self.conn.prepare_cached("SELECT date FROM synced_days WHERE workspace_id = ?1")?;
-        for date in days.query_map([workspace_id], |r| r.get::<_, String>(0))? {
+        let scoped = params![scope.destination, scope.workspace_id];
+        let mut days = self
+            .conn
+            .prepare_cached("SELECT date FROM synced_days WHERE destination = ?1 AND workspace_id = ?2")?;
+        for date in days.query_map(scoped, |r| r.get::<_, String>(0))? {
             ledger.synced_days.insert(parse_date(&date?)?);
         }
         let mut entries = self.conn.prepare_cached(
-            "SELECT date, project_id, clockify_entry_id FROM synced_entries WHERE workspace_id = ?1",
+            "SELECT date, project_id, remote_entry_id FROM synced_entries
+             WHERE destination = ?1 AND workspace_id = ?2",
         )?;
-        let rows =
-            entries.query_map([workspace_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = entries.query_map(scoped, |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
         for row in rows {
             let (date, project_id, entry_id): (String, String, String) = row?;
             ledger.entries.insert((parse_date(&date)?, project_id), entry_id);
         }
         let mut intents = self.conn.prepare_cached(
-            "SELECT date, project_id, start_utc, end_utc FROM sync_intents WHERE workspace_id = ?1",
+            "SELECT date, project_id, start_utc, end_utc FROM sync_intents
+             WHERE destination = ?1 AND workspace_id = ?2",
         )?;
-        let rows = intents.query_map([workspace_id], |r| {
+        let rows = intents.query_map(scoped, |r| {
             Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
         })?;
         for row in rows {
@@ -284,14 +335,15 @@ impl Store {
     pub fn record_intent(&self, entry: LedgerEntry<'_>) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO sync_intents (date, workspace_id, project_id, start_utc, end_utc)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (date, workspace_id, project_id)
+                "INSERT INTO sync_intents (destination, date, workspace_id, project_id, start_utc, end_utc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (destination, date, workspace_id, project_id)
                  DO UPDATE SET start_utc = excluded.start_utc, end_utc = excluded.end_utc",
             )?
             .execute(params![
+                entry.scope.destination,
                 entry.date.to_string(),
-                entry.workspace_id,
+                entry.scope.workspace_id,
                 entry.project_id,
                 instant(entry.start),
                 instant(entry.end)
@@ -310,43 +362,37 @@ impl Store {
         let date = entry.date.to_string();
         tx.prepare_cached(
             "INSERT INTO synced_entries
-                 (date, workspace_id, project_id, clockify_entry_id, start_utc, end_utc, adopted)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (destination, date, workspace_id, project_id, remote_entry_id, start_utc, end_utc, adopted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![
+            entry.scope.destination,
             date,
-            entry.workspace_id,
+            entry.scope.workspace_id,
             entry.project_id,
             remote_id,
             instant(entry.start),
             instant(entry.end),
             adopted
         ])?;
-        tx.prepare_cached(
-            "DELETE FROM sync_intents WHERE date = ?1 AND workspace_id = ?2 AND project_id = ?3",
-        )?
-        .execute(params![date, entry.workspace_id, entry.project_id])?;
+        delete_intent(&tx, entry.scope, &date, entry.project_id)?;
         tx.commit()?;
         Ok(())
     }
 
     /// Forgets an intent that turned out never to have reached the service.
-    pub fn drop_intent(&self, date: NaiveDate, workspace_id: &str, project_id: &str) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "DELETE FROM sync_intents WHERE date = ?1 AND workspace_id = ?2 AND project_id = ?3",
-            )?
-            .execute(params![date.to_string(), workspace_id, project_id])?;
-        Ok(())
+    pub fn drop_intent(&self, scope: LedgerScope<'_>, date: NaiveDate, project_id: &str) -> Result<()> {
+        delete_intent(&self.conn, scope, &date.to_string(), project_id)
     }
 
     /// Marks a day complete: every entry of it is recorded.
-    pub fn mark_day_synced(&self, date: NaiveDate, workspace_id: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn mark_day_synced(&self, scope: LedgerScope<'_>, date: NaiveDate, at: DateTime<Utc>) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO synced_days (date, workspace_id, synced_at) VALUES (?1, ?2, ?3)",
+                "INSERT OR IGNORE INTO synced_days (destination, date, workspace_id, synced_at)
+                 VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![date.to_string(), workspace_id, instant(at)])?;
+            .execute(params![scope.destination, date.to_string(), scope.workspace_id, instant(at)])?;
         Ok(())
     }
 
@@ -562,6 +608,15 @@ fn word(bytes: &[u8]) -> [u8; 8] {
     word
 }
 
+fn delete_intent(conn: &Connection, scope: LedgerScope<'_>, date: &str, project_id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "DELETE FROM sync_intents
+         WHERE destination = ?1 AND date = ?2 AND workspace_id = ?3 AND project_id = ?4",
+    )?
+    .execute(params![scope.destination, date, scope.workspace_id, project_id])?;
+    Ok(())
+}
+
 fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -691,18 +746,51 @@ mod tests {
         let date: NaiveDate = "2026-11-02".parse().unwrap();
         let start: DateTime<Utc> = "2026-11-02T08:00:00Z".parse().unwrap();
         let end: DateTime<Utc> = "2026-11-02T12:00:00Z".parse().unwrap();
-        let entry = LedgerEntry { date, workspace_id: "ws", project_id: "p1", start, end };
+        let scope = LedgerScope { destination: "clockify", workspace_id: "ws" };
+        let entry = LedgerEntry { scope, date, project_id: "p1", start, end };
         store.record_intent(entry).unwrap();
-        let ledger = store.ledger("ws").unwrap();
+        let ledger = store.ledger(scope).unwrap();
         assert_eq!(ledger.intents[&(date, "p1".to_string())], (start, end));
-        assert!(store.ledger("other-ws").unwrap().intents.is_empty());
+        assert!(store.ledger(LedgerScope { workspace_id: "other-ws", ..scope }).unwrap().intents.is_empty());
+        assert!(store.ledger(LedgerScope { destination: "toggl", ..scope }).unwrap().intents.is_empty());
         store.record_posted_entry(entry, "remote-1", false).unwrap();
-        store.mark_day_synced(date, "ws", end).unwrap();
-        let ledger = store.ledger("ws").unwrap();
+        store.mark_day_synced(scope, date, end).unwrap();
+        let ledger = store.ledger(scope).unwrap();
         assert!(ledger.intents.is_empty(), "posting settles the intent");
         assert_eq!(ledger.entries[&(date, "p1".to_string())], "remote-1");
         assert!(ledger.synced_days.contains(&date));
         assert!(store.record_posted_entry(entry, "remote-2", false).is_err(), "an entry is recorded once");
+    }
+
+    #[test]
+    fn migration_from_the_clockify_only_version_keeps_its_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.execute_batch(MIGRATIONS[1]).unwrap();
+            tx.pragma_update(None, "user_version", 2).unwrap();
+            tx.execute_batch(
+                "INSERT INTO synced_days VALUES ('2026-11-02', 'ws', '2026-11-03T10:00:00Z');
+                 INSERT INTO synced_entries VALUES ('2026-11-02', 'ws', 'p1', 'c-1',
+                     '2026-11-02T09:00:00Z', '2026-11-02T17:00:00Z', 0);
+                 INSERT INTO sync_intents VALUES ('2026-11-03', 'ws', 'p1',
+                     '2026-11-03T09:00:00Z', '2026-11-03T17:00:00Z');",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+        let clockify = store.ledger(LedgerScope { destination: "clockify", workspace_id: "ws" }).unwrap();
+        let day: NaiveDate = "2026-11-02".parse().unwrap();
+        assert!(clockify.synced_days.contains(&day));
+        assert_eq!(clockify.entries[&(day, "p1".to_string())], "c-1");
+        assert_eq!(clockify.intents.len(), 1);
+        let toggl = store.ledger(LedgerScope { destination: "toggl", workspace_id: "ws" }).unwrap();
+        assert_eq!(toggl, Ledger::default(), "a day can be complete for one destination only");
     }
 
     #[test]
@@ -724,7 +812,8 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
         assert_eq!(store.session_count().unwrap(), 1);
-        assert!(store.ledger("ws").unwrap().synced_days.is_empty());
+        let scope = LedgerScope { destination: "clockify", workspace_id: "ws" };
+        assert!(store.ledger(scope).unwrap().synced_days.is_empty());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `claude-tracker sync`: ingest, plan every past work day, then print the plan (`--dry-run`) or walk
-//! it through Clockify under a lock, with progress and a summary.
+//! `claude-tracker sync`: ingest, plan every past work day for each destination, then print the plans
+//! side by side (`--dry-run`) or walk each through its service under a lock, with progress and a
+//! summary. One destination failing does not stop the others; the run then exits non-zero.
 
 use std::fs::{File, TryLockError};
 use std::io::{IsTerminal, Write};
@@ -7,32 +8,38 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, SecondsFormat};
-use serde::Serialize;
 
-use crate::allocate::{AllocationRules, ProjectMapping};
 use crate::app::App;
 use crate::cli::SyncArgs;
-use crate::clockify::{Clockify, ClockifyTimesheet};
-use crate::commands::setup::{client_options, clockify_key, user_cache_key};
+use crate::commands::setup::{connect, known_workspace};
+use crate::destination::{self, Destination};
 use crate::report::hours_minutes;
-use crate::store::Store;
+use crate::store::{LedgerScope, Store, StoredSession};
 use crate::sync::plan::{DayPlan, DayStatus, PlanInput, StepState, plan};
-use crate::sync::{DayReport, RunSettings, SyncCounts, Timesheet, execute};
+use crate::sync::{DayReport, RunSettings, SyncCounts, execute};
 use crate::workday;
+
+/// One destination's plan.
+struct DestinationPlan {
+    destination: Destination,
+    days: Vec<DayPlan>,
+}
 
 /// Runs `sync`.
 pub fn run(app: &App, args: &SyncArgs) -> Result<()> {
     let mut store = app.open_store()?;
     super::ingest::refresh(app, &mut store)?;
-    let sync = &app.config.sync;
-    let workspace_id = match (&sync.workspace_id, args.dry_run) {
-        (Some(id), _) => id.clone(),
-        (None, true) => String::new(),
-        (None, false) => anyhow::bail!(
-            "set `[sync] workspace_id` in {} (`claude-tracker setup` lists your workspaces)",
-            app.config_path.display()
-        ),
-    };
+    let destinations: Vec<Destination> = destination::configured(&app.config, app.tz)
+        .into_iter()
+        .filter(|d| args.to.is_none_or(|only| only == d.service))
+        .collect();
+    anyhow::ensure!(
+        !destinations.is_empty(),
+        "no destination to sync to{}: set `[sync] workspace_id` for Clockify or add a `[toggl]` section to {} \
+         (config.example.toml shows both)",
+        args.to.map_or(String::new(), |s| format!(" (`--to {}`)", s.key())),
+        app.config_path.display()
+    );
     let today = workday::local_date(app.now, app.tz);
     let Some((since, until)) = day_range(app, args, &store, today)? else {
         writeln!(std::io::stdout().lock(), "nothing to sync: no Claude Code sessions recorded yet")?;
@@ -40,32 +47,70 @@ pub fn run(app: &App, args: &SyncArgs) -> Result<()> {
     };
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
-    let ledger = store.ledger(&workspace_id)?;
-    let rules = allocation_rules(app);
-    let input = PlanInput {
-        since,
-        until,
-        today,
-        work_days: &sync.work_days,
-        sessions: &sessions,
-        rules: &rules,
-        ledger: &ledger,
-    };
-    let mut days = plan(&input);
+    let window = Window { since, until, today, sessions: &sessions };
     if args.dry_run {
-        let text = if args.json { plan_json(&days, false) } else { plan_text(&days, app) };
+        let mut plans = Vec::new();
+        for destination in destinations {
+            let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
+            let days = plan_for(app, &store, &destination, &workspace, &window)?;
+            plans.push(DestinationPlan { destination, days });
+        }
+        let text = if args.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(());
     }
     let _lock = SyncLock::acquire(&app.db_path)?;
-    let (counts, requests) = post(app, args, &mut store, &workspace_id, &mut days)?;
+    let mut plans = Vec::new();
+    let mut summaries = String::new();
+    let mut failures = Vec::new();
+    for destination in destinations {
+        let name = destination.service.name();
+        match post(app, args, &mut store, &destination, &window) {
+            Ok((days, counts, requests)) => {
+                summaries.push_str(&summary(name, &days, counts, requests));
+                plans.push(DestinationPlan { destination, days });
+            }
+            Err(error) => {
+                summaries.push_str(&format!("{name}: stopped (see below)\n"));
+                failures.push(format!("{name}: {error:#}"));
+            }
+        }
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
-        out.write_all(plan_json(&days, true).as_bytes())?;
+        out.write_all(plans_json(&plans, true).as_bytes())?;
     } else {
-        out.write_all(summary(&days, counts, requests).as_bytes())?;
+        out.write_all(summaries.as_bytes())?;
     }
+    anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
+}
+
+/// What every destination's plan shares: the days and the sessions in them.
+struct Window<'a> {
+    since: NaiveDate,
+    until: NaiveDate,
+    today: NaiveDate,
+    sessions: &'a [StoredSession],
+}
+
+fn plan_for(
+    app: &App,
+    store: &Store,
+    destination: &Destination,
+    workspace_id: &str,
+    window: &Window<'_>,
+) -> Result<Vec<DayPlan>> {
+    let ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
+    Ok(plan(&PlanInput {
+        since: window.since,
+        until: window.until,
+        today: window.today,
+        work_days: &app.config.sync.work_days,
+        sessions: window.sessions,
+        rules: &destination.rules,
+        ledger: &ledger,
+    }))
 }
 
 /// The days to consider: from `--since`, else the later of `start_date` and the first session's day;
@@ -94,55 +139,41 @@ fn day_range(
     Ok(Some((since, until)))
 }
 
-fn allocation_rules(app: &App) -> AllocationRules {
-    let sync = &app.config.sync;
-    AllocationRules {
-        tz: app.tz,
-        work_day_start: sync.work_day_start,
-        work_day_end: sync.work_day_end,
-        round_to_minutes: sync.round_to_minutes,
-        mapping: ProjectMapping::new(sync.project_mapping.iter().map(|(p, id)| (p.clone(), id.clone()))),
-        other_project_id: sync.other_project_id.clone().unwrap_or_default(),
-    }
-}
-
-/// Posts the plan, with a progress bar on a terminal and one line per day otherwise.
+/// Connects to one destination, plans it and posts the plan, with a progress bar on a terminal and one
+/// line per day otherwise.
 fn post(
     app: &App,
     args: &SyncArgs,
     store: &mut Store,
-    workspace_id: &str,
-    days: &mut [DayPlan],
-) -> Result<(SyncCounts, u64)> {
-    let key = clockify_key(app)?;
-    let base_url = &app.config.clockify.base_url;
-    let cache_key = user_cache_key(base_url, &key);
-    let options = client_options();
-    let mut timesheet = ClockifyTimesheet {
-        client: Clockify::new(base_url, key, options),
-        workspace_id: workspace_id.to_string(),
-        user_id: store.cached(&cache_key)?,
-    };
+    destination: &Destination,
+    window: &Window<'_>,
+) -> Result<(Vec<DayPlan>, SyncCounts, u64)> {
+    let mut connection = connect(app, destination, store)?;
+    let mut days = plan_for(app, store, destination, &connection.workspace_id, window)?;
     let settings = RunSettings {
-        workspace_id,
-        description: &app.config.sync.description,
-        billable: app.config.sync.billable,
+        scope: LedgerScope { destination: destination.service.key(), workspace_id: &connection.workspace_id },
+        description: &destination.description,
+        billable: destination.billable,
+        tags: &destination.tags,
         reconcile: args.reconcile,
-        post_attempts: options.attempts,
-        backoff: options.backoff,
+        post_attempts: connection.attempts,
+        backoff: connection.backoff,
         now: app.now,
     };
     let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count() as u64;
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(planned);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} days  {msg}")
+            indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} days  {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        bar.set_prefix(destination.service.name());
         bar
     });
+    let service = destination.service.key();
     let mut on_day = |day: &DayPlan, report: DayReport| {
-        let line = format!("{} synced: {} posted, {} adopted", day.date, report.posted, report.adopted);
+        let line =
+            format!("{} {service} synced: {} posted, {} adopted", day.date, report.posted, report.adopted);
         match &bar {
             Some(bar) => {
                 bar.set_message(line);
@@ -152,67 +183,63 @@ fn post(
             None => {}
         }
     };
-    let result = execute(days, store, &mut timesheet, &settings, &mut on_day);
+    let result = execute(&mut days, store, connection.timesheet.as_mut(), &settings, &mut on_day);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    if let Some(id) = timesheet.known_user_id()
-        && store.cached(&cache_key)?.is_none()
-    {
-        store.cache(&cache_key, id)?;
-    }
+    connection.remember(store)?;
     let counts = result?;
-    Ok((counts, timesheet.requests_sent()))
+    Ok((days, counts, connection.timesheet.requests_sent()))
 }
 
-fn summary(days: &[DayPlan], counts: SyncCounts, requests: u64) -> String {
+fn summary(service: &str, days: &[DayPlan], counts: SyncCounts, requests: u64) -> String {
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
-    let weekend = days.iter().filter(|d| d.status == DayStatus::NotAWorkDay).count();
     format!(
-        "synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
-         skipped: {} already synced, {weekend} not work days, {} without sessions, {} today or later\n",
+        "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
+         skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
         counts.days_synced,
         counts.entries_posted,
         counts.entries_adopted,
         count(DayStatus::Synced) - counts.days_synced,
+        count(DayStatus::NotAWorkDay),
         count(DayStatus::NoSessions),
         count(DayStatus::Today),
     )
 }
 
-/// The dry-run table: each day's status and, for planned days, each entry.
-fn plan_text(days: &[DayPlan], app: &App) -> String {
+/// The dry-run table: per day, each destination's status and, for planned days, each entry.
+fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
     let mut text = String::new();
-    let mut entries = 0;
-    for day in days {
-        text.push_str(&format!("{} {}  {}\n", day.date, day.date.format("%a"), day.status.label(day.date)));
-        for step in &day.steps {
-            let entry = &step.entry;
-            entries += 1;
-            let local =
-                |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
-            let project = match (&entry.mapped_path, entry.project_id.is_empty()) {
-                (Some(path), _) => format!("{path} -> {}", entry.project_id),
-                (None, false) => format!("Other -> {}", entry.project_id),
-                (None, true) => "Other -> (set `[sync] other_project_id`)".to_string(),
-            };
-            let state = match step.state {
-                StepState::ToPost => "",
-                StepState::Posted(_) => "  (posted)",
-                StepState::InDoubt { .. } => "  (in doubt: will check before posting)",
-            };
-            text.push_str(&format!(
-                "    {}-{}  {:>5}  {:>5.1}%  {project}{state}\n",
-                local(entry.start),
-                local(entry.end),
-                hours_minutes(entry.seconds),
-                f64::from(entry.share_ppm) / 10_000.0
-            ));
+    let single = plans.len() == 1;
+    let dates: Vec<NaiveDate> =
+        plans.first().map(|p| p.days.iter().map(|d| d.date).collect()).unwrap_or_default();
+    for (index, date) in dates.iter().enumerate() {
+        if !single {
+            text.push_str(&format!("{date} {}\n", date.format("%a")));
+        }
+        for destination_plan in plans {
+            let day = &destination_plan.days[index];
+            let label = day.status.label(day.date);
+            if single {
+                text.push_str(&format!("{date} {}  {label}\n", date.format("%a")));
+            } else {
+                text.push_str(&format!("  {:<9} {label}\n", destination_plan.destination.service.key()));
+            }
+            for step in &day.steps {
+                text.push_str(&entry_line(step, &destination_plan.destination, app));
+            }
         }
     }
-    let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count();
+    for destination_plan in plans {
+        let planned = destination_plan.days.iter().filter(|d| d.status == DayStatus::Planned).count();
+        let entries: usize = destination_plan.days.iter().map(|d| d.steps.len()).sum();
+        text.push_str(&format!(
+            "\n{}: {planned} day(s) to sync, {entries} entries",
+            destination_plan.destination.service.name()
+        ));
+    }
     text.push_str(&format!(
-        "\n{planned} day(s) to sync, {entries} entries ({} time zone, work day {}-{}); dry run: nothing was posted\n",
+        "\n({} time zone, work day {}-{}); dry run: nothing was posted\n",
         app.tz.name(),
         app.config.sync.work_day_start.format("%H:%M"),
         app.config.sync.work_day_end.format("%H:%M")
@@ -220,50 +247,69 @@ fn plan_text(days: &[DayPlan], app: &App) -> String {
     text
 }
 
-#[derive(Serialize)]
-struct JsonDay {
-    date: String,
-    status: &'static str,
-    entries: Vec<JsonEntry>,
+fn entry_line(step: &crate::sync::plan::Step, destination: &Destination, app: &App) -> String {
+    let entry = &step.entry;
+    let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
+    let other_key = match destination.service {
+        destination::Service::Clockify => "[sync] other_project_id",
+        destination::Service::Toggl => "[toggl] other_project_id",
+    };
+    let project = match (&entry.mapped_path, entry.project_id.is_empty()) {
+        (Some(path), _) => format!("{path} -> {}", entry.project_id),
+        (None, false) => format!("Other -> {}", entry.project_id),
+        (None, true) => format!("Other -> (set `{other_key}`)"),
+    };
+    let state = match step.state {
+        StepState::ToPost => "",
+        StepState::Posted(_) => "  (posted)",
+        StepState::InDoubt { .. } => "  (in doubt: will check before posting)",
+    };
+    format!(
+        "    {}-{}  {:>5}  {:>5.1}%  {project}{state}\n",
+        local(entry.start),
+        local(entry.end),
+        hours_minutes(entry.seconds),
+        f64::from(entry.share_ppm) / 10_000.0
+    )
 }
 
-#[derive(Serialize)]
-struct JsonEntry {
-    project_id: String,
-    start: String,
-    end: String,
-    seconds: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    clockify_entry_id: Option<String>,
-}
-
-/// `--json`: one object per day (days not yet over are left out). After a real run, the days synced by
-/// it carry their entries with their Clockify ids.
-fn plan_json(days: &[DayPlan], after_run: bool) -> String {
-    let rows: Vec<JsonDay> = days
-        .iter()
-        .filter(|d| d.status != DayStatus::Today)
-        .map(|day| JsonDay {
-            date: day.date.to_string(),
-            status: day.status.json_name(),
-            entries: day
+/// `--json`: one object per day and destination, by date (days not yet over are left out). After a real
+/// run, the days synced by it carry their entries with the service's ids (`clockify_entry_id`,
+/// `toggl_entry_id`).
+fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
+    let mut rows: Vec<(NaiveDate, usize, serde_json::Value)> = Vec::new();
+    for (order, destination_plan) in plans.iter().enumerate() {
+        let service = destination_plan.destination.service.key();
+        for day in destination_plan.days.iter().filter(|d| d.status != DayStatus::Today) {
+            let entries: Vec<serde_json::Value> = day
                 .steps
                 .iter()
                 .filter(|s| !after_run || matches!(s.state, StepState::Posted(_)))
-                .map(|step| JsonEntry {
-                    project_id: step.entry.project_id.clone(),
-                    start: step.entry.start.to_rfc3339_opts(SecondsFormat::Secs, true),
-                    end: step.entry.end.to_rfc3339_opts(SecondsFormat::Secs, true),
-                    seconds: step.entry.seconds,
-                    clockify_entry_id: match (&step.state, after_run) {
-                        (StepState::Posted(id), true) => Some(id.clone()),
-                        _ => None,
-                    },
+                .map(|step| {
+                    let mut entry = serde_json::json!({
+                        "project_id": step.entry.project_id,
+                        "start": step.entry.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "end": step.entry.end.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "seconds": step.entry.seconds,
+                    });
+                    if let (StepState::Posted(id), true) = (&step.state, after_run) {
+                        entry[format!("{service}_entry_id")] = serde_json::json!(id);
+                    }
+                    entry
                 })
-                .collect(),
-        })
-        .collect();
-    serde_json::to_string(&rows).unwrap_or_default() + "\n"
+                .collect();
+            let row = serde_json::json!({
+                "date": day.date.to_string(),
+                "destination": service,
+                "status": day.status.json_name(),
+                "entries": entries,
+            });
+            rows.push((day.date, order, row));
+        }
+    }
+    rows.sort_by_key(|(date, order, _)| (*date, *order));
+    let values: Vec<serde_json::Value> = rows.into_iter().map(|(_, _, row)| row).collect();
+    serde_json::to_string(&values).unwrap_or_default() + "\n"
 }
 
 /// An exclusive lock beside the database for the length of a sync: a second sync exits at once.

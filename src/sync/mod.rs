@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
-use crate::store::{LedgerEntry, Store};
+use crate::store::{LedgerEntry, LedgerScope, Store};
 use plan::{DayPlan, DayStatus, StepState};
 
 /// An entry to create.
@@ -24,6 +24,8 @@ pub struct NewEntry<'a> {
     pub end: DateTime<Utc>,
     pub description: &'a str,
     pub billable: Option<bool>,
+    /// Tag names (services without tags by name ignore them).
+    pub tags: &'a [String],
 }
 
 /// An entry found on the service, as much as adoption needs.
@@ -64,14 +66,21 @@ pub trait Timesheet {
     fn requests_sent(&self) -> u64;
     /// The user id, once known, so the caller can cache it.
     fn known_user_id(&self) -> Option<&str>;
+    /// True when listing is dear (Toggl's `/me` quota): the days in doubt are then listed in one request
+    /// over their whole span rather than one request each.
+    fn prefers_one_listing(&self) -> bool {
+        false
+    }
 }
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
 pub struct RunSettings<'a> {
-    pub workspace_id: &'a str,
+    /// The destination and workspace whose ledger this run writes.
+    pub scope: LedgerScope<'a>,
     pub description: &'a str,
     pub billable: Option<bool>,
+    pub tags: &'a [String],
     /// List the user's entries for every planned day and adopt matches (a second machine syncing the
     /// same account).
     pub reconcile: bool,
@@ -142,7 +151,7 @@ pub fn execute(
         }
         let report = sync_day(&mut days[index], store, timesheet, settings, &mut remote)
             .map_err(|failure| failure.into_error(days, index, timesheet.service(), settings.now))?;
-        store.mark_day_synced(days[index].date, settings.workspace_id, settings.now)?;
+        store.mark_day_synced(settings.scope, days[index].date, settings.now)?;
         days[index].status = DayStatus::Synced;
         counts.days_synced += 1;
         counts.entries_posted += report.posted;
@@ -163,9 +172,13 @@ fn initial_listing(
     let in_doubt = |day: &&DayPlan| day.steps.iter().any(|s| matches!(s.state, StepState::InDoubt { .. }));
     let to_post = |day: &&DayPlan| day.steps.iter().any(|s| !matches!(s.state, StepState::Posted(_)));
     let planned = days.iter().filter(|d| d.status == DayStatus::Planned);
-    let spans: Vec<(NaiveDate, NaiveDate)> = if settings.reconcile {
-        let mut dates = planned.filter(to_post).map(|d| d.date);
+    let whole_span = |dates: &mut dyn DoubleEndedIterator<Item = NaiveDate>| -> Vec<(NaiveDate, NaiveDate)> {
         dates.next().map(|first| (first, dates.next_back().unwrap_or(first))).into_iter().collect()
+    };
+    let spans = if settings.reconcile {
+        whole_span(&mut planned.filter(to_post).map(|d| d.date))
+    } else if timesheet.prefers_one_listing() {
+        whole_span(&mut planned.filter(in_doubt).map(|d| d.date))
     } else {
         planned.filter(in_doubt).map(|d| (d.date, d.date)).collect()
     };
@@ -258,8 +271,8 @@ fn sync_day(
             return Err(failure(FailureKind::NoOtherProject));
         }
         let entry = LedgerEntry {
+            scope: settings.scope,
             date,
-            workspace_id: settings.workspace_id,
             project_id: &step.entry.project_id,
             start: step.entry.start,
             end: step.entry.end,
@@ -304,6 +317,7 @@ fn post_once(
         end: entry.end,
         description: settings.description,
         billable: settings.billable,
+        tags: settings.tags,
     };
     let mut delay = settings.backoff;
     let mut attempt = 1;
@@ -329,7 +343,7 @@ fn post_once(
             Err(error @ RemoteError::Transient { .. }) => return Err(FailureKind::Remote(error)),
             Err(error) => {
                 // Refused or rate limited: the service stored nothing, so nothing is in doubt.
-                store.drop_intent(entry.date, entry.workspace_id, entry.project_id).map_err(local)?;
+                store.drop_intent(entry.scope, entry.date, entry.project_id).map_err(local)?;
                 return Err(FailureKind::Remote(error));
             }
         }
@@ -405,9 +419,10 @@ mod tests {
 
     fn settings(reconcile: bool) -> RunSettings<'static> {
         RunSettings {
-            workspace_id: "ws",
+            scope: LedgerScope { destination: "memory", workspace_id: "ws" },
             description: "Development",
             billable: None,
+            tags: &[],
             reconcile,
             post_attempts: 3,
             backoff: Duration::ZERO,
@@ -436,7 +451,8 @@ mod tests {
         assert_eq!(memory.listings[1].0.to_rfc3339(), "2026-11-19T00:00:00+00:00");
         assert_eq!(memory.created, 2);
         assert_eq!(days[0].steps[0].state, StepState::Posted("already".into()));
-        assert_eq!(store.ledger("ws").unwrap().synced_days.len(), 3);
+        let scope = LedgerScope { destination: "memory", workspace_id: "ws" };
+        assert_eq!(store.ledger(scope).unwrap().synced_days.len(), 3);
     }
 
     #[test]

@@ -168,16 +168,27 @@ fn dry_run_needs_no_key_and_prints_the_plan() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
+    let raw = String::from_utf8(output.stdout.clone()).unwrap();
+    assert!(
+        raw.starts_with(r#"[{"date":"2026-11-01","destination":"clockify","status":"not_a_work_day","entries":[]},{"date":"2026-11-02","destination":"clockify","status":"planned","entries":[{"project_id":"p-shop","start":"2026-11-02T09:00:00Z","end":"2026-11-02T13:48:00Z","seconds":17280},"#),
+        "the documented field order: {raw}"
+    );
     let days: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(days[0], json!({"date":"2026-11-01","status":"not_a_work_day","entries":[]}));
+    assert_eq!(
+        days[0],
+        json!({"date":"2026-11-01","destination":"clockify","status":"not_a_work_day","entries":[]})
+    );
     assert_eq!(
         days[1],
-        json!({"date":"2026-11-02","status":"planned","entries":[
+        json!({"date":"2026-11-02","destination":"clockify","status":"planned","entries":[
             {"project_id":"p-shop","start":"2026-11-02T09:00:00Z","end":"2026-11-02T13:48:00Z","seconds":17280},
             {"project_id":"p-other","start":"2026-11-02T13:48:00Z","end":"2026-11-02T15:24:00Z","seconds":5760},
             {"project_id":"p-tracker","start":"2026-11-02T15:24:00Z","end":"2026-11-02T17:00:00Z","seconds":5760}]})
     );
-    assert_eq!(days[3], json!({"date":"2026-11-04","status":"no_sessions","entries":[]}));
+    assert_eq!(
+        days[3],
+        json!({"date":"2026-11-04","destination":"clockify","status":"no_sessions","entries":[]})
+    );
     assert_eq!(days[2]["entries"][0]["project_id"], "p-shop", "a sub-folder goes to its mapped parent");
     assert_eq!(days.as_array().unwrap().len(), 6, "through Friday; today (Saturday) is left out");
     assert!(setup.fake.requests().is_empty(), "a dry run makes no request");
@@ -209,7 +220,7 @@ fn json_after_a_real_run_carries_clockify_ids() {
     let id = setup.fake.entries()[0].id.clone();
     assert_eq!(
         days,
-        json!([{"date":"2026-11-06","status":"synced","entries":[
+        json!([{"date":"2026-11-06","destination":"clockify","status":"synced","entries":[
             {"project_id":"p-shop","start":"2026-11-06T09:00:00Z","end":"2026-11-06T17:00:00Z","seconds":28800,"clockify_entry_id":id}]}])
     );
 }

@@ -1,0 +1,124 @@
+//! The services `sync` posts to, and what each one's config says: its workspace, its project mapping
+//! and Other project, its description, tags and billable flag. The work day and time zone are shared.
+
+use chrono_tz::Tz;
+
+use crate::allocate::{AllocationRules, ProjectMapping};
+use crate::config::Config;
+
+/// A timesheet service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Service {
+    Clockify,
+    Toggl,
+}
+
+impl Service {
+    /// The name in the ledger, in `--json` and on the command line.
+    pub fn key(self) -> &'static str {
+        match self {
+            Service::Clockify => "clockify",
+            Service::Toggl => "toggl",
+        }
+    }
+
+    /// The name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Clockify => "Clockify",
+            Service::Toggl => "Toggl Track",
+        }
+    }
+}
+
+/// One configured destination.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    pub service: Service,
+    /// `None` for Toggl without `workspace_id`: the profile's default workspace is looked up.
+    pub workspace_id: Option<String>,
+    pub base_url: String,
+    pub rules: AllocationRules,
+    pub description: String,
+    pub billable: Option<bool>,
+    pub tags: Vec<String>,
+}
+
+/// The destinations the config sets up: Clockify when `[sync] workspace_id` is set, Toggl Track when
+/// there is a `[toggl]` section.
+pub fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
+    let sync = &config.sync;
+    let rules =
+        |mapping: &std::collections::BTreeMap<String, String>, other: &Option<String>| AllocationRules {
+            tz,
+            work_day_start: sync.work_day_start,
+            work_day_end: sync.work_day_end,
+            round_to_minutes: sync.round_to_minutes,
+            mapping: ProjectMapping::new(mapping.iter().map(|(p, id)| (p.clone(), id.clone()))),
+            other_project_id: other.clone().unwrap_or_default(),
+        };
+    let mut destinations = Vec::new();
+    if sync.workspace_id.is_some() {
+        destinations.push(Destination {
+            service: Service::Clockify,
+            workspace_id: sync.workspace_id.clone(),
+            base_url: config.clockify.base_url.clone(),
+            rules: rules(&sync.project_mapping, &sync.other_project_id),
+            description: sync.description.clone(),
+            billable: sync.billable,
+            tags: Vec::new(),
+        });
+    }
+    if let Some(toggl) = &config.toggl {
+        destinations.push(Destination {
+            service: Service::Toggl,
+            workspace_id: toggl.workspace_id.clone(),
+            base_url: toggl.base_url.clone(),
+            rules: rules(&toggl.project_mapping, &toggl.other_project_id),
+            description: sync.description.clone(),
+            billable: toggl.billable,
+            tags: toggl.tags.clone(),
+        });
+    }
+    destinations
+}
+
+/// The local-only rules for a spreadsheet when no destination is configured: every project is its own
+/// bucket, named by its path.
+pub fn local_rules(config: &Config, tz: Tz) -> AllocationRules {
+    AllocationRules {
+        tz,
+        work_day_start: config.sync.work_day_start,
+        work_day_end: config.sync.work_day_end,
+        round_to_minutes: config.sync.round_to_minutes,
+        mapping: ProjectMapping::new(std::iter::empty()),
+        other_project_id: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn destinations_follow_the_config_sections() {
+        let config = Config::parse(
+            "[sync]\nworkspace_id = \"ws\"\nother_project_id = \"o\"\n[sync.project_mapping]\n\"/a\" = \"c1\"\n\
+             [toggl]\nother_project_id = 9\ntags = [\"ai\"]\n[toggl.project_mapping]\n\"/a\" = 11\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let all = configured(&config, chrono_tz::UTC);
+        assert_eq!(
+            all.iter().map(|d| d.service).collect::<Vec<_>>(),
+            vec![Service::Clockify, Service::Toggl]
+        );
+        assert_eq!(all[0].rules.mapping.lookup("/a/b"), Some(("/a", "c1")));
+        assert_eq!(all[1].rules.mapping.lookup("/a/b"), Some(("/a", "11")));
+        assert_eq!(all[1].workspace_id, None);
+        assert_eq!(all[1].tags, vec!["ai".to_string()]);
+        assert_eq!(all[1].description, "Development");
+        assert!(configured(&Config::default(), chrono_tz::UTC).is_empty());
+    }
+}

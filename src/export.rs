@@ -1,0 +1,202 @@
+//! CSV rows for a spreadsheet: one per session, or one per entry of the plan sync would post. Pure: it
+//! takes sessions and rules and returns text cells, each made safe to open in a spreadsheet.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::allocate::{AllocationRules, allocate_day};
+use crate::sessions::{Millis, Usage};
+use crate::store::StoredSession;
+use crate::workday;
+
+/// Header of `--sessions`.
+pub const SESSION_HEADER: [&str; 9] = [
+    "start",
+    "end",
+    "duration_hours",
+    "project",
+    "git_branch",
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+];
+
+/// Header of `--allocations`.
+pub const ALLOCATION_HEADER: [&str; 7] =
+    ["date", "destination", "project", "project_id", "start", "end", "hours"];
+
+/// A value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
+/// leading `'`, which spreadsheets show as text.
+pub fn safe_cell(value: &str) -> Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+fn local(at: Millis, tz: Tz) -> String {
+    DateTime::<Utc>::from_timestamp_millis(at)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn hours(milliseconds: i64) -> String {
+    format!("{:.4}", milliseconds as f64 / 3_600_000.0)
+}
+
+/// One row per session that started (first sign of life) on one of the local days `since..=until`.
+pub fn session_rows(
+    sessions: &[StoredSession],
+    since: NaiveDate,
+    until: NaiveDate,
+    tz: Tz,
+) -> Vec<Vec<String>> {
+    let (from, to) = workday::days_window(since, until, tz);
+    let mut rows: Vec<(Millis, Vec<String>)> = sessions
+        .iter()
+        .filter_map(|session| {
+            let starts = session.spans.iter().map(|s| s.start).chain(session.messages.iter().map(|m| m.at));
+            let ends = session.spans.iter().map(|s| s.end).chain(session.messages.iter().map(|m| m.at));
+            let (start, end) = (starts.min()?, ends.max()?);
+            if !(from..to).contains(&start) {
+                return None;
+            }
+            let mut usage = Usage::default();
+            for message in &session.messages {
+                usage.add(&message.usage);
+            }
+            let active: i64 = session.spans.iter().map(|s| s.end - s.start).sum();
+            let row = vec![
+                local(start, tz),
+                local(end, tz),
+                hours(active),
+                safe_cell(&session.project).into_owned(),
+                safe_cell(session.git_branch.as_deref().unwrap_or("")).into_owned(),
+                usage.input.to_string(),
+                usage.output.to_string(),
+                usage.cache_creation.to_string(),
+                usage.cache_read.to_string(),
+            ];
+            Some((start, row))
+        })
+        .collect();
+    rows.sort_by_key(|(start, _)| *start);
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// One row per planned entry of every work day in `since..=until`, for one destination's rules.
+pub fn allocation_rows(
+    sessions: &[StoredSession],
+    dates: impl Iterator<Item = NaiveDate>,
+    destination: &str,
+    rules: &AllocationRules,
+) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for date in dates {
+        for entry in allocate_day(sessions, date, rules) {
+            let project = entry.mapped_path.as_deref().unwrap_or("Other");
+            rows.push(vec![
+                date.to_string(),
+                destination.to_string(),
+                safe_cell(project).into_owned(),
+                safe_cell(&entry.project_id).into_owned(),
+                local(entry.start.timestamp_millis(), rules.tz),
+                local(entry.end.timestamp_millis(), rules.tz),
+                hours(entry.seconds * 1000),
+            ]);
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocate::ProjectMapping;
+    use crate::sessions::{MessageRecord, Span};
+    use chrono::NaiveTime;
+
+    fn at(text: &str) -> Millis {
+        text.parse::<DateTime<Utc>>().unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn formula_starts_are_neutralised() {
+        for dangerous in ["=SUM(A1)", "+1", "-2+3", "@cmd", "\tx", "\rx"] {
+            assert_eq!(safe_cell(dangerous), format!("'{dangerous}"));
+        }
+        assert_eq!(safe_cell("/home/dev/app"), "/home/dev/app");
+        assert_eq!(safe_cell("a=b"), "a=b");
+        assert_eq!(safe_cell(""), "");
+    }
+
+    #[test]
+    fn sessions_rows_carry_times_hours_and_tokens() {
+        let session = StoredSession {
+            session_id: "s".into(),
+            project: "=HYPERLINK(\"x\")".into(),
+            git_branch: Some("-main".into()),
+            spans: vec![Span { start: at("2026-11-02T08:00:00Z"), end: at("2026-11-02T09:30:00Z") }],
+            messages: vec![MessageRecord {
+                key: 1,
+                at: at("2026-11-02T08:10:00Z"),
+                usage: Usage { input: 1, output: 2, cache_creation: 3, cache_read: 4 },
+            }],
+        };
+        let date = "2026-11-02".parse().unwrap();
+        let rows = session_rows(&[session], date, date, chrono_tz::Europe::Berlin);
+        assert_eq!(
+            rows,
+            vec![vec![
+                "2026-11-02 09:00:00".to_string(),
+                "2026-11-02 10:30:00".into(),
+                "1.5000".into(),
+                "'=HYPERLINK(\"x\")".into(),
+                "'-main".into(),
+                "1".into(),
+                "2".into(),
+                "3".into(),
+                "4".into()
+            ]]
+        );
+    }
+
+    #[test]
+    fn allocation_rows_follow_the_plan() {
+        let session = StoredSession {
+            session_id: "s".into(),
+            project: "/w/a".into(),
+            git_branch: None,
+            spans: vec![Span { start: at("2026-11-02T08:00:00Z"), end: at("2026-11-02T09:00:00Z") }],
+            messages: Vec::new(),
+        };
+        let rules = AllocationRules {
+            tz: chrono_tz::UTC,
+            work_day_start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            work_day_end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+            round_to_minutes: 0,
+            mapping: ProjectMapping::new([("/w/a".to_string(), "123".to_string())]),
+            other_project_id: "9".into(),
+        };
+        let dates = workday::dates("2026-11-01".parse().unwrap(), "2026-11-03".parse().unwrap());
+        let rows = allocation_rows(&[session], dates, "toggl", &rules);
+        assert_eq!(
+            rows,
+            vec![vec![
+                "2026-11-02".to_string(),
+                "toggl".into(),
+                "/w/a".into(),
+                "123".into(),
+                "2026-11-02 09:00:00".into(),
+                "2026-11-02 17:00:00".into(),
+                "8.0000".into()
+            ]]
+        );
+    }
+}

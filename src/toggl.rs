@@ -1,0 +1,343 @@
+//! The Toggl Track API (v9) client. Toggl's requests are scarce (since September 2025: 30 an hour on the
+//! Free plan for workspace requests, 30 an hour for `/me` on every plan, over a sliding hour, plus about
+//! one a second), so it spends them like money: paced at one a second, it reads
+//! `X-Toggl-Quota-Remaining` / `X-Toggl-Quota-Resets-In` on every answer and never starts a request the
+//! quota cannot cover. A 402 is either a spent quota (stop, say when to run again) or a paid-only
+//! feature (a refusal with a hint); the body tells which.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::{Answer, Auth, ClientOptions, HttpClient, error_message};
+use crate::secrets::ApiKey;
+use crate::sync::{NewEntry, RemoteEntry, RemoteError, Timesheet};
+
+/// The user, from `GET /me`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Me {
+    pub id: i64,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub fullname: String,
+    pub default_workspace_id: Option<i64>,
+}
+
+/// A workspace of the user.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A project, for filling the mapping.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, serde::Serialize)]
+pub struct Project {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct WireEntry {
+    id: i64,
+    workspace_id: Option<i64>,
+    project_id: Option<i64>,
+    start: String,
+}
+
+/// Which hourly quota a request draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuotaClass {
+    Me,
+    Workspace,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Quota {
+    remaining: Option<i64>,
+    resets_at: Option<Instant>,
+}
+
+impl Quota {
+    /// How long to wait before a request of this class may be sent, when the quota is spent.
+    fn spent_for(&self) -> Option<Duration> {
+        match (self.remaining, self.resets_at) {
+            (Some(remaining), Some(resets_at)) if remaining <= 0 => {
+                let wait = resets_at.saturating_duration_since(Instant::now());
+                (!wait.is_zero()).then_some(wait)
+            }
+            _ => None,
+        }
+    }
+}
+
+const PAGE_SIZE: usize = 200;
+
+/// A Toggl Track client bound to one token.
+pub struct Toggl {
+    http: HttpClient,
+    me_quota: Quota,
+    workspace_quota: Quota,
+}
+
+impl Toggl {
+    /// A client for `base_url` (e.g. `https://api.track.toggl.com/api/v9`).
+    pub fn new(base_url: &str, token: ApiKey, options: ClientOptions) -> Toggl {
+        Toggl {
+            http: HttpClient::new(base_url, Auth::TokenBasic(token), options),
+            me_quota: Quota::default(),
+            workspace_quota: Quota::default(),
+        }
+    }
+
+    /// Requests sent, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.http.requests_sent
+    }
+
+    /// `GET /me`: checks the token and gives the default workspace.
+    pub fn me(&mut self) -> Result<Me, RemoteError> {
+        let answer = self.send(QuotaClass::Me, "/me", &[], None, true)?;
+        parse(&answer.body, "GET /me")
+    }
+
+    /// `GET /me/workspaces`.
+    pub fn workspaces(&mut self) -> Result<Vec<Workspace>, RemoteError> {
+        let answer = self.send(QuotaClass::Me, "/me/workspaces", &[], None, true)?;
+        parse(&answer.body, "GET /me/workspaces")
+    }
+
+    /// Every project of a workspace, all pages.
+    pub fn projects(&mut self, workspace_id: &str) -> Result<Vec<Project>, RemoteError> {
+        let path = format!("/workspaces/{workspace_id}/projects");
+        let mut projects = Vec::new();
+        for page in 1.. {
+            let query = [("page", page.to_string()), ("per_page", PAGE_SIZE.to_string())];
+            let answer = self.send(QuotaClass::Workspace, &path, &query, None, true)?;
+            let batch: Vec<Project> = parse(&answer.body, &path)?;
+            let done = batch.len() < PAGE_SIZE;
+            projects.extend(batch);
+            if done {
+                break;
+            }
+        }
+        Ok(projects)
+    }
+
+    fn quota(&mut self, class: QuotaClass) -> &mut Quota {
+        match class {
+            QuotaClass::Me => &mut self.me_quota,
+            QuotaClass::Workspace => &mut self.workspace_quota,
+        }
+    }
+
+    /// Sends one request within the quota, retrying what may be retried, and classifies the outcome.
+    fn send(
+        &mut self,
+        class: QuotaClass,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        idempotent: bool,
+    ) -> Result<Answer, RemoteError> {
+        let options = self.http.options;
+        let method = if body.is_some() { "POST" } else { "GET" };
+        let mut delay = options.backoff;
+        let mut attempt = 1;
+        loop {
+            if let Some(wait) = self.quota(class).spent_for() {
+                return Err(RemoteError::RateLimited { retry_after: wait });
+            }
+            let outcome = self.http.send_once(path, query, body);
+            if let Ok(answer) = &outcome
+                && let Some(remaining) = answer.quota_remaining
+            {
+                let resets_at = answer.quota_resets_in.map(|d| Instant::now() + d);
+                *self.quota(class) = Quota { remaining: Some(remaining), resets_at };
+            }
+            let retryable = attempt < options.attempts;
+            match outcome {
+                Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
+                Ok(answer) if answer.status == 402 && is_quota_message(&answer.body) => {
+                    let wait = answer.quota_resets_in.unwrap_or(Duration::from_secs(3600));
+                    *self.quota(class) = Quota { remaining: Some(0), resets_at: Some(Instant::now() + wait) };
+                    return Err(RemoteError::RateLimited { retry_after: wait });
+                }
+                Ok(answer) if answer.status == 429 && retryable => {
+                    // The per-second bucket refused it before doing anything: waiting and repeating is safe.
+                    std::thread::sleep(
+                        answer.retry_after.unwrap_or(Duration::from_secs(1)).min(options.max_wait),
+                    );
+                }
+                Ok(answer) if answer.status >= 500 && idempotent && retryable => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Ok(answer) if answer.status >= 500 && !idempotent => {
+                    return Err(RemoteError::Transient {
+                        detail: format!(
+                            "{method} {path}: HTTP {}: {}",
+                            answer.status,
+                            error_message(&answer.body)
+                        ),
+                    });
+                }
+                Ok(answer) => return Err(classify(method, path, &answer)),
+                Err(_) if idempotent && retryable => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Err(detail) => return Err(RemoteError::Transient { detail }),
+            }
+            attempt += 1;
+        }
+    }
+}
+
+/// Toggl answers 402 both for a spent hourly quota and for a feature of a paid plan; only the former
+/// talks about limits or quotas.
+fn is_quota_message(body: &str) -> bool {
+    let text = body.to_lowercase();
+    ["quota", "limit", "too many"].iter().any(|word| text.contains(word))
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &str, what: &str) -> Result<T, RemoteError> {
+    serde_json::from_str(body).map_err(|error| RemoteError::Transient {
+        detail: format!("{what}: Toggl's answer was not what its API documents ({error})"),
+    })
+}
+
+fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
+    let hint = match answer.status {
+        400 => {
+            "check that the project id is in this workspace (`claude-tracker toggl projects` lists them) and \
+             the `[toggl]` settings"
+        }
+        401 | 403 => {
+            "the API token was refused: check it (Toggl: Profile settings > API Token) and store it again \
+             with `claude-tracker setup --toggl`, or check `[toggl] workspace_id`"
+        }
+        402 => {
+            "this needs a paid Toggl plan: remove the setting that asks for it (often `[toggl] billable`) \
+             or upgrade the workspace"
+        }
+        404 => "not found: check `[toggl] workspace_id` (`claude-tracker setup --toggl` lists yours)",
+        _ => "run the same command again later; if it persists, check Toggl's status page",
+    };
+    RemoteError::Rejected {
+        status: answer.status,
+        request: format!("{method} {path}"),
+        message: error_message(&answer.body),
+        hint: hint.to_string(),
+    }
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn toggl_number(id: &str, what: &str) -> Result<i64, RemoteError> {
+    id.parse().map_err(|_| RemoteError::Rejected {
+        status: 0,
+        request: what.to_string(),
+        message: format!("`{id}` is not a Toggl id"),
+        hint: "Toggl ids are whole numbers: fix `[toggl]` in the config".to_string(),
+    })
+}
+
+/// Sync's view of Toggl Track: one workspace.
+pub struct TogglTimesheet {
+    pub client: Toggl,
+    pub workspace_id: String,
+}
+
+impl Timesheet for TogglTimesheet {
+    fn service(&self) -> &'static str {
+        "Toggl Track"
+    }
+
+    fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError> {
+        let workspace = toggl_number(&self.workspace_id, "workspace_id")?;
+        let project = toggl_number(entry.project_id, "project_id")?;
+        let mut body = json!({
+            "created_with": "claude-tracker",
+            "workspace_id": workspace,
+            "project_id": project,
+            "start": rfc3339(entry.start),
+            "stop": rfc3339(entry.end),
+            "duration": (entry.end - entry.start).num_seconds(),
+            "description": entry.description,
+            "tags": entry.tags,
+        });
+        if let Some(billable) = entry.billable {
+            body["billable"] = json!(billable);
+        }
+        let path = format!("/workspaces/{}/time_entries", self.workspace_id);
+        let answer = self.client.send(QuotaClass::Workspace, &path, &[], Some(&body), false)?;
+        let created: WireEntry = parse(&answer.body, "POST time_entries")?;
+        Ok(created.id.to_string())
+    }
+
+    fn list_entries(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RemoteEntry>, RemoteError> {
+        let query = [("start_date", rfc3339(from)), ("end_date", rfc3339(to))];
+        let answer = self.client.send(QuotaClass::Me, "/me/time_entries", &query, None, true)?;
+        let wire: Vec<WireEntry> = parse(&answer.body, "GET /me/time_entries")?;
+        Ok(wire
+            .into_iter()
+            .filter(|e| e.workspace_id.is_none_or(|w| w.to_string() == self.workspace_id))
+            .filter_map(|e| {
+                let start = DateTime::parse_from_rfc3339(&e.start).ok()?.to_utc();
+                Some(RemoteEntry {
+                    id: e.id.to_string(),
+                    project_id: e.project_id.map(|p| p.to_string()),
+                    start,
+                })
+            })
+            .collect())
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.client.requests_sent()
+    }
+
+    fn known_user_id(&self) -> Option<&str> {
+        None
+    }
+
+    fn prefers_one_listing(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quota_402_is_told_from_a_paid_feature_402() {
+        assert!(is_quota_message(r#""You have hit your hourly limit for API calls""#));
+        assert!(!is_quota_message(r#""Billable is only available on paid plans""#));
+    }
+
+    #[test]
+    fn a_spent_quota_blocks_until_it_resets() {
+        let spent = Quota { remaining: Some(0), resets_at: Some(Instant::now() + Duration::from_secs(600)) };
+        assert!(spent.spent_for().unwrap() > Duration::from_secs(590));
+        let renewed = Quota { remaining: Some(0), resets_at: Some(Instant::now()) };
+        assert_eq!(renewed.spent_for(), None);
+        assert_eq!(Quota { remaining: Some(3), resets_at: None }.spent_for(), None);
+    }
+}
