@@ -1,0 +1,103 @@
+//! `export --csv`: columns, quoting and formula safety, on the real binary.
+
+use crate::support::{Transcript, World};
+
+const NOW: &str = "--now=2026-11-07T12:00:00Z";
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+#[test]
+fn sessions_csv_has_columns_quoting_and_no_formulas() {
+    let world = World::new();
+    // A project path and a branch an attacker could choose: a formula, a comma and a quote.
+    let session = Transcript::new("s1", r#"=cmd|' /C calc'!A0,\"x\""#)
+        .user("2026-11-02T09:00:00Z")
+        .assistant("2026-11-02T09:10:00Z", 10, 20, 30, 40)
+        .raw(r#"{"type":"user","cwd":"/w","sessionId":"s1","uuid":"x1","gitBranch":"-drop","timestamp":"2026-11-02T09:20:00Z"}"#);
+    let text = session.text().replace(r#""gitBranch":"main""#, r#""gitBranch":"@branch""#);
+    world.write("-w/s1.jsonl", &text);
+    let output = world.ok(&["export", "--csv", "--sessions", NOW]);
+    let rows = csv_rows(&output);
+    assert_eq!(
+        rows[0],
+        vec![
+            "start",
+            "end",
+            "duration_hours",
+            "project",
+            "git_branch",
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens"
+        ]
+    );
+    assert_eq!(
+        rows[1],
+        vec![
+            "2026-11-02 09:00:00",
+            "2026-11-02 09:20:00",
+            "0.3333",
+            "'=cmd|' /C calc'!A0,\"x\"",
+            "'@branch",
+            "10",
+            "20",
+            "30",
+            "40"
+        ]
+    );
+    assert!(
+        output.contains(r#""'=cmd|' /C calc'!A0,""x"""#),
+        "fields with commas and quotes are quoted: {output}"
+    );
+}
+
+#[test]
+fn allocations_csv_is_the_plan_per_destination() {
+    let world = World::new();
+    let config = world.config(
+        "timezone = \"UTC\"\n[sync]\nworkspace_id = \"ws\"\nother_project_id = \"c-other\"\n\
+         [sync.project_mapping]\n\"/w/a\" = \"c-a\"\n[toggl]\nworkspace_id = 5\nother_project_id = 9\n\
+         [toggl.project_mapping]\n\"/w/b\" = 22\n",
+    );
+    let a = Transcript::new("a", "/w/a")
+        .user("2026-11-02T08:00:00Z")
+        .user("2026-11-02T08:10:00Z")
+        .user("2026-11-02T08:20:00Z")
+        .user("2026-11-02T08:30:00Z");
+    let b = Transcript::new("b", "/w/b").user("2026-11-02T10:00:00Z").user("2026-11-02T10:10:00Z");
+    world.write("-w-a/a.jsonl", a.text());
+    world.write("-w-b/b.jsonl", b.text());
+    let output = world.ok(&["--config", config.to_str().unwrap(), "export", "--csv", NOW]);
+    let rows = csv_rows(&output);
+    assert_eq!(rows[0], vec!["date", "destination", "project", "project_id", "start", "end", "hours"]);
+    assert_eq!(
+        rows[1..].to_vec(),
+        vec![
+            // 30 minutes on /w/a, 10 on /w/b: 6 and 2 hours of the 8-hour day.
+            vec![
+                "2026-11-02",
+                "clockify",
+                "/w/a",
+                "c-a",
+                "2026-11-02 09:00:00",
+                "2026-11-02 15:00:00",
+                "6.0000"
+            ],
+            vec![
+                "2026-11-02",
+                "clockify",
+                "Other",
+                "c-other",
+                "2026-11-02 15:00:00",
+                "2026-11-02 17:00:00",
+                "2.0000"
+            ],
+            vec!["2026-11-02", "toggl", "Other", "9", "2026-11-02 09:00:00", "2026-11-02 15:00:00", "6.0000"],
+            vec!["2026-11-02", "toggl", "/w/b", "22", "2026-11-02 15:00:00", "2026-11-02 17:00:00", "2.0000"],
+        ]
+    );
+}
