@@ -2,6 +2,8 @@
 //! time low.
 
 mod capture;
+mod export;
 mod fake_clockify;
+mod fake_toggl;
 mod support;
 mod sync;
