@@ -113,14 +113,15 @@ impl HttpClient {
         }
     }
 
-    fn pace(&mut self) {
+    /// Waits until `min_interval` has passed since the previous answer arrived (measured from the answer,
+    /// not the request, so the service's own clock never sees two requests closer than that).
+    fn pace(&self) {
         if let Some(last) = self.last_request {
             let since = last.elapsed();
             if since < self.options.min_interval {
                 std::thread::sleep(self.options.min_interval - since);
             }
         }
-        self.last_request = Some(Instant::now());
     }
 
     /// Sends one request (a POST when there is a body, else a GET) after the pacing pause. `Err` is a
@@ -133,6 +134,17 @@ impl HttpClient {
     ) -> Result<Answer, String> {
         self.pace();
         self.requests_sent += 1;
+        let answer = self.send_now(path, query, body);
+        self.last_request = Some(Instant::now());
+        answer
+    }
+
+    fn send_now(
+        &mut self,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, String> {
         let url = format!("{}{path}", self.base_url);
         let (auth_name, auth_value) = self.auth.header();
         let pairs = query.iter().map(|(k, v)| (*k, v.as_str()));

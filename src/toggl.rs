@@ -47,6 +47,13 @@ pub struct Project {
 }
 
 #[derive(Deserialize)]
+struct WireClient {
+    id: i64,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
 struct WireEntry {
     id: i64,
     workspace_id: Option<i64>,
@@ -128,6 +135,16 @@ impl Toggl {
             projects.extend(batch);
             if done {
                 break;
+            }
+        }
+        // Projects carry only a client id; one more request names the clients.
+        if projects.iter().any(|p| p.client_id.is_some()) {
+            let path = format!("/workspaces/{workspace_id}/clients");
+            let answer = self.send(QuotaClass::Workspace, &path, &[], None, true)?;
+            let clients: Vec<WireClient> = parse(&answer.body, &path)?;
+            for project in &mut projects {
+                let client = clients.iter().find(|c| Some(c.id) == project.client_id);
+                project.client_name = client.map(|c| c.name.clone()).or(project.client_name.take());
             }
         }
         Ok(projects)

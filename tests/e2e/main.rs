@@ -7,3 +7,4 @@ mod fake_clockify;
 mod fake_toggl;
 mod support;
 mod sync;
+mod toggl;

@@ -46,6 +46,17 @@ impl World {
         file.write_all(content.as_bytes()).unwrap();
     }
 
+    /// A session of `minutes` active minutes in `cwd` from `start` (RFC 3339): a user line every 5 minutes.
+    pub fn session(&self, id: &str, cwd: &str, start: &str, minutes: i64) {
+        let start: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+        let mut transcript = Transcript::new(id, cwd);
+        for minute in (0..=minutes).step_by(5) {
+            let at = start + chrono::Duration::minutes(minute);
+            transcript = transcript.user(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+        self.write(&format!("{}/{id}.jsonl", cwd.replace('/', "-")), transcript.text());
+    }
+
     /// Writes a config file and returns its path.
     pub fn config(&self, text: &str) -> PathBuf {
         let path = self.dir.path().join("config.toml");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fake_clockify::{self, Entry, FakeClockify, Fault};
-use crate::support::{Transcript, World};
+use crate::support::World;
 
 /// Saturday 2026-11-07, noon UTC: the week of Monday 2026-11-02 is in the past.
 const NOW: &str = "--now=2026-11-07T12:00:00Z";
@@ -37,16 +37,8 @@ impl Setup {
         Setup { world, fake }
     }
 
-    /// A session of `minutes` active minutes in `cwd`, starting at `start`.
     fn session(&self, id: &str, cwd: &str, start: &str, minutes: i64) {
-        let start: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
-        let mut transcript = Transcript::new(id, cwd);
-        for minute in (0..=minutes).step_by(5) {
-            let at = start + chrono::Duration::minutes(minute);
-            transcript = transcript.user(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-        }
-        let dir = cwd.replace('/', "-");
-        self.world.write(&format!("{dir}/{id}.jsonl"), transcript.text());
+        self.world.session(id, cwd, start, minutes);
     }
 
     /// Monday: shop 3h, tracker 1h, unmapped 1h; Tuesday: shop sub-folder 1h; Wednesday: nothing;
