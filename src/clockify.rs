@@ -2,13 +2,11 @@
 //! what is safe to retry, and turning every failure into a message with Clockify's own words and what to
 //! do. The API key goes into one header and nowhere else.
 
-use std::time::Duration;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{Answer, Auth, ClientOptions, HttpClient, error_message};
+use crate::http::{Answer, Auth, ClientOptions, HttpClient, ServicePolicy, error_message};
 use crate::secrets::ApiKey;
 use crate::sync::{NewEntry, RemoteEntry, RemoteError, Timesheet};
 
@@ -83,13 +81,13 @@ impl Clockify {
 
     /// `GET /user`: checks the key and says whose it is.
     pub fn current_user(&mut self) -> Result<User, RemoteError> {
-        let answer = self.send("GET", "/user", &[], None, true)?;
+        let answer = self.send("/user", &[], None, true)?;
         parse(&answer.body, "GET /user")
     }
 
     /// `GET /workspaces`.
     pub fn workspaces(&mut self) -> Result<Vec<Workspace>, RemoteError> {
-        let answer = self.send("GET", "/workspaces", &[], None, true)?;
+        let answer = self.send("/workspaces", &[], None, true)?;
         parse(&answer.body, "GET /workspaces")
     }
 
@@ -110,7 +108,7 @@ impl Clockify {
             let mut paged: Vec<(&str, String)> = query.to_vec();
             paged.push(("page", page.to_string()));
             paged.push(("page-size", PAGE_SIZE.to_string()));
-            let answer = self.send("GET", path, &paged, None, true)?;
+            let answer = self.send(path, &paged, None, true)?;
             let batch: Vec<T> = parse(&answer.body, path)?;
             let done = batch.len() < PAGE_SIZE;
             items.extend(batch);
@@ -121,61 +119,28 @@ impl Clockify {
         Ok(items)
     }
 
-    /// Sends one request, pacing, retrying what may be retried, and classifying the outcome.
     fn send(
         &mut self,
-        method: &str,
         path: &str,
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Answer, RemoteError> {
-        let options = self.http.options;
-        let mut delay = options.backoff;
-        let mut attempt = 1;
-        loop {
-            let outcome = self.http.send_once(path, query, body);
-            let retryable = attempt < options.attempts;
-            match outcome {
-                Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
-                Ok(answer) if answer.status == 429 => {
-                    let wait = answer.retry_after.unwrap_or(Duration::from_secs(1));
-                    if wait > options.max_wait || !retryable {
-                        return Err(RemoteError::RateLimited { retry_after: wait });
-                    }
-                    // A 429 was refused before any work was done: repeating it is always safe.
-                    std::thread::sleep(wait);
-                }
-                Ok(answer) if answer.status >= 500 && idempotent && retryable => {
-                    std::thread::sleep(delay);
-                    delay *= 2;
-                }
-                Ok(answer) if answer.status >= 500 && !idempotent => {
-                    // The service may have stored it before failing: the caller checks before retrying.
-                    return Err(RemoteError::Transient {
-                        detail: format!(
-                            "{method} {path}: HTTP {}: {}",
-                            answer.status,
-                            error_message(&answer.body)
-                        ),
-                    });
-                }
-                Ok(answer) => return Err(classify(method, path, &answer)),
-                Err(_) if idempotent && retryable => {
-                    std::thread::sleep(delay);
-                    delay *= 2;
-                }
-                Err(detail) => return Err(RemoteError::Transient { detail }),
-            }
-            attempt += 1;
-        }
+        self.http.send(&mut ClockifyPolicy, path, query, body, idempotent)
+    }
+}
+
+/// Clockify's part of the retry loop: only how a refusal is worded.
+struct ClockifyPolicy;
+
+impl ServicePolicy for ClockifyPolicy {
+    fn refusal(&self, method: &str, path: &str, answer: &Answer) -> RemoteError {
+        classify(method, path, answer)
     }
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &str, what: &str) -> Result<T, RemoteError> {
-    serde_json::from_str(body).map_err(|error| RemoteError::Transient {
-        detail: format!("{what}: Clockify's answer was not what its API documents ({error})"),
-    })
+    crate::http::parse(body, "Clockify", what)
 }
 
 fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
@@ -244,7 +209,7 @@ impl Timesheet for ClockifyTimesheet {
             body["billable"] = json!(billable);
         }
         let path = format!("/workspaces/{}/time-entries", self.workspace_id);
-        let answer = self.client.send("POST", &path, &[], Some(&body), false)?;
+        let answer = self.client.send(&path, &[], Some(&body), false)?;
         let created: WireCreated = parse(&answer.body, "POST time-entries")?;
         Ok(created.id)
     }

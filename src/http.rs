@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 
 use crate::secrets::ApiKey;
+use crate::sync::RemoteError;
 
 /// Tunables of a client; each service has its own defaults.
 #[derive(Debug, Clone, Copy)]
@@ -175,6 +176,86 @@ impl HttpClient {
             .map_err(|error| format!("{method} {path}: reading the answer failed: {error}"))?;
         Ok(Answer { status, body, retry_after, quota_remaining, quota_resets_in })
     }
+}
+
+/// What differs between services around the shared retry loop.
+pub trait ServicePolicy {
+    /// Refuses to send a request known in advance to fail (a spent quota).
+    fn check_before_send(&mut self) -> Result<(), RemoteError> {
+        Ok(())
+    }
+    /// Learns from every answer (quota headers); may turn it into a final error (a quota 402).
+    fn observe(&mut self, _answer: &Answer) -> Option<RemoteError> {
+        None
+    }
+    /// Words a refusal: the service's message and what to do.
+    fn refusal(&self, method: &str, path: &str, answer: &Answer) -> RemoteError;
+}
+
+impl HttpClient {
+    /// Sends a request, retrying what is safe to retry: a 429 (refused before any work) after its
+    /// `Retry-After` when that is short; network errors and 5xx of a request that may be repeated, with
+    /// back-off. A POST without a usable answer is `Transient`: it may have been stored, so the caller
+    /// looks before trying again.
+    pub fn send(
+        &mut self,
+        policy: &mut dyn ServicePolicy,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        idempotent: bool,
+    ) -> Result<Answer, RemoteError> {
+        let method = if body.is_some() { "POST" } else { "GET" };
+        let mut delay = self.options.backoff;
+        let mut attempt = 1;
+        loop {
+            policy.check_before_send()?;
+            let outcome = self.send_once(path, query, body);
+            if let Ok(answer) = &outcome
+                && let Some(error) = policy.observe(answer)
+            {
+                return Err(error);
+            }
+            let retryable = attempt < self.options.attempts;
+            match outcome {
+                Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
+                Ok(answer) if answer.status == 429 => {
+                    let wait = answer.retry_after.unwrap_or(Duration::from_secs(1));
+                    if wait > self.options.max_wait || !retryable {
+                        return Err(RemoteError::RateLimited { retry_after: wait });
+                    }
+                    std::thread::sleep(wait);
+                }
+                Ok(answer) if answer.status >= 500 && idempotent && retryable => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Ok(answer) if answer.status >= 500 && !idempotent => {
+                    let message = error_message(&answer.body);
+                    let detail = format!("{method} {path}: HTTP {}: {message}", answer.status);
+                    return Err(RemoteError::Transient { detail });
+                }
+                Ok(answer) => return Err(policy.refusal(method, path, &answer)),
+                Err(_) if idempotent && retryable => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Err(detail) => return Err(RemoteError::Transient { detail }),
+            }
+            attempt += 1;
+        }
+    }
+}
+
+/// Parses a JSON answer; an answer of another shape is treated as no usable answer.
+pub fn parse<T: for<'de> serde::Deserialize<'de>>(
+    body: &str,
+    service: &str,
+    what: &str,
+) -> Result<T, RemoteError> {
+    serde_json::from_str(body).map_err(|error| RemoteError::Transient {
+        detail: format!("{what}: {service}'s answer was not what its API documents ({error})"),
+    })
 }
 
 /// A service's error message: a JSON object's `message` (or `error`), a JSON string, or the text itself.

@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{Answer, Auth, ClientOptions, HttpClient, error_message};
+use crate::http::{Answer, Auth, ClientOptions, HttpClient, ServicePolicy, error_message};
 use crate::secrets::ApiKey;
 use crate::sync::{NewEntry, RemoteEntry, RemoteError, Timesheet};
 
@@ -92,8 +92,50 @@ const PAGE_SIZE: usize = 200;
 /// A Toggl Track client bound to one token.
 pub struct Toggl {
     http: HttpClient,
-    me_quota: Quota,
-    workspace_quota: Quota,
+    quotas: Quotas,
+}
+
+/// What Toggl's answers said of the hourly quotas, and which one the request in flight draws on.
+#[derive(Debug, Clone, Copy)]
+struct Quotas {
+    me: Quota,
+    workspace: Quota,
+    current: QuotaClass,
+}
+
+impl Quotas {
+    fn current(&mut self) -> &mut Quota {
+        match self.current {
+            QuotaClass::Me => &mut self.me,
+            QuotaClass::Workspace => &mut self.workspace,
+        }
+    }
+}
+
+impl ServicePolicy for Quotas {
+    fn check_before_send(&mut self) -> Result<(), RemoteError> {
+        match self.current().spent_for() {
+            Some(wait) => Err(RemoteError::RateLimited { retry_after: wait }),
+            None => Ok(()),
+        }
+    }
+
+    fn observe(&mut self, answer: &Answer) -> Option<RemoteError> {
+        if let Some(remaining) = answer.quota_remaining {
+            let resets_at = answer.quota_resets_in.map(|d| Instant::now() + d);
+            *self.current() = Quota { remaining: Some(remaining), resets_at };
+        }
+        if answer.status == 402 && is_quota_message(&answer.body) {
+            let wait = answer.quota_resets_in.unwrap_or(Duration::from_secs(3600));
+            *self.current() = Quota { remaining: Some(0), resets_at: Some(Instant::now() + wait) };
+            return Some(RemoteError::RateLimited { retry_after: wait });
+        }
+        None
+    }
+
+    fn refusal(&self, method: &str, path: &str, answer: &Answer) -> RemoteError {
+        classify(method, path, answer)
+    }
 }
 
 impl Toggl {
@@ -101,8 +143,7 @@ impl Toggl {
     pub fn new(base_url: &str, token: ApiKey, options: ClientOptions) -> Toggl {
         Toggl {
             http: HttpClient::new(base_url, Auth::TokenBasic(token), options),
-            me_quota: Quota::default(),
-            workspace_quota: Quota::default(),
+            quotas: Quotas { me: Quota::default(), workspace: Quota::default(), current: QuotaClass::Me },
         }
     }
 
@@ -150,14 +191,7 @@ impl Toggl {
         Ok(projects)
     }
 
-    fn quota(&mut self, class: QuotaClass) -> &mut Quota {
-        match class {
-            QuotaClass::Me => &mut self.me_quota,
-            QuotaClass::Workspace => &mut self.workspace_quota,
-        }
-    }
-
-    /// Sends one request within the quota, retrying what may be retried, and classifies the outcome.
+    /// Sends one request within the quota of its class.
     fn send(
         &mut self,
         class: QuotaClass,
@@ -166,57 +200,8 @@ impl Toggl {
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Answer, RemoteError> {
-        let options = self.http.options;
-        let method = if body.is_some() { "POST" } else { "GET" };
-        let mut delay = options.backoff;
-        let mut attempt = 1;
-        loop {
-            if let Some(wait) = self.quota(class).spent_for() {
-                return Err(RemoteError::RateLimited { retry_after: wait });
-            }
-            let outcome = self.http.send_once(path, query, body);
-            if let Ok(answer) = &outcome
-                && let Some(remaining) = answer.quota_remaining
-            {
-                let resets_at = answer.quota_resets_in.map(|d| Instant::now() + d);
-                *self.quota(class) = Quota { remaining: Some(remaining), resets_at };
-            }
-            let retryable = attempt < options.attempts;
-            match outcome {
-                Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
-                Ok(answer) if answer.status == 402 && is_quota_message(&answer.body) => {
-                    let wait = answer.quota_resets_in.unwrap_or(Duration::from_secs(3600));
-                    *self.quota(class) = Quota { remaining: Some(0), resets_at: Some(Instant::now() + wait) };
-                    return Err(RemoteError::RateLimited { retry_after: wait });
-                }
-                Ok(answer) if answer.status == 429 && retryable => {
-                    // The per-second bucket refused it before doing anything: waiting and repeating is safe.
-                    std::thread::sleep(
-                        answer.retry_after.unwrap_or(Duration::from_secs(1)).min(options.max_wait),
-                    );
-                }
-                Ok(answer) if answer.status >= 500 && idempotent && retryable => {
-                    std::thread::sleep(delay);
-                    delay *= 2;
-                }
-                Ok(answer) if answer.status >= 500 && !idempotent => {
-                    return Err(RemoteError::Transient {
-                        detail: format!(
-                            "{method} {path}: HTTP {}: {}",
-                            answer.status,
-                            error_message(&answer.body)
-                        ),
-                    });
-                }
-                Ok(answer) => return Err(classify(method, path, &answer)),
-                Err(_) if idempotent && retryable => {
-                    std::thread::sleep(delay);
-                    delay *= 2;
-                }
-                Err(detail) => return Err(RemoteError::Transient { detail }),
-            }
-            attempt += 1;
-        }
+        self.quotas.current = class;
+        self.http.send(&mut self.quotas, path, query, body, idempotent)
     }
 }
 
@@ -228,9 +213,7 @@ fn is_quota_message(body: &str) -> bool {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &str, what: &str) -> Result<T, RemoteError> {
-    serde_json::from_str(body).map_err(|error| RemoteError::Transient {
-        detail: format!("{what}: Toggl's answer was not what its API documents ({error})"),
-    })
+    crate::http::parse(body, "Toggl", what)
 }
 
 fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
