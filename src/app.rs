@@ -25,7 +25,8 @@ pub struct App {
 }
 
 impl App {
-    /// Reads flags, environment and config into one set of values.
+    /// Reads flags, environment and config into one set of values; the one place the clock is read.
+    #[allow(clippy::disallowed_methods)]
     pub fn resolve(global: &GlobalArgs) -> Result<App> {
         let home = dirs::home_dir();
         let config_path = global
