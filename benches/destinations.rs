@@ -8,6 +8,8 @@
 
 #[path = "../tests/e2e/fake_clockify.rs"]
 mod fake_clockify;
+#[path = "../tests/e2e/fake_http.rs"]
+mod fake_http;
 #[path = "../tests/e2e/fake_toggl.rs"]
 mod fake_toggl;
 

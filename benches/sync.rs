@@ -9,6 +9,8 @@
 
 #[path = "../tests/e2e/fake_clockify.rs"]
 mod fake_clockify;
+#[path = "../tests/e2e/fake_http.rs"]
+mod fake_http;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;

@@ -1,6 +1,7 @@
 //! A fake of the Clockify REST API v1 (`https://api.clockify.me/api/v1`) for end-to-end tests: a tiny
 //! HTTP/1.1 server on `127.0.0.1:0` (std threads, keep-alive, `Content-Length` and chunked bodies) that
-//! keeps its state in memory, logs every request, and can inject faults.
+//! keeps its state in memory, logs every request, and can inject faults. The HTTP plumbing is in
+//! `fake_http.rs`, shared with `fake_toggl.rs`.
 //!
 //! # What the real API does, and where that comes from
 //!
@@ -69,15 +70,17 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
+
+use crate::fake_http::{
+    Answer, Handler, Request, Response, Server, Shared, parse_query, query_value, reason, take_fault,
+    test_get, test_post,
+};
 
 pub const API_KEY: &str = "fake-clockify-key-0123456789";
 pub const USER_ID: &str = "user-1";
@@ -149,33 +152,14 @@ struct State {
     next_id: u64,
 }
 
-struct Shared {
-    state: Mutex<State>,
-    shutdown: AtomicBool,
-    connections: Mutex<Vec<JoinHandle<()>>>,
-}
-
-impl Shared {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn stopping(&self) -> bool {
-        self.shutdown.load(Ordering::SeqCst)
-    }
-}
-
 /// The running fake. Dropping it stops the server and joins its threads.
 pub struct FakeClockify {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    acceptor: Option<JoinHandle<()>>,
+    server: Server,
+    shared: Arc<Shared<State>>,
 }
 
 impl FakeClockify {
     pub fn start() -> FakeClockify {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Clockify to 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
         let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let state = State {
             workspaces: vec![(WORKSPACE_ID.to_string(), WORKSPACE_NAME.to_string())],
@@ -188,26 +172,18 @@ impl FakeClockify {
             id_prefix: seconds as u32,
             next_id: fastrand::u64(..1 << 40),
         };
-        let shared = Arc::new(Shared {
-            state: Mutex::new(state),
-            shutdown: AtomicBool::new(false),
-            connections: Mutex::new(Vec::new()),
-        });
-        let for_acceptor = Arc::clone(&shared);
-        let acceptor = thread::Builder::new()
-            .name("fake-clockify-accept".into())
-            .spawn(move || accept_loop(listener, for_acceptor))
-            .expect("spawn the fake Clockify acceptor");
-        FakeClockify { addr, shared, acceptor: Some(acceptor) }
+        let shared = Arc::new(Shared::new(state));
+        let server = Server::start("fake-clockify", shared.clone());
+        FakeClockify { server, shared }
     }
 
     /// `http://127.0.0.1:PORT/api/v1`, the counterpart of `https://api.clockify.me/api/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/api/v1", self.addr)
+        format!("http://{}/api/v1", self.server.addr())
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     pub fn add_project(&self, workspace_id: &str, id: &str, name: &str, client: &str) {
@@ -263,375 +239,63 @@ impl FakeClockify {
     }
 }
 
-impl Drop for FakeClockify {
-    fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
-        // Wake the blocking accept.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
-        if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
-        }
-        let connections =
-            std::mem::take(&mut *self.shared.connections.lock().unwrap_or_else(|p| p.into_inner()));
-        for connection in connections {
-            let _ = connection.join();
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.stopping() {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let for_connection = Arc::clone(&shared);
-        let spawned = thread::Builder::new()
-            .name("fake-clockify-conn".into())
-            .spawn(move || serve_connection(stream, &for_connection));
-        if let Ok(handle) = spawned {
-            let mut connections = shared.connections.lock().unwrap_or_else(|p| p.into_inner());
-            connections.retain(|h| !h.is_finished());
-            connections.push(handle);
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// HTTP/1.1 on a TcpStream
-
-struct Request {
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    close: bool,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-const MAX_HEAD: usize = 64 * 1024;
-const MAX_BODY: usize = 16 * 1024 * 1024;
-
-enum ReadError {
-    /// The peer closed (or the server is stopping) between requests.
-    Closed,
-    /// Not HTTP we understand: answer 400 and close.
-    Malformed(&'static str),
-}
-
-/// Reads more bytes into `buf`; `Err(Closed)` on EOF or shutdown.
-fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, shared: &Shared) -> Result<(), ReadError> {
-    let mut chunk = [0u8; 8192];
-    loop {
-        if shared.stopping() {
-            return Err(ReadError::Closed);
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => return Err(ReadError::Closed),
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                return Ok(());
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return Err(ReadError::Closed),
-        }
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
-}
-
-fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, shared: &Shared) -> Result<Request, ReadError> {
-    let head_end = loop {
-        if let Some(p) = find(buf, b"\r\n\r\n", 0) {
-            break p;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(ReadError::Malformed("request head too large"));
-        }
-        read_more(stream, buf, shared)?;
-    };
-    let head =
-        std::str::from_utf8(&buf[..head_end]).map_err(|_| ReadError::Malformed("head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ReadError::Malformed("bad request line"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(ReadError::Malformed("not HTTP/1.x"));
-    }
-    let mut headers = Vec::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(ReadError::Malformed("bad header line"));
-        };
-        headers.push((name.trim().to_string(), value.trim().to_string()));
-    }
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (target.to_string(), String::new()),
-    };
-    let mut request = Request {
-        method: method.to_string(),
-        path,
-        query,
-        headers,
-        body: Vec::new(),
-        close: version == "HTTP/1.0",
-    };
-    if let Some(connection) = request.header("connection") {
-        let connection = connection.to_ascii_lowercase();
-        if connection.contains("close") {
-            request.close = true;
-        } else if connection.contains("keep-alive") {
-            request.close = false;
-        }
-    }
-    let chunked =
-        request.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let length = match request.header("content-length") {
-        Some(v) => Some(v.parse::<usize>().map_err(|_| ReadError::Malformed("bad Content-Length"))?),
-        None => None,
-    };
-    let expects_continue = request.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    let body_start = head_end + 4;
-    if expects_continue && (chunked || length.unwrap_or(0) > 0) && buf.len() == body_start {
-        let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    let consumed = if chunked {
-        let mut pos = body_start;
-        loop {
-            let line_end = loop {
-                if let Some(p) = find(buf, b"\r\n", pos) {
-                    break p;
-                }
-                read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated chunked body"))?;
-            };
-            let size_text = std::str::from_utf8(&buf[pos..line_end]).unwrap_or("");
-            let size_text = size_text.split(';').next().unwrap_or("").trim();
-            let size =
-                usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Malformed("bad chunk size"))?;
-            pos = line_end + 2;
-            if size == 0 {
-                // Trailers, up to an empty line.
-                loop {
-                    let end = loop {
-                        if let Some(p) = find(buf, b"\r\n", pos) {
-                            break p;
-                        }
-                        read_more(stream, buf, shared)
-                            .map_err(|_| ReadError::Malformed("truncated trailers"))?;
-                    };
-                    let empty = end == pos;
-                    pos = end + 2;
-                    if empty {
-                        break;
-                    }
-                }
-                break pos;
-            }
-            if request.body.len() + size > MAX_BODY {
-                return Err(ReadError::Malformed("body too large"));
-            }
-            while buf.len() < pos + size + 2 {
-                read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated chunk"))?;
-            }
-            request.body.extend_from_slice(&buf[pos..pos + size]);
-            pos += size + 2;
-        }
-    } else {
-        let length = length.unwrap_or(0);
-        if length > MAX_BODY {
-            return Err(ReadError::Malformed("body too large"));
-        }
-        while buf.len() < body_start + length {
-            read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated body"))?;
-        }
-        request.body = buf[body_start..body_start + length].to_vec();
-        body_start + length
-    };
-    buf.drain(..consumed);
-    Ok(request)
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Unknown",
-    }
-}
-
-fn write_response(stream: &mut TcpStream, reply: &Reply, close: bool) -> std::io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        reply.status,
-        reason(reply.status),
-        reply.body.len()
-    );
-    for (name, value) in &reply.headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if close {
-        out.push_str("Connection: close\r\n");
-    }
-    out.push_str("\r\n");
-    out.push_str(&reply.body);
-    stream.write_all(out.as_bytes())?;
-    stream.flush()
-}
-
-/// Sleeps up to `total`, returning early when the server stops.
-fn sleep_unless_stopping(total: Duration, shared: &Shared) {
-    let until = Instant::now() + total;
-    while !shared.stopping() {
-        let now = Instant::now();
-        if now >= until {
-            break;
-        }
-        thread::sleep((until - now).min(Duration::from_millis(20)));
-    }
-}
-
-fn serve_connection(mut stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-    let _ = stream.set_nodelay(true);
-    let mut buf = Vec::new();
-    loop {
-        let request = match read_request(&mut stream, &mut buf, shared) {
-            Ok(request) => request,
-            Err(ReadError::Closed) => return,
-            Err(ReadError::Malformed(what)) => {
-                let reply = error(400, &format!("Malformed HTTP request: {what}"), 400);
-                shared.state().log.push(LoggedRequest {
-                    method: String::new(),
-                    path: String::new(),
-                    query: String::new(),
-                    status: 400,
-                });
-                let _ = write_response(&mut stream, &reply, true);
-                let _ = stream.shutdown(Shutdown::Both);
-                return;
-            }
-        };
-        match handle(shared, &request) {
-            Answer::Respond { reply, delay } => {
-                sleep_unless_stopping(delay, shared);
-                if shared.stopping()
-                    || write_response(&mut stream, &reply, request.close).is_err()
-                    || request.close
-                {
-                    let _ = stream.shutdown(Shutdown::Both);
-                    return;
-                }
-            }
-            Answer::Drop => {
-                let _ = stream.shutdown(Shutdown::Both);
-                return;
-            }
-            Answer::Stall(stall) => {
-                sleep_unless_stopping(stall, shared);
-                let _ = stream.shutdown(Shutdown::Both);
-                return;
-            }
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The API
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-enum Answer {
-    Respond { reply: Reply, delay: Duration },
-    Drop,
-    Stall(Duration),
-}
-
-fn ok(status: u16, body: Value) -> Reply {
-    Reply { status, headers: Vec::new(), body: body.to_string() }
+fn ok(status: u16, body: Value) -> Response {
+    Response::new(status, "application/json", body.to_string())
 }
 
 /// Clockify's error shape: `{"message": ..., "code": ...}`.
-fn error(status: u16, message: &str, code: u32) -> Reply {
+fn error(status: u16, message: &str, code: u32) -> Response {
     ok(status, json!({ "message": message, "code": code }))
 }
 
-fn too_many_requests(retry_after_secs: u64) -> Reply {
+fn too_many_requests(retry_after_secs: u64) -> Response {
     let mut reply = error(429, "Too many requests", 429);
     reply.headers.push(("Retry-After".to_string(), retry_after_secs.to_string()));
     reply
 }
 
-fn access_denied() -> Reply {
+fn access_denied() -> Response {
     error(403, "Access Denied", 501)
 }
 
-fn handle(shared: &Shared, request: &Request) -> Answer {
-    let mut state = shared.state();
-    let fault = state
-        .faults
-        .iter()
-        .position(|(method, _)| method.eq_ignore_ascii_case(&request.method))
-        .and_then(|i| state.faults.remove(i))
-        .map(|(_, fault)| fault);
-    let reply = match &fault {
-        Some(Fault::Status(status)) => error(*status, reason(*status), u32::from(*status)),
-        Some(Fault::TooManyRequests { retry_after_secs }) => too_many_requests(*retry_after_secs),
-        _ => state.process(request),
-    };
-    let (answer, logged_status) = match fault {
-        Some(Fault::Slow { delay_ms }) => {
-            let status = reply.status;
-            (Answer::Respond { reply, delay: Duration::from_millis(delay_ms) }, status)
-        }
-        Some(Fault::StoreThenDrop) => (Answer::Drop, 0),
-        Some(Fault::StoreThenStall { stall_ms }) => (Answer::Stall(Duration::from_millis(stall_ms)), 0),
-        _ => {
-            let status = reply.status;
-            (Answer::Respond { reply, delay: Duration::ZERO }, status)
-        }
-    };
-    state.log.push(LoggedRequest {
-        method: request.method.clone(),
-        path: request.path.clone(),
-        query: request.query.clone(),
-        status: logged_status,
-    });
-    answer
+impl Handler for Shared<State> {
+    fn handle(&self, request: &Request) -> Answer {
+        let mut state = self.state();
+        let fault = take_fault(&mut state.faults, &request.method);
+        let reply = match &fault {
+            Some(Fault::Status(status)) => error(*status, reason(*status), u32::from(*status)),
+            Some(Fault::TooManyRequests { retry_after_secs }) => too_many_requests(*retry_after_secs),
+            _ => state.process(request),
+        };
+        let answer = match fault {
+            Some(Fault::Slow { delay_ms }) => {
+                Answer::Respond { response: reply, delay: Duration::from_millis(delay_ms) }
+            }
+            Some(Fault::StoreThenDrop) => Answer::Drop,
+            Some(Fault::StoreThenStall { stall_ms }) => Answer::Stall(Duration::from_millis(stall_ms)),
+            _ => Answer::now(reply),
+        };
+        state.log.push(LoggedRequest {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            query: request.query.clone(),
+            status: answer.status(),
+        });
+        answer
+    }
+
+    fn malformed(&self, what: &str) -> Response {
+        self.state().log.push(LoggedRequest {
+            method: String::new(),
+            path: String::new(),
+            query: String::new(),
+            status: 400,
+        });
+        error(400, &format!("Malformed HTTP request: {what}"), 400)
+    }
 }
 
 enum Route<'a> {
@@ -665,7 +329,7 @@ fn route<'a>(segments: &[&'a str]) -> Option<Route<'a>> {
 }
 
 impl State {
-    fn process(&mut self, request: &Request) -> Reply {
+    fn process(&mut self, request: &Request) -> Response {
         let Some(rest) = request.path.strip_prefix("/api/v1") else {
             return error(404, "Not Found (fake: only /api/v1 is served)", 404);
         };
@@ -734,7 +398,7 @@ impl State {
         })
     }
 
-    fn paging(&self, query: &[(String, String)]) -> Result<(usize, usize), Reply> {
+    fn paging(&self, query: &[(String, String)]) -> Result<(usize, usize), Response> {
         let page = match query_value(query, "page") {
             None => 1,
             Some(text) => match text.trim().parse::<i64>() {
@@ -759,7 +423,7 @@ impl State {
         Ok((page, size))
     }
 
-    fn list_projects(&self, ws: &str, query: &[(String, String)]) -> Reply {
+    fn list_projects(&self, ws: &str, query: &[(String, String)]) -> Response {
         if self.workspace_name(ws).is_none() {
             return access_denied();
         }
@@ -785,7 +449,7 @@ impl State {
         format!("{:08x}{:016x}", self.id_prefix, self.next_id)
     }
 
-    fn create_entry(&mut self, ws: &str, body: &[u8]) -> Reply {
+    fn create_entry(&mut self, ws: &str, body: &[u8]) -> Response {
         if self.workspace_name(ws).is_none() {
             return access_denied();
         }
@@ -850,7 +514,7 @@ impl State {
         reply
     }
 
-    fn list_entries(&self, ws: &str, user: &str, query: &[(String, String)]) -> Reply {
+    fn list_entries(&self, ws: &str, user: &str, query: &[(String, String)]) -> Response {
         if self.workspace_name(ws).is_none() || user != USER_ID {
             return access_denied();
         }
@@ -975,48 +639,6 @@ fn iso_duration(seconds: i64) -> String {
     out
 }
 
-fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(name), percent_decode(value))
-        })
-        .collect()
-}
-
-fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
-
-/// Form-style decoding, as a servlet container does for a query: `%XX` bytes, `+` as a space.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Tests of the fake itself
 
@@ -1039,14 +661,7 @@ fn answered(mut response: ureq::http::Response<ureq::Body>) -> Answered {
 }
 
 fn get_with(agent: &ureq::Agent, url: &str, key: Option<&str>, query: &[(&str, &str)]) -> Answered {
-    let mut request = agent.get(url);
-    if let Some(key) = key {
-        request = request.header("X-Api-Key", key);
-    }
-    for (name, value) in query {
-        request = request.query(*name, *value);
-    }
-    answered(request.call().expect("GET reaches the fake"))
+    answered(test_get(agent, url, key.map(|key| ("X-Api-Key", key)), query))
 }
 
 fn get(agent: &ureq::Agent, url: &str, query: &[(&str, &str)]) -> Answered {
@@ -1054,12 +669,7 @@ fn get(agent: &ureq::Agent, url: &str, query: &[(&str, &str)]) -> Answered {
 }
 
 fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Answered, ureq::Error> {
-    agent
-        .post(url)
-        .header("X-Api-Key", API_KEY)
-        .header("Content-Type", "application/json")
-        .send(body.to_string())
-        .map(answered)
+    test_post(agent, url, ("X-Api-Key", API_KEY), body).map(answered)
 }
 
 fn entry_body(start: &str, end: &str, project: Option<&str>, description: &str) -> Value {
@@ -1257,7 +867,7 @@ fn fake_clockify_rate_limit_answers_429_with_retry_after() {
     assert_eq!(limited.retry_after.as_deref(), Some("1"));
     assert_eq!(limited.json["message"], "Too many requests");
 
-    thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(get(&agent, &url, &[]).status, 200, "the window slid past");
 
     fake.set_rate_limit(0);
@@ -1294,6 +904,9 @@ fn fake_clockify_fault_queue_is_fifo_per_method() {
 
 #[test]
 fn fake_clockify_store_then_drop_closes_without_a_response() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
     let fake = FakeClockify::start();
     let agent = test_agent(Some(Duration::from_secs(10)));
     let url = format!("{}/workspaces/{WORKSPACE_ID}/time-entries", fake.base_url());
@@ -1336,6 +949,9 @@ fn fake_clockify_store_then_drop_closes_without_a_response() {
 
 #[test]
 fn fake_clockify_store_then_stall_holds_then_closes() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
     let fake = FakeClockify::start();
     let url = format!("{}/workspaces/{WORKSPACE_ID}/time-entries", fake.base_url());
 
@@ -1371,6 +987,9 @@ fn fake_clockify_store_then_stall_holds_then_closes() {
 
 #[test]
 fn fake_clockify_keeps_connections_alive() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
     let fake = FakeClockify::start();
     let mut stream = TcpStream::connect(fake.addr()).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -1,7 +1,7 @@
 //! A fake of the Toggl Track API v9 (`https://api.track.toggl.com/api/v9`) for end-to-end tests: a tiny
 //! HTTP/1.1 server on `127.0.0.1:0` (std threads, keep-alive, `Content-Length` and chunked bodies) that
 //! keeps its state in memory, logs every request, enforces Toggl's hourly quotas and its leaky bucket,
-//! and can inject faults. Independent of `fake_clockify.rs` (the HTTP plumbing is a copy).
+//! and can inject faults. The HTTP plumbing is shared with `fake_clockify.rs`, in `fake_http.rs`.
 //!
 //! # What the real API does, and where that comes from
 //!
@@ -98,15 +98,17 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
+
+use crate::fake_http::{
+    Answer, Handler, Request, Response, Server, Shared, parse_query, query_value, reason, take_fault,
+    test_get, test_post,
+};
 
 pub const API_TOKEN: &str = "fake-toggl-token-0123456789abcdef";
 /// The `Authorization` value for [`API_TOKEN`]: `Basic base64("<token>:api_token")`.
@@ -239,35 +241,16 @@ struct State {
     next_id: i64,
 }
 
-struct Shared {
-    state: Mutex<State>,
-    shutdown: AtomicBool,
-    connections: Mutex<Vec<JoinHandle<()>>>,
-}
-
-impl Shared {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn stopping(&self) -> bool {
-        self.shutdown.load(Ordering::SeqCst)
-    }
-}
-
 /// The running fake. Dropping it stops the server and joins its threads.
 pub struct FakeToggl {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    acceptor: Option<JoinHandle<()>>,
+    server: Server,
+    shared: Arc<Shared<State>>,
 }
 
 impl FakeToggl {
     /// User [`USER_ID`] in workspace [`WORKSPACE_ID`] "Acme"; quotas 600/hour (workspace) and 30/hour (me);
     /// leaky bucket of one request per second.
     pub fn start() -> FakeToggl {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Toggl to 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
         let state = State {
             workspaces: vec![(WORKSPACE_ID, WORKSPACE_NAME.to_string())],
             projects: Vec::new(),
@@ -285,26 +268,18 @@ impl FakeToggl {
             billable_is_paid: false,
             next_id: 3_000_000_000 + i64::from(fastrand::u32(..1 << 24)),
         };
-        let shared = Arc::new(Shared {
-            state: Mutex::new(state),
-            shutdown: AtomicBool::new(false),
-            connections: Mutex::new(Vec::new()),
-        });
-        let for_acceptor = Arc::clone(&shared);
-        let acceptor = thread::Builder::new()
-            .name("fake-toggl-accept".into())
-            .spawn(move || accept_loop(listener, for_acceptor))
-            .expect("spawn the fake Toggl acceptor");
-        FakeToggl { addr, shared, acceptor: Some(acceptor) }
+        let shared = Arc::new(Shared::new(state));
+        let server = Server::start("fake-toggl", shared.clone());
+        FakeToggl { server, shared }
     }
 
     /// `http://127.0.0.1:PORT/api/v9`, the counterpart of `https://api.track.toggl.com/api/v9`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/api/v9", self.addr)
+        format!("http://{}/api/v9", self.server.addr())
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Adds an active project; `client` is a client name ("" for none), created in that workspace on
@@ -340,7 +315,7 @@ impl FakeToggl {
         for tag in &entry.tags {
             state.tag_id(entry.workspace_id, tag);
         }
-        let at = format_instant(Utc::now());
+        let at = format_instant(server_now());
         let tags_given = !entry.tags.is_empty();
         state.entries.push(Stored { entry, tags_given, at });
     }
@@ -384,374 +359,47 @@ impl FakeToggl {
     }
 }
 
-impl Drop for FakeToggl {
-    fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
-        // Wake the blocking accept.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
-        if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
-        }
-        let connections =
-            std::mem::take(&mut *self.shared.connections.lock().unwrap_or_else(|p| p.into_inner()));
-        for connection in connections {
-            let _ = connection.join();
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.stopping() {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let for_connection = Arc::clone(&shared);
-        let spawned = thread::Builder::new()
-            .name("fake-toggl-conn".into())
-            .spawn(move || serve_connection(stream, &for_connection));
-        if let Ok(handle) = spawned {
-            let mut connections = shared.connections.lock().unwrap_or_else(|p| p.into_inner());
-            connections.retain(|h| !h.is_finished());
-            connections.push(handle);
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// HTTP/1.1 on a TcpStream
-
-struct Request {
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    close: bool,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-const MAX_HEAD: usize = 64 * 1024;
-const MAX_BODY: usize = 16 * 1024 * 1024;
-
-enum ReadError {
-    /// The peer closed (or the server is stopping) between requests.
-    Closed,
-    /// Not HTTP we understand: answer 400 and close.
-    Malformed(&'static str),
-}
-
-/// Reads more bytes into `buf`; `Err(Closed)` on EOF or shutdown.
-fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, shared: &Shared) -> Result<(), ReadError> {
-    let mut chunk = [0u8; 8192];
-    loop {
-        if shared.stopping() {
-            return Err(ReadError::Closed);
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => return Err(ReadError::Closed),
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                return Ok(());
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return Err(ReadError::Closed),
-        }
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
-}
-
-fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, shared: &Shared) -> Result<Request, ReadError> {
-    let head_end = loop {
-        if let Some(p) = find(buf, b"\r\n\r\n", 0) {
-            break p;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(ReadError::Malformed("request head too large"));
-        }
-        read_more(stream, buf, shared)?;
-    };
-    let head =
-        std::str::from_utf8(&buf[..head_end]).map_err(|_| ReadError::Malformed("head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ReadError::Malformed("bad request line"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(ReadError::Malformed("not HTTP/1.x"));
-    }
-    let mut headers = Vec::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(ReadError::Malformed("bad header line"));
-        };
-        headers.push((name.trim().to_string(), value.trim().to_string()));
-    }
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (target.to_string(), String::new()),
-    };
-    let mut request = Request {
-        method: method.to_string(),
-        path,
-        query,
-        headers,
-        body: Vec::new(),
-        close: version == "HTTP/1.0",
-    };
-    if let Some(connection) = request.header("connection") {
-        let connection = connection.to_ascii_lowercase();
-        if connection.contains("close") {
-            request.close = true;
-        } else if connection.contains("keep-alive") {
-            request.close = false;
-        }
-    }
-    let chunked =
-        request.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let length = match request.header("content-length") {
-        Some(v) => Some(v.parse::<usize>().map_err(|_| ReadError::Malformed("bad Content-Length"))?),
-        None => None,
-    };
-    let expects_continue = request.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    let body_start = head_end + 4;
-    if expects_continue && (chunked || length.unwrap_or(0) > 0) && buf.len() == body_start {
-        let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    let consumed = if chunked {
-        let mut pos = body_start;
-        loop {
-            let line_end = loop {
-                if let Some(p) = find(buf, b"\r\n", pos) {
-                    break p;
-                }
-                read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated chunked body"))?;
-            };
-            let size_text = std::str::from_utf8(&buf[pos..line_end]).unwrap_or("");
-            let size_text = size_text.split(';').next().unwrap_or("").trim();
-            let size =
-                usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Malformed("bad chunk size"))?;
-            pos = line_end + 2;
-            if size == 0 {
-                // Trailers, up to an empty line.
-                loop {
-                    let end = loop {
-                        if let Some(p) = find(buf, b"\r\n", pos) {
-                            break p;
-                        }
-                        read_more(stream, buf, shared)
-                            .map_err(|_| ReadError::Malformed("truncated trailers"))?;
-                    };
-                    let empty = end == pos;
-                    pos = end + 2;
-                    if empty {
-                        break;
-                    }
-                }
-                break pos;
-            }
-            if request.body.len() + size > MAX_BODY {
-                return Err(ReadError::Malformed("body too large"));
-            }
-            while buf.len() < pos + size + 2 {
-                read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated chunk"))?;
-            }
-            request.body.extend_from_slice(&buf[pos..pos + size]);
-            pos += size + 2;
-        }
-    } else {
-        let length = length.unwrap_or(0);
-        if length > MAX_BODY {
-            return Err(ReadError::Malformed("body too large"));
-        }
-        while buf.len() < body_start + length {
-            read_more(stream, buf, shared).map_err(|_| ReadError::Malformed("truncated body"))?;
-        }
-        request.body = buf[body_start..body_start + length].to_vec();
-        body_start + length
-    };
-    buf.drain(..consumed);
-    Ok(request)
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Unknown",
-    }
-}
-
-fn write_response(stream: &mut TcpStream, reply: &Reply, close: bool) -> std::io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-        reply.status,
-        reason(reply.status),
-        reply.content_type,
-        reply.body.len()
-    );
-    for (name, value) in &reply.headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if close {
-        out.push_str("Connection: close\r\n");
-    }
-    out.push_str("\r\n");
-    out.push_str(&reply.body);
-    stream.write_all(out.as_bytes())?;
-    stream.flush()
-}
-
-/// Sleeps up to `total`, returning early when the server stops.
-fn sleep_unless_stopping(total: Duration, shared: &Shared) {
-    let until = Instant::now() + total;
-    while !shared.stopping() {
-        let now = Instant::now();
-        if now >= until {
-            break;
-        }
-        thread::sleep((until - now).min(Duration::from_millis(20)));
-    }
-}
-
-fn serve_connection(mut stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-    let _ = stream.set_nodelay(true);
-    let mut buf = Vec::new();
-    loop {
-        let request = match read_request(&mut stream, &mut buf, shared) {
-            Ok(request) => request,
-            Err(ReadError::Closed) => return,
-            Err(ReadError::Malformed(what)) => {
-                let reply = text(400, &format!("Malformed HTTP request: {what} (fake)\n"));
-                shared.state().log.push(LoggedRequest {
-                    method: String::new(),
-                    path: String::new(),
-                    query: String::new(),
-                    status: 400,
-                    quota_remaining: None,
-                });
-                let _ = write_response(&mut stream, &reply, true);
-                let _ = stream.shutdown(Shutdown::Both);
-                return;
-            }
-        };
-        match handle(shared, &request) {
-            Answer::Respond { reply, delay } => {
-                sleep_unless_stopping(delay, shared);
-                if shared.stopping()
-                    || write_response(&mut stream, &reply, request.close).is_err()
-                    || request.close
-                {
-                    let _ = stream.shutdown(Shutdown::Both);
-                    return;
-                }
-            }
-            Answer::Drop => {
-                let _ = stream.shutdown(Shutdown::Both);
-                return;
-            }
-            Answer::Stall(stall) => {
-                sleep_unless_stopping(stall, shared);
-                let _ = stream.shutdown(Shutdown::Both);
-                return;
-            }
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The API
 
+/// A response and the `X-Toggl-Quota-Remaining` it carries, if any (for the log).
 struct Reply {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(String, String)>,
-    body: String,
+    response: Response,
     quota_remaining: Option<i64>,
 }
 
 impl Reply {
+    fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Reply {
+        Reply { response: Response::new(status, content_type, body), quota_remaining: None }
+    }
+
     fn with_quota(mut self, remaining: i64, resets_in_secs: u64) -> Reply {
-        self.headers.push(("X-Toggl-Quota-Remaining".to_string(), remaining.to_string()));
-        self.headers.push(("X-Toggl-Quota-Resets-In".to_string(), resets_in_secs.to_string()));
+        let headers = &mut self.response.headers;
+        headers.push(("X-Toggl-Quota-Remaining".to_string(), remaining.to_string()));
+        headers.push(("X-Toggl-Quota-Resets-In".to_string(), resets_in_secs.to_string()));
         self.quota_remaining = Some(remaining);
         self
     }
-}
-
-enum Answer {
-    Respond { reply: Reply, delay: Duration },
-    Drop,
-    Stall(Duration),
 }
 
 const JSON: &str = "application/json; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 
 fn ok(body: Value) -> Reply {
-    Reply {
-        status: 200,
-        content_type: JSON,
-        headers: Vec::new(),
-        body: body.to_string(),
-        quota_remaining: None,
-    }
+    Reply::new(200, JSON, body.to_string())
 }
 
 /// A v9 error: a JSON-encoded string plus Go's newline.
 fn error(status: u16, message: &str) -> Reply {
-    Reply {
-        status,
-        content_type: JSON,
-        headers: Vec::new(),
-        body: format!("{}\n", Value::String(message.to_string())),
-        quota_remaining: None,
-    }
+    Reply::new(status, JSON, format!("{}\n", Value::String(message.to_string())))
 }
 
 fn text(status: u16, body: &str) -> Reply {
-    Reply { status, content_type: TEXT, headers: Vec::new(), body: body.to_string(), quota_remaining: None }
+    Reply::new(status, TEXT, body)
 }
 
 fn too_many_requests() -> Reply {
-    Reply {
-        status: 429,
-        content_type: "text/html",
-        headers: Vec::new(),
-        body: TOO_MANY_REQUESTS_BODY.to_string(),
-        quota_remaining: None,
-    }
+    Reply::new(429, "text/html", TOO_MANY_REQUESTS_BODY)
 }
 
 fn quota_exhausted(resets_in_secs: u64) -> Reply {
@@ -762,14 +410,25 @@ fn no_access() -> Reply {
     error(403, "User does not have access to this resource.")
 }
 
-fn handle(shared: &Shared, request: &Request) -> Answer {
-    let mut state = shared.state();
-    let fault = state
-        .faults
-        .iter()
-        .position(|(method, _)| method.eq_ignore_ascii_case(&request.method))
-        .and_then(|i| state.faults.remove(i))
-        .map(|(_, fault)| fault);
+impl Handler for Shared<State> {
+    fn handle(&self, request: &Request) -> Answer {
+        handle(&mut self.state(), request)
+    }
+
+    fn malformed(&self, what: &str) -> Response {
+        self.state().log.push(LoggedRequest {
+            method: String::new(),
+            path: String::new(),
+            query: String::new(),
+            status: 400,
+            quota_remaining: None,
+        });
+        text(400, &format!("Malformed HTTP request: {what} (fake)\n")).response
+    }
+}
+
+fn handle(state: &mut State, request: &Request) -> Answer {
+    let fault = take_fault(&mut state.faults, &request.method);
     let now = Instant::now();
     let class = classify(&request.path);
     let reply = match &fault {
@@ -788,24 +447,22 @@ fn handle(shared: &Shared, request: &Request) -> Answer {
         Some(Fault::QuotaExhausted { resets_in_secs }) => quota_exhausted(*resets_in_secs),
         _ => state.process(request, class, now),
     };
-    let (answer, logged_status, logged_quota) = match fault {
+    let Reply { response, quota_remaining } = reply;
+    let answer = match fault {
         Some(Fault::Slow { delay_ms }) => {
-            let (status, quota) = (reply.status, reply.quota_remaining);
-            (Answer::Respond { reply, delay: Duration::from_millis(delay_ms) }, status, quota)
+            Answer::Respond { response, delay: Duration::from_millis(delay_ms) }
         }
-        Some(Fault::StoreThenDrop) => (Answer::Drop, 0, None),
-        Some(Fault::StoreThenStall { stall_ms }) => (Answer::Stall(Duration::from_millis(stall_ms)), 0, None),
-        _ => {
-            let (status, quota) = (reply.status, reply.quota_remaining);
-            (Answer::Respond { reply, delay: Duration::ZERO }, status, quota)
-        }
+        Some(Fault::StoreThenDrop) => Answer::Drop,
+        Some(Fault::StoreThenStall { stall_ms }) => Answer::Stall(Duration::from_millis(stall_ms)),
+        _ => Answer::now(response),
     };
+    let sent = answer.status() != 0;
     state.log.push(LoggedRequest {
         method: request.method.clone(),
         path: request.path.clone(),
         query: request.query.clone(),
-        status: logged_status,
-        quota_remaining: logged_quota,
+        status: answer.status(),
+        quota_remaining: quota_remaining.filter(|_| sent),
     });
     answer
 }
@@ -1206,7 +863,7 @@ impl State {
             billable,
             created_with,
         };
-        let stored = Stored { entry, tags_given, at: format_instant(Utc::now()) };
+        let stored = Stored { entry, tags_given, at: format_instant(server_now()) };
         let reply = ok(self.entry_json(&stored));
         self.entries.push(stored);
         reply
@@ -1424,51 +1081,16 @@ fn parse_date_or_instant(text_value: &str) -> Option<DateTime<Utc>> {
     parse_instant(text_value)
 }
 
+/// The fake server's own clock, for `at` stamps. clippy.toml's one-clock rule (`now` is read once, in
+/// `app.rs`) is about the app; this stands in for Toggl's clock.
+#[allow(clippy::disallowed_methods)]
+fn server_now() -> DateTime<Utc> {
+    Utc::now()
+}
+
 /// Toggl's form: UTC, whole seconds, `+00:00`.
 fn format_instant(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-}
-
-fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(name), percent_decode(value))
-        })
-        .collect()
-}
-
-fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
-
-/// Form-style decoding, as Go's `url.ParseQuery` does: `%XX` bytes, `+` as a space.
-fn percent_decode(text_value: &str) -> String {
-    let bytes = text_value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Standard base64 with padding (as `Authorization: Basic` uses); `None` if malformed.
@@ -1544,14 +1166,7 @@ fn answered(mut response: ureq::http::Response<ureq::Body>) -> Answered {
 }
 
 fn get_with(agent: &ureq::Agent, url: &str, auth: Option<&str>, query: &[(&str, &str)]) -> Answered {
-    let mut request = agent.get(url);
-    if let Some(auth) = auth {
-        request = request.header("Authorization", auth);
-    }
-    for (name, value) in query {
-        request = request.query(*name, *value);
-    }
-    answered(request.call().expect("GET reaches the fake"))
+    answered(test_get(agent, url, auth.map(|auth| ("Authorization", auth)), query))
 }
 
 fn get(agent: &ureq::Agent, url: &str, query: &[(&str, &str)]) -> Answered {
@@ -1559,12 +1174,7 @@ fn get(agent: &ureq::Agent, url: &str, query: &[(&str, &str)]) -> Answered {
 }
 
 fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Answered, ureq::Error> {
-    agent
-        .post(url)
-        .header("Authorization", AUTH_HEADER)
-        .header("Content-Type", "application/json")
-        .send(body.to_string())
-        .map(answered)
+    test_post(agent, url, ("Authorization", AUTH_HEADER), body).map(answered)
 }
 
 fn entry_body(start: &str, stop: Option<&str>, duration: Option<i64>, project: Option<i64>) -> Value {
@@ -1970,9 +1580,9 @@ fn fake_toggl_leaky_bucket_answers_429_on_bursts() {
     fake.set_min_interval_ms(600);
     assert_eq!(get(&agent, &me_url, &[]).status, 200);
     assert_eq!(get(&agent, &me_url, &[]).status, 429);
-    thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(get(&agent, &me_url, &[]).status, 429);
-    thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(300));
     let later = get(&agent, &me_url, &[]);
     assert_eq!(
         later.status, 200,
@@ -2017,6 +1627,9 @@ fn fake_toggl_billable_as_paid_feature_answers_402() {
 
 #[test]
 fn fake_toggl_store_then_drop_closes_without_a_response() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
     let fake = quiet_fake();
     let agent = test_agent(Some(Duration::from_secs(10)));
     let url = entries_url(&fake);
@@ -2095,6 +1708,9 @@ fn fake_toggl_fault_queue_is_fifo_per_method() {
 
 #[test]
 fn fake_toggl_keeps_connections_alive() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
     let fake = quiet_fake();
     let mut stream = TcpStream::connect(fake.addr()).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -4,6 +4,7 @@
 mod capture;
 mod export;
 mod fake_clockify;
+mod fake_http;
 mod fake_toggl;
 mod support;
 mod sync;
