@@ -189,8 +189,11 @@ fn split_seconds(work_seconds: i64, weights: &[i64], round_to_minutes: u32) -> V
         .map(|units| units * increment)
         .collect();
     let leftover = work_seconds - shares.iter().sum::<i64>();
-    if let Some(largest) = shares.iter_mut().max_by_key(|s| **s) {
-        *largest += leftover;
+    // The first of the largest shares, in bucket order (most tracked time first); when every share
+    // rounded to zero, the most tracked bucket.
+    let largest = shares.iter().enumerate().fold(0, |best, (i, s)| if *s > shares[best] { i } else { best });
+    if let Some(share) = shares.get_mut(largest) {
+        *share += leftover;
     }
     shares
 }
@@ -326,6 +329,20 @@ mod tests {
         // Exact quarter hours of 32: a 22.54, b 0.45, c 9.01 -> floors 22, 0, 9; the one left goes to a.
         assert_eq!(seconds, vec![("a".into(), 23 * 900), ("c".into(), 9 * 900)]);
         assert!(entries.iter().all(|e| e.seconds % 900 == 0));
+    }
+
+    #[test]
+    fn rounding_leftover_goes_to_the_most_tracked_project() {
+        let sessions =
+            [session("/w/a", "2026-11-02T08:00:00Z", 3.0), session("/w/c", "2026-11-02T12:00:00Z", 2.0)];
+        let mut rules = rules(&[("/w/a", "a"), ("/w/c", "c")]);
+        rules.round_to_minutes = 480;
+        rules.work_day_end = NaiveTime::from_hms_opt(16, 0, 0).unwrap();
+        let entries = allocate_day(&sessions, date("2026-11-02"), &rules);
+        assert_eq!(
+            entries.iter().map(|e| (e.project_id.as_str(), e.seconds)).collect::<Vec<_>>(),
+            vec![("a", 7 * 3600)]
+        );
     }
 
     #[test]

@@ -84,14 +84,14 @@ pub fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
 }
 
 /// The local-only rules for a spreadsheet when no destination is configured: every project is its own
-/// bucket, named by its path.
-pub fn local_rules(config: &Config, tz: Tz) -> AllocationRules {
+/// bucket, its id its path.
+pub fn local_rules<'a>(config: &Config, tz: Tz, projects: impl Iterator<Item = &'a str>) -> AllocationRules {
     AllocationRules {
         tz,
         work_day_start: config.sync.work_day_start,
         work_day_end: config.sync.work_day_end,
         round_to_minutes: config.sync.round_to_minutes,
-        mapping: ProjectMapping::new(std::iter::empty()),
+        mapping: ProjectMapping::new(projects.map(|p| (p.to_string(), p.to_string()))),
         other_project_id: String::new(),
     }
 }

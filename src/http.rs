@@ -69,6 +69,9 @@ impl Auth {
     }
 }
 
+/// The longest wait a service's header is taken at.
+const MAX_WAIT_SECONDS: u64 = 86_400;
+
 /// One answer, read whole.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -98,6 +101,8 @@ impl HttpClient {
     pub fn new(base_url: &str, auth: Auth, options: ClientOptions) -> HttpClient {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect would carry a custom key header (X-Api-Key) to another host: never follow one.
+            .max_redirects(0)
             .user_agent(format!("claude-tracker/{}", env!("CARGO_PKG_VERSION")))
             .timeout_connect(Some(options.connect_timeout))
             .timeout_recv_response(Some(options.read_timeout))
@@ -164,8 +169,11 @@ impl HttpClient {
         let header = |name: &str| {
             response.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string())
         };
-        let seconds =
-            |value: Option<String>| value.and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
+        // Capped at a day: a longer wait means the same (come back later), and no arithmetic on it can
+        // overflow.
+        let seconds = |value: Option<String>| {
+            value.and_then(|v| v.parse::<u64>().ok()).map(|s| Duration::from_secs(s.min(MAX_WAIT_SECONDS)))
+        };
         let retry_after = seconds(header("retry-after"));
         let quota_remaining = header("x-toggl-quota-remaining").and_then(|v| v.parse().ok());
         let quota_resets_in = seconds(header("x-toggl-quota-resets-in"));

@@ -18,12 +18,12 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// Adds another message's usage, for totals.
+    /// Adds another message's usage, for totals (saturating: a hostile transcript cannot wrap a total).
     pub fn add(&mut self, other: &Usage) {
-        self.input += other.input;
-        self.output += other.output;
-        self.cache_creation += other.cache_creation;
-        self.cache_read += other.cache_read;
+        self.input = self.input.saturating_add(other.input);
+        self.output = self.output.saturating_add(other.output);
+        self.cache_creation = self.cache_creation.saturating_add(other.cache_creation);
+        self.cache_read = self.cache_read.saturating_add(other.cache_read);
     }
 
     /// Keeps the larger value of each counter: Claude Code rewrites a streamed message with growing counts.

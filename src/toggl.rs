@@ -122,12 +122,12 @@ impl ServicePolicy for Quotas {
 
     fn observe(&mut self, answer: &Answer) -> Option<RemoteError> {
         if let Some(remaining) = answer.quota_remaining {
-            let resets_at = answer.quota_resets_in.map(|d| Instant::now() + d);
+            let resets_at = answer.quota_resets_in.and_then(|d| Instant::now().checked_add(d));
             *self.current() = Quota { remaining: Some(remaining), resets_at };
         }
         if answer.status == 402 && is_quota_message(&answer.body) {
             let wait = answer.quota_resets_in.unwrap_or(Duration::from_secs(3600));
-            *self.current() = Quota { remaining: Some(0), resets_at: Some(Instant::now() + wait) };
+            *self.current() = Quota { remaining: Some(0), resets_at: Instant::now().checked_add(wait) };
             return Some(RemoteError::RateLimited { retry_after: wait });
         }
         None

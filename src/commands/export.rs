@@ -42,7 +42,8 @@ pub fn run(app: &App, args: &ExportArgs) -> Result<()> {
         let dates = || workday::dates(since, until).filter(|d: &NaiveDate| work_days.contains(&d.weekday()));
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
-            let rules = destination::local_rules(&app.config, app.tz);
+            let rules =
+                destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
             for row in allocation_rows(&sessions, dates(), "local", &rules) {
                 writer.write_record(&row)?;
             }

@@ -128,10 +128,11 @@ fn day_range(
         None => {
             let Some(first) = store.earliest_activity()? else { return Ok(None) };
             let first = chrono::DateTime::from_timestamp_millis(first).unwrap_or_default();
-            let first_day = workday::local_date(first, app.tz);
-            app.config.sync.start_date.map_or(first_day, |start| start.max(first_day))
+            workday::local_date(first, app.tz)
         }
     };
+    // `start_date` is a floor even for `--since`: days before it may have been entered by hand.
+    let since = app.config.sync.start_date.map_or(since, |start| start.max(since));
     anyhow::ensure!(
         since <= until,
         "`--since {since}` is after the last day to sync ({until}): nothing to do"

@@ -225,7 +225,10 @@ impl DayFailure {
             .count();
         match self.error {
             FailureKind::Remote(RemoteError::RateLimited { retry_after }) => {
-                let when = now + chrono::Duration::from_std(retry_after).unwrap_or_default();
+                let when = chrono::Duration::from_std(retry_after)
+                    .ok()
+                    .and_then(|wait| now.checked_add_signed(wait))
+                    .unwrap_or(now);
                 anyhow::anyhow!(
                     "{service}'s request quota is spent (at {} {project}); {remaining} entries remain. \
                      Nothing is lost: run `claude-tracker sync` again after {} UTC (in about {} minutes)",
@@ -321,6 +324,8 @@ fn post_once(
     };
     let mut delay = settings.backoff;
     let mut attempt = 1;
+    // Once an attempt went unanswered, the entry may be stored whatever later attempts say.
+    let mut maybe_stored = false;
     loop {
         match timesheet.create_entry(&new_entry) {
             Ok(id) => {
@@ -328,6 +333,7 @@ fn post_once(
                 return Ok((id, false));
             }
             Err(RemoteError::Transient { detail }) if attempt < settings.post_attempts => {
+                maybe_stored = true;
                 std::thread::sleep(delay);
                 delay *= 2;
                 attempt += 1;
@@ -342,8 +348,11 @@ fn post_once(
             }
             Err(error @ RemoteError::Transient { .. }) => return Err(FailureKind::Remote(error)),
             Err(error) => {
-                // Refused or rate limited: the service stored nothing, so nothing is in doubt.
-                store.drop_intent(entry.scope, entry.date, entry.project_id).map_err(local)?;
+                // Refused or rate limited: this attempt stored nothing. The intent goes only when no
+                // earlier attempt could have stored the entry; otherwise the next run looks first.
+                if !maybe_stored {
+                    store.drop_intent(entry.scope, entry.date, entry.project_id).map_err(local)?;
+                }
                 return Err(FailureKind::Remote(error));
             }
         }

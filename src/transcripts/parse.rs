@@ -196,9 +196,12 @@ fn digest_for<'s>(sessions: &'s mut Vec<(String, SessionDigest)>, id: &str) -> &
     &mut sessions[index].1
 }
 
-/// Parses Claude Code's RFC 3339 timestamps (`2025-06-01T12:34:56.789Z`) to milliseconds.
+/// Parses Claude Code's RFC 3339 timestamps (`2025-06-01T12:34:56.789Z`) to milliseconds; a year outside
+/// 2000-2199 is not a real transcript's and is refused (it would make a sync plan centuries of days).
 pub fn parse_timestamp(text: &str) -> Option<Millis> {
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+    use chrono::Datelike;
+    let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    (2000..2200).contains(&at.year()).then(|| at.timestamp_millis())
 }
 
 #[cfg(test)]
@@ -375,6 +378,19 @@ mod tests {
         let line = user("u1", "2026-11-02T09:00:00Z", r"C:\\Users\\dev\\proj");
         let chunk = parse(&[line]);
         assert_eq!(only_session(&chunk).origin.as_ref().unwrap().cwd, r"C:\Users\dev\proj");
+    }
+
+    #[test]
+    fn implausible_years_and_huge_counts_do_no_harm() {
+        let chunk = parse(&[user("u1", "0001-01-01T00:00:00Z", "/p")]);
+        assert_eq!(chunk.skipped.len(), 1);
+        assert!(chunk.skipped[0].reason.starts_with("bad timestamp"));
+        let huge = u64::MAX;
+        let chunk = parse(&[
+            assistant("a1", "2026-11-02T09:00:05Z", "msg_1", "req_1", "m", huge),
+            assistant("a2", "2026-11-02T09:00:06Z", "msg_2", "req_2", "m", huge),
+        ]);
+        assert_eq!(only_session(&chunk).usage_total().output, u64::MAX, "saturates, never wraps or panics");
     }
 
     #[test]

@@ -101,3 +101,36 @@ fn allocations_csv_is_the_plan_per_destination() {
         ]
     );
 }
+
+#[test]
+fn allocations_without_a_destination_give_each_project_its_line() {
+    let world = World::new();
+    world.config("timezone = \"UTC\"\n");
+    world.session("a", "/w/a", "2026-11-02T08:00:00Z", 30);
+    world.session("b", "/w/b", "2026-11-02T10:00:00Z", 10);
+    let config = world.dir.path().join("config.toml");
+    let rows = csv_rows(&world.ok(&["--config", config.to_str().unwrap(), "export", "--csv", NOW]));
+    assert_eq!(
+        rows[1..].to_vec(),
+        vec![
+            vec![
+                "2026-11-02",
+                "local",
+                "/w/a",
+                "/w/a",
+                "2026-11-02 09:00:00",
+                "2026-11-02 15:00:00",
+                "6.0000"
+            ],
+            vec![
+                "2026-11-02",
+                "local",
+                "/w/b",
+                "/w/b",
+                "2026-11-02 15:00:00",
+                "2026-11-02 17:00:00",
+                "2.0000"
+            ],
+        ]
+    );
+}
