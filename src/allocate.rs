@@ -43,6 +43,11 @@ impl ProjectMapping {
         ProjectMapping { rules }
     }
 
+    /// The project id mapped to exactly this path (a key of the mapping), if any.
+    pub fn id_of(&self, path: &str) -> Option<&str> {
+        self.rules.iter().find(|(key, _)| key == path).map(|(_, id)| id.as_str())
+    }
+
     /// The mapped `(path, project id)` covering `project`, if any.
     pub fn lookup(&self, project: &str) -> Option<(&str, &str)> {
         self.rules

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::allocate::PlannedEntry;
 use crate::sessions::{
     MessageRecord, Millis, Origin, SessionDigest, SessionDigests, Span, Usage, active_ms, active_spans,
 };
@@ -121,6 +122,19 @@ const MIGRATIONS: &[&str] = &[
         FROM sync_intents;
     DROP TABLE sync_intents;
     ALTER TABLE sync_intents_v3 RENAME TO sync_intents;",
+    // 4: a day's plan is fixed when its first entry goes out, so later runs finish that same plan.
+    "CREATE TABLE day_plans (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        mapped_path TEXT,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        seconds INTEGER NOT NULL,
+        share_ppm INTEGER NOT NULL,
+        PRIMARY KEY (destination, date, workspace_id, project_id)
+    ) WITHOUT ROWID;",
 ];
 
 /// Whose ledger: a destination (`clockify`, `toggl`) and its workspace.
@@ -140,6 +154,8 @@ pub struct Ledger {
     /// Entries whose POST may or may not have reached the service: `(day, project id)` to the planned
     /// start and end.
     pub intents: BTreeMap<(NaiveDate, String), (DateTime<Utc>, DateTime<Utc>)>,
+    /// Plans fixed when a day's first entry went out (in posting order).
+    pub fixed_plans: BTreeMap<NaiveDate, Vec<PlannedEntry>>,
 }
 
 /// One entry to record in the ledger.
@@ -329,7 +345,70 @@ impl Store {
                 .intents
                 .insert((parse_date(&date)?, project_id), (parse_instant(&start)?, parse_instant(&end)?));
         }
+        let mut plans = self.conn.prepare_cached(
+            "SELECT date, project_id, mapped_path, start_utc, end_utc, seconds, share_ppm FROM day_plans
+             WHERE destination = ?1 AND workspace_id = ?2 ORDER BY date, start_utc",
+        )?;
+        let rows = plans.query_map(scoped, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        for row in rows {
+            let (date, project_id, mapped_path, start, end, seconds, share) = row?;
+            ledger.fixed_plans.entry(parse_date(&date)?).or_default().push(PlannedEntry {
+                project_id,
+                mapped_path,
+                start: parse_instant(&start)?,
+                end: parse_instant(&end)?,
+                seconds,
+                share_ppm: u32::try_from(share).unwrap_or(0),
+            });
+        }
         Ok(ledger)
+    }
+
+    /// Fixes a day's plan before its first entry goes out; a day already fixed keeps its plan.
+    pub fn fix_day_plan(
+        &mut self,
+        scope: LedgerScope<'_>,
+        date: NaiveDate,
+        entries: &[PlannedEntry],
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let day = date.to_string();
+        let fixed: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM day_plans WHERE destination = ?1 AND date = ?2 AND workspace_id = ?3",
+            params![scope.destination, day, scope.workspace_id],
+            |r| r.get(0),
+        )?;
+        if fixed == 0 {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO day_plans (destination, date, workspace_id, project_id, mapped_path, start_utc,
+                     end_utc, seconds, share_ppm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for entry in entries {
+                insert.execute(params![
+                    scope.destination,
+                    day,
+                    scope.workspace_id,
+                    entry.project_id,
+                    entry.mapped_path,
+                    instant(entry.start),
+                    instant(entry.end),
+                    entry.seconds,
+                    entry.share_ppm
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records that an entry is about to be posted: if the answer is lost, the next run knows to look.

@@ -7,7 +7,6 @@
 
 pub mod plan;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -105,11 +104,38 @@ pub struct DayReport {
     pub adopted: usize,
 }
 
-/// Remote entries by `(project id, start)`, for adoption.
-type RemoteIndex = HashMap<(String, i64), String>;
+/// Entries found on the service, for adoption; each can be adopted once.
+#[derive(Debug, Default)]
+struct RemoteIndex {
+    entries: Vec<RemoteEntry>,
+}
 
-fn index(entries: Vec<RemoteEntry>) -> RemoteIndex {
-    entries.into_iter().filter_map(|e| Some(((e.project_id?, e.start.timestamp()), e.id))).collect()
+impl RemoteIndex {
+    fn extend(&mut self, more: RemoteIndex) {
+        for entry in more.entries {
+            if !self.entries.iter().any(|known| known.id == entry.id) {
+                self.entries.push(entry);
+            }
+        }
+    }
+
+    /// Takes the entry of `project` that starts exactly at `start`: what an earlier POST of ours stored.
+    fn take_exact(&mut self, project: &str, start: DateTime<Utc>) -> Option<String> {
+        self.take_where(|e| {
+            e.project_id.as_deref() == Some(project) && e.start.timestamp() == start.timestamp()
+        })
+    }
+
+    /// Takes an entry of `project` starting within `[from, to)`: what another machine posted for that day
+    /// (its own transcripts give it another split, so the times differ).
+    fn take_in_window(&mut self, project: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<String> {
+        self.take_where(|e| e.project_id.as_deref() == Some(project) && e.start >= from && e.start < to)
+    }
+
+    fn take_where(&mut self, matches: impl Fn(&RemoteEntry) -> bool) -> Option<String> {
+        let index = self.entries.iter().position(matches)?;
+        Some(self.entries.swap_remove(index).id)
+    }
 }
 
 /// Lists entries around a span of days: a day's margin each side, because the service may read the
@@ -131,7 +157,7 @@ fn list_around(
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
         .and_utc();
-    Ok(index(timesheet.list_entries(from, to)?))
+    Ok(RemoteIndex { entries: timesheet.list_entries(from, to)? })
 }
 
 /// Walks the plan: adopts what is already there, posts the rest, marks complete days. Updates the plan
@@ -182,7 +208,7 @@ fn initial_listing(
     } else {
         planned.filter(in_doubt).map(|d| (d.date, d.date)).collect()
     };
-    let mut remote = RemoteIndex::new();
+    let mut remote = RemoteIndex::default();
     for (first, last) in spans {
         let found = list_around(timesheet, first, last).map_err(|error| {
             anyhow::anyhow!(
@@ -253,6 +279,18 @@ impl DayFailure {
     }
 }
 
+/// Refuses a day that cannot be posted whole, before anything of it is posted.
+fn check_day(day: &DayPlan) -> Result<(), Box<DayFailure>> {
+    match day.steps.iter().find(|s| s.entry.project_id.is_empty()) {
+        Some(step) => Err(Box::new(DayFailure {
+            project_id: String::new(),
+            mapped_path: step.entry.mapped_path.clone(),
+            error: FailureKind::NoOtherProject,
+        })),
+        None => Ok(()),
+    }
+}
+
 fn sync_day(
     day: &mut DayPlan,
     store: &mut Store,
@@ -262,6 +300,23 @@ fn sync_day(
 ) -> Result<DayReport, Box<DayFailure>> {
     let mut report = DayReport { posted: 0, adopted: 0 };
     let date = day.date;
+    check_day(day)?;
+    // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
+    // even if the config changed in between (posted entries cannot be moved).
+    if day.steps.iter().any(|s| !matches!(s.state, StepState::Posted(_))) {
+        let entries: Vec<_> = day.steps.iter().map(|s| s.entry.clone()).collect();
+        store.fix_day_plan(settings.scope, date, &entries).map_err(|e| {
+            Box::new(DayFailure {
+                project_id: String::new(),
+                mapped_path: None,
+                error: FailureKind::Local(e),
+            })
+        })?;
+    }
+    let window = (
+        day.steps.iter().map(|s| s.entry.start).min().unwrap_or_default(),
+        day.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
+    );
     for step in &mut day.steps {
         let failure = |error| {
             Box::new(DayFailure {
@@ -270,9 +325,6 @@ fn sync_day(
                 error,
             })
         };
-        if step.entry.project_id.is_empty() {
-            return Err(failure(FailureKind::NoOtherProject));
-        }
         let entry = LedgerEntry {
             scope: settings.scope,
             date,
@@ -280,14 +332,15 @@ fn sync_day(
             start: step.entry.start,
             end: step.entry.end,
         };
-        let look_for = match &step.state {
+        let found = match &step.state {
             StepState::Posted(_) => continue,
-            StepState::InDoubt { start } => Some(*start),
-            StepState::ToPost => settings.reconcile.then_some(step.entry.start),
+            StepState::InDoubt { start } => remote.take_exact(entry.project_id, *start),
+            StepState::ToPost if settings.reconcile => {
+                remote.take_in_window(entry.project_id, window.0, window.1)
+            }
+            StepState::ToPost => None,
         };
-        if let Some(start) = look_for
-            && let Some(id) = remote.remove(&(entry.project_id.to_string(), start.timestamp()))
-        {
+        if let Some(id) = found {
             store.record_posted_entry(entry, &id, true).map_err(|e| failure(FailureKind::Local(e)))?;
             step.state = StepState::Posted(id);
             report.adopted += 1;
@@ -340,7 +393,7 @@ fn post_once(
                 // The entry may have been stored before the answer was lost: look before posting again.
                 let found = list_around(timesheet, entry.date, entry.date)
                     .map_err(|e| FailureKind::Remote(with_detail(e, &detail)))?
-                    .remove(&(entry.project_id.to_string(), entry.start.timestamp()));
+                    .take_exact(entry.project_id, entry.start);
                 if let Some(id) = found {
                     store.record_posted_entry(entry, &id, true).map_err(local)?;
                     return Ok((id, true));

@@ -103,7 +103,11 @@ fn plan_day(input: &PlanInput<'_>, date: NaiveDate) -> DayPlan {
     if input.ledger.synced_days.contains(&date) {
         return day(DayStatus::Synced);
     }
-    let entries = allocate_day(input.sessions, date, input.rules);
+    // A day whose first entry went out keeps the plan (times) it was started with.
+    let entries = match input.ledger.fixed_plans.get(&date) {
+        Some(fixed) => with_current_ids(fixed, date, input),
+        None => allocate_day(input.sessions, date, input.rules),
+    };
     if entries.is_empty() {
         return day(DayStatus::NoSessions);
     }
@@ -120,6 +124,30 @@ fn plan_day(input: &PlanInput<'_>, date: NaiveDate) -> DayPlan {
         })
         .collect();
     DayPlan { date, status: DayStatus::Planned, steps }
+}
+
+/// A fixed plan's entries not yet sent take their project id from the current config (a refused id
+/// can be corrected), unless that would give two entries one project.
+fn with_current_ids(fixed: &[PlannedEntry], date: NaiveDate, input: &PlanInput<'_>) -> Vec<PlannedEntry> {
+    let untouched = |entry: &PlannedEntry| {
+        let key = (date, entry.project_id.clone());
+        !input.ledger.entries.contains_key(&key) && !input.ledger.intents.contains_key(&key)
+    };
+    let current_id = |entry: &PlannedEntry| match &entry.mapped_path {
+        Some(path) => input.rules.mapping.id_of(path).map(str::to_string),
+        None => Some(input.rules.other_project_id.clone()).filter(|id| !id.is_empty()),
+    };
+    let remapped: Vec<PlannedEntry> = fixed
+        .iter()
+        .map(|entry| match current_id(entry).filter(|_| untouched(entry)) {
+            Some(id) => PlannedEntry { project_id: id, ..entry.clone() },
+            None => entry.clone(),
+        })
+        .collect();
+    let mut ids: Vec<&str> = remapped.iter().map(|e| e.project_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() == remapped.len() { remapped } else { fixed.to_vec() }
 }
 
 #[cfg(test)]

@@ -337,6 +337,40 @@ fn unknown_project_stops_at_that_day_and_the_next_run_carries_on() {
     assert_eq!(setup.fake.entries().len(), 1, "entries before the failing one are kept");
     world.config(&config(&setup.fake, ""));
     setup.sync_ok(&[]);
+    // Monday keeps the plan it was started with (tracker stood second, as p-gone sorted); the corrected
+    // id is used for the entry that was refused.
+    let mut expected = expected_week();
+    expected[1] = entry("p-tracker", "2026-11-02T13:48:00Z", "2026-11-02T15:24:00Z");
+    expected[2] = entry("p-other", "2026-11-02T15:24:00Z", "2026-11-02T17:00:00Z");
+    assert_eq!(setup.posted(), expected);
+}
+
+#[test]
+fn a_day_started_under_one_plan_is_finished_under_it() {
+    let setup = Setup::new();
+    setup.week();
+    setup.fake.fail_next("POST", Fault::Slow { delay_ms: 0 });
+    setup.fake.fail_next("POST", Fault::TooManyRequests { retry_after_secs: 3000 });
+    assert!(!setup.sync(&[]).status.success());
+    // Between the runs the work day moves: Monday, already begun, cannot move (its first entry is out).
+    setup.world.config(&config(&setup.fake, "work_day_start = \"08:00\"\nwork_day_end = \"16:00\""));
+    setup.sync_ok(&[]);
+    let posted = setup.posted();
+    assert_eq!(posted[..3].to_vec(), expected_week()[..3].to_vec(), "no overlap, no gap on Monday");
+    assert_eq!(posted[3], entry("p-shop", "2026-11-03T08:00:00Z", "2026-11-03T16:00:00Z"));
+}
+
+#[test]
+fn a_day_that_cannot_be_posted_whole_is_not_begun() {
+    let setup = Setup::new();
+    setup.week();
+    setup.world.config(&config(&setup.fake, "").replace("other_project_id = \"p-other\"\n", ""));
+    let output = setup.sync(&[]);
+    assert!(!output.status.success());
+    assert!(text(&output).contains("`[sync] other_project_id` is not set"), "{}", text(&output));
+    assert!(setup.fake.entries().is_empty(), "nothing of Monday went out");
+    setup.world.config(&config(&setup.fake, ""));
+    setup.sync_ok(&[]);
     assert_eq!(setup.posted(), expected_week());
 }
 
@@ -384,10 +418,23 @@ fn reconcile_adopts_entries_another_machine_posted() {
             billable: false,
         });
     }
+    // The other machine saw other transcripts: its Thursday entry has other times, but the same project.
+    setup.fake.insert_entry(Entry {
+        id: "bbbbbbbbbbbbbbbbbbbbbbbb".into(),
+        workspace_id: WS.into(),
+        user_id: fake_clockify::USER_ID.into(),
+        project_id: Some("p-tracker".into()),
+        start: "2026-11-05T09:30:00Z".into(),
+        end: "2026-11-05T16:30:00Z".into(),
+        description: "Development".into(),
+        billable: false,
+    });
     let output = setup.sync_ok(&["--reconcile"]);
+    let mut expected = expected_week();
+    expected[4] = entry("p-tracker", "2026-11-05T09:30:00Z", "2026-11-05T16:30:00Z");
     let ours: Vec<_> = setup.posted().into_iter().filter(|e| e.0 != "p-meetings").collect();
-    assert_eq!(ours, expected_week());
-    assert!(output.contains("4 entries posted, 1 adopted"), "{output}");
+    assert_eq!(ours, expected);
+    assert!(output.contains("3 entries posted, 2 adopted"), "{output}");
     let listings = setup
         .fake
         .requests()
