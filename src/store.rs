@@ -268,6 +268,9 @@ impl Store {
         files: &[FileUpdate],
         idle_ms: i64,
     ) -> Result<usize> {
+        if sessions.by_id.is_empty() && files.is_empty() && self.idle_threshold()? == Some(idle_ms) {
+            return Ok(0); // nothing new: no write transaction, no lock taken
+        }
         // Immediate: take the write lock up front, so a second process waits (busy timeout) instead of
         // failing to upgrade a read transaction.
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -283,6 +286,14 @@ impl Store {
         }
         tx.commit()?;
         Ok(updated)
+    }
+
+    fn idle_threshold(&self) -> Result<Option<i64>> {
+        let stored: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [META_IDLE_MS], |r| r.get(0))
+            .optional()?;
+        Ok(stored.and_then(|v| v.parse().ok()))
     }
 
     /// Sessions with any activity or message in `[start, end)` (milliseconds, UTC), with their spans and
