@@ -53,15 +53,27 @@ fn clockify_user_key(base_url: &str, key: &ApiKey) -> String {
     format!("clockify_user:{base_url}:{:016x}", xxh3_64(key.expose().as_bytes()))
 }
 
-fn toggl_workspace_key(base_url: &str) -> String {
-    format!("toggl_default_workspace:{base_url}")
+/// The default workspace of the token last used at an endpoint (what a dry run, which needs no token,
+/// can know), or, with a token, of that token.
+fn toggl_workspace_key(base_url: &str, token: Option<&ApiKey>) -> String {
+    match token {
+        Some(token) => {
+            format!("toggl_default_workspace:{base_url}:{:016x}", xxh3_64(token.expose().as_bytes()))
+        }
+        None => format!("toggl_default_workspace:{base_url}"),
+    }
+}
+
+fn cache_toggl_workspace(store: &Store, base_url: &str, token: &ApiKey, workspace_id: &str) -> Result<()> {
+    store.cache(&toggl_workspace_key(base_url, Some(token)), workspace_id)?;
+    store.cache(&toggl_workspace_key(base_url, None), workspace_id)
 }
 
 /// The workspace a destination posts to, as far as it is known without asking the service.
 pub fn known_workspace(destination: &Destination, store: &Store) -> Result<Option<String>> {
     match (&destination.workspace_id, destination.service) {
         (Some(id), _) => Ok(Some(id.clone())),
-        (None, Service::Toggl) => store.cached(&toggl_workspace_key(&destination.base_url)),
+        (None, Service::Toggl) => store.cached(&toggl_workspace_key(&destination.base_url, None)),
         (None, Service::Clockify) => Ok(None),
     }
 }
@@ -110,10 +122,11 @@ pub fn connect(app: &App, destination: &Destination, store: &Store) -> Result<Co
                 (Box::new(timesheet), workspace_id, Some(cache_key))
             }
             Service::Toggl => {
-                let mut client = Toggl::new(base_url, key, options);
-                let workspace_id = match known_workspace(destination, store)? {
+                let cached = store.cached(&toggl_workspace_key(base_url, Some(&key)))?;
+                let mut client = Toggl::new(base_url, key.clone(), options);
+                let workspace_id = match destination.workspace_id.clone().or(cached) {
                     Some(id) => id,
-                    None => toggl_default_workspace(&mut client, base_url, store)?,
+                    None => toggl_default_workspace(&mut client, base_url, &key, store)?,
                 };
                 (Box::new(TogglTimesheet { client, workspace_id: workspace_id.clone() }), workspace_id, None)
             }
@@ -127,12 +140,17 @@ pub fn connect(app: &App, destination: &Destination, store: &Store) -> Result<Co
     })
 }
 
-fn toggl_default_workspace(client: &mut Toggl, base_url: &str, store: &Store) -> Result<String> {
+fn toggl_default_workspace(
+    client: &mut Toggl,
+    base_url: &str,
+    token: &ApiKey,
+    store: &Store,
+) -> Result<String> {
     let me = client.me().map_err(|e| anyhow::anyhow!("Toggl Track: {e}"))?;
     let id = me.default_workspace_id.map(|id| id.to_string()).ok_or_else(|| {
         anyhow::anyhow!("your Toggl profile has no default workspace: set `[toggl] workspace_id`")
     })?;
-    store.cache(&toggl_workspace_key(base_url), &id)?;
+    cache_toggl_workspace(store, base_url, token, &id)?;
     Ok(id)
 }
 
@@ -176,7 +194,7 @@ fn setup_toggl(app: &App) -> Result<()> {
     let store = SecretStore::from_env();
     store.set(secrets::TOGGL.store_name, &token)?;
     if let Some(id) = me.default_workspace_id {
-        Store::open(&app.db_path)?.cache(&toggl_workspace_key(base_url), &id.to_string())?;
+        cache_toggl_workspace(&Store::open(&app.db_path)?, base_url, &token, &id.to_string())?;
     }
     let workspaces = client.workspaces().map_err(|e| anyhow::anyhow!("Toggl Track: {e}"))?;
     let mut out = std::io::stdout().lock();
@@ -244,7 +262,7 @@ pub fn toggl_projects(app: &App, workspace: Option<&str>, refresh: bool) -> Resu
     let destination_workspace = workspace.map(str::to_string).or(toggl.workspace_id.clone());
     let workspace = match destination_workspace {
         Some(id) => id,
-        None => store.cached(&toggl_workspace_key(&toggl.base_url))?.ok_or_else(|| {
+        None => store.cached(&toggl_workspace_key(&toggl.base_url, None))?.ok_or_else(|| {
             anyhow::anyhow!("which workspace? pass `--workspace ID`, set `[toggl] workspace_id`, or run `claude-tracker setup --toggl`")
         })?,
     };
