@@ -67,7 +67,12 @@ impl World {
     /// The binary with a clean environment: temp HOME and XDG dirs, transcripts from this world, the
     /// database in the temp dir, time pinned.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("claude-tracker").unwrap();
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same clean environment for a process the test starts in the background (and may kill).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
@@ -76,7 +81,9 @@ impl World {
             .env("TZ", "UTC")
             .env("CLAUDE_CONFIG_DIR", self.dir.path().join("claude"))
             .env("CLAUDE_TRACKER_DB", self.db())
-            .env("CLAUDE_TRACKER_CONFIG", self.dir.path().join("no-config.toml"));
+            .env("CLAUDE_TRACKER_CONFIG", self.dir.path().join("no-config.toml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
         cmd
     }
 

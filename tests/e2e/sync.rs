@@ -70,15 +70,10 @@ impl Setup {
     /// Starts a sync in the background, for tests that kill it or race it.
     fn spawn_sync(&self) -> std::process::Child {
         let config = self.world.dir.path().join("config.toml");
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"))
-            .env_clear()
-            .env("HOME", self.world.home())
-            .env("CLAUDE_CONFIG_DIR", self.world.dir.path().join("claude"))
-            .env("CLAUDE_TRACKER_DB", self.world.db())
+        self.world
+            .std_cmd()
             .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
             .args(["--config", config.to_str().unwrap(), "sync", NOW])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap()
     }

@@ -255,16 +255,12 @@ fn crash_after_a_stored_post_lists_once_and_adopts() {
     setup.toggl.fail_next("POST", Fault::Slow { delay_ms: 0 });
     setup.toggl.fail_next("POST", Fault::StoreThenStall { stall_ms: 20_000 });
     let config = setup.world.dir.path().join("config.toml");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-tracker"))
-        .env_clear()
-        .env("HOME", setup.world.home())
-        .env("CLAUDE_CONFIG_DIR", setup.world.dir.path().join("claude"))
-        .env("CLAUDE_TRACKER_DB", setup.world.db())
+    let mut child = setup
+        .world
+        .std_cmd()
         .env("TOGGL_API_TOKEN", fake_toggl::API_TOKEN)
         .env("CLAUDE_TRACKER_TOGGL_INTERVAL_MS", "0")
         .args(["--config", config.to_str().unwrap(), "sync", NOW])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
