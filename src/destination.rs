@@ -29,6 +29,28 @@ impl Service {
             Service::Toggl => "Toggl Track",
         }
     }
+
+    /// The config setting that receives unmapped time.
+    pub fn other_project_setting(self) -> &'static str {
+        match self {
+            Service::Clockify => "`[sync] other_project_id`",
+            Service::Toggl => "`[toggl] other_project_id`",
+        }
+    }
+
+    /// What to do when a day has unmapped time but no Other project.
+    pub fn unmapped_time_hint(self) -> &'static str {
+        match self {
+            Service::Clockify => {
+                "map them in `[sync.project_mapping]` or set `[sync] other_project_id` (`claude-tracker \
+                 clockify projects` lists the ids)"
+            }
+            Service::Toggl => {
+                "map them in `[toggl.project_mapping]` or set `[toggl] other_project_id` (`claude-tracker \
+                 toggl projects` lists the ids)"
+            }
+        }
+    }
 }
 
 /// One configured destination.

@@ -158,6 +158,7 @@ fn post(
         tags: &destination.tags,
         reconcile: args.reconcile,
         post_attempts: connection.attempts,
+        unmapped_time_hint: destination.service.unmapped_time_hint(),
         backoff: connection.backoff,
         now: app.now,
     };
@@ -251,14 +252,10 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
 fn entry_line(step: &crate::sync::plan::Step, destination: &Destination, app: &App) -> String {
     let entry = &step.entry;
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
-    let other_key = match destination.service {
-        destination::Service::Clockify => "[sync] other_project_id",
-        destination::Service::Toggl => "[toggl] other_project_id",
-    };
     let project = match (&entry.mapped_path, entry.project_id.is_empty()) {
         (Some(path), _) => format!("{path} -> {}", entry.project_id),
         (None, false) => format!("Other -> {}", entry.project_id),
-        (None, true) => format!("Other -> (set `{other_key}`)"),
+        (None, true) => format!("Other -> (set {})", destination.service.other_project_setting()),
     };
     let state = match step.state {
         StepState::ToPost => "",

@@ -85,6 +85,8 @@ pub struct RunSettings<'a> {
     pub reconcile: bool,
     /// Attempts at one POST that got no usable answer (each after a look at what was stored).
     pub post_attempts: u32,
+    /// What to tell the user when a day has unmapped time but no Other project to put it in.
+    pub unmapped_time_hint: &'a str,
     pub backoff: Duration,
     pub now: DateTime<Utc>,
 }
@@ -176,7 +178,7 @@ pub fn execute(
             continue;
         }
         let report = sync_day(&mut days[index], store, timesheet, settings, &mut remote)
-            .map_err(|failure| failure.into_error(days, index, timesheet.service(), settings.now))?;
+            .map_err(|failure| failure.into_error(days, index, timesheet.service(), settings))?;
         store.mark_day_synced(settings.scope, days[index].date, settings.now)?;
         days[index].status = DayStatus::Synced;
         counts.days_synced += 1;
@@ -236,7 +238,13 @@ enum FailureKind {
 }
 
 impl DayFailure {
-    fn into_error(self, days: &[DayPlan], index: usize, service: &str, now: DateTime<Utc>) -> anyhow::Error {
+    fn into_error(
+        self,
+        days: &[DayPlan],
+        index: usize,
+        service: &str,
+        settings: &RunSettings<'_>,
+    ) -> anyhow::Error {
         let day = &days[index];
         let project = match &self.mapped_path {
             Some(path) => format!("`{}` ({path})", self.project_id),
@@ -253,8 +261,8 @@ impl DayFailure {
             FailureKind::Remote(RemoteError::RateLimited { retry_after }) => {
                 let when = chrono::Duration::from_std(retry_after)
                     .ok()
-                    .and_then(|wait| now.checked_add_signed(wait))
-                    .unwrap_or(now);
+                    .and_then(|wait| settings.now.checked_add_signed(wait))
+                    .unwrap_or(settings.now);
                 anyhow::anyhow!(
                     "{service}'s request quota is spent (at {} {project}); {remaining} entries remain. \
                      Nothing is lost: run `claude-tracker sync` again after {} UTC (in about {} minutes)",
@@ -270,10 +278,10 @@ impl DayFailure {
             ),
             FailureKind::Local(error) => error.context(format!("sync stopped at {} {project}", day.date)),
             FailureKind::NoOtherProject => anyhow::anyhow!(
-                "{} has time in projects that are not mapped, but `[sync] other_project_id` is not set: map \
-                 them in `[sync.project_mapping]` or set `other_project_id` (see \
-                 `claude-tracker clockify projects`), then run `claude-tracker sync` again",
-                day.date
+                "{} has time in projects that are not mapped and no Other project to put it in: {}, then run \
+                 `claude-tracker sync` again; nothing of that day was posted",
+                day.date,
+                settings.unmapped_time_hint
             ),
         }
     }
@@ -487,6 +495,7 @@ mod tests {
             tags: &[],
             reconcile,
             post_attempts: 3,
+            unmapped_time_hint: "map them",
             backoff: Duration::ZERO,
             now: "2026-12-01T00:00:00Z".parse().unwrap(),
         }

@@ -362,7 +362,12 @@ fn a_day_that_cannot_be_posted_whole_is_not_begun() {
     setup.world.config(&config(&setup.fake, "").replace("other_project_id = \"p-other\"\n", ""));
     let output = setup.sync(&[]);
     assert!(!output.status.success());
-    assert!(text(&output).contains("`[sync] other_project_id` is not set"), "{}", text(&output));
+    let message = text(&output);
+    assert!(message.contains("no Other project"), "{message}");
+    assert!(
+        message.contains("set `[sync] other_project_id` (`claude-tracker clockify projects`"),
+        "{message}"
+    );
     assert!(setup.fake.entries().is_empty(), "nothing of Monday went out");
     setup.world.config(&config(&setup.fake, ""));
     setup.sync_ok(&[]);

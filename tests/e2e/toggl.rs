@@ -349,3 +349,17 @@ fn setup_toggl_stores_the_token_and_projects_are_cached() {
     assert_eq!(String::from_utf8(second.stdout).unwrap(), listing);
     assert_eq!(setup.toggl.requests().len(), before, "answered from the database");
 }
+
+#[test]
+fn unmapped_time_without_an_other_project_names_the_toggl_setting() {
+    let setup = Setup::new("workspace_id = 777");
+    let config = std::fs::read_to_string(setup.world.dir.path().join("config.toml")).unwrap();
+    setup.world.config(&config.replace("other_project_id = 900\n", ""));
+    let dry_run = String::from_utf8(setup.run(&["sync", "--dry-run"], fake_toggl::API_TOKEN).stdout).unwrap();
+    assert!(dry_run.contains("Other -> (set `[toggl] other_project_id`)"), "{dry_run}");
+    let output = setup.run(&["sync"], fake_toggl::API_TOKEN);
+    assert!(!output.status.success());
+    let message = text(&output);
+    assert!(message.contains("set `[toggl] other_project_id` (`claude-tracker toggl projects`"), "{message}");
+    assert!(setup.toggl.entries().iter().all(|e| !e.start.starts_with("2026-11-02")), "Monday not begun");
+}
