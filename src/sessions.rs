@@ -69,13 +69,6 @@ pub struct Origin {
     pub git_branch: Option<String>,
 }
 
-impl Origin {
-    /// Main-chain lines beat side-chain lines; then the earlier line wins.
-    fn precedes(&self, other: &Origin) -> bool {
-        (self.from_sidechain, self.at) < (other.from_sidechain, other.at)
-    }
-}
-
 /// Everything claude-tracker keeps about one session, in a form that merges without double counting:
 /// activity is a set of timestamps, messages a set keyed by identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,10 +83,16 @@ pub struct SessionDigest {
 impl SessionDigest {
     /// Records the project a line names, keeping the earliest.
     pub fn offer_origin(&mut self, candidate: Origin) {
-        match &self.origin {
-            Some(current) if !candidate.precedes(current) => {}
-            _ => self.origin = Some(candidate),
+        if self.would_take_origin(candidate.from_sidechain, candidate.at) {
+            self.origin = Some(candidate);
         }
+    }
+
+    /// Whether a line at `at` would name the project (main-chain lines beat side-chain lines, then the
+    /// earlier line wins): lets the parser skip copying `cwd` for the many
+    /// lines that would not.
+    pub fn would_take_origin(&self, from_sidechain: bool, at: Millis) -> bool {
+        self.origin.as_ref().is_none_or(|current| (from_sidechain, at) < (current.from_sidechain, current.at))
     }
 
     /// Puts activity and messages into their canonical order (sorted, distinct); call after pushing raw

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, Usage};
 
@@ -143,7 +143,8 @@ fn parse_line(
     let session_id = raw.session_id.as_deref().unwrap_or(context.fallback_session);
     let digest = digest_for(sessions, session_id);
     let sidechain = context.sidechain_file || raw.is_sidechain.unwrap_or(false);
-    if let Some(cwd) = raw.cwd.as_deref().filter(|c| !c.is_empty()) {
+    if let Some(cwd) = raw.cwd.as_deref().filter(|c| !c.is_empty() && digest.would_take_origin(sidechain, at))
+    {
         digest.offer_origin(Origin {
             from_sidechain: sidechain,
             at,
@@ -177,11 +178,20 @@ fn message_record(raw: &RawLine<'_>, at: Millis, line: &[u8]) -> Option<MessageR
         cache_read: usage.cache_read_input_tokens.unwrap_or(0),
     };
     let key = match (message.id.as_deref(), raw.request_id.as_deref(), raw.uuid.as_deref()) {
-        (Some(id), Some(request), _) => xxh3_64(format!("msg:{id}\u{0}{request}").as_bytes()),
-        (_, _, Some(uuid)) => xxh3_64(format!("uuid:{uuid}").as_bytes()),
+        (Some(id), Some(request), _) => hash_parts(&[b"msg:", id.as_bytes(), b"\0", request.as_bytes()]),
+        (_, _, Some(uuid)) => hash_parts(&[b"uuid:", uuid.as_bytes()]),
         _ => xxh3_64(line),
     };
     Some(MessageRecord { key, at, usage })
+}
+
+/// One 64-bit identity for several byte strings, without joining them first (this runs on every line).
+fn hash_parts(parts: &[&[u8]]) -> u64 {
+    let mut hasher = Xxh3::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.digest()
 }
 
 fn digest_for<'s>(sessions: &'s mut Vec<(String, SessionDigest)>, id: &str) -> &'s mut SessionDigest {
