@@ -168,22 +168,13 @@ pub fn run(app: &App, toggl: bool) -> Result<()> {
     store.set(secrets::CLOCKIFY.store_name, &key)?;
     Store::open(&app.db_path)?.cache(&clockify_user_key(base_url, &key), &user.id)?;
     let workspaces = client.workspaces().map_err(|e| anyhow::anyhow!("Clockify: {e}"))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Signed in to Clockify as {} <{}>; the key is stored in {}.",
-        user.name,
-        user.email,
-        store.describe()
-    )?;
-    writeln!(out, "\nYour workspaces (put one in `[sync] workspace_id`):")?;
-    for workspace in &workspaces {
-        let default =
-            if user.default_workspace.as_deref() == Some(&workspace.id) { "  (default)" } else { "" };
-        writeln!(out, "  {}  {}{default}", workspace.id, workspace.name)?;
-    }
-    writeln!(out, "\nNext: `claude-tracker clockify projects` lists the projects to map.")?;
-    Ok(())
+    signed_in(
+        &SignIn { service: Service::Clockify, name: &user.name, email: &user.email, store: &store },
+        workspaces
+            .iter()
+            .map(|w| (w.id.clone(), w.name.as_str(), user.default_workspace.as_deref() == Some(&w.id))),
+        "put one in `[sync] workspace_id`",
+    )
 }
 
 fn setup_toggl(app: &App) -> Result<()> {
@@ -197,20 +188,42 @@ fn setup_toggl(app: &App) -> Result<()> {
         cache_toggl_workspace(&Store::open(&app.db_path)?, base_url, &token, &id.to_string())?;
     }
     let workspaces = client.workspaces().map_err(|e| anyhow::anyhow!("Toggl Track: {e}"))?;
+    signed_in(
+        &SignIn { service: Service::Toggl, name: &me.fullname, email: &me.email, store: &store },
+        workspaces.iter().map(|w| (w.id.to_string(), w.name.as_str(), me.default_workspace_id == Some(w.id))),
+        "`[toggl] workspace_id`; without it the default is used",
+    )
+}
+
+/// Who `setup` signed in as, and where the key went.
+struct SignIn<'a> {
+    service: Service,
+    name: &'a str,
+    email: &'a str,
+    store: &'a SecretStore,
+}
+
+/// Tells the user who they are, where the key is kept, their workspaces (`id`, name, is default) and
+/// what to run next.
+fn signed_in<'a>(
+    who: &SignIn<'_>,
+    workspaces: impl Iterator<Item = (String, &'a str, bool)>,
+    workspace_hint: &str,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
+    let service = who.service.name();
     writeln!(
         out,
-        "Signed in to Toggl Track as {} <{}>; the token is stored in {}.",
-        me.fullname,
-        me.email,
-        store.describe()
+        "Signed in to {service} as {} <{}>; the key is stored in {}.",
+        who.name,
+        who.email,
+        who.store.describe()
     )?;
-    writeln!(out, "\nYour workspaces (`[toggl] workspace_id`; without it the default is used):")?;
-    for workspace in &workspaces {
-        let default = if me.default_workspace_id == Some(workspace.id) { "  (default)" } else { "" };
-        writeln!(out, "  {}  {}{default}", workspace.id, workspace.name)?;
+    writeln!(out, "\nYour workspaces ({workspace_hint}):")?;
+    for (id, name, is_default) in workspaces {
+        writeln!(out, "  {id}  {name}{}", if is_default { "  (default)" } else { "" })?;
     }
-    writeln!(out, "\nNext: `claude-tracker toggl projects` lists the projects to map.")?;
+    writeln!(out, "\nNext: `claude-tracker {} projects` lists the projects to map.", who.service.key())?;
     Ok(())
 }
 
