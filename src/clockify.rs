@@ -6,40 +6,41 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{Answer, Auth, ClientOptions, HttpClient, ServicePolicy, error_message};
+use crate::http::{Answer, Auth, ClientOptions, HttpClient, Method, Request, ServicePolicy, error_message};
+use crate::pause::Pause;
 use crate::secrets::ApiKey;
-use crate::sync::{NewEntry, RemoteEntry, RemoteError, Timesheet};
+use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet};
 
 /// The signed-in user, from `GET /user`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: String,
+pub(crate) struct User {
+    pub(crate) id: String,
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub email: String,
+    pub(crate) email: String,
     #[serde(default)]
-    pub default_workspace: Option<String>,
+    pub(crate) default_workspace: Option<String>,
 }
 
 /// A workspace the user belongs to.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Workspace {
-    pub id: String,
+pub(crate) struct Workspace {
+    pub(crate) id: String,
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// A project, for filling the mapping.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct Project {
-    pub id: String,
+pub(crate) struct Project {
+    pub(crate) id: String,
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub client_name: Option<String>,
+    pub(crate) client_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,12 +48,29 @@ pub struct Project {
 struct WireEntry {
     id: String,
     project_id: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
     time_interval: WireInterval,
 }
 
 #[derive(Deserialize)]
 struct WireInterval {
     start: String,
+    #[serde(default)]
+    end: Option<String>,
+}
+
+impl WireEntry {
+    fn into_remote(self) -> Option<RemoteEntry> {
+        let instant = |text: &str| DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc());
+        Some(RemoteEntry {
+            start: instant(&self.time_interval.start)?,
+            end: self.time_interval.end.as_deref().and_then(instant),
+            id: self.id,
+            project_id: self.project_id,
+            description: self.description.unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -64,35 +82,35 @@ struct WireCreated {
 const PAGE_SIZE: usize = 200;
 
 /// A Clockify API client bound to one key.
-pub struct Clockify {
+pub(crate) struct Clockify {
     http: HttpClient,
 }
 
 impl Clockify {
     /// A client for `base_url` (e.g. `https://api.clockify.me/api/v1`).
-    pub fn new(base_url: &str, key: ApiKey, options: ClientOptions) -> Clockify {
-        Clockify { http: HttpClient::new(base_url, Auth::Header("X-Api-Key", key), options) }
+    pub(crate) fn new(base_url: &str, key: ApiKey, options: ClientOptions, pause: Pause) -> Clockify {
+        Clockify { http: HttpClient::new(base_url, Auth::Header("X-Api-Key", key), options, pause) }
     }
 
     /// Requests sent, retries included: the figure the benchmark counts.
-    pub fn requests_sent(&self) -> u64 {
+    pub(crate) fn requests_sent(&self) -> u64 {
         self.http.requests_sent
     }
 
     /// `GET /user`: checks the key and says whose it is.
-    pub fn current_user(&mut self) -> Result<User, RemoteError> {
-        let answer = self.send("/user", &[], None, true)?;
+    pub(crate) fn current_user(&mut self) -> Result<User, RemoteError> {
+        let answer = self.send(&Request::new(Method::Get, "/user"))?;
         parse(&answer.body, "GET /user")
     }
 
     /// `GET /workspaces`.
-    pub fn workspaces(&mut self) -> Result<Vec<Workspace>, RemoteError> {
-        let answer = self.send("/workspaces", &[], None, true)?;
+    pub(crate) fn workspaces(&mut self) -> Result<Vec<Workspace>, RemoteError> {
+        let answer = self.send(&Request::new(Method::Get, "/workspaces"))?;
         parse(&answer.body, "GET /workspaces")
     }
 
     /// Every project of a workspace, all pages.
-    pub fn projects(&mut self, workspace_id: &str) -> Result<Vec<Project>, RemoteError> {
+    pub(crate) fn projects(&mut self, workspace_id: &str) -> Result<Vec<Project>, RemoteError> {
         let path = format!("/workspaces/{workspace_id}/projects");
         self.all_pages(&path, &[])
     }
@@ -108,7 +126,7 @@ impl Clockify {
             let mut paged: Vec<(&str, String)> = query.to_vec();
             paged.push(("page", page.to_string()));
             paged.push(("page-size", PAGE_SIZE.to_string()));
-            let answer = self.send(path, &paged, None, true)?;
+            let answer = self.send(&Request::new(Method::Get, path).query(&paged))?;
             let batch: Vec<T> = parse(&answer.body, path)?;
             let done = batch.len() < PAGE_SIZE;
             items.extend(batch);
@@ -119,14 +137,8 @@ impl Clockify {
         Ok(items)
     }
 
-    fn send(
-        &mut self,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&serde_json::Value>,
-        idempotent: bool,
-    ) -> Result<Answer, RemoteError> {
-        self.http.send(&mut ClockifyPolicy, path, query, body, idempotent)
+    fn send(&mut self, request: &Request<'_>) -> Result<Answer, RemoteError> {
+        self.http.send(&mut ClockifyPolicy, request)
     }
 }
 
@@ -134,8 +146,8 @@ impl Clockify {
 struct ClockifyPolicy;
 
 impl ServicePolicy for ClockifyPolicy {
-    fn refusal(&self, method: &str, path: &str, answer: &Answer) -> RemoteError {
-        classify(method, path, answer)
+    fn refusal(&self, request: &Request<'_>, answer: &Answer) -> RemoteError {
+        refusal(request, answer)
     }
 }
 
@@ -143,7 +155,7 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &str, what: &str) -> Result<T, Remo
     crate::http::parse(body, "Clockify", what)
 }
 
-fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
+fn refusal(request: &Request<'_>, answer: &Answer) -> RemoteError {
     let hint = match answer.status {
         400 => {
             "check that the project id is in this workspace (`claude-tracker clockify projects` lists them), \
@@ -158,13 +170,13 @@ fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
         403 => {
             "this key's user may not do that in this workspace: check the workspace id and your role there"
         }
-        404 => "not found: check `[sync] workspace_id` (`claude-tracker setup` lists your workspaces)",
+        404 => "not found: check `[clockify] workspace_id` (`claude-tracker setup` lists your workspaces)",
         500..=599 => "Clockify had a problem: run `claude-tracker sync` again later",
         _ => "run again with the same command later; if it persists, check Clockify's status page",
     };
-    RemoteError::Rejected {
+    RemoteError::Refused {
         status: answer.status,
-        request: format!("{method} {}", path.split('?').next().unwrap_or(path)),
+        request: request.describe(),
         message: error_message(&answer.body),
         hint: hint.to_string(),
     }
@@ -174,12 +186,12 @@ fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Sync's view of Clockify: one workspace, one user.
-pub struct ClockifyTimesheet {
-    pub client: Clockify,
-    pub workspace_id: String,
-    /// Looked up (and cached by the caller) only when entries must be listed.
-    pub user_id: Option<String>,
+/// Clockify behind the [`Timesheet`] interface: one workspace, one user.
+pub(crate) struct ClockifyTimesheet {
+    pub(crate) client: Clockify,
+    pub(crate) workspace_id: String,
+    /// Looked up (and cached by the caller) only when a request names the user.
+    pub(crate) user_id: Option<String>,
 }
 
 impl ClockifyTimesheet {
@@ -191,6 +203,31 @@ impl ClockifyTimesheet {
         self.user_id = Some(user.id.clone());
         Ok(user.id)
     }
+
+    fn entry_path(&self, id: &str) -> String {
+        format!("/workspaces/{}/time-entries/{id}", self.workspace_id)
+    }
+
+    fn user_entries_path(&mut self) -> Result<String, RemoteError> {
+        let user_id = self.user_id()?;
+        Ok(format!("/workspaces/{}/user/{user_id}/time-entries", self.workspace_id))
+    }
+}
+
+/// The body of a create, update or start: without `end` the entry runs.
+fn entry_body(draft: &EntryDraft) -> serde_json::Value {
+    let mut body = json!({
+        "start": rfc3339(draft.start),
+        "projectId": draft.project_id,
+        "description": draft.description,
+    });
+    if let Some(end) = draft.end {
+        body["end"] = json!(rfc3339(end));
+    }
+    if let Some(billable) = draft.billable {
+        body["billable"] = json!(billable);
+    }
+    body
 }
 
 impl Timesheet for ClockifyTimesheet {
@@ -198,38 +235,54 @@ impl Timesheet for ClockifyTimesheet {
         "Clockify"
     }
 
-    fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError> {
-        let mut body = json!({
-            "start": rfc3339(entry.start),
-            "end": rfc3339(entry.end),
-            "projectId": entry.project_id,
-            "description": entry.description,
-        });
-        if let Some(billable) = entry.billable {
-            body["billable"] = json!(billable);
-        }
+    fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
         let path = format!("/workspaces/{}/time-entries", self.workspace_id);
-        let answer = self.client.send(&path, &[], Some(&body), false)?;
+        let body = entry_body(draft);
+        let answer = self.client.send(&Request::new(Method::Post, &path).body(&body))?;
         let created: WireCreated = parse(&answer.body, "POST time-entries")?;
         Ok(created.id)
     }
 
-    fn list_entries(
-        &mut self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<RemoteEntry>, RemoteError> {
-        let user_id = self.user_id()?;
-        let path = format!("/workspaces/{}/user/{user_id}/time-entries", self.workspace_id);
+    fn update(&mut self, id: &str, draft: &EntryDraft) -> Result<(), RemoteError> {
+        let path = self.entry_path(id);
+        let body = entry_body(draft);
+        self.client.send(&Request::new(Method::Put, &path).body(&body))?;
+        Ok(())
+    }
+
+    fn delete(&mut self, id: &str) -> Result<(), RemoteError> {
+        let path = self.entry_path(id);
+        match self.client.send(&Request::new(Method::Delete, &path)) {
+            Err(RemoteError::Refused { status: 404, .. }) | Ok(_) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn list(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RemoteEntry>, RemoteError> {
+        let path = self.user_entries_path()?;
         let wire: Vec<WireEntry> =
             self.client.all_pages(&path, &[("start", rfc3339(from)), ("end", rfc3339(to))])?;
-        Ok(wire
-            .into_iter()
-            .filter_map(|entry| {
-                let start = DateTime::parse_from_rfc3339(&entry.time_interval.start).ok()?.to_utc();
-                Some(RemoteEntry { id: entry.id, project_id: entry.project_id, start })
-            })
-            .collect())
+        Ok(wire.into_iter().filter_map(WireEntry::into_remote).collect())
+    }
+
+    fn start(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
+        self.create(&EntryDraft { end: None, ..draft.clone() })
+    }
+
+    /// Clockify stops the user's running entry (there is at most one), not an entry by id.
+    fn stop(&mut self, _id: &str, at: DateTime<Utc>) -> Result<(), RemoteError> {
+        let path = self.user_entries_path()?;
+        let body = json!({ "end": rfc3339(at) });
+        self.client.send(&Request::new(Method::Patch, &path).body(&body))?;
+        Ok(())
+    }
+
+    fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError> {
+        let path = self.user_entries_path()?;
+        let query = [("in-progress", "true".to_string())];
+        let answer = self.client.send(&Request::new(Method::Get, &path).query(&query))?;
+        let wire: Vec<WireEntry> = parse(&answer.body, "GET time-entries?in-progress")?;
+        Ok(wire.into_iter().filter_map(WireEntry::into_remote).find(|e| e.end.is_none()))
     }
 
     fn requests_sent(&self) -> u64 {

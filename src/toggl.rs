@@ -11,39 +11,40 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{Answer, Auth, ClientOptions, HttpClient, ServicePolicy, error_message};
+use crate::http::{Answer, Auth, ClientOptions, HttpClient, Method, Request, ServicePolicy, error_message};
+use crate::pause::Pause;
 use crate::secrets::ApiKey;
-use crate::sync::{NewEntry, RemoteEntry, RemoteError, Timesheet};
+use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet};
 
 /// The user, from `GET /me`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Me {
-    pub id: i64,
+pub(crate) struct Me {
+    pub(crate) id: i64,
     #[serde(default)]
-    pub email: String,
+    pub(crate) email: String,
     #[serde(default)]
-    pub fullname: String,
-    pub default_workspace_id: Option<i64>,
+    pub(crate) fullname: String,
+    pub(crate) default_workspace_id: Option<i64>,
 }
 
 /// A workspace of the user.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Workspace {
-    pub id: i64,
+pub(crate) struct Workspace {
+    pub(crate) id: i64,
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// A project, for filling the mapping.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, serde::Serialize)]
-pub struct Project {
-    pub id: i64,
+pub(crate) struct Project {
+    pub(crate) id: i64,
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub client_name: Option<String>,
+    pub(crate) client_name: Option<String>,
     #[serde(default)]
-    pub client_id: Option<i64>,
+    pub(crate) client_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +60,23 @@ struct WireEntry {
     workspace_id: Option<i64>,
     project_id: Option<i64>,
     start: String,
+    #[serde(default)]
+    stop: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+impl WireEntry {
+    fn into_remote(self) -> Option<RemoteEntry> {
+        let instant = |text: &str| DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc());
+        Some(RemoteEntry {
+            start: instant(&self.start)?,
+            end: self.stop.as_deref().and_then(instant),
+            id: self.id.to_string(),
+            project_id: self.project_id.map(|p| p.to_string()),
+            description: self.description.unwrap_or_default(),
+        })
+    }
 }
 
 /// Which hourly quota a request draws on.
@@ -90,7 +108,7 @@ impl Quota {
 const PAGE_SIZE: usize = 200;
 
 /// A Toggl Track client bound to one token.
-pub struct Toggl {
+pub(crate) struct Toggl {
     http: HttpClient,
     quotas: Quotas,
 }
@@ -115,62 +133,65 @@ impl Quotas {
 impl ServicePolicy for Quotas {
     fn check_before_send(&mut self) -> Result<(), RemoteError> {
         match self.current().spent_for() {
-            Some(wait) => Err(RemoteError::RateLimited { retry_after: wait }),
+            Some(wait) => Err(RemoteError::QuotaSpent { retry_after: wait }),
             None => Ok(()),
         }
     }
 
+    /// Reads `X-Toggl-Quota-Remaining` / `X-Toggl-Quota-Resets-In` on every answer; a 402 that talks of
+    /// a quota ends the run until the reset.
     fn observe(&mut self, answer: &Answer) -> Option<RemoteError> {
-        if let Some(remaining) = answer.quota_remaining {
-            let resets_at = answer.quota_resets_in.and_then(|d| Instant::now().checked_add(d));
+        let resets_in = answer.seconds_header("x-toggl-quota-resets-in");
+        if let Some(remaining) = answer.header("x-toggl-quota-remaining").and_then(|v| v.parse().ok()) {
+            let resets_at = resets_in.and_then(|d| Instant::now().checked_add(d));
             *self.current() = Quota { remaining: Some(remaining), resets_at };
         }
         if answer.status == 402 && is_quota_message(&answer.body) {
-            let wait = answer.quota_resets_in.unwrap_or(Duration::from_secs(3600));
+            let wait = resets_in.unwrap_or(Duration::from_secs(3600));
             *self.current() = Quota { remaining: Some(0), resets_at: Instant::now().checked_add(wait) };
-            return Some(RemoteError::RateLimited { retry_after: wait });
+            return Some(RemoteError::QuotaSpent { retry_after: wait });
         }
         None
     }
 
-    fn refusal(&self, method: &str, path: &str, answer: &Answer) -> RemoteError {
-        classify(method, path, answer)
+    fn refusal(&self, request: &Request<'_>, answer: &Answer) -> RemoteError {
+        refusal(request, answer)
     }
 }
 
 impl Toggl {
     /// A client for `base_url` (e.g. `https://api.track.toggl.com/api/v9`).
-    pub fn new(base_url: &str, token: ApiKey, options: ClientOptions) -> Toggl {
+    pub(crate) fn new(base_url: &str, token: ApiKey, options: ClientOptions, pause: Pause) -> Toggl {
         Toggl {
-            http: HttpClient::new(base_url, Auth::TokenBasic(token), options),
+            http: HttpClient::new(base_url, Auth::TokenBasic(token), options, pause),
             quotas: Quotas { me: Quota::default(), workspace: Quota::default(), current: QuotaClass::Me },
         }
     }
 
     /// Requests sent, retries included.
-    pub fn requests_sent(&self) -> u64 {
+    pub(crate) fn requests_sent(&self) -> u64 {
         self.http.requests_sent
     }
 
     /// `GET /me`: checks the token and gives the default workspace.
-    pub fn me(&mut self) -> Result<Me, RemoteError> {
-        let answer = self.send(QuotaClass::Me, "/me", &[], None, true)?;
+    pub(crate) fn me(&mut self) -> Result<Me, RemoteError> {
+        let answer = self.send(QuotaClass::Me, &Request::new(Method::Get, "/me"))?;
         parse(&answer.body, "GET /me")
     }
 
     /// `GET /me/workspaces`.
-    pub fn workspaces(&mut self) -> Result<Vec<Workspace>, RemoteError> {
-        let answer = self.send(QuotaClass::Me, "/me/workspaces", &[], None, true)?;
+    pub(crate) fn workspaces(&mut self) -> Result<Vec<Workspace>, RemoteError> {
+        let answer = self.send(QuotaClass::Me, &Request::new(Method::Get, "/me/workspaces"))?;
         parse(&answer.body, "GET /me/workspaces")
     }
 
     /// Every project of a workspace, all pages.
-    pub fn projects(&mut self, workspace_id: &str) -> Result<Vec<Project>, RemoteError> {
+    pub(crate) fn projects(&mut self, workspace_id: &str) -> Result<Vec<Project>, RemoteError> {
         let path = format!("/workspaces/{workspace_id}/projects");
         let mut projects = Vec::new();
         for page in 1.. {
             let query = [("page", page.to_string()), ("per_page", PAGE_SIZE.to_string())];
-            let answer = self.send(QuotaClass::Workspace, &path, &query, None, true)?;
+            let answer = self.send(QuotaClass::Workspace, &Request::new(Method::Get, &path).query(&query))?;
             let batch: Vec<Project> = parse(&answer.body, &path)?;
             let done = batch.len() < PAGE_SIZE;
             projects.extend(batch);
@@ -181,7 +202,7 @@ impl Toggl {
         // Projects carry only a client id; one more request names the clients.
         if projects.iter().any(|p| p.client_id.is_some()) {
             let path = format!("/workspaces/{workspace_id}/clients");
-            let answer = self.send(QuotaClass::Workspace, &path, &[], None, true)?;
+            let answer = self.send(QuotaClass::Workspace, &Request::new(Method::Get, &path))?;
             let clients: Vec<WireClient> = parse(&answer.body, &path)?;
             for project in &mut projects {
                 let client = clients.iter().find(|c| Some(c.id) == project.client_id);
@@ -192,16 +213,9 @@ impl Toggl {
     }
 
     /// Sends one request within the quota of its class.
-    fn send(
-        &mut self,
-        class: QuotaClass,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&serde_json::Value>,
-        idempotent: bool,
-    ) -> Result<Answer, RemoteError> {
+    fn send(&mut self, class: QuotaClass, request: &Request<'_>) -> Result<Answer, RemoteError> {
         self.quotas.current = class;
-        self.http.send(&mut self.quotas, path, query, body, idempotent)
+        self.http.send(&mut self.quotas, request)
     }
 }
 
@@ -216,7 +230,7 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &str, what: &str) -> Result<T, Remo
     crate::http::parse(body, "Toggl", what)
 }
 
-fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
+fn refusal(request: &Request<'_>, answer: &Answer) -> RemoteError {
     let hint = match answer.status {
         400 => {
             "check that the project id is in this workspace (`claude-tracker toggl projects` lists them) and \
@@ -233,9 +247,9 @@ fn classify(method: &str, path: &str, answer: &Answer) -> RemoteError {
         404 => "not found: check `[toggl] workspace_id` (`claude-tracker setup --toggl` lists yours)",
         _ => "run the same command again later; if it persists, check Toggl's status page",
     };
-    RemoteError::Rejected {
+    RemoteError::Refused {
         status: answer.status,
-        request: format!("{method} {path}"),
+        request: request.describe(),
         message: error_message(&answer.body),
         hint: hint.to_string(),
     }
@@ -246,18 +260,58 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 fn toggl_number(id: &str, what: &str) -> Result<i64, RemoteError> {
-    id.parse().map_err(|_| RemoteError::Rejected {
-        status: 0,
-        request: what.to_string(),
+    id.parse().map_err(|_| RemoteError::Invalid {
+        request: format!("a Toggl request with this {what}"),
         message: format!("`{id}` is not a Toggl id"),
         hint: "Toggl ids are whole numbers: fix `[toggl]` in the config".to_string(),
     })
 }
 
-/// Sync's view of Toggl Track: one workspace.
-pub struct TogglTimesheet {
-    pub client: Toggl,
-    pub workspace_id: String,
+/// Toggl Track behind the [`Timesheet`] interface: one workspace.
+pub(crate) struct TogglTimesheet {
+    pub(crate) client: Toggl,
+    pub(crate) workspace_id: String,
+}
+
+impl TogglTimesheet {
+    /// The body of a create, update or start: a running entry has `duration` -1 and no `stop`.
+    fn entry_body(&self, draft: &EntryDraft) -> Result<serde_json::Value, RemoteError> {
+        let workspace = toggl_number(&self.workspace_id, "workspace_id")?;
+        let project = draft.project_id.as_deref().map(|id| toggl_number(id, "project_id")).transpose()?;
+        let mut body = json!({
+            "created_with": "claude-tracker",
+            "workspace_id": workspace,
+            "project_id": project,
+            "start": rfc3339(draft.start),
+            "description": draft.description,
+            "tags": draft.tags,
+        });
+        match draft.end {
+            Some(end) => {
+                body["stop"] = json!(rfc3339(end));
+                body["duration"] = json!((end - draft.start).num_seconds());
+            }
+            None => body["duration"] = json!(-1),
+        }
+        if let Some(billable) = draft.billable {
+            body["billable"] = json!(billable);
+        }
+        Ok(body)
+    }
+
+    fn entry_path(&self, id: &str) -> Result<String, RemoteError> {
+        let id = toggl_number(id, "time entry id")?;
+        Ok(format!("/workspaces/{}/time_entries/{id}", self.workspace_id))
+    }
+
+    fn post(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
+        let body = self.entry_body(draft)?;
+        let path = format!("/workspaces/{}/time_entries", self.workspace_id);
+        let answer =
+            self.client.send(QuotaClass::Workspace, &Request::new(Method::Post, &path).body(&body))?;
+        let created: WireEntry = parse(&answer.body, "POST time_entries")?;
+        Ok(created.id.to_string())
+    }
 }
 
 impl Timesheet for TogglTimesheet {
@@ -265,48 +319,53 @@ impl Timesheet for TogglTimesheet {
         "Toggl Track"
     }
 
-    fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError> {
-        let workspace = toggl_number(&self.workspace_id, "workspace_id")?;
-        let project = toggl_number(entry.project_id, "project_id")?;
-        let mut body = json!({
-            "created_with": "claude-tracker",
-            "workspace_id": workspace,
-            "project_id": project,
-            "start": rfc3339(entry.start),
-            "stop": rfc3339(entry.end),
-            "duration": (entry.end - entry.start).num_seconds(),
-            "description": entry.description,
-            "tags": entry.tags,
-        });
-        if let Some(billable) = entry.billable {
-            body["billable"] = json!(billable);
-        }
-        let path = format!("/workspaces/{}/time_entries", self.workspace_id);
-        let answer = self.client.send(QuotaClass::Workspace, &path, &[], Some(&body), false)?;
-        let created: WireEntry = parse(&answer.body, "POST time_entries")?;
-        Ok(created.id.to_string())
+    fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
+        self.post(draft)
     }
 
-    fn list_entries(
-        &mut self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<RemoteEntry>, RemoteError> {
+    fn update(&mut self, id: &str, draft: &EntryDraft) -> Result<(), RemoteError> {
+        let body = self.entry_body(draft)?;
+        let path = self.entry_path(id)?;
+        self.client.send(QuotaClass::Workspace, &Request::new(Method::Put, &path).body(&body))?;
+        Ok(())
+    }
+
+    fn delete(&mut self, id: &str) -> Result<(), RemoteError> {
+        let path = self.entry_path(id)?;
+        match self.client.send(QuotaClass::Workspace, &Request::new(Method::Delete, &path)) {
+            Err(RemoteError::Refused { status: 404, .. }) | Ok(_) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn list(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RemoteEntry>, RemoteError> {
         let query = [("start_date", rfc3339(from)), ("end_date", rfc3339(to))];
-        let answer = self.client.send(QuotaClass::Me, "/me/time_entries", &query, None, true)?;
+        let request = Request::new(Method::Get, "/me/time_entries").query(&query);
+        let answer = self.client.send(QuotaClass::Me, &request)?;
         let wire: Vec<WireEntry> = parse(&answer.body, "GET /me/time_entries")?;
         Ok(wire
             .into_iter()
             .filter(|e| e.workspace_id.is_none_or(|w| w.to_string() == self.workspace_id))
-            .filter_map(|e| {
-                let start = DateTime::parse_from_rfc3339(&e.start).ok()?.to_utc();
-                Some(RemoteEntry {
-                    id: e.id.to_string(),
-                    project_id: e.project_id.map(|p| p.to_string()),
-                    start,
-                })
-            })
+            .filter_map(WireEntry::into_remote)
             .collect())
+    }
+
+    fn start(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
+        self.post(&EntryDraft { end: None, ..draft.clone() })
+    }
+
+    /// Toggl stops the entry at its own clock; a caller that needs another end updates it afterwards.
+    fn stop(&mut self, id: &str, _at: DateTime<Utc>) -> Result<(), RemoteError> {
+        let path = format!("{}/stop", self.entry_path(id)?);
+        self.client.send(QuotaClass::Workspace, &Request::new(Method::Patch, &path))?;
+        Ok(())
+    }
+
+    fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError> {
+        let answer =
+            self.client.send(QuotaClass::Me, &Request::new(Method::Get, "/me/time_entries/current"))?;
+        let wire: Option<WireEntry> = parse(&answer.body, "GET /me/time_entries/current")?;
+        Ok(wire.and_then(WireEntry::into_remote))
     }
 
     fn requests_sent(&self) -> u64 {

@@ -11,9 +11,10 @@ use crate::app::App;
 use crate::clockify::{Clockify, ClockifyTimesheet};
 use crate::destination::{Destination, Service};
 use crate::http::ClientOptions;
+use crate::pause::Pause;
 use crate::secrets::{self, ApiKey, SecretStore};
 use crate::store::Store;
-use crate::sync::Timesheet;
+use crate::timesheet::Timesheet;
 use crate::toggl::{Toggl, TogglTimesheet};
 
 /// How long a cached `toggl projects` listing is used before Toggl is asked again.
@@ -115,7 +116,7 @@ pub fn connect(app: &App, destination: &Destination, store: &Store) -> Result<Co
                 })?;
                 let cache_key = clockify_user_key(base_url, &key);
                 let timesheet = ClockifyTimesheet {
-                    client: Clockify::new(base_url, key, options),
+                    client: Clockify::new(base_url, key, options, Pause::default()),
                     workspace_id: workspace_id.clone(),
                     user_id: store.cached(&cache_key)?,
                 };
@@ -123,7 +124,7 @@ pub fn connect(app: &App, destination: &Destination, store: &Store) -> Result<Co
             }
             Service::Toggl => {
                 let cached = store.cached(&toggl_workspace_key(base_url, Some(&key)))?;
-                let mut client = Toggl::new(base_url, key.clone(), options);
+                let mut client = Toggl::new(base_url, key.clone(), options, Pause::default());
                 let workspace_id = match destination.workspace_id.clone().or(cached) {
                     Some(id) => id,
                     None => toggl_default_workspace(&mut client, base_url, &key, store)?,
@@ -161,7 +162,8 @@ pub fn run(app: &App, toggl: bool) -> Result<()> {
     }
     let key = read_key("Clockify API key (Profile settings > API; input is hidden): ")?;
     let base_url = &app.config.clockify.base_url;
-    let mut client = Clockify::new(base_url, key.clone(), client_options(Service::Clockify));
+    let mut client =
+        Clockify::new(base_url, key.clone(), client_options(Service::Clockify), Pause::default());
     let user =
         client.current_user().map_err(|e| anyhow::anyhow!("the key was not accepted: Clockify: {e}"))?;
     let store = SecretStore::from_env();
@@ -180,7 +182,7 @@ pub fn run(app: &App, toggl: bool) -> Result<()> {
 fn setup_toggl(app: &App) -> Result<()> {
     let token = read_key("Toggl Track API token (Profile settings > API Token; input is hidden): ")?;
     let base_url = app.config.toggl.as_ref().map_or(crate::config::TOGGL_URL, |t| t.base_url.as_str());
-    let mut client = Toggl::new(base_url, token.clone(), client_options(Service::Toggl));
+    let mut client = Toggl::new(base_url, token.clone(), client_options(Service::Toggl), Pause::default());
     let me = client.me().map_err(|e| anyhow::anyhow!("the token was not accepted: Toggl Track: {e}"))?;
     let store = SecretStore::from_env();
     store.set(secrets::TOGGL.store_name, &token)?;
@@ -260,7 +262,12 @@ pub fn clockify_projects(app: &App, workspace: Option<&str>) -> Result<()> {
         )
     })?;
     let key = key_for(app, Service::Clockify)?;
-    let mut client = Clockify::new(&app.config.clockify.base_url, key, client_options(Service::Clockify));
+    let mut client = Clockify::new(
+        &app.config.clockify.base_url,
+        key,
+        client_options(Service::Clockify),
+        Pause::default(),
+    );
     let projects = client.projects(workspace).map_err(|e| anyhow::anyhow!("Clockify: {e}"))?;
     print_projects(
         projects.iter().map(|p| (p.id.clone(), p.name.as_str(), p.client_name.as_deref().unwrap_or(""))),
@@ -287,7 +294,8 @@ pub fn toggl_projects(app: &App, workspace: Option<&str>, refresh: bool) -> Resu
         Some((at, projects)) if !refresh && now - at < PROJECT_CACHE_SECONDS => projects,
         _ => {
             let token = key_for(app, Service::Toggl)?;
-            let mut client = Toggl::new(&toggl.base_url, token, client_options(Service::Toggl));
+            let mut client =
+                Toggl::new(&toggl.base_url, token, client_options(Service::Toggl), Pause::default());
             let projects = client.projects(&workspace).map_err(|e| anyhow::anyhow!("Toggl Track: {e}"))?;
             store.cache(&cache_key, &serde_json::to_string(&(now, &projects))?)?;
             projects

@@ -13,64 +13,8 @@ use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use crate::store::{LedgerEntry, LedgerScope, Store};
+use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet};
 use plan::{DayPlan, DayStatus, StepState};
-
-/// An entry to create.
-#[derive(Debug, Clone, Copy)]
-pub struct NewEntry<'a> {
-    pub project_id: &'a str,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub description: &'a str,
-    pub billable: Option<bool>,
-    /// Tag names (services without tags by name ignore them).
-    pub tags: &'a [String],
-}
-
-/// An entry found on the service, as much as adoption needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteEntry {
-    pub id: String,
-    pub project_id: Option<String>,
-    pub start: DateTime<Utc>,
-}
-
-/// Why a request to a service failed, as the sync loop must tell the cases apart.
-#[derive(Debug, thiserror::Error)]
-pub enum RemoteError {
-    /// No usable answer: a network error, a timeout, a 5xx. A POST may or may not have been stored.
-    #[error("no usable answer ({detail})")]
-    Transient { detail: String },
-    /// The request quota is spent for longer than is worth waiting.
-    #[error("the request quota is spent for {} more minute(s)", retry_after.as_secs().div_ceil(60))]
-    RateLimited { retry_after: Duration },
-    /// The service refused the request; repeating it will not help.
-    #[error("{request} was refused with HTTP {status}: {message}. {hint}")]
-    Rejected { status: u16, request: String, message: String, hint: String },
-}
-
-/// What sync needs of a timesheet service.
-pub trait Timesheet {
-    /// The service's name, for messages.
-    fn service(&self) -> &'static str;
-    /// Creates an entry and returns its id.
-    fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError>;
-    /// The user's entries starting in `[from, to]`.
-    fn list_entries(
-        &mut self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<RemoteEntry>, RemoteError>;
-    /// Requests sent so far, for the summary and the benchmark.
-    fn requests_sent(&self) -> u64;
-    /// The user id, once known, so the caller can cache it.
-    fn known_user_id(&self) -> Option<&str>;
-    /// True when listing is dear (Toggl's `/me` quota): the days in doubt are then listed in one request
-    /// over their whole span rather than one request each.
-    fn prefers_one_listing(&self) -> bool {
-        false
-    }
-}
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -159,7 +103,7 @@ fn list_around(
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
         .and_utc();
-    Ok(RemoteIndex { entries: timesheet.list_entries(from, to)? })
+    Ok(RemoteIndex { entries: timesheet.list(from, to)? })
 }
 
 /// Walks the plan: adopts what is already there, posts the rest, marks complete days. Updates the plan
@@ -258,17 +202,17 @@ impl DayFailure {
             .filter(|s| !matches!(s.state, StepState::Posted(_)))
             .count();
         match self.error {
-            FailureKind::Remote(RemoteError::RateLimited { retry_after }) => {
+            FailureKind::Remote(RemoteError::QuotaSpent { retry_after }) => {
                 let when = chrono::Duration::from_std(retry_after)
                     .ok()
                     .and_then(|wait| settings.now.checked_add_signed(wait))
                     .unwrap_or(settings.now);
                 anyhow::anyhow!(
                     "{service}'s request quota is spent (at {} {project}); {remaining} entries remain. \
-                     Nothing is lost: run `claude-tracker sync` again after {} UTC (in about {} minutes)",
+                     Nothing is lost: run `claude-tracker sync` again after {} UTC (in about {})",
                     day.date,
                     when.format("%H:%M"),
-                    retry_after.as_secs().div_ceil(60)
+                    crate::timesheet::minutes(retry_after)
                 )
             }
             FailureKind::Remote(error) => anyhow::anyhow!(
@@ -375,25 +319,25 @@ fn post_once(
 ) -> Result<(String, bool), FailureKind> {
     let local = FailureKind::Local;
     store.record_intent(entry).map_err(local)?;
-    let new_entry = NewEntry {
-        project_id: entry.project_id,
+    let new_entry = EntryDraft {
+        project_id: Some(entry.project_id.to_string()),
         start: entry.start,
-        end: entry.end,
-        description: settings.description,
+        end: Some(entry.end),
+        description: settings.description.to_string(),
         billable: settings.billable,
-        tags: settings.tags,
+        tags: settings.tags.to_vec(),
     };
     let mut delay = settings.backoff;
     let mut attempt = 1;
     // Once an attempt went unanswered, the entry may be stored whatever later attempts say.
     let mut maybe_stored = false;
     loop {
-        match timesheet.create_entry(&new_entry) {
+        match timesheet.create(&new_entry) {
             Ok(id) => {
                 store.record_posted_entry(entry, &id, false).map_err(local)?;
                 return Ok((id, false));
             }
-            Err(RemoteError::Transient { detail }) if attempt < settings.post_attempts => {
+            Err(RemoteError::MaybeStored { detail }) if attempt < settings.post_attempts => {
                 maybe_stored = true;
                 std::thread::sleep(delay);
                 delay *= 2;
@@ -407,7 +351,7 @@ fn post_once(
                     return Ok((id, true));
                 }
             }
-            Err(error @ RemoteError::Transient { .. }) => return Err(FailureKind::Remote(error)),
+            Err(error @ RemoteError::MaybeStored { .. }) => return Err(FailureKind::Remote(error)),
             Err(error) => {
                 // Refused or rate limited: this attempt stored nothing. The intent goes only when no
                 // earlier attempt could have stored the entry; otherwise the next run looks first.
@@ -422,8 +366,8 @@ fn post_once(
 
 fn with_detail(error: RemoteError, first: &str) -> RemoteError {
     match error {
-        RemoteError::Transient { detail } => {
-            RemoteError::Transient { detail: format!("{first}; then {detail}") }
+        RemoteError::MaybeStored { detail } => {
+            RemoteError::MaybeStored { detail: format!("{first}; then {detail}") }
         }
         other => other,
     }
@@ -433,45 +377,8 @@ fn with_detail(error: RemoteError, first: &str) -> RemoteError {
 mod tests {
     use super::*;
     use crate::allocate::PlannedEntry;
+    use crate::timesheet::memory::{Call, Memory};
     use plan::Step;
-
-    /// An in-memory timesheet that records what it is asked.
-    #[derive(Default)]
-    struct Memory {
-        entries: Vec<RemoteEntry>,
-        listings: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-        created: usize,
-    }
-
-    impl Timesheet for Memory {
-        fn service(&self) -> &'static str {
-            "Memory"
-        }
-        fn create_entry(&mut self, entry: &NewEntry<'_>) -> Result<String, RemoteError> {
-            self.created += 1;
-            let id = format!("e{}", self.entries.len() + 1);
-            self.entries.push(RemoteEntry {
-                id: id.clone(),
-                project_id: Some(entry.project_id.into()),
-                start: entry.start,
-            });
-            Ok(id)
-        }
-        fn list_entries(
-            &mut self,
-            from: DateTime<Utc>,
-            to: DateTime<Utc>,
-        ) -> Result<Vec<RemoteEntry>, RemoteError> {
-            self.listings.push((from, to));
-            Ok(self.entries.iter().filter(|e| e.start >= from && e.start <= to).cloned().collect())
-        }
-        fn requests_sent(&self) -> u64 {
-            (self.created + self.listings.len()) as u64
-        }
-        fn known_user_id(&self) -> Option<&str> {
-            None
-        }
-    }
 
     fn day(date: &str, state: StepState) -> DayPlan {
         let date: NaiveDate = date.parse().unwrap();
@@ -506,11 +413,22 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let stored_start = "2026-11-02T09:00:00Z".parse().unwrap();
         let mut memory = Memory::default();
-        memory.entries.push(RemoteEntry {
+        let draft = EntryDraft {
+            start: stored_start,
+            end: None,
+            project_id: Some("p".into()),
+            description: String::new(),
+            tags: Vec::new(),
+            billable: None,
+        };
+        let remote = RemoteEntry {
             id: "already".into(),
             project_id: Some("p".into()),
             start: stored_start,
-        });
+            end: None,
+            description: String::new(),
+        };
+        memory.entries.push((remote, draft));
         let mut days = vec![
             day("2026-11-02", StepState::InDoubt { start: stored_start }),
             day("2026-11-03", StepState::ToPost),
@@ -518,9 +436,12 @@ mod tests {
         ];
         let counts = execute(&mut days, &mut store, &mut memory, &settings(false), &mut |_, _| {}).unwrap();
         assert_eq!(counts, SyncCounts { days_synced: 3, entries_posted: 2, entries_adopted: 1 });
-        assert_eq!(memory.listings.len(), 2, "one listing per day in doubt, none for the rest");
-        assert_eq!(memory.listings[1].0.to_rfc3339(), "2026-11-19T00:00:00+00:00");
-        assert_eq!(memory.created, 2);
+        let listings: Vec<&Call> = memory.calls.iter().filter(|c| matches!(c, Call::List(..))).collect();
+        assert_eq!(listings.len(), 2, "one listing per day in doubt, none for the rest");
+        assert!(
+            matches!(listings[1], Call::List(from, _) if from.to_rfc3339() == "2026-11-19T00:00:00+00:00")
+        );
+        assert_eq!(memory.count(|c| matches!(c, Call::Create(_))), 2);
         assert_eq!(days[0].steps[0].state, StepState::Posted("already".into()));
         let scope = LedgerScope { destination: "memory", workspace_id: "ws" };
         assert_eq!(store.ledger(scope).unwrap().synced_days.len(), 3);
@@ -532,15 +453,15 @@ mod tests {
         let mut memory = Memory::default();
         let mut days = vec![day("2026-11-02", StepState::ToPost), day("2026-11-03", StepState::ToPost)];
         execute(&mut days, &mut store, &mut memory, &settings(false), &mut |_, _| {}).unwrap();
-        assert!(memory.listings.is_empty());
+        assert_eq!(memory.count(|c| matches!(c, Call::List(..))), 0);
         assert_eq!(memory.requests_sent(), 2);
 
         let mut other_store = Store::open_in_memory().unwrap();
         let mut days = vec![day("2026-11-02", StepState::ToPost), day("2026-11-03", StepState::ToPost)];
         let counts =
             execute(&mut days, &mut other_store, &mut memory, &settings(true), &mut |_, _| {}).unwrap();
-        assert_eq!(memory.listings.len(), 1);
+        assert_eq!(memory.count(|c| matches!(c, Call::List(..))), 1);
         assert_eq!(counts.entries_adopted, 2, "a second machine adopts what the first posted");
-        assert_eq!(memory.created, 2);
+        assert_eq!(memory.count(|c| matches!(c, Call::Create(_))), 2);
     }
 }

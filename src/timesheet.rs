@@ -1,0 +1,262 @@
+//! The one interface every timesheet service implements (Clockify, Toggl Track, the in-memory fake of
+//! the tests): create, update, delete and list entries, and start, stop and read a running entry. The
+//! sync executor depends on this module, never on a client; the clients' wire types stay private to them.
+//!
+//! Pure: types and a trait, no I/O.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// What is sent for one entry: the same shape for a create, an update and a start.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct EntryDraft {
+    pub(crate) start: DateTime<Utc>,
+    /// `None` for a running entry (a timer).
+    pub(crate) end: Option<DateTime<Utc>>,
+    /// The service's project id; `None` posts an entry without a project.
+    pub(crate) project_id: Option<String>,
+    pub(crate) description: String,
+    /// Tag names (a service without tags by name ignores them).
+    pub(crate) tags: Vec<String>,
+    pub(crate) billable: Option<bool>,
+}
+
+/// An entry as the service holds it, as much as adoption and the live timer need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RemoteEntry {
+    pub(crate) id: String,
+    pub(crate) project_id: Option<String>,
+    pub(crate) start: DateTime<Utc>,
+    /// `None` while the entry is running.
+    pub(crate) end: Option<DateTime<Utc>>,
+    pub(crate) description: String,
+}
+
+/// Why a request failed, as a caller must tell the cases apart: whether something may have been stored
+/// decides between "look before trying again" and "try again".
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RemoteError {
+    /// No usable answer (a network error, a timeout, a 5xx): a create may or may not have been stored.
+    #[error("no usable answer ({detail})")]
+    MaybeStored { detail: String },
+    /// The service's request quota (Toggl's hourly one) is spent until `retry_after` has passed.
+    #[error("the request quota is spent for {}", minutes(*retry_after))]
+    QuotaSpent { retry_after: Duration },
+    /// The service kept answering `429 Too Many Requests` (a per-second bucket), past our waits.
+    #[error("the service kept answering 429 Too Many Requests ({attempts} attempts)")]
+    Throttled { attempts: u32 },
+    /// The service refused the request; repeating it will not help.
+    #[error("{request} was refused with HTTP {status}: {message}. {hint}")]
+    Refused { status: u16, request: String, message: String, hint: String },
+    /// We refused to send it: what we would send is wrong (a malformed id in the config).
+    #[error("{request} was not sent: {message}. {hint}")]
+    Invalid { request: String, message: String, hint: String },
+    /// A long-running caller asked the wait before a retry to end.
+    #[error("interrupted while waiting to retry")]
+    Interrupted,
+}
+
+/// "1 minute", "5 minutes": a wait rounded up to whole minutes.
+pub(crate) fn minutes(wait: Duration) -> String {
+    match wait.as_secs().div_ceil(60).max(1) {
+        1 => "1 minute".to_string(),
+        n => format!("{n} minutes"),
+    }
+}
+
+/// What the executor and the live timer need of a timesheet service.
+pub(crate) trait Timesheet {
+    /// The service's name, for messages.
+    fn service(&self) -> &'static str;
+    /// Creates a finished entry (`draft.end` set) and returns its id.
+    fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError>;
+    /// Rewrites an entry in place.
+    fn update(&mut self, id: &str, draft: &EntryDraft) -> Result<(), RemoteError>;
+    /// Deletes an entry; one already gone counts as deleted.
+    fn delete(&mut self, id: &str) -> Result<(), RemoteError>;
+    /// The user's entries starting in `[from, to]`.
+    fn list(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RemoteEntry>, RemoteError>;
+    /// Starts a running entry (`draft.end` is ignored) and returns its id.
+    fn start(&mut self, draft: &EntryDraft) -> Result<String, RemoteError>;
+    /// Stops the running entry `id` at `at`.
+    fn stop(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), RemoteError>;
+    /// The user's running entry, if any.
+    fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError>;
+    /// Requests sent so far, retries included, for the summary and the benchmark.
+    fn requests_sent(&self) -> u64;
+    /// The user id, once known, so the caller can cache it.
+    fn known_user_id(&self) -> Option<&str>;
+    /// True when listing is dear (Toggl's `/me` quota): the days in doubt are then listed in one request
+    /// over their whole span rather than one request each.
+    fn prefers_one_listing(&self) -> bool {
+        false
+    }
+}
+
+/// An in-memory timesheet for unit tests: it keeps entries, logs every call, and fails on demand.
+#[cfg(test)]
+pub(crate) mod memory {
+    use super::*;
+
+    /// One call, as the log records it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub(crate) enum Call {
+        Create(String),
+        Update(String),
+        Delete(String),
+        List(DateTime<Utc>, DateTime<Utc>),
+        Start(String),
+        Stop(String),
+        Running,
+    }
+
+    /// The service's state and what it was asked.
+    #[derive(Debug, Default)]
+    pub(crate) struct Memory {
+        pub(crate) entries: Vec<(RemoteEntry, EntryDraft)>,
+        pub(crate) calls: Vec<Call>,
+        /// Answers to give instead of doing the work, first in first out; `store_anyway` stores the
+        /// entry before failing (an answer lost on the way back).
+        pub(crate) faults: Vec<(RemoteError, bool)>,
+        next_id: u64,
+    }
+
+    impl Memory {
+        fn fault(&mut self) -> Option<(RemoteError, bool)> {
+            (!self.faults.is_empty()).then(|| self.faults.remove(0))
+        }
+
+        fn store(&mut self, draft: &EntryDraft) -> String {
+            self.next_id += 1;
+            let id = format!("e{}", self.next_id);
+            let remote = RemoteEntry {
+                id: id.clone(),
+                project_id: draft.project_id.clone(),
+                start: draft.start,
+                end: draft.end,
+                description: draft.description.clone(),
+            };
+            self.entries.push((remote, draft.clone()));
+            id
+        }
+
+        fn created(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
+            match self.fault() {
+                Some((error, true)) => {
+                    self.store(draft);
+                    Err(error)
+                }
+                Some((error, false)) => Err(error),
+                None => Ok(self.store(draft)),
+            }
+        }
+
+        /// Counts calls of one kind.
+        pub(crate) fn count(&self, matches: impl Fn(&Call) -> bool) -> usize {
+            self.calls.iter().filter(|c| matches(c)).count()
+        }
+    }
+
+    impl Timesheet for Memory {
+        fn service(&self) -> &'static str {
+            "Memory"
+        }
+
+        fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
+            self.calls.push(Call::Create(draft.start.to_rfc3339()));
+            self.created(draft)
+        }
+
+        fn update(&mut self, id: &str, draft: &EntryDraft) -> Result<(), RemoteError> {
+            self.calls.push(Call::Update(id.to_string()));
+            if let Some((error, _)) = self.fault() {
+                return Err(error);
+            }
+            let (remote, stored) =
+                self.entries.iter_mut().find(|(e, _)| e.id == id).ok_or_else(|| RemoteError::Refused {
+                    status: 404,
+                    request: "PUT".into(),
+                    message: "no such entry".into(),
+                    hint: String::new(),
+                })?;
+            remote.start = draft.start;
+            remote.end = draft.end;
+            remote.project_id.clone_from(&draft.project_id);
+            *stored = draft.clone();
+            Ok(())
+        }
+
+        fn delete(&mut self, id: &str) -> Result<(), RemoteError> {
+            self.calls.push(Call::Delete(id.to_string()));
+            if let Some((error, _)) = self.fault() {
+                return Err(error);
+            }
+            self.entries.retain(|(e, _)| e.id != id);
+            Ok(())
+        }
+
+        fn list(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RemoteEntry>, RemoteError> {
+            self.calls.push(Call::List(from, to));
+            Ok(self
+                .entries
+                .iter()
+                .map(|(e, _)| e.clone())
+                .filter(|e| e.start >= from && e.start <= to)
+                .collect())
+        }
+
+        fn start(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
+            self.calls.push(Call::Start(draft.start.to_rfc3339()));
+            self.created(&EntryDraft { end: None, ..draft.clone() })
+        }
+
+        fn stop(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), RemoteError> {
+            self.calls.push(Call::Stop(id.to_string()));
+            if let Some((error, _)) = self.fault() {
+                return Err(error);
+            }
+            if let Some((remote, draft)) = self.entries.iter_mut().find(|(e, _)| e.id == id) {
+                remote.end = Some(at);
+                draft.end = Some(at);
+            }
+            Ok(())
+        }
+
+        fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError> {
+            self.calls.push(Call::Running);
+            Ok(self.entries.iter().map(|(e, _)| e.clone()).find(|e| e.end.is_none()))
+        }
+
+        fn requests_sent(&self) -> u64 {
+            self.calls.len() as u64
+        }
+
+        fn known_user_id(&self) -> Option<&str> {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_told_in_whole_minutes_with_the_right_plural() {
+        assert_eq!(minutes(Duration::from_secs(1)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(60)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(61)), "2 minutes");
+        assert_eq!(minutes(Duration::ZERO), "1 minute");
+    }
+
+    #[test]
+    fn a_local_refusal_never_reads_as_an_http_status() {
+        let error = RemoteError::Invalid {
+            request: "POST time_entries".into(),
+            message: "`abc` is not a Toggl id".into(),
+            hint: "fix it".into(),
+        };
+        assert_eq!(error.to_string(), "POST time_entries was not sent: `abc` is not a Toggl id. fix it");
+    }
+}
