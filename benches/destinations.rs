@@ -62,9 +62,8 @@ fn main() {
         &config,
         format!(
             "timezone = \"UTC\"\n[capture]\nprojects_dirs = [\"projects\"]\n\
-             [sync]\nworkspace_id = \"{}\"\nother_project_id = \"c-other\"\n\
-             [sync.project_mapping]\n\"/w/shop\" = \"c-shop\"\n\"/w/api\" = \"c-api\"\n\
-             [clockify]\nbase_url = \"{}\"\n\
+             [clockify]\nworkspace_id = \"{}\"\nother_project_id = \"c-other\"\nbase_url = \"{}\"\n\
+             [clockify.project_mapping]\n\"/w/shop\" = \"c-shop\"\n\"/w/api\" = \"c-api\"\n\
              [toggl]\nbase_url = \"{}\"\nother_project_id = 102\n\
              [toggl.project_mapping]\n\"/w/shop\" = 100\n\"/w/api\" = 101\n",
             fake_clockify::WORKSPACE_ID,

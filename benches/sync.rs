@@ -99,8 +99,8 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "timezone = \"UTC\"\n[capture]\nprojects_dirs = [\"projects\"]\n[sync]\nworkspace_id = \"{}\"\n\
-             other_project_id = \"p-other\"\n[sync.project_mapping]\n{mapping}[clockify]\nbase_url = \"{}\"\n",
+            "timezone = \"UTC\"\n[capture]\nprojects_dirs = [\"projects\"]\n[clockify]\nworkspace_id = \"{}\"\n\
+             other_project_id = \"p-other\"\nbase_url = \"{}\"\n[clockify.project_mapping]\n{mapping}",
             fake_clockify::WORKSPACE_ID,
             fake.base_url()
         ),

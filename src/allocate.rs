@@ -1,107 +1,104 @@
-//! Turns one local day of sessions into timesheet entries: tracked time is only a ratio; the whole work
-//! day is split across projects by it and stacked as contiguous entries. Pure: no I/O, no clock.
+//! Turns one local day of classified sessions into timesheet entries: tracked time is only a ratio; the
+//! whole work day is split across the destination's projects by it and stacked as contiguous entries.
+//! Which project a session belongs to is decided before (`classify`); this module only maps the local
+//! project key to the destination's id and splits the time. Pure: no I/O, no clock.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+use crate::classify::{Classified, ProjectKey, normalize};
 use crate::sessions::Millis;
-use crate::store::StoredSession;
 use crate::workday;
 
 /// How a day is split: the work window, the rounding, and where each local project goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllocationRules {
-    pub tz: Tz,
-    pub work_day_start: NaiveTime,
-    pub work_day_end: NaiveTime,
-    /// Every share is a multiple of this many minutes (0: whole seconds).
-    pub round_to_minutes: u32,
-    pub mapping: ProjectMapping,
-    /// Where unmapped time goes.
-    pub other_project_id: String,
+pub(crate) struct AllocationRules {
+    pub(crate) tz: Tz,
+    pub(crate) work_day_start: NaiveTime,
+    pub(crate) work_day_end: NaiveTime,
+    /// Every share is a multiple of this many minutes (0: whole seconds); the day's entries then end at
+    /// the last whole increment of the work window.
+    pub(crate) round_to_minutes: u32,
+    pub(crate) mapping: ProjectMapping,
+    /// Where unmapped time goes; `None`: nowhere (a day with unmapped time cannot be posted).
+    pub(crate) other_project_id: Option<String>,
 }
 
-/// Local project paths to a destination's project ids. A path covers every folder below it; the
-/// longest covering path wins.
+/// Local project keys (paths) to a destination's project ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProjectMapping {
-    /// `(path without trailing separators, project id)`, longest path first.
-    rules: Vec<(String, String)>,
+pub(crate) struct ProjectMapping {
+    /// Normalized key to project id.
+    ids: BTreeMap<String, String>,
 }
 
 impl ProjectMapping {
-    /// Builds a mapping from `(path, project id)` pairs.
-    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> ProjectMapping {
-        let mut rules: Vec<(String, String)> = pairs
-            .into_iter()
-            .map(|(path, id)| {
-                let trimmed = path.trim_end_matches(['/', '\\']);
-                (if trimmed.is_empty() { path } else { trimmed.to_string() }, id)
-            })
-            .collect();
-        rules.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        ProjectMapping { rules }
+    /// Builds a mapping from `(key, project id)` pairs.
+    pub(crate) fn new(pairs: impl IntoIterator<Item = (String, String)>) -> ProjectMapping {
+        ProjectMapping { ids: pairs.into_iter().map(|(key, id)| (normalize(&key), id)).collect() }
     }
 
-    /// The project id mapped to exactly this path (a key of the mapping), if any.
-    pub fn id_of(&self, path: &str) -> Option<&str> {
-        self.rules.iter().find(|(key, _)| key == path).map(|(_, id)| id.as_str())
+    /// The keys, for the classifier.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.ids.keys().map(String::as_str)
     }
 
-    /// The mapped `(path, project id)` covering `project`, if any.
-    pub fn lookup(&self, project: &str) -> Option<(&str, &str)> {
-        self.rules
-            .iter()
-            .find(|(path, _)| covers(path, project))
-            .map(|(path, id)| (path.as_str(), id.as_str()))
+    /// The project id mapped to exactly this key, if any.
+    pub(crate) fn id_of(&self, key: &str) -> Option<&str> {
+        self.ids.get(key).map(String::as_str)
     }
 }
 
-/// True when `project` is `path` or a folder below it (by whole path segments).
-fn covers(path: &str, project: &str) -> bool {
-    if path == "/" {
-        return project.starts_with('/');
+impl AllocationRules {
+    /// Where a local project's time goes: `(project id, mapped key)`; the mapped key is `None` for the
+    /// Other bucket.
+    pub(crate) fn target(&self, project: &ProjectKey) -> (Option<String>, Option<String>) {
+        match project {
+            ProjectKey::Mapped(key) => match self.mapping.id_of(key) {
+                Some(id) => (Some(id.to_string()), Some(key.clone())),
+                None => (self.other_project_id.clone(), None),
+            },
+            ProjectKey::Unmapped(_) => (self.other_project_id.clone(), None),
+        }
     }
-    project.strip_prefix(path).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '\\']))
 }
 
 /// One entry to post.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedEntry {
-    pub project_id: String,
-    /// The mapped local path, or `None` for the Other bucket.
-    pub mapped_path: Option<String>,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub seconds: i64,
+pub(crate) struct PlannedEntry {
+    /// `None`: unmapped time with no Other project to put it in.
+    pub(crate) project_id: Option<String>,
+    /// The mapped local key, or `None` for the Other bucket.
+    pub(crate) mapped_path: Option<String>,
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
+    pub(crate) seconds: i64,
     /// Share of the tracked time, in parts per million (for display).
-    pub share_ppm: u32,
+    pub(crate) share_ppm: u32,
 }
 
 #[derive(Debug)]
 struct Bucket {
-    project_id: String,
+    project_id: Option<String>,
     mapped_path: Option<String>,
     tracked_ms: i64,
 }
 
-/// Active milliseconds per bucket inside the local day, buckets with no time left out.
+/// Active milliseconds per destination project inside the local day, projects with no time left out.
 fn tracked_buckets(
-    sessions: &[StoredSession],
+    sessions: &[Classified<'_>],
     from: Millis,
     to: Millis,
     rules: &AllocationRules,
 ) -> Vec<Bucket> {
     let mut buckets: Vec<Bucket> = Vec::new();
-    for session in sessions {
-        let tracked: i64 = session.spans.iter().map(|s| s.overlap_ms(from, to)).sum();
+    for classified in sessions {
+        let tracked: i64 = classified.session.spans.iter().map(|s| s.overlap_ms(from, to)).sum();
         if tracked == 0 {
             continue;
         }
-        let (project_id, mapped_path) = match rules.mapping.lookup(&session.project) {
-            Some((path, id)) => (id.to_string(), Some(path.to_string())),
-            None => (rules.other_project_id.clone(), None),
-        };
+        let (project_id, mapped_path) = rules.target(classified.project);
         match buckets.iter_mut().find(|b| b.project_id == project_id) {
             Some(bucket) => bucket.tracked_ms += tracked,
             None => buckets.push(Bucket { project_id, mapped_path, tracked_ms: tracked }),
@@ -111,7 +108,7 @@ fn tracked_buckets(
 }
 
 /// The work window of a local day in UTC (its length follows DST: it is the wall-clock window).
-pub fn work_window(date: NaiveDate, rules: &AllocationRules) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(crate) fn work_window(date: NaiveDate, rules: &AllocationRules) -> (DateTime<Utc>, DateTime<Utc>) {
     (
         workday::local_instant(date, rules.work_day_start, rules.tz),
         workday::local_instant(date, rules.work_day_end, rules.tz),
@@ -120,7 +117,7 @@ pub fn work_window(date: NaiveDate, rules: &AllocationRules) -> (DateTime<Utc>, 
 
 /// Splits `total` units across weights so that every share is within one unit of its exact value and
 /// the shares sum to `total` (largest remainder; ties go to the earlier weight).
-pub fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
+pub(crate) fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
     let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
     if sum <= 0 || total <= 0 {
         return vec![0; weights.len()];
@@ -143,8 +140,8 @@ pub fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
 }
 
 /// The entries for one local day: none when nothing was tracked that day.
-pub fn allocate_day(
-    sessions: &[StoredSession],
+pub(crate) fn allocate_day(
+    sessions: &[Classified<'_>],
     date: NaiveDate,
     rules: &AllocationRules,
 ) -> Vec<PlannedEntry> {
@@ -182,31 +179,23 @@ pub fn allocate_day(
         .collect()
 }
 
-/// Whole seconds per weight summing to `work_seconds`; with rounding, whole increments (largest
-/// remainder over increments), and any part of the day smaller than one increment added to the largest.
+/// Whole seconds per weight summing to `work_seconds`; with rounding, whole increments only (largest
+/// remainder over the increments that fit the window: what is left of the window after the last whole
+/// increment is not posted). A window shorter than one increment (a DST day of a work day barely longer
+/// than the increment) is split in whole seconds.
 fn split_seconds(work_seconds: i64, weights: &[i64], round_to_minutes: u32) -> Vec<i64> {
     let increment = i64::from(round_to_minutes) * 60;
-    if increment <= 0 {
+    if increment <= 0 || work_seconds < increment {
         return largest_remainder(work_seconds, weights);
     }
-    let mut shares: Vec<i64> = largest_remainder(work_seconds / increment, weights)
-        .into_iter()
-        .map(|units| units * increment)
-        .collect();
-    let leftover = work_seconds - shares.iter().sum::<i64>();
-    // The first of the largest shares, in bucket order (most tracked time first); when every share
-    // rounded to zero, the most tracked bucket.
-    let largest = shares.iter().enumerate().fold(0, |best, (i, s)| if *s > shares[best] { i } else { best });
-    if let Some(share) = shares.get_mut(largest) {
-        *share += leftover;
-    }
-    shares
+    largest_remainder(work_seconds / increment, weights).into_iter().map(|units| units * increment).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sessions::Span;
+    use crate::classify::{Classifier, pair};
+    use crate::sessions::{Session, Span};
 
     const HOUR: i64 = 3_600_000;
 
@@ -214,9 +203,15 @@ mod tests {
         text.parse::<DateTime<Utc>>().unwrap().timestamp_millis()
     }
 
-    fn session(project: &str, start: &str, hours: f64) -> StoredSession {
+    /// Classifies with the rules' mapping, then splits: what the planner does.
+    fn allocate_day(sessions: &[Session], date: NaiveDate, rules: &AllocationRules) -> Vec<PlannedEntry> {
+        let projects = Classifier::new(rules.mapping.keys()).classify_all(sessions);
+        super::allocate_day(&pair(sessions, &projects), date, rules)
+    }
+
+    fn session(project: &str, start: &str, hours: f64) -> Session {
         let start = at(start);
-        StoredSession {
+        Session {
             session_id: format!("{project}-{start}"),
             project: project.into(),
             git_branch: None,
@@ -232,7 +227,7 @@ mod tests {
             work_day_end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
             round_to_minutes: 0,
             mapping: ProjectMapping::new(mapping.iter().map(|(p, i)| (p.to_string(), i.to_string()))),
-            other_project_id: "other".into(),
+            other_project_id: Some("other".into()),
         }
     }
 
@@ -245,7 +240,7 @@ mod tests {
             .iter()
             .map(|e| {
                 (
-                    e.project_id.clone(),
+                    e.project_id.clone().unwrap(),
                     e.start.format("%H:%M:%S").to_string(),
                     e.end.format("%H:%M:%S").to_string(),
                     e.seconds,
@@ -299,7 +294,7 @@ mod tests {
         let seconds: Vec<i64> = entries.iter().map(|e| e.seconds).collect();
         assert_eq!(seconds.iter().sum::<i64>(), 8 * 3600);
         assert!(seconds.iter().all(|s| (s - 9600).abs() <= 1), "{seconds:?}");
-        assert_eq!(entries[0].project_id, "a", "ties go by project id");
+        assert_eq!(entries[0].project_id.as_deref(), Some("a"), "ties go by project id");
         assert_eq!(entries.last().unwrap().end.format("%H:%M").to_string(), "17:00");
     }
 
@@ -330,24 +325,55 @@ mod tests {
         let mut rules = rules(&[("/w/a", "a"), ("/w/b", "b"), ("/w/c", "c")]);
         rules.round_to_minutes = 15;
         let entries = allocate_day(&sessions, date("2026-11-02"), &rules);
-        let seconds: Vec<(String, i64)> = entries.iter().map(|e| (e.project_id.clone(), e.seconds)).collect();
+        let seconds: Vec<(String, i64)> =
+            entries.iter().map(|e| (e.project_id.clone().unwrap(), e.seconds)).collect();
         // Exact quarter hours of 32: a 22.54, b 0.45, c 9.01 -> floors 22, 0, 9; the one left goes to a.
         assert_eq!(seconds, vec![("a".into(), 23 * 900), ("c".into(), 9 * 900)]);
         assert!(entries.iter().all(|e| e.seconds % 900 == 0));
     }
 
     #[test]
-    fn rounding_leftover_goes_to_the_most_tracked_project() {
+    fn every_share_is_a_whole_increment_and_the_day_ends_at_the_last_one() {
+        // 25-minute increments over 8 hours: 19 fit (7 h 55 min); the 5 minutes after them are not posted.
+        let sessions = [
+            session("/w/a", "2026-11-02T08:00:00Z", 3.0),
+            session("/w/b", "2026-11-02T12:00:00Z", 2.0),
+            session("/w/c", "2026-11-02T15:00:00Z", 1.3),
+        ];
+        let mut rules = rules(&[("/w/a", "a"), ("/w/b", "b"), ("/w/c", "c")]);
+        rules.round_to_minutes = 25;
+        let entries = allocate_day(&sessions, date("2026-11-02"), &rules);
+        assert_eq!(
+            summary(&entries),
+            vec![
+                ("a".into(), "09:00:00".into(), "12:45:00".into(), 9 * 1500),
+                ("b".into(), "12:45:00".into(), "15:15:00".into(), 6 * 1500),
+                ("c".into(), "15:15:00".into(), "16:55:00".into(), 4 * 1500),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_window_shorter_than_one_increment_is_split_in_seconds() {
         let sessions =
-            [session("/w/a", "2026-11-02T08:00:00Z", 3.0), session("/w/c", "2026-11-02T12:00:00Z", 2.0)];
+            [session("/w/a", "2026-11-02T08:00:00Z", 3.0), session("/w/c", "2026-11-02T12:00:00Z", 1.0)];
         let mut rules = rules(&[("/w/a", "a"), ("/w/c", "c")]);
         rules.round_to_minutes = 480;
         rules.work_day_end = NaiveTime::from_hms_opt(16, 0, 0).unwrap();
         let entries = allocate_day(&sessions, date("2026-11-02"), &rules);
         assert_eq!(
-            entries.iter().map(|e| (e.project_id.as_str(), e.seconds)).collect::<Vec<_>>(),
-            vec![("a", 7 * 3600)]
+            entries.iter().map(|e| (e.project_id.as_deref(), e.seconds)).collect::<Vec<_>>(),
+            vec![(Some("a"), 18_900), (Some("c"), 6300)]
         );
+    }
+
+    #[test]
+    fn unmapped_time_without_an_other_project_has_no_id() {
+        let sessions = [session("/w/x", "2026-11-02T08:00:00Z", 1.0)];
+        let mut rules = rules(&[]);
+        rules.other_project_id = None;
+        let entries = allocate_day(&sessions, date("2026-11-02"), &rules);
+        assert_eq!(entries.iter().map(|e| e.project_id.clone()).collect::<Vec<_>>(), vec![None]);
     }
 
     #[test]
@@ -357,18 +383,6 @@ mod tests {
         let entries = allocate_day(&sessions, date("2026-11-03"), &rules(&[("/w/a", "a"), ("/w/b", "b")]));
         // a: 1h on the 3rd, b: 1h: an even split.
         assert_eq!(entries.iter().map(|e| e.seconds).collect::<Vec<_>>(), vec![4 * 3600, 4 * 3600]);
-    }
-
-    #[test]
-    fn sub_folder_of_mapped_project_is_covered_and_longest_wins() {
-        let mapping = ProjectMapping::new([
-            ("/w/shop/".to_string(), "shop".to_string()),
-            ("/w/shop/frontend".to_string(), "front".to_string()),
-        ]);
-        assert_eq!(mapping.lookup("/w/shop/api/src"), Some(("/w/shop", "shop")));
-        assert_eq!(mapping.lookup("/w/shop/frontend/app"), Some(("/w/shop/frontend", "front")));
-        assert_eq!(mapping.lookup("/w/shopping"), None, "whole segments only");
-        assert_eq!(mapping.lookup("/w/shop"), Some(("/w/shop", "shop")));
     }
 
     #[test]

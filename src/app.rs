@@ -2,6 +2,7 @@
 //! the config file, the clock and the system time zone. Everything below gets plain values.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -9,25 +10,40 @@ use chrono_tz::Tz;
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::pause::Pause;
+use crate::secrets::SecretStore;
 use crate::store::Store;
 
 /// Resolved settings for one run.
 #[derive(Debug)]
-pub struct App {
-    pub config: Config,
-    pub config_path: PathBuf,
-    pub db_path: PathBuf,
+pub(crate) struct App {
+    pub(crate) config: Config,
+    pub(crate) config_path: PathBuf,
+    pub(crate) db_path: PathBuf,
     /// Folders searched for transcripts.
-    pub projects_dirs: Vec<PathBuf>,
-    pub tz: Tz,
-    pub now: DateTime<Utc>,
-    pub verbose: bool,
+    pub(crate) projects_dirs: Vec<PathBuf>,
+    pub(crate) tz: Tz,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) verbose: bool,
+    /// Where API keys are kept: the OS keychain, or `$CLAUDE_TRACKER_SECRETS_FILE`.
+    pub(crate) secret_store: SecretStore,
+    pub(crate) http: HttpOverrides,
+    /// Every wait of the run (HTTP retries, back-off) goes through it.
+    pub(crate) pause: Pause,
+}
+
+/// Shorter waits for the tests' fakes, which answer at once: `$CLAUDE_TRACKER_BACKOFF_MS` (back-off
+/// between retries) and `$CLAUDE_TRACKER_TOGGL_INTERVAL_MS` (Toggl's pacing).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HttpOverrides {
+    pub(crate) backoff: Option<Duration>,
+    pub(crate) toggl_interval: Option<Duration>,
 }
 
 impl App {
     /// Reads flags, environment and config into one set of values; the one place the clock is read.
     #[allow(clippy::disallowed_methods)]
-    pub fn resolve(global: &GlobalArgs) -> Result<App> {
+    pub(crate) fn resolve(global: &GlobalArgs) -> Result<App> {
         let home = dirs::home_dir();
         let config_path = global
             .config
@@ -49,6 +65,11 @@ impl App {
         {
             eprintln!("claude-tracker: warning: {warning}");
         }
+        for warning in &config.warnings {
+            eprintln!("claude-tracker: warning: {warning}");
+        }
+        let millis =
+            |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok()).map(Duration::from_millis);
         Ok(App {
             config,
             config_path,
@@ -57,11 +78,17 @@ impl App {
             tz,
             now: global.now.unwrap_or_else(Utc::now),
             verbose: global.verbose,
+            secret_store: SecretStore::from_env(),
+            http: HttpOverrides {
+                backoff: millis("CLAUDE_TRACKER_BACKOFF_MS"),
+                toggl_interval: millis("CLAUDE_TRACKER_TOGGL_INTERVAL_MS"),
+            },
+            pause: Pause::default(),
         })
     }
 
     /// Opens the database.
-    pub fn open_store(&self) -> Result<Store> {
+    pub(crate) fn open_store(&self) -> Result<Store> {
         Store::open(&self.db_path)
     }
 }

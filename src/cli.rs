@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::destination::Service;
+
 /// Tracks the time you spend in Claude Code, per project, from its transcripts.
 #[derive(Debug, Parser)]
 #[command(name = "claude-tracker", version, about, propagate_version = true)]
@@ -120,7 +122,7 @@ pub struct SyncArgs {
     pub reconcile: bool,
     /// Sync to this destination only [default: every configured one]
     #[arg(long, value_enum, value_name = "SERVICE")]
-    pub to: Option<crate::destination::Service>,
+    pub to: Option<Service>,
 }
 
 /// `clockify` subcommands.

@@ -30,6 +30,9 @@ pub struct Config {
     /// `[toggl]`: present when Toggl Track is a destination.
     #[serde(default)]
     pub toggl: Option<TogglConfig>,
+    /// What the file says that still works but should be written otherwise (deprecated keys).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `[toggl]`: Toggl Track's ids for this user; the work day and description are shared (`[sync]`).
@@ -103,13 +106,15 @@ fn toggl_id_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<S
         .collect()
 }
 
-/// `[sync]`: the work day, what is posted, and where each local project goes.
+/// `[sync]`: the work day and what every destination's entries say. Its Clockify-only keys
+/// (`workspace_id`, `other_project_id`, `billable`, `project_mapping`) are deprecated: they now belong in
+/// `[clockify]` and are moved there on load, with a warning.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SyncConfig {
-    /// The Clockify workspace entries go to.
+    /// Deprecated: `[clockify] workspace_id`.
     pub workspace_id: Option<String>,
-    /// The Clockify project that receives time of unmapped local projects.
+    /// Deprecated: `[clockify] other_project_id`.
     pub other_project_id: Option<String>,
     #[serde(default = "default_day_start", deserialize_with = "clock_time")]
     pub work_day_start: NaiveTime,
@@ -119,6 +124,7 @@ pub struct SyncConfig {
     pub work_days: Vec<Weekday>,
     #[serde(default = "default_description")]
     pub description: String,
+    /// Deprecated: `[clockify] billable`.
     pub billable: Option<bool>,
     /// No day before this one is synced.
     #[serde(default, deserialize_with = "optional_date")]
@@ -126,7 +132,7 @@ pub struct SyncConfig {
     /// Every share is a multiple of this many minutes (0: whole seconds).
     #[serde(default, deserialize_with = "round_minutes")]
     pub round_to_minutes: u32,
-    /// Local project path (covering every folder below it) to Clockify project id.
+    /// Deprecated: `[clockify.project_mapping]`.
     #[serde(default)]
     pub project_mapping: BTreeMap<String, String>,
 }
@@ -148,10 +154,19 @@ impl Default for SyncConfig {
     }
 }
 
-/// `[clockify]`: the endpoint (regional and company endpoints differ) and, discouraged, the key.
+/// `[clockify]`: Clockify's ids for this user (a workspace set makes Clockify a destination), the
+/// endpoint (regional and company endpoints differ) and, discouraged, the key.
 #[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClockifyConfig {
+    /// The Clockify workspace entries go to.
+    pub workspace_id: Option<String>,
+    /// The Clockify project that receives time of unmapped local projects.
+    pub other_project_id: Option<String>,
+    pub billable: Option<bool>,
+    /// Local project path (covering every folder below it) to Clockify project id.
+    #[serde(default)]
+    pub project_mapping: BTreeMap<String, String>,
     #[serde(default = "default_clockify_url")]
     pub base_url: String,
     /// Prefer `$CLOCKIFY_API_KEY` or `claude-tracker setup` (the OS keychain).
@@ -160,13 +175,24 @@ pub struct ClockifyConfig {
 
 impl Default for ClockifyConfig {
     fn default() -> Self {
-        ClockifyConfig { base_url: default_clockify_url(), api_key: None }
+        ClockifyConfig {
+            workspace_id: None,
+            other_project_id: None,
+            billable: None,
+            project_mapping: BTreeMap::new(),
+            base_url: default_clockify_url(),
+            api_key: None,
+        }
     }
 }
 
 impl std::fmt::Debug for ClockifyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClockifyConfig")
+            .field("workspace_id", &self.workspace_id)
+            .field("other_project_id", &self.other_project_id)
+            .field("billable", &self.billable)
+            .field("project_mapping", &self.project_mapping)
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .finish()
@@ -311,26 +337,97 @@ impl Config {
 
     /// Parses config text; `path` only names the file in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let config: Config =
+        let mut config: Config =
             toml::from_str(text).map_err(|error| anyhow::anyhow!(describe_error(text, path, &error)))?;
-        if config.sync.work_day_end <= config.sync.work_day_start {
-            let offset = text.find("work_day_end").unwrap_or(0);
-            let (line, column) = line_and_column(text, offset);
+        let position = |key: &str| {
+            sync_key_offset(text, key).map_or_else(String::new, |offset| {
+                let (line, column) = line_and_column(text, offset);
+                format!(", line {line}, column {column}")
+            })
+        };
+        let sync = &config.sync;
+        if sync.work_day_end <= sync.work_day_start {
             anyhow::bail!(
-                "config file {}, line {line}, column {column}: `work_day_end` ({}) must be after \
-                 `work_day_start` ({}); a work day cannot cross midnight",
+                "config file {}{}: `work_day_end` ({}) must be after `work_day_start` ({}); a work day cannot \
+                 cross midnight",
                 path.display(),
-                config.sync.work_day_end.format("%H:%M"),
-                config.sync.work_day_start.format("%H:%M")
+                position("work_day_end"),
+                sync.work_day_end.format("%H:%M"),
+                sync.work_day_start.format("%H:%M")
             );
         }
+        let day_minutes = (sync.work_day_end - sync.work_day_start).num_minutes();
+        if i64::from(sync.round_to_minutes) > day_minutes {
+            anyhow::bail!(
+                "config file {}{}: `round_to_minutes` ({}) is longer than the work day ({day_minutes} minutes): \
+                 no share could be a whole increment; use a smaller increment",
+                path.display(),
+                position("round_to_minutes"),
+                sync.round_to_minutes
+            );
+        }
+        config.warnings = config.move_deprecated_sync_keys(path, &position);
         Ok(config)
+    }
+
+    /// Moves `[sync]`'s Clockify-only keys to `[clockify]` (where they now belong) and says, per key, what
+    /// to write instead; a key set in both places keeps `[clockify]`'s value.
+    fn move_deprecated_sync_keys(&mut self, path: &Path, position: &dyn Fn(&str) -> String) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut moved = |key: &str, present: bool, taken: bool| {
+            if present {
+                let outcome = if taken { "used as" } else { "ignored: `[clockify]` already sets" };
+                warnings.push(format!(
+                    "config file {}{}: `[sync] {key}` is deprecated ({outcome} `[clockify] {key}`): move it to \
+                     the `[clockify]` section",
+                    path.display(),
+                    position(key)
+                ));
+            }
+        };
+        let (sync, clockify) = (&mut self.sync, &mut self.clockify);
+        let take = |from: &mut Option<String>, to: &mut Option<String>| match (from.take(), to.is_none()) {
+            (Some(value), true) => {
+                *to = Some(value);
+                (true, true)
+            }
+            (Some(_), false) => (true, false),
+            (None, _) => (false, false),
+        };
+        let (present, taken) = take(&mut sync.workspace_id, &mut clockify.workspace_id);
+        moved("workspace_id", present, taken);
+        let (present, taken) = take(&mut sync.other_project_id, &mut clockify.other_project_id);
+        moved("other_project_id", present, taken);
+        if let Some(billable) = sync.billable.take() {
+            let taken = clockify.billable.is_none();
+            clockify.billable = clockify.billable.or(Some(billable));
+            moved("billable", true, taken);
+        }
+        if !sync.project_mapping.is_empty() {
+            let taken = clockify.project_mapping.is_empty();
+            let mapping = std::mem::take(&mut sync.project_mapping);
+            if taken {
+                clockify.project_mapping = mapping;
+            }
+            moved("project_mapping", true, taken);
+        }
+        warnings
     }
 
     /// True when the config file itself holds a secret (then it must not be readable by others).
     pub fn holds_secret(&self) -> bool {
         self.clockify.api_key.is_some()
     }
+}
+
+/// Where `key` is written in the `[sync]` table (its name's first byte), from the parser's spans, so an
+/// error points at the key itself and never into a comment.
+fn sync_key_offset(text: &str, key: &str) -> Option<usize> {
+    let document = toml::de::DeTable::parse(text).ok()?;
+    let (_, sync) = document.get_ref().iter().find(|(name, _)| name.get_ref().as_ref() == "sync")?;
+    let table = sync.get_ref().as_table()?;
+    let (name, _) = table.iter().find(|(name, _)| name.get_ref().as_ref() == key)?;
+    Some(name.span().start)
 }
 
 /// Turns a TOML error into `config file F, line L, column C: what; did you mean ...`.
@@ -464,7 +561,8 @@ mod tests {
         assert_eq!(config.sync.work_days, vec![Weekday::Mon, Weekday::Tue]);
         assert_eq!(config.sync.start_date, Some(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()));
         assert_eq!(config.sync.description, "Development");
-        assert_eq!(config.sync.project_mapping["/w/a"], "p1");
+        assert_eq!(config.clockify.project_mapping["/w/a"], "p1", "moved to [clockify]");
+        assert_eq!(config.clockify.workspace_id.as_deref(), Some("ws"));
         assert_eq!(config.clockify.base_url, "http://x");
         assert_eq!(parse("").unwrap().clockify.base_url, CLOCKIFY_URL);
     }
@@ -479,6 +577,58 @@ mod tests {
         assert!(message.contains("`Funday` is not a day of the week"), "{message}");
         let message = error("[sync]\nworkspace = \"x\"\n");
         assert!(message.contains("did you mean `workspace_id`?"), "{message}");
+    }
+
+    #[test]
+    fn deprecated_sync_keys_move_to_clockify_with_one_warning_each() {
+        let config = parse(
+            "[sync]\nworkspace_id = \"ws\"\nbillable = true\nother_project_id = \"o\"\n\
+             [sync.project_mapping]\n\"/w/a\" = \"p1\"\n[clockify]\nother_project_id = \"kept\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.warnings,
+            vec![
+                "config file /etc/ct.toml, line 2, column 1: `[sync] workspace_id` is deprecated (used as \
+                 `[clockify] workspace_id`): move it to the `[clockify]` section",
+                "config file /etc/ct.toml, line 4, column 1: `[sync] other_project_id` is deprecated \
+                 (ignored: `[clockify]` already sets `[clockify] other_project_id`): move it to the \
+                 `[clockify]` section",
+                "config file /etc/ct.toml, line 3, column 1: `[sync] billable` is deprecated (used as \
+                 `[clockify] billable`): move it to the `[clockify]` section",
+                "config file /etc/ct.toml, line 5, column 7: `[sync] project_mapping` is deprecated (used as \
+                 `[clockify] project_mapping`): move it to the `[clockify]` section",
+            ]
+        );
+        let clockify = &config.clockify;
+        assert_eq!(
+            (clockify.workspace_id.as_deref(), clockify.other_project_id.as_deref(), clockify.billable),
+            (Some("ws"), Some("kept"), Some(true))
+        );
+        assert_eq!(clockify.project_mapping["/w/a"], "p1");
+        assert_eq!(parse("[clockify]\nworkspace_id = \"ws\"\n").unwrap().warnings, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_work_day_error_points_at_the_key_never_at_a_comment() {
+        let message = error(
+            "# work_day_end must be after the start\n[sync]\nwork_day_start = \"17:00\"\n  work_day_end = \"09:00\"\n",
+        );
+        assert_eq!(
+            message,
+            "config file /etc/ct.toml, line 4, column 3: `work_day_end` (09:00) must be after `work_day_start` \
+             (17:00); a work day cannot cross midnight"
+        );
+    }
+
+    #[test]
+    fn an_increment_longer_than_the_work_day_is_refused() {
+        let message = error("[sync]\nwork_day_end = \"10:00\"\nround_to_minutes = 90\n");
+        assert_eq!(
+            message,
+            "config file /etc/ct.toml, line 3, column 1: `round_to_minutes` (90) is longer than the work day \
+             (60 minutes): no share could be a whole increment; use a smaller increment"
+        );
     }
 
     #[test]

@@ -3,8 +3,11 @@
 
 use chrono_tz::Tz;
 
+use std::collections::BTreeMap;
+
 use crate::allocate::{AllocationRules, ProjectMapping};
 use crate::config::Config;
+use crate::sync::steps::EntryTemplate;
 
 /// A timesheet service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -15,7 +18,7 @@ pub enum Service {
 
 impl Service {
     /// The name in the ledger, in `--json` and on the command line.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Service::Clockify => "clockify",
             Service::Toggl => "toggl",
@@ -23,7 +26,7 @@ impl Service {
     }
 
     /// The name in messages.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Service::Clockify => "Clockify",
             Service::Toggl => "Toggl Track",
@@ -31,19 +34,19 @@ impl Service {
     }
 
     /// The config setting that receives unmapped time.
-    pub fn other_project_setting(self) -> &'static str {
+    pub(crate) fn other_project_setting(self) -> &'static str {
         match self {
-            Service::Clockify => "`[sync] other_project_id`",
+            Service::Clockify => "`[clockify] other_project_id`",
             Service::Toggl => "`[toggl] other_project_id`",
         }
     }
 
     /// What to do when a day has unmapped time but no Other project.
-    pub fn unmapped_time_hint(self) -> &'static str {
+    pub(crate) fn unmapped_time_hint(self) -> &'static str {
         match self {
             Service::Clockify => {
-                "map them in `[sync.project_mapping]` or set `[sync] other_project_id` (`claude-tracker \
-                 clockify projects` lists the ids)"
+                "map them in `[clockify.project_mapping]` or set `[clockify] other_project_id` \
+                 (`claude-tracker clockify projects` lists the ids)"
             }
             Service::Toggl => {
                 "map them in `[toggl.project_mapping]` or set `[toggl] other_project_id` (`claude-tracker \
@@ -55,40 +58,40 @@ impl Service {
 
 /// One configured destination.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Destination {
-    pub service: Service,
+pub(crate) struct Destination {
+    pub(crate) service: Service,
     /// `None` for Toggl without `workspace_id`: the profile's default workspace is looked up.
-    pub workspace_id: Option<String>,
-    pub base_url: String,
-    pub rules: AllocationRules,
-    pub description: String,
-    pub billable: Option<bool>,
-    pub tags: Vec<String>,
+    pub(crate) workspace_id: Option<String>,
+    pub(crate) base_url: String,
+    pub(crate) rules: AllocationRules,
+    pub(crate) template: EntryTemplate,
 }
 
-/// The destinations the config sets up: Clockify when `[sync] workspace_id` is set, Toggl Track when
+/// The destinations the config sets up: Clockify when `[clockify] workspace_id` is set, Toggl Track when
 /// there is a `[toggl]` section.
-pub fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
+pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
     let sync = &config.sync;
-    let rules =
-        |mapping: &std::collections::BTreeMap<String, String>, other: &Option<String>| AllocationRules {
-            tz,
-            work_day_start: sync.work_day_start,
-            work_day_end: sync.work_day_end,
-            round_to_minutes: sync.round_to_minutes,
-            mapping: ProjectMapping::new(mapping.iter().map(|(p, id)| (p.clone(), id.clone()))),
-            other_project_id: other.clone().unwrap_or_default(),
-        };
+    let rules = |mapping: &BTreeMap<String, String>, other: &Option<String>| AllocationRules {
+        tz,
+        work_day_start: sync.work_day_start,
+        work_day_end: sync.work_day_end,
+        round_to_minutes: sync.round_to_minutes,
+        mapping: ProjectMapping::new(mapping.iter().map(|(p, id)| (p.clone(), id.clone()))),
+        other_project_id: other.clone(),
+    };
+    let clockify = &config.clockify;
     let mut destinations = Vec::new();
-    if sync.workspace_id.is_some() {
+    if clockify.workspace_id.is_some() {
         destinations.push(Destination {
             service: Service::Clockify,
-            workspace_id: sync.workspace_id.clone(),
-            base_url: config.clockify.base_url.clone(),
-            rules: rules(&sync.project_mapping, &sync.other_project_id),
-            description: sync.description.clone(),
-            billable: sync.billable,
-            tags: Vec::new(),
+            workspace_id: clockify.workspace_id.clone(),
+            base_url: clockify.base_url.clone(),
+            rules: rules(&clockify.project_mapping, &clockify.other_project_id),
+            template: EntryTemplate {
+                description: sync.description.clone(),
+                billable: clockify.billable,
+                tags: Vec::new(),
+            },
         });
     }
     if let Some(toggl) = &config.toggl {
@@ -97,9 +100,11 @@ pub fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             workspace_id: toggl.workspace_id.clone(),
             base_url: toggl.base_url.clone(),
             rules: rules(&toggl.project_mapping, &toggl.other_project_id),
-            description: sync.description.clone(),
-            billable: toggl.billable,
-            tags: toggl.tags.clone(),
+            template: EntryTemplate {
+                description: sync.description.clone(),
+                billable: toggl.billable,
+                tags: toggl.tags.clone(),
+            },
         });
     }
     destinations
@@ -107,14 +112,18 @@ pub fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
 
 /// The local-only rules for a spreadsheet when no destination is configured: every project is its own
 /// bucket, its id its path.
-pub fn local_rules<'a>(config: &Config, tz: Tz, projects: impl Iterator<Item = &'a str>) -> AllocationRules {
+pub(crate) fn local_rules<'a>(
+    config: &Config,
+    tz: Tz,
+    projects: impl Iterator<Item = &'a str>,
+) -> AllocationRules {
     AllocationRules {
         tz,
         work_day_start: config.sync.work_day_start,
         work_day_end: config.sync.work_day_end,
         round_to_minutes: config.sync.round_to_minutes,
         mapping: ProjectMapping::new(projects.map(|p| (p.to_string(), p.to_string()))),
-        other_project_id: String::new(),
+        other_project_id: None,
     }
 }
 
@@ -126,7 +135,7 @@ mod tests {
     #[test]
     fn destinations_follow_the_config_sections() {
         let config = Config::parse(
-            "[sync]\nworkspace_id = \"ws\"\nother_project_id = \"o\"\n[sync.project_mapping]\n\"/a\" = \"c1\"\n\
+            "[clockify]\nworkspace_id = \"ws\"\nother_project_id = \"o\"\n[clockify.project_mapping]\n\"/a\" = \"c1\"\n\
              [toggl]\nother_project_id = 9\ntags = [\"ai\"]\n[toggl.project_mapping]\n\"/a\" = 11\n",
             Path::new("c.toml"),
         )
@@ -136,11 +145,11 @@ mod tests {
             all.iter().map(|d| d.service).collect::<Vec<_>>(),
             vec![Service::Clockify, Service::Toggl]
         );
-        assert_eq!(all[0].rules.mapping.lookup("/a/b"), Some(("/a", "c1")));
-        assert_eq!(all[1].rules.mapping.lookup("/a/b"), Some(("/a", "11")));
+        assert_eq!(all[0].rules.mapping.id_of("/a"), Some("c1"));
+        assert_eq!(all[1].rules.mapping.id_of("/a"), Some("11"));
         assert_eq!(all[1].workspace_id, None);
-        assert_eq!(all[1].tags, vec!["ai".to_string()]);
-        assert_eq!(all[1].description, "Development");
+        assert_eq!(all[1].template.tags, vec!["ai".to_string()]);
+        assert_eq!(all[1].template.description, "Development");
         assert!(configured(&Config::default(), chrono_tz::UTC).is_empty());
     }
 }

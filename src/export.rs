@@ -6,13 +6,12 @@ use std::borrow::Cow;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::allocate::{AllocationRules, allocate_day};
-use crate::sessions::{Millis, Usage};
-use crate::store::StoredSession;
+use crate::sessions::{Millis, Session, Usage};
+use crate::sync::steps::Batch;
 use crate::workday;
 
 /// Header of `--sessions`.
-pub const SESSION_HEADER: [&str; 9] = [
+pub(crate) const SESSION_HEADER: [&str; 9] = [
     "start",
     "end",
     "duration_hours",
@@ -25,12 +24,12 @@ pub const SESSION_HEADER: [&str; 9] = [
 ];
 
 /// Header of `--allocations`.
-pub const ALLOCATION_HEADER: [&str; 7] =
+pub(crate) const ALLOCATION_HEADER: [&str; 7] =
     ["date", "destination", "project", "project_id", "start", "end", "hours"];
 
 /// A value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
 /// leading `'`, which spreadsheets show as text.
-pub fn safe_cell(value: &str) -> Cow<'_, str> {
+pub(crate) fn safe_cell(value: &str) -> Cow<'_, str> {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{value}"))
     } else {
@@ -51,8 +50,8 @@ fn hours(milliseconds: i64) -> String {
 }
 
 /// One row per session that started (first sign of life) on one of the local days `since..=until`.
-pub fn session_rows(
-    sessions: &[StoredSession],
+pub(crate) fn session_rows(
+    sessions: &[Session],
     since: NaiveDate,
     until: NaiveDate,
     tz: Tz,
@@ -90,24 +89,21 @@ pub fn session_rows(
     rows.into_iter().map(|(_, row)| row).collect()
 }
 
-/// One row per planned entry of every work day in `since..=until`, for one destination's rules.
-pub fn allocation_rows(
-    sessions: &[StoredSession],
-    dates: impl Iterator<Item = NaiveDate>,
-    destination: &str,
-    rules: &AllocationRules,
-) -> Vec<Vec<String>> {
+/// One row per entry of a destination's plan (the days to post and, when shown, those already posted),
+/// as `sync` computes it.
+pub(crate) fn allocation_rows(batches: &[Batch], destination: &str, tz: Tz) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
-    for date in dates {
-        for entry in allocate_day(sessions, date, rules) {
+    for batch in batches {
+        for step in &batch.steps {
+            let entry = &step.entry;
             let project = entry.mapped_path.as_deref().unwrap_or("Other");
             rows.push(vec![
-                date.to_string(),
+                batch.date.to_string(),
                 destination.to_string(),
                 safe_cell(project).into_owned(),
-                safe_cell(&entry.project_id).into_owned(),
-                local(entry.start.timestamp_millis(), rules.tz),
-                local(entry.end.timestamp_millis(), rules.tz),
+                safe_cell(entry.project_id.as_deref().unwrap_or("")).into_owned(),
+                local(entry.start.timestamp_millis(), tz),
+                local(entry.end.timestamp_millis(), tz),
                 hours(entry.seconds * 1000),
             ]);
         }
@@ -118,7 +114,6 @@ pub fn allocation_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::allocate::ProjectMapping;
     use crate::sessions::{MessageRecord, Span};
     use chrono::NaiveTime;
 
@@ -138,7 +133,7 @@ mod tests {
 
     #[test]
     fn sessions_rows_carry_times_hours_and_tokens() {
-        let session = StoredSession {
+        let session = Session {
             session_id: "s".into(),
             project: "=HYPERLINK(\"x\")".into(),
             git_branch: Some("-main".into()),
@@ -169,7 +164,11 @@ mod tests {
 
     #[test]
     fn allocation_rows_follow_the_plan() {
-        let session = StoredSession {
+        use crate::allocate::{AllocationRules, ProjectMapping};
+        use crate::ledger::Ledger;
+        use crate::sync::daily::{PlanInput, plan};
+        use crate::sync::steps::EntryTemplate;
+        let session = Session {
             session_id: "s".into(),
             project: "/w/a".into(),
             git_branch: None,
@@ -182,10 +181,20 @@ mod tests {
             work_day_end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
             round_to_minutes: 0,
             mapping: ProjectMapping::new([("/w/a".to_string(), "123".to_string())]),
-            other_project_id: "9".into(),
+            other_project_id: Some("9".into()),
         };
-        let dates = workday::dates("2026-11-01".parse().unwrap(), "2026-11-03".parse().unwrap());
-        let rows = allocation_rows(&[session], dates, "toggl", &rules);
+        let batches = plan(&PlanInput {
+            since: "2026-11-01".parse().unwrap(),
+            until: "2026-11-03".parse().unwrap(),
+            today: "2026-11-10".parse().unwrap(),
+            work_days: &[chrono::Weekday::Mon, chrono::Weekday::Tue],
+            sessions: &[session],
+            rules: &rules,
+            template: &EntryTemplate::default(),
+            ledger: &Ledger::default(),
+            show_synced: true,
+        });
+        let rows = allocation_rows(&batches, "toggl", rules.tz);
         assert_eq!(
             rows,
             vec![vec![

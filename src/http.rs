@@ -165,15 +165,6 @@ impl Answer {
     pub(crate) fn retry_after(&self) -> Option<Duration> {
         self.seconds_header("retry-after")
     }
-
-    #[cfg(test)]
-    pub(crate) fn for_test(status: u16, body: &str, headers: &[(&str, &str)]) -> Answer {
-        Answer {
-            status,
-            body: body.to_string(),
-            headers: headers.iter().map(|(n, v)| (n.to_lowercase(), (*v).to_string())).collect(),
-        }
-    }
 }
 
 /// A paced, authenticated agent for one service.

@@ -127,7 +127,6 @@ fn parse_file(
             parsed_lines: lines_before + chunk.lines,
             tail_hash: xxh3_64(&bytes[tail_start..parsed_end]),
         },
-        session_ids: chunk.sessions.iter().map(|(id, _)| id.clone()).collect(),
     };
     FileOutcome { update, chunk, bytes_read: (bytes.len() - start) as u64 }
 }

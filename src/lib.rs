@@ -1,28 +1,33 @@
 //! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
 //!
-//! The pure core (`transcripts::parse`, `sessions`, `workday`, `report`) takes and returns values; the
-//! edges (`app`, `ingest`, `store`, `commands`) do the I/O.
+//! The pure core (`transcripts::parse`, `sessions`, `classify`, `workday`, `allocate`, `ledger`,
+//! `timesheet`, `report`, `export`, `sync::steps`, `sync::daily`) takes and returns values and imports no
+//! edge module; the edges (`app`, `ingest`, `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s
+//! executor, `commands`) do the I/O. `notes/00-architecture.md` draws the map.
 
-pub mod allocate;
-pub mod app;
+mod allocate;
+mod app;
+mod classify;
 pub mod cli;
-pub mod clockify;
-pub mod commands;
-pub mod config;
-pub mod destination;
-pub mod export;
-pub mod http;
-pub mod ingest;
-pub mod pause;
-pub mod report;
-pub mod secrets;
-pub mod sessions;
-pub mod store;
-pub mod sync;
-pub mod timesheet;
-pub mod toggl;
-pub mod transcripts;
-pub mod workday;
+mod clockify;
+mod commands;
+mod config;
+mod connect;
+mod destination;
+mod export;
+mod http;
+mod ingest;
+mod ledger;
+mod pause;
+mod report;
+mod secrets;
+mod sessions;
+mod store;
+mod sync;
+mod timesheet;
+mod toggl;
+mod transcripts;
+mod workday;
 
 use anyhow::Result;
 

@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use crate::classify::Classified;
+use crate::sessions::Session;
 use crate::sessions::{Millis, Usage};
-use crate::store::StoredSession;
 use crate::workday;
 
 /// The local days a report covers, inclusive, in one time zone.
@@ -57,7 +58,7 @@ pub struct DayRow {
 }
 
 /// What one session contributes to a window: nothing when it shows no sign of life there.
-fn session_totals(session: &StoredSession, from: Millis, to: Millis) -> Option<(Totals, Option<Millis>)> {
+fn session_totals(session: &Session, from: Millis, to: Millis) -> Option<(Totals, Option<Millis>)> {
     let mut usage = Usage::default();
     let mut last: Option<Millis> = None;
     for message in session.messages.iter().filter(|m| (from..to).contains(&m.at)) {
@@ -71,13 +72,13 @@ fn session_totals(session: &StoredSession, from: Millis, to: Millis) -> Option<(
     last.map(|last| (Totals { active_ms, sessions: 1, usage }, Some(last)))
 }
 
-/// Rows per project, most active first, with names made unique.
-pub fn by_project(sessions: &[StoredSession], range: ReportRange) -> Vec<ProjectRow> {
+/// Rows per local project (as `classify` names it), most active first, with names made unique.
+pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Vec<ProjectRow> {
     let (from, to) = workday::days_window(range.since, range.until, range.tz);
     let mut projects: BTreeMap<&str, (Totals, Option<Millis>)> = BTreeMap::new();
-    for session in sessions {
-        if let Some((totals, last)) = session_totals(session, from, to) {
-            let entry = projects.entry(session.project.as_str()).or_default();
+    for classified in sessions {
+        if let Some((totals, last)) = session_totals(classified.session, from, to) {
+            let entry = projects.entry(classified.project.name()).or_default();
             entry.0.add(&totals);
             entry.1 = entry.1.max(last);
         }
@@ -101,7 +102,7 @@ pub fn by_project(sessions: &[StoredSession], range: ReportRange) -> Vec<Project
 }
 
 /// Rows per local day that saw any activity, oldest first.
-pub fn by_day(sessions: &[StoredSession], range: ReportRange) -> Vec<DayRow> {
+pub fn by_day(sessions: &[Session], range: ReportRange) -> Vec<DayRow> {
     workday::dates(range.since, range.until)
         .filter_map(|date| {
             let (from, to) = workday::days_window(date, date, range.tz);
@@ -364,6 +365,12 @@ pub fn day_json(rows: &[DayRow], range: ReportRange) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Classifies as `report` does (each session its own folder), then groups.
+    fn by_project(sessions: &[Session], range: ReportRange) -> Vec<ProjectRow> {
+        let projects = crate::classify::Classifier::default().classify_all(sessions);
+        super::by_project(&crate::classify::pair(sessions, &projects), range)
+    }
     use crate::sessions::{MessageRecord, Span};
 
     const HOUR: i64 = 3_600_000;
@@ -372,8 +379,8 @@ mod tests {
         text.parse::<DateTime<Utc>>().unwrap().timestamp_millis()
     }
 
-    fn session(id: &str, project: &str, spans: &[(&str, &str)], tokens: &[(&str, u64)]) -> StoredSession {
-        StoredSession {
+    fn session(id: &str, project: &str, spans: &[(&str, &str)], tokens: &[(&str, u64)]) -> Session {
+        Session {
             session_id: id.into(),
             project: project.into(),
             git_branch: None,

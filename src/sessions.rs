@@ -125,15 +125,6 @@ impl SessionDigest {
         self.normalize();
     }
 
-    /// Token totals over distinct messages.
-    pub fn usage_total(&self) -> Usage {
-        let mut total = Usage::default();
-        for message in &self.messages {
-            total.add(&message.usage);
-        }
-        total
-    }
-
     /// Earliest and latest moment the session shows any sign of life (activity or a message).
     pub fn bounds(&self) -> Option<(Millis, Millis)> {
         let activity = self.activity.first().zip(self.activity.last());
@@ -159,8 +150,33 @@ pub fn active_spans(activity: &[Millis], idle_ms: i64) -> Vec<Span> {
 }
 
 /// Total active milliseconds of a set of spans.
-pub fn active_ms(spans: &[Span]) -> i64 {
+#[cfg(test)]
+pub(crate) fn active_ms(spans: &[Span]) -> i64 {
     spans.iter().map(|s| s.end - s.start).sum()
+}
+
+/// A session as every output sees it (report, the sync planners, export): where it ran, its active
+/// spans (idle gaps cut out) and its messages with their token counts. `store` builds it from rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Session {
+    pub(crate) session_id: String,
+    /// The working directory (`cwd`) the session ran in.
+    pub(crate) project: String,
+    pub(crate) git_branch: Option<String>,
+    pub(crate) spans: Vec<Span>,
+    pub(crate) messages: Vec<MessageRecord>,
+}
+
+#[cfg(test)]
+impl SessionDigest {
+    /// Token totals over distinct messages.
+    pub(crate) fn usage_total(&self) -> Usage {
+        let mut total = Usage::default();
+        for message in &self.messages {
+            total.add(&message.usage);
+        }
+        total
+    }
 }
 
 /// Sessions seen in one pass, by session id, merged as they arrive.

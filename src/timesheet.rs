@@ -81,7 +81,8 @@ pub(crate) trait Timesheet {
     fn start(&mut self, draft: &EntryDraft) -> Result<String, RemoteError>;
     /// Stops the running entry `id` at `at`.
     fn stop(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), RemoteError>;
-    /// The user's running entry, if any.
+    /// The user's running entry, if any (the live timer, next, is its first caller).
+    #[cfg_attr(not(test), allow(dead_code))]
     fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError>;
     /// Requests sent so far, retries included, for the summary and the benchmark.
     fn requests_sent(&self) -> u64;
@@ -248,6 +249,29 @@ mod tests {
         assert_eq!(minutes(Duration::from_secs(60)), "1 minute");
         assert_eq!(minutes(Duration::from_secs(61)), "2 minutes");
         assert_eq!(minutes(Duration::ZERO), "1 minute");
+    }
+
+    #[test]
+    fn the_memory_timesheet_runs_one_timer() {
+        use memory::{Call, Memory};
+        let mut memory = Memory::default();
+        let start: DateTime<Utc> = "2026-11-02T09:00:00Z".parse().unwrap();
+        let draft = EntryDraft {
+            start,
+            end: None,
+            project_id: Some("p".into()),
+            description: "Development".into(),
+            tags: Vec::new(),
+            billable: None,
+        };
+        let id = memory.start(&draft).unwrap();
+        assert_eq!(memory.running().unwrap().map(|e| e.id), Some(id.clone()));
+        memory.stop(&id, start + chrono::Duration::hours(1)).unwrap();
+        assert_eq!(memory.running().unwrap(), None);
+        assert_eq!(
+            memory.calls,
+            vec![Call::Start(start.to_rfc3339()), Call::Running, Call::Stop(id), Call::Running]
+        );
     }
 
     #[test]

@@ -1,32 +1,35 @@
-//! `claude-tracker export --csv`: sessions, or the allocations sync would post, to stdout.
+//! `claude-tracker export --csv`: sessions, or the plan `sync` would post (per destination), to stdout.
 
 use anyhow::Result;
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::Days;
 
 use crate::app::App;
 use crate::cli::ExportArgs;
+use crate::connect::known_workspace;
 use crate::destination;
 use crate::export::{ALLOCATION_HEADER, SESSION_HEADER, allocation_rows, session_rows};
+use crate::ledger::Ledger;
+use crate::sync::daily::{PlanInput, plan};
+use crate::sync::steps::EntryTemplate;
 use crate::workday;
 
+use super::sync::{Window, day_range, plan_for};
+
 /// Runs `export`.
-pub fn run(app: &App, args: &ExportArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     let mut store = app.open_store()?;
     super::ingest::refresh(app, &mut store)?;
     let today = workday::local_date(app.now, app.tz);
-    let default_until =
-        if args.sessions { today } else { today.checked_sub_days(Days::new(1)).unwrap_or(today) };
-    let until = args.until.unwrap_or(default_until);
-    let since = match args.since {
-        Some(since) => since,
-        None => match store.earliest_activity()? {
-            Some(first) => workday::local_date(
-                chrono::DateTime::from_timestamp_millis(first).unwrap_or_default(),
-                app.tz,
-            ),
-            None => until,
-        },
-    };
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    let default_until = if args.sessions { today } else { yesterday };
+    if let (Some(since), Some(until)) = (args.since, args.until) {
+        anyhow::ensure!(since <= until, "`--since {since}` is after `--until {until}`: swap them");
+    }
+    let (since, until) =
+        match day_range(app, args.since, Some(args.until.unwrap_or(default_until)), &store, today)? {
+            Some(range) => range,
+            None => (args.since.unwrap_or(default_until), args.until.unwrap_or(default_until)),
+        };
     anyhow::ensure!(since <= until, "`--since {since}` is after `--until {until}`: swap them");
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
@@ -38,18 +41,31 @@ pub fn run(app: &App, args: &ExportArgs) -> Result<()> {
         }
     } else {
         writer.write_record(ALLOCATION_HEADER)?;
-        let work_days = &app.config.sync.work_days;
-        let dates = || workday::dates(since, until).filter(|d: &NaiveDate| work_days.contains(&d.weekday()));
+        let window = Window { since, until, today, sessions: &sessions };
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
+            // No destination: every project is its own bucket, its id its path; nothing was posted.
             let rules =
                 destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
-            for row in allocation_rows(&sessions, dates(), "local", &rules) {
+            let batches = plan(&PlanInput {
+                since,
+                until,
+                today,
+                work_days: &app.config.sync.work_days,
+                sessions: &sessions,
+                rules: &rules,
+                template: &EntryTemplate::default(),
+                ledger: &Ledger::default(),
+                show_synced: true,
+            });
+            for row in allocation_rows(&batches, "local", app.tz) {
                 writer.write_record(&row)?;
             }
         }
         for destination in &destinations {
-            for row in allocation_rows(&sessions, dates(), destination.service.key(), &destination.rules) {
+            let workspace = known_workspace(destination, &store)?.unwrap_or_default();
+            let batches = plan_for(app, &store, destination, &workspace, &window, true)?;
+            for row in allocation_rows(&batches, destination.service.key(), app.tz) {
                 writer.write_record(&row)?;
             }
         }

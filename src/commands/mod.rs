@@ -1,7 +1,7 @@
 //! One file per subcommand: each ties the pure core to the store and the terminal.
 
-pub mod export;
-pub mod ingest;
-pub mod report;
-pub mod setup;
-pub mod sync;
+pub(crate) mod export;
+pub(crate) mod ingest;
+pub(crate) mod report;
+pub(crate) mod setup;
+pub(crate) mod sync;

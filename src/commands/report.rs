@@ -6,21 +6,24 @@ use anyhow::Result;
 use chrono::Days;
 
 use crate::app::App;
+use crate::classify::{Classifier, pair};
 use crate::cli::{Grouping, Period, ReportArgs};
 use crate::report::{self, ReportRange};
 use crate::workday;
 
 /// Runs `report`.
-pub fn run(app: &App, args: &ReportArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
     let range = resolve_range(app, args)?;
     let mut store = app.open_store()?;
     super::ingest::refresh(app, &mut store)?;
     let (from, to) = workday::days_window(range.since, range.until, range.tz);
     let sessions = store.query_range(from, to)?;
+    let projects = Classifier::default().classify_all(&sessions);
+    let classified = pair(&sessions, &projects);
     let text = match (args.by, args.json) {
-        (Grouping::Project, false) => report::project_table(&report::by_project(&sessions, range), range),
+        (Grouping::Project, false) => report::project_table(&report::by_project(&classified, range), range),
         (Grouping::Project, true) => {
-            report::project_json(&report::by_project(&sessions, range), range) + "\n"
+            report::project_json(&report::by_project(&classified, range), range) + "\n"
         }
         (Grouping::Day, false) => report::day_table(&report::by_day(&sessions, range), range),
         (Grouping::Day, true) => report::day_json(&report::by_day(&sessions, range), range) + "\n",

@@ -11,22 +11,25 @@ use chrono::{NaiveDate, SecondsFormat};
 
 use crate::app::App;
 use crate::cli::SyncArgs;
-use crate::commands::setup::{connect, known_workspace};
+use crate::connect::{connect, known_workspace};
 use crate::destination::{self, Destination};
+use crate::ledger::LedgerScope;
 use crate::report::hours_minutes;
-use crate::store::{LedgerScope, Store, StoredSession};
-use crate::sync::plan::{DayPlan, DayStatus, PlanInput, StepState, plan};
-use crate::sync::{DayReport, RunSettings, SyncCounts, execute};
+use crate::sessions::Session;
+use crate::store::Store;
+use crate::sync::daily::{PlanInput, plan};
+use crate::sync::steps::{Action, Batch, DayStatus, Step};
+use crate::sync::{BatchReport, Progress, RunSettings, SyncCounts, execute};
 use crate::workday;
 
 /// One destination's plan.
 struct DestinationPlan {
     destination: Destination,
-    days: Vec<DayPlan>,
+    days: Vec<Batch>,
 }
 
 /// Runs `sync`.
-pub fn run(app: &App, args: &SyncArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     let mut store = app.open_store()?;
     super::ingest::refresh(app, &mut store)?;
     let destinations: Vec<Destination> = destination::configured(&app.config, app.tz)
@@ -35,13 +38,14 @@ pub fn run(app: &App, args: &SyncArgs) -> Result<()> {
         .collect();
     anyhow::ensure!(
         !destinations.is_empty(),
-        "no destination to sync to{}: set `[sync] workspace_id` for Clockify or add a `[toggl]` section to {} \
+        "no destination to sync to{}: set `[clockify] workspace_id` for Clockify or add a `[toggl]` section to {} \
          (config.example.toml shows both)",
         args.to.map_or(String::new(), |s| format!(" (`--to {}`)", s.key())),
         app.config_path.display()
     );
     let today = workday::local_date(app.now, app.tz);
-    let Some((since, until)) = day_range(app, args, &store, today)? else {
+    let Some((since, until)) = day_range(app, args.since, args.until.map(|u| u.min(today)), &store, today)?
+    else {
         writeln!(std::io::stdout().lock(), "nothing to sync: no Claude Code sessions recorded yet")?;
         return Ok(());
     };
@@ -52,7 +56,7 @@ pub fn run(app: &App, args: &SyncArgs) -> Result<()> {
         let mut plans = Vec::new();
         for destination in destinations {
             let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
-            let days = plan_for(app, &store, &destination, &workspace, &window)?;
+            let days = plan_for(app, &store, &destination, &workspace, &window, false)?;
             plans.push(DestinationPlan { destination, days });
         }
         let text = if args.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
@@ -87,20 +91,23 @@ pub fn run(app: &App, args: &SyncArgs) -> Result<()> {
 }
 
 /// What every destination's plan shares: the days and the sessions in them.
-struct Window<'a> {
-    since: NaiveDate,
-    until: NaiveDate,
-    today: NaiveDate,
-    sessions: &'a [StoredSession],
+pub(super) struct Window<'a> {
+    pub(super) since: NaiveDate,
+    pub(super) until: NaiveDate,
+    pub(super) today: NaiveDate,
+    pub(super) sessions: &'a [Session],
 }
 
-fn plan_for(
+/// One destination's daily plan over the window: what `sync` posts and `export --allocations` writes.
+/// With `show_synced`, days already synced carry the entries they were posted with.
+pub(super) fn plan_for(
     app: &App,
     store: &Store,
     destination: &Destination,
     workspace_id: &str,
     window: &Window<'_>,
-) -> Result<Vec<DayPlan>> {
+    show_synced: bool,
+) -> Result<Vec<Batch>> {
     let ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
     Ok(plan(&PlanInput {
         since: window.since,
@@ -109,21 +116,24 @@ fn plan_for(
         work_days: &app.config.sync.work_days,
         sessions: window.sessions,
         rules: &destination.rules,
+        template: &destination.template,
         ledger: &ledger,
+        show_synced,
     }))
 }
 
-/// The days to consider: from `--since`, else the later of `start_date` and the first session's day;
-/// through `--until`, else today (which the plan shows but never syncs). `None` when there are no
-/// sessions at all.
-fn day_range(
+/// The days to consider: from `since`, else the day of the first session, but never before
+/// `start_date`; through `until`, else today (which the plan shows but never syncs). `None` when there
+/// are no sessions at all.
+pub(super) fn day_range(
     app: &App,
-    args: &SyncArgs,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
     store: &Store,
     today: NaiveDate,
 ) -> Result<Option<(NaiveDate, NaiveDate)>> {
-    let until = args.until.map_or(today, |until| until.min(today));
-    let since = match args.since {
+    let until = until.unwrap_or(today);
+    let since = match since {
         Some(since) => since,
         None => {
             let Some(first) = store.earliest_activity()? else { return Ok(None) };
@@ -148,18 +158,16 @@ fn post(
     store: &mut Store,
     destination: &Destination,
     window: &Window<'_>,
-) -> Result<(Vec<DayPlan>, SyncCounts, u64)> {
+) -> Result<(Vec<Batch>, SyncCounts, u64)> {
     let mut connection = connect(app, destination, store)?;
-    let mut days = plan_for(app, store, destination, &connection.workspace_id, window)?;
+    let mut days = plan_for(app, store, destination, &connection.workspace_id, window, false)?;
     let settings = RunSettings {
         scope: LedgerScope { destination: destination.service.key(), workspace_id: &connection.workspace_id },
-        description: &destination.description,
-        billable: destination.billable,
-        tags: &destination.tags,
         reconcile: args.reconcile,
-        post_attempts: connection.attempts,
+        post_attempts: connection.options.attempts,
         unmapped_time_hint: destination.service.unmapped_time_hint(),
-        backoff: connection.backoff,
+        backoff: connection.options.backoff,
+        pause: app.pause.clone(),
         now: app.now,
     };
     let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count() as u64;
@@ -172,20 +180,8 @@ fn post(
         bar.set_prefix(destination.service.name());
         bar
     });
-    let service = destination.service.key();
-    let mut on_day = |day: &DayPlan, report: DayReport| {
-        let line =
-            format!("{} {service} synced: {} posted, {} adopted", day.date, report.posted, report.adopted);
-        match &bar {
-            Some(bar) => {
-                bar.set_message(line);
-                bar.inc(1);
-            }
-            None if !args.json => println!("{line}"),
-            None => {}
-        }
-    };
-    let result = execute(&mut days, store, connection.timesheet.as_mut(), &settings, &mut on_day);
+    let mut progress = DayLines { service: destination.service.key(), bar: bar.as_ref(), quiet: args.json };
+    let result = execute(&mut days, store, connection.timesheet.as_mut(), &settings, &mut progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -194,7 +190,32 @@ fn post(
     Ok((days, counts, connection.timesheet.requests_sent()))
 }
 
-fn summary(service: &str, days: &[DayPlan], counts: SyncCounts, requests: u64) -> String {
+/// Progress of a real sync: the bar on a terminal, else one line per day on stdout (none with `--json`).
+struct DayLines<'a> {
+    service: &'static str,
+    bar: Option<&'a indicatif::ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress for DayLines<'_> {
+    fn batch_done(&mut self, day: &Batch, report: BatchReport) -> std::io::Result<()> {
+        let line = format!(
+            "{} {} synced: {} posted, {} adopted",
+            day.date, self.service, report.posted, report.adopted
+        );
+        match self.bar {
+            Some(bar) => {
+                bar.set_message(line);
+                bar.inc(1);
+                Ok(())
+            }
+            None if !self.quiet => writeln!(std::io::stdout().lock(), "{line}"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn summary(service: &str, days: &[Batch], counts: SyncCounts, requests: u64) -> String {
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     format!(
         "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
@@ -249,18 +270,23 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
     text
 }
 
-fn entry_line(step: &crate::sync::plan::Step, destination: &Destination, app: &App) -> String {
+fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
     let entry = &step.entry;
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
-    let project = match (&entry.mapped_path, entry.project_id.is_empty()) {
-        (Some(path), _) => format!("{path} -> {}", entry.project_id),
-        (None, false) => format!("Other -> {}", entry.project_id),
-        (None, true) => format!("Other -> (set {})", destination.service.other_project_setting()),
+    let project = match (&entry.mapped_path, &entry.project_id) {
+        (Some(path), Some(id)) => format!("{path} -> {id}"),
+        (Some(path), None) => format!("{path} -> (unmapped)"),
+        (None, Some(id)) => format!("Other -> {id}"),
+        (None, None) => format!("Other -> (set {})", destination.service.other_project_setting()),
     };
-    let state = match step.state {
-        StepState::ToPost => "",
-        StepState::Posted(_) => "  (posted)",
-        StepState::InDoubt { .. } => "  (in doubt: will check before posting)",
+    let state = match step.action {
+        Action::Create => "",
+        Action::Keep { .. } => "  (posted)",
+        Action::Adopt { .. } => "  (in doubt: will check before posting)",
+        Action::Update { .. } => "  (update)",
+        Action::Delete { .. } => "  (delete)",
+        Action::Start => "  (start)",
+        Action::Stop { .. } => "  (stop)",
     };
     format!(
         "    {}-{}  {:>5}  {:>5.1}%  {project}{state}\n",
@@ -282,15 +308,15 @@ fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
             let entries: Vec<serde_json::Value> = day
                 .steps
                 .iter()
-                .filter(|s| !after_run || matches!(s.state, StepState::Posted(_)))
+                .filter(|s| !after_run || !s.action.is_pending())
                 .map(|step| {
                     let mut entry = serde_json::json!({
-                        "project_id": step.entry.project_id,
+                        "project_id": step.entry.project_id.as_deref().unwrap_or(""),
                         "start": step.entry.start.to_rfc3339_opts(SecondsFormat::Secs, true),
                         "end": step.entry.end.to_rfc3339_opts(SecondsFormat::Secs, true),
                         "seconds": step.entry.seconds,
                     });
-                    if let (StepState::Posted(id), true) = (&step.state, after_run) {
+                    if let (Action::Keep { remote_id: id }, true) = (&step.action, after_run) {
                         entry[format!("{service}_entry_id")] = serde_json::json!(id);
                     }
                     entry

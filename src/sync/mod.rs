@@ -1,53 +1,80 @@
-//! The sync loop: walks the plan through a timesheet service, recording every step in the store as it
-//! goes, so a crash anywhere leaves a state the next run finishes without posting anything twice.
+//! The one executor: walks the sorted steps a planner produced through a timesheet service, recording
+//! every step in the ledger as it goes, so a crash anywhere leaves a state the next run finishes without
+//! doing anything twice. Every planner (the daily ratio split today; session segments and the live
+//! timer next) hands its batches to [`execute`].
 //!
-//! Crash safety: before each POST an intent row (day, project, planned start and end) is written; the
-//! returned id settles it. An unsettled intent means "may have been posted": only for those days are the
-//! user's entries listed, and an entry with the same project and start is adopted instead of posted again.
+//! Crash safety: before each request an intent row (key, what is sent, the operation) is written; the
+//! answer settles it. An unsettled row means "may have happened": a create is looked for (only the days
+//! with such a row are listed, and an entry with the same project and start is adopted) before it is sent
+//! again; an update, delete or stop is repeated (they are idempotent).
 
-pub mod plan;
+pub(crate) mod daily;
+pub(crate) mod steps;
 
 use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
-use crate::store::{LedgerEntry, LedgerScope, Store};
-use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet};
-use plan::{DayPlan, DayStatus, StepState};
+use crate::ledger::{EntryState, KeyedEntry, LedgerScope, Operation, fingerprint};
+use crate::pause::Pause;
+use crate::store::Store;
+use crate::timesheet::{RemoteEntry, RemoteError, Timesheet, minutes};
+use steps::{Action, Batch, DayStatus, Step};
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
-pub struct RunSettings<'a> {
+pub(crate) struct RunSettings<'a> {
     /// The destination and workspace whose ledger this run writes.
-    pub scope: LedgerScope<'a>,
-    pub description: &'a str,
-    pub billable: Option<bool>,
-    pub tags: &'a [String],
+    pub(crate) scope: LedgerScope<'a>,
     /// List the user's entries for every planned day and adopt matches (a second machine syncing the
     /// same account).
-    pub reconcile: bool,
-    /// Attempts at one POST that got no usable answer (each after a look at what was stored).
-    pub post_attempts: u32,
+    pub(crate) reconcile: bool,
+    /// Attempts at one create that got no usable answer (each after a look at what was stored).
+    pub(crate) post_attempts: u32,
     /// What to tell the user when a day has unmapped time but no Other project to put it in.
-    pub unmapped_time_hint: &'a str,
-    pub backoff: Duration,
-    pub now: DateTime<Utc>,
+    pub(crate) unmapped_time_hint: &'a str,
+    pub(crate) backoff: Duration,
+    /// Waits go through it, so a long-running caller can cut them short.
+    pub(crate) pause: Pause,
+    pub(crate) now: DateTime<Utc>,
 }
 
 /// Counts for the summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SyncCounts {
-    pub days_synced: usize,
-    pub entries_posted: usize,
-    pub entries_adopted: usize,
+pub(crate) struct SyncCounts {
+    pub(crate) days_synced: usize,
+    pub(crate) entries_posted: usize,
+    pub(crate) entries_adopted: usize,
+    pub(crate) entries_updated: usize,
+    pub(crate) entries_deleted: usize,
 }
 
-/// What happened to one day, for progress output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DayReport {
-    pub posted: usize,
-    pub adopted: usize,
+/// What happened to one batch, for progress output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct BatchReport {
+    pub(crate) posted: usize,
+    pub(crate) adopted: usize,
+    pub(crate) updated: usize,
+    pub(crate) deleted: usize,
+}
+
+/// Where progress goes. Writing may fail (stdout closed by `| head`): the executor then stops reporting
+/// and goes on, so a closed terminal never leaves days unsynced.
+pub(crate) trait Progress {
+    /// One batch is complete.
+    fn batch_done(&mut self, batch: &Batch, report: BatchReport) -> std::io::Result<()>;
+}
+
+/// A sink that says nothing.
+#[cfg(test)]
+pub(crate) struct Silent;
+
+#[cfg(test)]
+impl Progress for Silent {
+    fn batch_done(&mut self, _batch: &Batch, _report: BatchReport) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Entries found on the service, for adoption; each can be adopted once.
@@ -65,17 +92,21 @@ impl RemoteIndex {
         }
     }
 
-    /// Takes the entry of `project` that starts exactly at `start`: what an earlier POST of ours stored.
-    fn take_exact(&mut self, project: &str, start: DateTime<Utc>) -> Option<String> {
-        self.take_where(|e| {
-            e.project_id.as_deref() == Some(project) && e.start.timestamp() == start.timestamp()
-        })
+    /// Takes the entry of `project` that starts exactly at `start`: what an earlier request of ours
+    /// stored.
+    fn take_exact(&mut self, project: Option<&str>, start: DateTime<Utc>) -> Option<String> {
+        self.take_where(|e| e.project_id.as_deref() == project && e.start.timestamp() == start.timestamp())
     }
 
     /// Takes an entry of `project` starting within `[from, to)`: what another machine posted for that day
     /// (its own transcripts give it another split, so the times differ).
-    fn take_in_window(&mut self, project: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<String> {
-        self.take_where(|e| e.project_id.as_deref() == Some(project) && e.start >= from && e.start < to)
+    fn take_in_window(
+        &mut self,
+        project: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Option<String> {
+        self.take_where(|e| e.project_id.as_deref() == project && e.start >= from && e.start < to)
     }
 
     fn take_where(&mut self, matches: impl Fn(&RemoteEntry) -> bool) -> Option<String> {
@@ -91,68 +122,66 @@ fn list_around(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<RemoteIndex, RemoteError> {
-    let from = first
-        .checked_sub_days(Days::new(1))
-        .unwrap_or(first)
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
-    let to = last
-        .checked_add_days(Days::new(2))
-        .unwrap_or(last)
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
+    let midnight = |date: NaiveDate| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let from = midnight(first.checked_sub_days(Days::new(1)).unwrap_or(first));
+    let to = midnight(last.checked_add_days(Days::new(2)).unwrap_or(last));
     Ok(RemoteIndex { entries: timesheet.list(from, to)? })
 }
 
-/// Walks the plan: adopts what is already there, posts the rest, marks complete days. Updates the plan
-/// in place (each step's state, each finished day's status) and calls `on_day` after every planned day.
-pub fn execute(
-    days: &mut [DayPlan],
+/// Walks the plan: adopts what is already there, sends the rest, marks complete days. Updates the plan
+/// in place (each done step becomes `Keep`, each finished day `Synced`) and reports after every batch.
+pub(crate) fn execute(
+    batches: &mut [Batch],
     store: &mut Store,
     timesheet: &mut dyn Timesheet,
     settings: &RunSettings<'_>,
-    on_day: &mut dyn FnMut(&DayPlan, DayReport),
+    progress: &mut dyn Progress,
 ) -> Result<SyncCounts> {
     let mut counts = SyncCounts::default();
-    let mut remote = initial_listing(days, timesheet, settings)?;
-    for index in 0..days.len() {
-        if days[index].status != DayStatus::Planned {
+    let mut remote = initial_listing(batches, timesheet, settings)?;
+    let mut reporting = true;
+    for index in 0..batches.len() {
+        if batches[index].status != DayStatus::Planned {
             continue;
         }
-        let report = sync_day(&mut days[index], store, timesheet, settings, &mut remote)
-            .map_err(|failure| failure.into_error(days, index, timesheet.service(), settings))?;
-        store.mark_day_synced(settings.scope, days[index].date, settings.now)?;
-        days[index].status = DayStatus::Synced;
+        let mut run = StepRun { store, timesheet, settings, remote: &mut remote };
+        let report = run
+            .batch(&mut batches[index])
+            .map_err(|failure| failure.into_error(batches, index, timesheet.service(), settings))?;
+        store.mark_day_synced(settings.scope, batches[index].date, settings.now)?;
+        batches[index].status = DayStatus::Synced;
         counts.days_synced += 1;
         counts.entries_posted += report.posted;
         counts.entries_adopted += report.adopted;
-        on_day(&days[index], report);
+        counts.entries_updated += report.updated;
+        counts.entries_deleted += report.deleted;
+        if reporting && progress.batch_done(&batches[index], report).is_err() {
+            reporting = false;
+        }
     }
     Ok(counts)
 }
 
 /// The listings a run may need: with `--reconcile`, one over the whole span of days with something to
-/// post; otherwise one around each day with an entry in doubt (after a crash, usually one day). A normal
+/// do; otherwise one around each day with a create in doubt (after a crash, usually one day). A normal
 /// run needs none.
 fn initial_listing(
-    days: &[DayPlan],
+    batches: &[Batch],
     timesheet: &mut dyn Timesheet,
     settings: &RunSettings<'_>,
 ) -> Result<RemoteIndex> {
-    let in_doubt = |day: &&DayPlan| day.steps.iter().any(|s| matches!(s.state, StepState::InDoubt { .. }));
-    let to_post = |day: &&DayPlan| day.steps.iter().any(|s| !matches!(s.state, StepState::Posted(_)));
-    let planned = days.iter().filter(|d| d.status == DayStatus::Planned);
+    let in_doubt = |batch: &&Batch| batch.steps.iter().any(|s| matches!(s.action, Action::Adopt { .. }));
+    let to_do = |batch: &&Batch| batch.steps.iter().any(|s| s.action.is_pending());
+    let planned = batches.iter().filter(|b| b.status == DayStatus::Planned);
     let whole_span = |dates: &mut dyn DoubleEndedIterator<Item = NaiveDate>| -> Vec<(NaiveDate, NaiveDate)> {
         dates.next().map(|first| (first, dates.next_back().unwrap_or(first))).into_iter().collect()
     };
     let spans = if settings.reconcile {
-        whole_span(&mut planned.filter(to_post).map(|d| d.date))
+        whole_span(&mut planned.filter(to_do).map(|b| b.date))
     } else if timesheet.prefers_one_listing() {
-        whole_span(&mut planned.filter(in_doubt).map(|d| d.date))
+        whole_span(&mut planned.filter(in_doubt).map(|b| b.date))
     } else {
-        planned.filter(in_doubt).map(|d| (d.date, d.date)).collect()
+        planned.filter(in_doubt).map(|b| (b.date, b.date)).collect()
     };
     let mut remote = RemoteIndex::default();
     for (first, last) in spans {
@@ -168,9 +197,9 @@ fn initial_listing(
     Ok(remote)
 }
 
-/// Why a day stopped, before it is worded for the user.
-struct DayFailure {
-    project_id: String,
+/// Why a batch stopped, before it is worded for the user.
+struct StepFailure {
+    project_id: Option<String>,
     mapped_path: Option<String>,
     error: FailureKind,
 }
@@ -181,26 +210,28 @@ enum FailureKind {
     NoOtherProject,
 }
 
-impl DayFailure {
+impl StepFailure {
     fn into_error(
         self,
-        days: &[DayPlan],
+        batches: &[Batch],
         index: usize,
         service: &str,
         settings: &RunSettings<'_>,
     ) -> anyhow::Error {
-        let day = &days[index];
-        let project = match &self.mapped_path {
-            Some(path) => format!("`{}` ({path})", self.project_id),
-            None if self.project_id.is_empty() => "Other".to_string(),
-            None => format!("`{}` (Other)", self.project_id),
+        let day = &batches[index];
+        let project = match (&self.mapped_path, &self.project_id) {
+            (Some(path), Some(id)) => format!("`{id}` ({path})"),
+            (Some(path), None) => format!("({path})"),
+            (None, None) => "Other".to_string(),
+            (None, Some(id)) => format!("`{id}` (Other)"),
         };
-        let remaining: usize = days[index..]
+        let remaining: usize = batches[index..]
             .iter()
-            .filter(|d| d.status == DayStatus::Planned)
-            .flat_map(|d| &d.steps)
-            .filter(|s| !matches!(s.state, StepState::Posted(_)))
+            .filter(|b| b.status == DayStatus::Planned)
+            .flat_map(|b| &b.steps)
+            .filter(|s| s.action.is_pending())
             .count();
+        let again = "run `claude-tracker sync` again";
         match self.error {
             FailureKind::Remote(RemoteError::QuotaSpent { retry_after }) => {
                 let when = chrono::Duration::from_std(retry_after)
@@ -209,21 +240,26 @@ impl DayFailure {
                     .unwrap_or(settings.now);
                 anyhow::anyhow!(
                     "{service}'s request quota is spent (at {} {project}); {remaining} entries remain. \
-                     Nothing is lost: run `claude-tracker sync` again after {} UTC (in about {})",
+                     Nothing is lost: {again} after {} UTC (in about {})",
                     day.date,
                     when.format("%H:%M"),
-                    crate::timesheet::minutes(retry_after)
+                    minutes(retry_after)
                 )
             }
+            FailureKind::Remote(RemoteError::Throttled { attempts }) => anyhow::anyhow!(
+                "{service} kept answering 429 Too Many Requests (at {} {project}, {attempts} attempts); \
+                 {remaining} entries remain. Nothing is lost: {again} in a minute",
+                day.date
+            ),
             FailureKind::Remote(error) => anyhow::anyhow!(
                 "sync stopped at {} {project}: {service}: {error}. Earlier days are complete; {remaining} \
-                 entries remain: fix this and run `claude-tracker sync` again",
+                 entries remain: fix this and {again}",
                 day.date
             ),
             FailureKind::Local(error) => error.context(format!("sync stopped at {} {project}", day.date)),
             FailureKind::NoOtherProject => anyhow::anyhow!(
-                "{} has time in projects that are not mapped and no Other project to put it in: {}, then run \
-                 `claude-tracker sync` again; nothing of that day was posted",
+                "{} has time in projects that are not mapped and no Other project to put it in: {}, then \
+                 {again}; nothing of that day was posted",
                 day.date,
                 settings.unmapped_time_hint
             ),
@@ -231,136 +267,243 @@ impl DayFailure {
     }
 }
 
-/// Refuses a day that cannot be posted whole, before anything of it is posted.
-fn check_day(day: &DayPlan) -> Result<(), Box<DayFailure>> {
-    match day.steps.iter().find(|s| s.entry.project_id.is_empty()) {
-        Some(step) => Err(Box::new(DayFailure {
-            project_id: String::new(),
-            mapped_path: step.entry.mapped_path.clone(),
-            error: FailureKind::NoOtherProject,
-        })),
-        None => Ok(()),
-    }
+/// The state one batch's steps share while they run.
+struct StepRun<'r, 'a> {
+    store: &'r mut Store,
+    timesheet: &'r mut dyn Timesheet,
+    settings: &'r RunSettings<'a>,
+    remote: &'r mut RemoteIndex,
 }
 
-fn sync_day(
-    day: &mut DayPlan,
-    store: &mut Store,
-    timesheet: &mut dyn Timesheet,
-    settings: &RunSettings<'_>,
-    remote: &mut RemoteIndex,
-) -> Result<DayReport, Box<DayFailure>> {
-    let mut report = DayReport { posted: 0, adopted: 0 };
-    let date = day.date;
-    check_day(day)?;
-    // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
-    // even if the config changed in between (posted entries cannot be moved).
-    if day.steps.iter().any(|s| !matches!(s.state, StepState::Posted(_))) {
-        let entries: Vec<_> = day.steps.iter().map(|s| s.entry.clone()).collect();
-        store.fix_day_plan(settings.scope, date, &entries).map_err(|e| {
-            Box::new(DayFailure {
-                project_id: String::new(),
-                mapped_path: None,
-                error: FailureKind::Local(e),
-            })
-        })?;
-    }
-    let window = (
-        day.steps.iter().map(|s| s.entry.start).min().unwrap_or_default(),
-        day.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
-    );
-    for step in &mut day.steps {
-        let failure = |error| {
-            Box::new(DayFailure {
-                project_id: step.entry.project_id.clone(),
-                mapped_path: step.entry.mapped_path.clone(),
-                error,
-            })
-        };
-        let entry = LedgerEntry {
-            scope: settings.scope,
-            date,
-            project_id: &step.entry.project_id,
-            start: step.entry.start,
-            end: step.entry.end,
-        };
-        let found = match &step.state {
-            StepState::Posted(_) => continue,
-            StepState::InDoubt { start } => remote.take_exact(entry.project_id, *start),
-            StepState::ToPost if settings.reconcile => {
-                remote.take_in_window(entry.project_id, window.0, window.1)
+type StepResult<T> = Result<T, Box<StepFailure>>;
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Posted,
+    Adopted,
+    Updated,
+    Deleted,
+    Started,
+    Stopped,
+}
+
+impl StepRun<'_, '_> {
+    fn batch(&mut self, batch: &mut Batch) -> StepResult<BatchReport> {
+        check_batch(batch)?;
+        let date = batch.date;
+        // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
+        // even if the config changed in between (posted entries cannot be moved).
+        if batch.steps.iter().any(|s| s.action.is_pending()) {
+            let entries: Vec<_> = batch.steps.iter().map(|s| s.entry.clone()).collect();
+            self.store
+                .fix_day_plan(self.settings.scope, date, &entries)
+                .map_err(|e| failure(None, None, FailureKind::Local(e)))?;
+        }
+        let window = (
+            batch.steps.iter().map(|s| s.draft.start).min().unwrap_or_default(),
+            batch.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
+        );
+        let mut report = BatchReport::default();
+        for step in &mut batch.steps {
+            let Some((done, remote_id)) = self.step(step, window)? else { continue };
+            match done {
+                Done::Posted | Done::Started => report.posted += 1,
+                Done::Adopted => report.adopted += 1,
+                Done::Updated | Done::Stopped => report.updated += 1,
+                Done::Deleted => report.deleted += 1,
             }
-            StepState::ToPost => None,
+            step.action = Action::Keep { remote_id };
+        }
+        Ok(report)
+    }
+
+    /// Runs one step; `None` when it had nothing to do.
+    fn step(
+        &mut self,
+        step: &Step,
+        window: (DateTime<Utc>, DateTime<Utc>),
+    ) -> StepResult<Option<(Done, String)>> {
+        let project = step.draft.project_id.as_deref();
+        let found = match &step.action {
+            Action::Keep { .. } => return Ok(None),
+            Action::Adopt { look_for } => self.remote.take_exact(project, *look_for),
+            Action::Create if self.settings.reconcile => {
+                self.remote.take_in_window(project, window.0, window.1)
+            }
+            _ => None,
         };
         if let Some(id) = found {
-            store.record_posted_entry(entry, &id, true).map_err(|e| failure(FailureKind::Local(e)))?;
-            step.state = StepState::Posted(id);
-            report.adopted += 1;
-            continue;
+            self.record(step, Operation::Create, EntryState::Stored, Some(&id), true)?;
+            return Ok(Some((Done::Adopted, id)));
         }
-        let (id, adopted) = post_once(entry, timesheet, store, settings).map_err(failure)?;
-        step.state = StepState::Posted(id);
-        if adopted {
-            report.adopted += 1;
-        } else {
-            report.posted += 1;
+        let done = match &step.action {
+            Action::Keep { .. } => return Ok(None),
+            Action::Create | Action::Adopt { .. } => self.create(step)?,
+            Action::Start => self.start(step)?,
+            Action::Update { remote_id } => {
+                self.idempotent(step, Operation::Update, remote_id, |t, id| t.update(id, &step.draft))?;
+                (Done::Updated, remote_id.clone())
+            }
+            Action::Delete { remote_id } => {
+                self.idempotent(step, Operation::Delete, remote_id, |t, id| t.delete(id))?;
+                (Done::Deleted, remote_id.clone())
+            }
+            Action::Stop { remote_id, at } => {
+                self.idempotent(step, Operation::Stop, remote_id, |t, id| t.stop(id, *at))?;
+                (Done::Stopped, remote_id.clone())
+            }
+        };
+        Ok(Some(done))
+    }
+
+    /// Writes the step's row: what is (about to be) sent, in `state`.
+    fn record(
+        &mut self,
+        step: &Step,
+        operation: Operation,
+        state: EntryState,
+        remote_id: Option<&str>,
+        adopted: bool,
+    ) -> StepResult<()> {
+        let end = match (operation, &step.action) {
+            (Operation::Stop, Action::Stop { at, .. }) => Some(*at),
+            (Operation::Start, _) => None,
+            _ => step.draft.end,
+        };
+        let row = KeyedEntry {
+            key: step.key.clone(),
+            remote_id: remote_id.map(str::to_string),
+            start: step.draft.start,
+            end,
+            fingerprint: fingerprint(&step.draft),
+            state,
+            operation,
+            adopted,
+        };
+        self.store.write_entry(self.settings.scope, &row).map_err(|e| self.local(step, e))
+    }
+
+    fn local(&self, step: &Step, error: anyhow::Error) -> Box<StepFailure> {
+        failure(step.draft.project_id.clone(), step.entry.mapped_path.clone(), FailureKind::Local(error))
+    }
+
+    fn remote_failure(&self, step: &Step, error: RemoteError) -> Box<StepFailure> {
+        failure(step.draft.project_id.clone(), step.entry.mapped_path.clone(), FailureKind::Remote(error))
+    }
+
+    /// Creates one entry under an intent; when the answer is lost, looks at what was stored before trying
+    /// again.
+    fn create(&mut self, step: &Step) -> StepResult<(Done, String)> {
+        self.record(step, Operation::Create, EntryState::Intended, None, false)?;
+        let project = step.draft.project_id.as_deref();
+        let mut delay = self.settings.backoff;
+        let mut attempt = 1;
+        // Once an attempt went unanswered, the entry may be stored whatever later attempts say.
+        let mut maybe_stored = false;
+        loop {
+            match self.timesheet.create(&step.draft) {
+                Ok(id) => {
+                    self.record(step, Operation::Create, EntryState::Stored, Some(&id), false)?;
+                    return Ok((Done::Posted, id));
+                }
+                Err(RemoteError::MaybeStored { detail }) if attempt < self.settings.post_attempts => {
+                    maybe_stored = true;
+                    self.record(step, Operation::Create, EntryState::InDoubt, None, false)?;
+                    if self.settings.pause.sleep(delay).is_err() {
+                        return Err(self.remote_failure(step, RemoteError::MaybeStored { detail }));
+                    }
+                    delay *= 2;
+                    attempt += 1;
+                    // The entry may have been stored before the answer was lost: look before posting again.
+                    let date = step.draft.start.date_naive();
+                    let found = list_around(self.timesheet, date, date)
+                        .map_err(|e| self.remote_failure(step, with_detail(e, &detail)))?
+                        .take_exact(project, step.draft.start);
+                    if let Some(id) = found {
+                        self.record(step, Operation::Create, EntryState::Stored, Some(&id), true)?;
+                        return Ok((Done::Adopted, id));
+                    }
+                }
+                Err(error @ RemoteError::MaybeStored { .. }) => {
+                    self.record(step, Operation::Create, EntryState::InDoubt, None, false)?;
+                    return Err(self.remote_failure(step, error));
+                }
+                Err(error) => {
+                    // Refused or out of quota: this attempt stored nothing. The intent goes only when no
+                    // earlier attempt could have stored the entry; otherwise the next run looks first.
+                    if !maybe_stored {
+                        self.store
+                            .remove_entry(self.settings.scope, &step.key)
+                            .map_err(|e| self.local(step, e))?;
+                    }
+                    return Err(self.remote_failure(step, error));
+                }
+            }
         }
     }
-    Ok(report)
-}
 
-/// Posts one entry under an intent; when the answer is lost, looks at what was stored before trying
-/// again. Returns the remote id and whether it was adopted rather than created.
-fn post_once(
-    entry: LedgerEntry<'_>,
-    timesheet: &mut dyn Timesheet,
-    store: &mut Store,
-    settings: &RunSettings<'_>,
-) -> Result<(String, bool), FailureKind> {
-    let local = FailureKind::Local;
-    store.record_intent(entry).map_err(local)?;
-    let new_entry = EntryDraft {
-        project_id: Some(entry.project_id.to_string()),
-        start: entry.start,
-        end: Some(entry.end),
-        description: settings.description.to_string(),
-        billable: settings.billable,
-        tags: settings.tags.to_vec(),
-    };
-    let mut delay = settings.backoff;
-    let mut attempt = 1;
-    // Once an attempt went unanswered, the entry may be stored whatever later attempts say.
-    let mut maybe_stored = false;
-    loop {
-        match timesheet.create(&new_entry) {
+    /// Starts a running entry under an intent (a lost answer leaves the row in doubt: the live timer looks
+    /// for the running entry before starting another).
+    fn start(&mut self, step: &Step) -> StepResult<(Done, String)> {
+        self.record(step, Operation::Start, EntryState::Intended, None, false)?;
+        match self.timesheet.start(&step.draft) {
             Ok(id) => {
-                store.record_posted_entry(entry, &id, false).map_err(local)?;
-                return Ok((id, false));
+                self.record(step, Operation::Start, EntryState::Running, Some(&id), false)?;
+                Ok((Done::Started, id))
             }
-            Err(RemoteError::MaybeStored { detail }) if attempt < settings.post_attempts => {
-                maybe_stored = true;
-                std::thread::sleep(delay);
-                delay *= 2;
-                attempt += 1;
-                // The entry may have been stored before the answer was lost: look before posting again.
-                let found = list_around(timesheet, entry.date, entry.date)
-                    .map_err(|e| FailureKind::Remote(with_detail(e, &detail)))?
-                    .take_exact(entry.project_id, entry.start);
-                if let Some(id) = found {
-                    store.record_posted_entry(entry, &id, true).map_err(local)?;
-                    return Ok((id, true));
-                }
+            Err(error @ RemoteError::MaybeStored { .. }) => {
+                self.record(step, Operation::Start, EntryState::InDoubt, None, false)?;
+                Err(self.remote_failure(step, error))
             }
-            Err(error @ RemoteError::MaybeStored { .. }) => return Err(FailureKind::Remote(error)),
             Err(error) => {
-                // Refused or rate limited: this attempt stored nothing. The intent goes only when no
-                // earlier attempt could have stored the entry; otherwise the next run looks first.
-                if !maybe_stored {
-                    store.drop_intent(entry.scope, entry.date, entry.project_id).map_err(local)?;
-                }
-                return Err(FailureKind::Remote(error));
+                self.store.remove_entry(self.settings.scope, &step.key).map_err(|e| self.local(step, e))?;
+                Err(self.remote_failure(step, error))
             }
         }
+    }
+
+    /// An update, delete or stop of a known entry under an intent: on success the row is settled (or
+    /// removed, for a delete); a lost answer leaves it in doubt (the next run repeats the request); a
+    /// refusal restores the row as it was.
+    fn idempotent(
+        &mut self,
+        step: &Step,
+        operation: Operation,
+        remote_id: &str,
+        send: impl FnOnce(&mut dyn Timesheet, &str) -> Result<(), RemoteError>,
+    ) -> StepResult<()> {
+        self.record(step, operation, EntryState::Intended, Some(remote_id), false)?;
+        match send(self.timesheet, remote_id) {
+            Ok(()) if operation == Operation::Delete => {
+                self.store.remove_entry(self.settings.scope, &step.key).map_err(|e| self.local(step, e))
+            }
+            Ok(()) => self.record(step, operation, EntryState::Stored, Some(remote_id), false),
+            Err(error @ RemoteError::MaybeStored { .. }) => {
+                self.record(step, operation, EntryState::InDoubt, Some(remote_id), false)?;
+                Err(self.remote_failure(step, error))
+            }
+            Err(error) => {
+                let restored = match &step.previous {
+                    Some(previous) => self.store.write_entry(self.settings.scope, previous),
+                    None => self.store.remove_entry(self.settings.scope, &step.key),
+                };
+                restored.map_err(|e| self.local(step, e))?;
+                Err(self.remote_failure(step, error))
+            }
+        }
+    }
+}
+
+fn failure(project_id: Option<String>, mapped_path: Option<String>, error: FailureKind) -> Box<StepFailure> {
+    Box::new(StepFailure { project_id, mapped_path, error })
+}
+
+/// Refuses a batch that cannot be sent whole, before anything of it is sent.
+fn check_batch(batch: &Batch) -> StepResult<()> {
+    match batch.steps.iter().find(|s| s.action.is_pending() && s.draft.project_id.is_none()) {
+        Some(step) => Err(failure(None, step.entry.mapped_path.clone(), FailureKind::NoOtherProject)),
+        None => Ok(()),
     }
 }
 
@@ -377,91 +520,245 @@ fn with_detail(error: RemoteError, first: &str) -> RemoteError {
 mod tests {
     use super::*;
     use crate::allocate::PlannedEntry;
+    use crate::ledger::Ledger;
+    use crate::timesheet::EntryDraft;
     use crate::timesheet::memory::{Call, Memory};
-    use plan::Step;
 
-    fn day(date: &str, state: StepState) -> DayPlan {
-        let date: NaiveDate = date.parse().unwrap();
+    const SCOPE: LedgerScope<'static> = LedgerScope { destination: "memory", workspace_id: "ws" };
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn draft(start: DateTime<Utc>) -> EntryDraft {
+        EntryDraft {
+            start,
+            end: Some(start + chrono::Duration::hours(8)),
+            project_id: Some("p".into()),
+            description: "Development".into(),
+            tags: Vec::new(),
+            billable: None,
+        }
+    }
+
+    fn step(date: NaiveDate, action: Action) -> Step {
         let start = date.and_hms_opt(9, 0, 0).unwrap().and_utc();
         let entry = PlannedEntry {
-            project_id: "p".into(),
+            project_id: Some("p".into()),
             mapped_path: Some("/w".into()),
             start,
             end: start + chrono::Duration::hours(8),
             seconds: 8 * 3600,
             share_ppm: 1_000_000,
         };
-        DayPlan { date, status: DayStatus::Planned, steps: vec![Step { entry, state }] }
+        Step { key: format!("day:{date}:p"), action, draft: draft(start), entry, previous: None }
+    }
+
+    fn day(date: &str, action: Action) -> Batch {
+        let date: NaiveDate = date.parse().unwrap();
+        Batch { date, status: DayStatus::Planned, steps: vec![step(date, action)] }
     }
 
     fn settings(reconcile: bool) -> RunSettings<'static> {
         RunSettings {
-            scope: LedgerScope { destination: "memory", workspace_id: "ws" },
-            description: "Development",
-            billable: None,
-            tags: &[],
+            scope: SCOPE,
             reconcile,
             post_attempts: 3,
             unmapped_time_hint: "map them",
             backoff: Duration::ZERO,
-            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+            pause: Pause::default(),
+            now: at("2026-12-01T00:00:00Z"),
         }
+    }
+
+    fn run(batches: &mut [Batch], store: &mut Store, memory: &mut Memory) -> Result<SyncCounts> {
+        execute(batches, store, memory, &settings(false), &mut Silent)
+    }
+
+    fn transient() -> RemoteError {
+        RemoteError::MaybeStored { detail: "connection reset".into() }
+    }
+
+    fn refused() -> RemoteError {
+        RemoteError::Refused { status: 400, request: "PUT".into(), message: "no".into(), hint: "fix".into() }
     }
 
     #[test]
     fn only_days_in_doubt_are_listed_each_on_its_own() {
         let mut store = Store::open_in_memory().unwrap();
-        let stored_start = "2026-11-02T09:00:00Z".parse().unwrap();
+        let stored_start = at("2026-11-02T09:00:00Z");
         let mut memory = Memory::default();
-        let draft = EntryDraft {
-            start: stored_start,
-            end: None,
-            project_id: Some("p".into()),
-            description: String::new(),
-            tags: Vec::new(),
-            billable: None,
-        };
-        let remote = RemoteEntry {
-            id: "already".into(),
-            project_id: Some("p".into()),
-            start: stored_start,
-            end: None,
-            description: String::new(),
-        };
-        memory.entries.push((remote, draft));
+        memory.create(&draft(stored_start)).unwrap();
+        memory.calls.clear();
         let mut days = vec![
-            day("2026-11-02", StepState::InDoubt { start: stored_start }),
-            day("2026-11-03", StepState::ToPost),
-            day("2026-11-20", StepState::InDoubt { start: "2026-11-20T09:00:00Z".parse().unwrap() }),
+            day("2026-11-02", Action::Adopt { look_for: stored_start }),
+            day("2026-11-03", Action::Create),
+            day("2026-11-20", Action::Adopt { look_for: at("2026-11-20T09:00:00Z") }),
         ];
-        let counts = execute(&mut days, &mut store, &mut memory, &settings(false), &mut |_, _| {}).unwrap();
-        assert_eq!(counts, SyncCounts { days_synced: 3, entries_posted: 2, entries_adopted: 1 });
-        let listings: Vec<&Call> = memory.calls.iter().filter(|c| matches!(c, Call::List(..))).collect();
-        assert_eq!(listings.len(), 2, "one listing per day in doubt, none for the rest");
-        assert!(
-            matches!(listings[1], Call::List(from, _) if from.to_rfc3339() == "2026-11-19T00:00:00+00:00")
+        let counts = run(&mut days, &mut store, &mut memory).unwrap();
+        assert_eq!(
+            counts,
+            SyncCounts { days_synced: 3, entries_posted: 2, entries_adopted: 1, ..SyncCounts::default() }
         );
-        assert_eq!(memory.count(|c| matches!(c, Call::Create(_))), 2);
-        assert_eq!(days[0].steps[0].state, StepState::Posted("already".into()));
-        let scope = LedgerScope { destination: "memory", workspace_id: "ws" };
-        assert_eq!(store.ledger(scope).unwrap().synced_days.len(), 3);
+        assert_eq!(
+            memory.calls,
+            vec![
+                Call::List(at("2026-11-01T00:00:00Z"), at("2026-11-04T00:00:00Z")),
+                Call::List(at("2026-11-19T00:00:00Z"), at("2026-11-22T00:00:00Z")),
+                Call::Create("2026-11-03T09:00:00+00:00".into()),
+                Call::Create("2026-11-20T09:00:00+00:00".into()),
+            ],
+            "one listing per day in doubt, none for the rest"
+        );
+        assert_eq!(days[0].steps[0].action, Action::Keep { remote_id: "e1".into() });
+        let ledger = store.ledger(SCOPE).unwrap();
+        assert_eq!(ledger.synced_days.len(), 3);
+        assert_eq!(
+            ledger.entries.values().map(|e| (e.state, e.adopted)).collect::<Vec<_>>(),
+            vec![(EntryState::Stored, true), (EntryState::Stored, false), (EntryState::Stored, false)]
+        );
     }
 
     #[test]
     fn a_normal_run_lists_nothing_and_reconcile_lists_once() {
         let mut store = Store::open_in_memory().unwrap();
         let mut memory = Memory::default();
-        let mut days = vec![day("2026-11-02", StepState::ToPost), day("2026-11-03", StepState::ToPost)];
-        execute(&mut days, &mut store, &mut memory, &settings(false), &mut |_, _| {}).unwrap();
+        let mut days = vec![day("2026-11-02", Action::Create), day("2026-11-03", Action::Create)];
+        run(&mut days, &mut store, &mut memory).unwrap();
         assert_eq!(memory.count(|c| matches!(c, Call::List(..))), 0);
         assert_eq!(memory.requests_sent(), 2);
 
         let mut other_store = Store::open_in_memory().unwrap();
-        let mut days = vec![day("2026-11-02", StepState::ToPost), day("2026-11-03", StepState::ToPost)];
-        let counts =
-            execute(&mut days, &mut other_store, &mut memory, &settings(true), &mut |_, _| {}).unwrap();
+        let mut days = vec![day("2026-11-02", Action::Create), day("2026-11-03", Action::Create)];
+        let counts = execute(&mut days, &mut other_store, &mut memory, &settings(true), &mut Silent).unwrap();
         assert_eq!(memory.count(|c| matches!(c, Call::List(..))), 1);
         assert_eq!(counts.entries_adopted, 2, "a second machine adopts what the first posted");
         assert_eq!(memory.count(|c| matches!(c, Call::Create(_))), 2);
+    }
+
+    #[test]
+    fn a_lost_answer_is_looked_for_before_posting_again() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        memory.faults.push((transient(), true)); // stored, then the answer was lost
+        let mut days = vec![day("2026-11-02", Action::Create)];
+        let counts = run(&mut days, &mut store, &mut memory).unwrap();
+        assert_eq!(counts.entries_adopted, 1);
+        assert_eq!(memory.entries.len(), 1, "never posted twice");
+        assert_eq!(memory.count(|c| matches!(c, Call::Create(_))), 1);
+    }
+
+    #[test]
+    fn a_create_left_in_doubt_is_adopted_by_the_next_plan() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        memory.faults.push((transient(), true));
+        let mut days = vec![day("2026-11-02", Action::Create)];
+        let mut once = settings(false);
+        once.post_attempts = 1;
+        let error = execute(&mut days, &mut store, &mut memory, &once, &mut Silent).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "sync stopped at 2026-11-02 `p` (/w): Memory: no usable answer (connection reset). Earlier days \
+             are complete; 1 entries remain: fix this and run `claude-tracker sync` again"
+        );
+        let row = store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"].clone();
+        assert_eq!(
+            (row.state, row.operation, row.remote_id.clone()),
+            (EntryState::InDoubt, Operation::Create, None)
+        );
+        assert_eq!(steps::resume(&row), Action::Adopt { look_for: at("2026-11-02T09:00:00Z") });
+        let mut days = vec![day("2026-11-02", steps::resume(&row))];
+        let counts = run(&mut days, &mut store, &mut memory).unwrap();
+        assert_eq!((counts.entries_adopted, counts.entries_posted), (1, 0));
+        assert_eq!(memory.entries.len(), 1);
+    }
+
+    #[test]
+    fn updates_deletes_and_timers_go_through_intents_and_settle() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        let mut days = vec![day("2026-11-02", Action::Create)];
+        run(&mut days, &mut store, &mut memory).unwrap();
+
+        let mut update = step(date, Action::Update { remote_id: "e1".into() });
+        update.draft.end = Some(at("2026-11-02T18:00:00Z"));
+        let mut start = step(date, Action::Start);
+        start.key = "live:ws".into();
+        start.draft.start = at("2026-11-02T18:30:00Z");
+        let mut days = vec![Batch { date, status: DayStatus::Planned, steps: vec![update, start] }];
+        let counts = run(&mut days, &mut store, &mut memory).unwrap();
+        assert_eq!((counts.entries_updated, counts.entries_posted), (1, 1));
+        let ledger = store.ledger(SCOPE).unwrap();
+        assert_eq!(ledger.entries["day:2026-11-02:p"].end, Some(at("2026-11-02T18:00:00Z")));
+        assert_eq!(ledger.entries["day:2026-11-02:p"].state, EntryState::Stored);
+        assert_eq!(ledger.entries["live:ws"].state, EntryState::Running);
+        assert_eq!(ledger.entries["live:ws"].remote_id.as_deref(), Some("e2"));
+        assert_eq!(memory.entries[0].0.end, Some(at("2026-11-02T18:00:00Z")));
+
+        let mut stop = step(date, Action::Stop { remote_id: "e2".into(), at: at("2026-11-02T19:00:00Z") });
+        stop.key = "live:ws".into();
+        let delete = step(date, Action::Delete { remote_id: "e1".into() });
+        let mut days = vec![Batch { date, status: DayStatus::Planned, steps: vec![stop, delete] }];
+        let counts = run(&mut days, &mut store, &mut memory).unwrap();
+        assert_eq!((counts.entries_updated, counts.entries_deleted), (1, 1));
+        let ledger = store.ledger(SCOPE).unwrap();
+        assert_eq!(ledger.entries.keys().collect::<Vec<_>>(), vec!["live:ws"]);
+        assert_eq!(ledger.entries["live:ws"].state, EntryState::Stored);
+        assert_eq!(ledger.entries["live:ws"].end, Some(at("2026-11-02T19:00:00Z")));
+        assert_eq!(
+            memory.entries.iter().map(|(e, _)| (e.id.as_str(), e.end)).collect::<Vec<_>>(),
+            vec![("e2", Some(at("2026-11-02T19:00:00Z")))]
+        );
+    }
+
+    #[test]
+    fn a_refused_update_restores_the_row_and_a_lost_one_is_repeated() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        run(&mut [day("2026-11-02", Action::Create)], &mut store, &mut memory).unwrap();
+        let before = store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"].clone();
+
+        let mut update = step(date, Action::Update { remote_id: "e1".into() });
+        update.draft.end = Some(at("2026-11-02T18:00:00Z"));
+        update.previous = Some(before.clone());
+        memory.faults.push((refused(), false));
+        let batch = || Batch { date, status: DayStatus::Planned, steps: vec![update.clone()] };
+        assert!(run(&mut [batch()], &mut store, &mut memory).is_err());
+        assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"], before, "refused: as it was");
+
+        memory.faults.push((transient(), false));
+        assert!(run(&mut [batch()], &mut store, &mut memory).is_err());
+        let row = store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"].clone();
+        assert_eq!((row.state, row.operation), (EntryState::InDoubt, Operation::Update));
+        assert_eq!(steps::resume(&row), Action::Update { remote_id: "e1".into() });
+        run(&mut [batch()], &mut store, &mut memory).unwrap();
+        assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"].state, EntryState::Stored);
+        assert_eq!(memory.count(|c| matches!(c, Call::Update(_))), 3);
+    }
+
+    /// A sink whose writes all fail, as stdout does once `| head` has gone.
+    struct ClosedPipe(usize);
+
+    impl Progress for ClosedPipe {
+        fn batch_done(&mut self, _batch: &Batch, _report: BatchReport) -> std::io::Result<()> {
+            self.0 += 1;
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    #[test]
+    fn a_failing_progress_sink_never_stops_the_sync() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let mut days = vec![day("2026-11-02", Action::Create), day("2026-11-03", Action::Create)];
+        let mut sink = ClosedPipe(0);
+        let counts = execute(&mut days, &mut store, &mut memory, &settings(false), &mut sink).unwrap();
+        assert_eq!(counts.days_synced, 2);
+        assert_eq!(sink.0, 1, "asked once, then left alone");
+        assert_eq!(store.ledger(SCOPE).unwrap().synced_days.len(), 2);
+        assert_ne!(store.ledger(SCOPE).unwrap(), Ledger::default());
     }
 }

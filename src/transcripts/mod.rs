@@ -1,7 +1,7 @@
 //! Claude Code transcripts: where they are (`discover`) and what they say (`parse`).
 
-pub mod discover;
-pub mod parse;
+pub(crate) mod discover;
+pub(crate) mod parse;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;

@@ -59,8 +59,8 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
 fn allocations_csv_is_the_plan_per_destination() {
     let world = World::new();
     let config = world.config(
-        "timezone = \"UTC\"\n[sync]\nworkspace_id = \"ws\"\nother_project_id = \"c-other\"\n\
-         [sync.project_mapping]\n\"/w/a\" = \"c-a\"\n[toggl]\nworkspace_id = 5\nother_project_id = 9\n\
+        "timezone = \"UTC\"\n[clockify]\nworkspace_id = \"ws\"\nother_project_id = \"c-other\"\n\
+         [clockify.project_mapping]\n\"/w/a\" = \"c-a\"\n[toggl]\nworkspace_id = 5\nother_project_id = 9\n\
          [toggl.project_mapping]\n\"/w/b\" = 22\n",
     );
     let a = Transcript::new("a", "/w/a")

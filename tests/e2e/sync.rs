@@ -19,9 +19,10 @@ struct Setup {
 
 fn config(fake: &FakeClockify, extra_sync: &str) -> String {
     format!(
-        "timezone = \"UTC\"\n[sync]\nworkspace_id = \"{WS}\"\nother_project_id = \"p-other\"\n{extra_sync}\n\
-         [sync.project_mapping]\n\"/w/shop\" = \"p-shop\"\n\"/w/tracker\" = \"p-tracker\"\n\
-         [clockify]\nbase_url = \"{}\"\n",
+        "timezone = \"UTC\"\n[sync]\n{extra_sync}\n[clockify]\nworkspace_id = \"{WS}\"\n\
+         other_project_id = \"p-other\"\n\
+         project_mapping = {{ \"/w/shop\" = \"p-shop\", \"/w/tracker\" = \"p-tracker\" }}\n\
+         base_url = \"{}\"\n",
         fake.base_url()
     )
 }
@@ -365,7 +366,7 @@ fn a_day_that_cannot_be_posted_whole_is_not_begun() {
     let message = text(&output);
     assert!(message.contains("no Other project"), "{message}");
     assert!(
-        message.contains("set `[sync] other_project_id` (`claude-tracker clockify projects`"),
+        message.contains("set `[clockify] other_project_id` (`claude-tracker clockify projects`"),
         "{message}"
     );
     assert!(setup.fake.entries().is_empty(), "nothing of Monday went out");

@@ -28,8 +28,8 @@ fn toggl_section(toggl: &FakeToggl, extra: &str) -> String {
 
 fn clockify_section(clockify: &FakeClockify) -> String {
     format!(
-        "[sync]\nworkspace_id = \"{}\"\nother_project_id = \"p-other\"\n[sync.project_mapping]\n\
-         \"/w/shop\" = \"p-shop\"\n\"/w/tracker\" = \"p-tracker\"\n[clockify]\nbase_url = \"{}\"\n",
+        "[clockify]\nworkspace_id = \"{}\"\nother_project_id = \"p-other\"\nbase_url = \"{}\"\n\
+         [clockify.project_mapping]\n\"/w/shop\" = \"p-shop\"\n\"/w/tracker\" = \"p-tracker\"\n",
         fake_clockify::WORKSPACE_ID,
         clockify.base_url()
     )

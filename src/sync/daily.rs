@@ -1,99 +1,47 @@
-//! The sync plan: for every day in range, what it is (planned, already synced, not a work day, no
-//! sessions, today) and, for a planned day, each entry and whether it still has to be posted. Pure: it
-//! takes sessions, rules and the ledger, and returns a deterministic list that `--dry-run` prints and the
-//! executor walks.
+//! The daily ratio planner (seed 000): for every day in range, what it is (planned, already synced, not a
+//! work day, no sessions, today) and, for a planned day, one keyed step per destination project
+//! (`day:<date>:<project id>`), kept, adopted or created as the ledger says. Pure: it takes sessions,
+//! rules and the ledger, and returns a deterministic list that `--dry-run` prints and the executor walks.
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use super::steps::{Action, Batch, DayStatus, EntryTemplate, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry, allocate_day};
-use crate::store::{Ledger, StoredSession};
+use crate::classify::{Classified, Classifier, pair};
+use crate::ledger::{Ledger, day_key};
+use crate::sessions::Session;
+use crate::timesheet::EntryDraft;
 use crate::workday;
-
-/// What a day is, for the sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DayStatus {
-    Planned,
-    Synced,
-    NotAWorkDay,
-    NoSessions,
-    /// Today or later: the work day is not over.
-    Today,
-}
-
-impl DayStatus {
-    /// The status as `--json` names it.
-    pub fn json_name(self) -> &'static str {
-        match self {
-            DayStatus::Planned => "planned",
-            DayStatus::Synced => "synced",
-            DayStatus::NotAWorkDay => "not_a_work_day",
-            DayStatus::NoSessions => "no_sessions",
-            DayStatus::Today => "today",
-        }
-    }
-
-    /// The status as the text output says it.
-    pub fn label(self, date: NaiveDate) -> &'static str {
-        match self {
-            DayStatus::Planned => "planned",
-            DayStatus::Synced => "already synced",
-            DayStatus::NotAWorkDay if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) => "weekend",
-            DayStatus::NotAWorkDay => "not a work day",
-            DayStatus::NoSessions => "no sessions",
-            DayStatus::Today => "today",
-        }
-    }
-}
-
-/// Where one planned entry stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepState {
-    ToPost,
-    /// Recorded with this remote id.
-    Posted(String),
-    /// An earlier POST may or may not have reached the service; its planned start is what to look for.
-    InDoubt {
-        start: chrono::DateTime<chrono::Utc>,
-    },
-}
-
-/// One entry of a planned day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub entry: PlannedEntry,
-    pub state: StepState,
-}
-
-/// One day of the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayPlan {
-    pub date: NaiveDate,
-    pub status: DayStatus,
-    pub steps: Vec<Step>,
-}
 
 /// Everything the plan depends on.
 #[derive(Debug, Clone, Copy)]
-pub struct PlanInput<'a> {
+pub(crate) struct PlanInput<'a> {
     /// First and last day to consider, inclusive.
-    pub since: NaiveDate,
-    pub until: NaiveDate,
+    pub(crate) since: NaiveDate,
+    pub(crate) until: NaiveDate,
     /// The local date now: it and later days are never synced.
-    pub today: NaiveDate,
-    pub work_days: &'a [Weekday],
+    pub(crate) today: NaiveDate,
+    pub(crate) work_days: &'a [Weekday],
     /// Sessions overlapping the range, in any order.
-    pub sessions: &'a [StoredSession],
-    pub rules: &'a AllocationRules,
-    pub ledger: &'a Ledger,
+    pub(crate) sessions: &'a [Session],
+    pub(crate) rules: &'a AllocationRules,
+    /// What every entry says besides its times and project.
+    pub(crate) template: &'a EntryTemplate,
+    pub(crate) ledger: &'a Ledger,
+    /// Days already synced carry the entries they were posted with (as `Keep` steps), for a spreadsheet
+    /// of everything; `sync` lists them without.
+    pub(crate) show_synced: bool,
 }
 
 /// Plans every day from `since` to `until`.
-pub fn plan(input: &PlanInput<'_>) -> Vec<DayPlan> {
-    workday::dates(input.since, input.until).map(|date| plan_day(input, date)).collect()
+pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
+    let projects = Classifier::new(input.rules.mapping.keys()).classify_all(input.sessions);
+    let classified = pair(input.sessions, &projects);
+    workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }
 
-fn plan_day(input: &PlanInput<'_>, date: NaiveDate) -> DayPlan {
-    let day = |status| DayPlan { date, status, steps: Vec::new() };
+fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate) -> Batch {
+    let day = |status| Batch { date, status, steps: Vec::new() };
     if date >= input.today {
         return day(DayStatus::Today);
     }
@@ -101,50 +49,60 @@ fn plan_day(input: &PlanInput<'_>, date: NaiveDate) -> DayPlan {
         return day(DayStatus::NotAWorkDay);
     }
     if input.ledger.synced_days.contains(&date) {
-        return day(DayStatus::Synced);
+        let fixed = input.ledger.fixed_plans.get(&date).filter(|_| input.show_synced);
+        let steps = fixed.into_iter().flatten().map(|entry| step(input, date, entry.clone())).collect();
+        return Batch { date, status: DayStatus::Synced, steps };
     }
     // A day whose first entry went out keeps the plan (times) it was started with.
     let entries = match input.ledger.fixed_plans.get(&date) {
         Some(fixed) => with_current_ids(fixed, date, input),
-        None => allocate_day(input.sessions, date, input.rules),
+        None => allocate_day(sessions, date, input.rules),
     };
     if entries.is_empty() {
         return day(DayStatus::NoSessions);
     }
-    let steps = entries
-        .into_iter()
-        .map(|entry| {
-            let key = (date, entry.project_id.clone());
-            let state = match (input.ledger.entries.get(&key), input.ledger.intents.get(&key)) {
-                (Some(id), _) => StepState::Posted(id.clone()),
-                (None, Some((start, _))) => StepState::InDoubt { start: *start },
-                (None, None) => StepState::ToPost,
-            };
-            Step { entry, state }
-        })
-        .collect();
-    DayPlan { date, status: DayStatus::Planned, steps }
+    let steps = entries.into_iter().map(|entry| step(input, date, entry)).collect();
+    Batch { date, status: DayStatus::Planned, steps }
+}
+
+fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
+    let key = day_key(date, entry.project_id.as_deref().unwrap_or(""));
+    let previous = input.ledger.entries.get(&key).cloned();
+    let action = match &previous {
+        None => Action::Create,
+        Some(row) if row.state.is_unsettled() => resume(row),
+        // A posted day entry is never touched again: the day's plan is fixed.
+        Some(row) => Action::Keep { remote_id: row.remote_id.clone().unwrap_or_default() },
+    };
+    let draft = EntryDraft {
+        start: entry.start,
+        end: Some(entry.end),
+        project_id: entry.project_id.clone(),
+        description: input.template.description.clone(),
+        tags: input.template.tags.clone(),
+        billable: input.template.billable,
+    };
+    Step { key, action, draft, entry, previous }
 }
 
 /// A fixed plan's entries not yet sent take their project id from the current config (a refused id
 /// can be corrected), unless that would give two entries one project.
 fn with_current_ids(fixed: &[PlannedEntry], date: NaiveDate, input: &PlanInput<'_>) -> Vec<PlannedEntry> {
     let untouched = |entry: &PlannedEntry| {
-        let key = (date, entry.project_id.clone());
-        !input.ledger.entries.contains_key(&key) && !input.ledger.intents.contains_key(&key)
+        !input.ledger.entries.contains_key(&day_key(date, entry.project_id.as_deref().unwrap_or("")))
     };
     let current_id = |entry: &PlannedEntry| match &entry.mapped_path {
         Some(path) => input.rules.mapping.id_of(path).map(str::to_string),
-        None => Some(input.rules.other_project_id.clone()).filter(|id| !id.is_empty()),
+        None => input.rules.other_project_id.clone(),
     };
     let remapped: Vec<PlannedEntry> = fixed
         .iter()
         .map(|entry| match current_id(entry).filter(|_| untouched(entry)) {
-            Some(id) => PlannedEntry { project_id: id, ..entry.clone() },
+            Some(id) => PlannedEntry { project_id: Some(id), ..entry.clone() },
             None => entry.clone(),
         })
         .collect();
-    let mut ids: Vec<&str> = remapped.iter().map(|e| e.project_id.as_str()).collect();
+    let mut ids: Vec<Option<&str>> = remapped.iter().map(|e| e.project_id.as_deref()).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.len() == remapped.len() { remapped } else { fixed.to_vec() }
@@ -154,6 +112,7 @@ fn with_current_ids(fixed: &[PlannedEntry], date: NaiveDate, input: &PlanInput<'
 mod tests {
     use super::*;
     use crate::allocate::ProjectMapping;
+    use crate::ledger::{EntryState, KeyedEntry, Operation};
     use crate::sessions::Span;
     use chrono::{DateTime, NaiveTime, Utc};
 
@@ -161,9 +120,9 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn session(project: &str, start: &str, minutes: i64) -> StoredSession {
+    fn session(project: &str, start: &str, minutes: i64) -> Session {
         let start = start.parse::<DateTime<Utc>>().unwrap().timestamp_millis();
-        StoredSession {
+        Session {
             session_id: format!("{project}{start}"),
             project: project.into(),
             git_branch: None,
@@ -179,7 +138,7 @@ mod tests {
             work_day_end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
             round_to_minutes: 0,
             mapping: ProjectMapping::new([("/w/a".to_string(), "pa".to_string())]),
-            other_project_id: "other".into(),
+            other_project_id: Some("other".into()),
         }
     }
 
@@ -203,7 +162,9 @@ mod tests {
             work_days: &WEEKDAYS,
             sessions: &sessions,
             rules: &rules,
+            template: &EntryTemplate::default(),
             ledger: &ledger,
+            show_synced: false,
         };
         let statuses: Vec<(String, &str)> =
             plan(&input).iter().map(|d| (d.date.to_string(), d.status.label(d.date))).collect();
@@ -227,9 +188,24 @@ mod tests {
         let sessions =
             [session("/w/a", "2026-11-02T10:00:00Z", 60), session("/w/b", "2026-11-02T12:00:00Z", 30)];
         let mut ledger = Ledger::default();
-        ledger.entries.insert((date("2026-11-02"), "pa".into()), "remote-1".into());
+        let row = |key: &str, remote_id: Option<&str>, state| KeyedEntry {
+            key: key.into(),
+            remote_id: remote_id.map(str::to_string),
+            start: "2026-11-02T14:20:00Z".parse().unwrap(),
+            end: None,
+            fingerprint: String::new(),
+            state,
+            operation: Operation::Create,
+            adopted: false,
+        };
+        ledger.entries.insert(
+            "day:2026-11-02:pa".into(),
+            row("day:2026-11-02:pa", Some("remote-1"), EntryState::Stored),
+        );
         let start: DateTime<Utc> = "2026-11-02T14:20:00Z".parse().unwrap();
-        ledger.intents.insert((date("2026-11-02"), "other".into()), (start, start));
+        ledger
+            .entries
+            .insert("day:2026-11-02:other".into(), row("day:2026-11-02:other", None, EntryState::Intended));
         let rules = rules();
         let input = PlanInput {
             since: date("2026-11-02"),
@@ -238,11 +214,13 @@ mod tests {
             work_days: &WEEKDAYS,
             sessions: &sessions,
             rules: &rules,
+            template: &EntryTemplate::default(),
             ledger: &ledger,
+            show_synced: false,
         };
         let day = &plan(&input)[0];
-        assert_eq!(day.steps[0].state, StepState::Posted("remote-1".into()));
-        assert_eq!(day.steps[1].state, StepState::InDoubt { start });
+        assert_eq!(day.steps[0].action, Action::Keep { remote_id: "remote-1".into() });
+        assert_eq!(day.steps[1].action, Action::Adopt { look_for: start });
         assert_eq!(day.steps.iter().map(|s| s.entry.seconds).sum::<i64>(), 8 * 3600);
     }
 }

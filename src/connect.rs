@@ -1,0 +1,156 @@
+//! Connecting to a service, for every command that talks to one (`sync`, `setup`, the project lists and,
+//! next, `watch`): the key from the secret sources, a client with the service's options, and what is
+//! cached of the account (the Clockify user id per key, Toggl's default workspace per token).
+
+use anyhow::{Context, Result};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::app::App;
+use crate::clockify::{Clockify, ClockifyTimesheet};
+use crate::destination::{Destination, Service};
+use crate::http::ClientOptions;
+use crate::secrets::{self, ApiKey};
+use crate::store::Store;
+use crate::timesheet::Timesheet;
+use crate::toggl::{Toggl, TogglTimesheet};
+
+/// Client options for a service, with the run's overrides (the tests' fakes answer at once).
+pub(crate) fn client_options(app: &App, service: Service) -> ClientOptions {
+    let mut options = match service {
+        Service::Clockify => ClientOptions::clockify(),
+        Service::Toggl => ClientOptions::toggl(),
+    };
+    if let Some(backoff) = app.http.backoff {
+        options.backoff = backoff;
+    }
+    if let (Service::Toggl, Some(interval)) = (service, app.http.toggl_interval) {
+        options.min_interval = interval;
+    }
+    options
+}
+
+/// The service's key: the environment, else the config file (Clockify), else the secret store.
+pub(crate) fn key_for(app: &App, service: Service) -> Result<ApiKey> {
+    match service {
+        Service::Clockify => {
+            secrets::resolve(secrets::CLOCKIFY, app.config.clockify.api_key.as_deref(), &app.secret_store)
+        }
+        Service::Toggl => secrets::resolve(secrets::TOGGL, None, &app.secret_store),
+    }
+}
+
+/// A Clockify client for `base_url`.
+pub(crate) fn clockify(app: &App, base_url: &str, key: ApiKey) -> Clockify {
+    Clockify::new(base_url, key, client_options(app, Service::Clockify), app.pause.clone())
+}
+
+/// A Toggl Track client for `base_url`.
+pub(crate) fn toggl(app: &App, base_url: &str, token: ApiKey) -> Toggl {
+    Toggl::new(base_url, token, client_options(app, Service::Toggl), app.pause.clone())
+}
+
+/// Where the Clockify user id of a key is cached: per endpoint and key (by hash; the key itself is never
+/// stored in the database).
+pub(crate) fn clockify_user_key(base_url: &str, key: &ApiKey) -> String {
+    format!("clockify_user:{base_url}:{:016x}", xxh3_64(key.expose().as_bytes()))
+}
+
+/// The default workspace of the token last used at an endpoint (what a dry run, which needs no token,
+/// can know), or, with a token, of that token.
+pub(crate) fn toggl_workspace_key(base_url: &str, token: Option<&ApiKey>) -> String {
+    match token {
+        Some(token) => {
+            format!("toggl_default_workspace:{base_url}:{:016x}", xxh3_64(token.expose().as_bytes()))
+        }
+        None => format!("toggl_default_workspace:{base_url}"),
+    }
+}
+
+/// Remembers a token's default workspace, for this token and as the last one seen.
+pub(crate) fn cache_toggl_workspace(
+    store: &Store,
+    base_url: &str,
+    token: &ApiKey,
+    workspace_id: &str,
+) -> Result<()> {
+    store.cache(&toggl_workspace_key(base_url, Some(token)), workspace_id)?;
+    store.cache(&toggl_workspace_key(base_url, None), workspace_id)
+}
+
+/// The workspace a destination posts to, as far as it is known without asking the service.
+pub(crate) fn known_workspace(destination: &Destination, store: &Store) -> Result<Option<String>> {
+    match (&destination.workspace_id, destination.service) {
+        (Some(id), _) => Ok(Some(id.clone())),
+        (None, Service::Toggl) => store.cached(&toggl_workspace_key(&destination.base_url, None)),
+        (None, Service::Clockify) => Ok(None),
+    }
+}
+
+/// An open connection to one destination.
+pub(crate) struct Connection {
+    pub(crate) timesheet: Box<dyn Timesheet>,
+    pub(crate) workspace_id: String,
+    pub(crate) options: ClientOptions,
+    user_cache_key: Option<String>,
+}
+
+impl Connection {
+    /// Caches what the run learnt (the Clockify user id), so the next run need not ask.
+    pub(crate) fn remember(&self, store: &Store) -> Result<()> {
+        if let (Some(key), Some(id)) = (&self.user_cache_key, self.timesheet.known_user_id())
+            && store.cached(key)?.is_none()
+        {
+            store.cache(key, id)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens a connection: the key, a client, and the workspace (Toggl's default one is looked up once with
+/// `GET /me` and cached).
+pub(crate) fn connect(app: &App, destination: &Destination, store: &Store) -> Result<Connection> {
+    let key = key_for(app, destination.service)?;
+    let options = client_options(app, destination.service);
+    let base_url = &destination.base_url;
+    let (timesheet, workspace_id, user_cache_key): (Box<dyn Timesheet>, String, Option<String>) =
+        match destination.service {
+            Service::Clockify => {
+                let workspace_id = destination.workspace_id.clone().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "set `[clockify] workspace_id` (`claude-tracker setup` lists your workspaces)"
+                    )
+                })?;
+                let cache_key = clockify_user_key(base_url, &key);
+                let timesheet = ClockifyTimesheet {
+                    client: clockify(app, base_url, key),
+                    workspace_id: workspace_id.clone(),
+                    user_id: store.cached(&cache_key)?,
+                };
+                (Box::new(timesheet), workspace_id, Some(cache_key))
+            }
+            Service::Toggl => {
+                let cached = store.cached(&toggl_workspace_key(base_url, Some(&key)))?;
+                let mut client = toggl(app, base_url, key.clone());
+                let workspace_id = match destination.workspace_id.clone().or(cached) {
+                    Some(id) => id,
+                    None => toggl_default_workspace(&mut client, base_url, &key, store)?,
+                };
+                (Box::new(TogglTimesheet { client, workspace_id: workspace_id.clone() }), workspace_id, None)
+            }
+        };
+    Ok(Connection { timesheet, workspace_id, options, user_cache_key })
+}
+
+fn toggl_default_workspace(
+    client: &mut Toggl,
+    base_url: &str,
+    token: &ApiKey,
+    store: &Store,
+) -> Result<String> {
+    let me = client.me().context("Toggl Track")?;
+    let id = me.default_workspace_id.map(|id| id.to_string()).ok_or_else(|| {
+        anyhow::anyhow!("your Toggl profile has no default workspace: set `[toggl] workspace_id`")
+    })?;
+    cache_toggl_workspace(store, base_url, token, &id)?;
+    Ok(id)
+}

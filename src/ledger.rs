@@ -1,0 +1,195 @@
+//! The ledger: what each destination holds of ours, as keyed entries. One row per entry key (a day's
+//! project today, `day:<date>:<project id>`; a session segment or a running timer next), with the remote
+//! id, the times and a fingerprint of what was sent, and a state. An intent row is written before every
+//! request (create, update, delete, start, stop), so a crash at any point leaves a row that says what may
+//! have happened; planners read the ledger and say what is left to do.
+//!
+//! Pure: types and rules; `store` reads and writes the rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::allocate::PlannedEntry;
+use crate::timesheet::EntryDraft;
+
+/// Whose ledger: a destination (`clockify`, `toggl`) and its workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LedgerScope<'a> {
+    pub(crate) destination: &'a str,
+    pub(crate) workspace_id: &'a str,
+}
+
+/// Where one keyed entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryState {
+    /// A request was about to be sent; it may or may not have reached the service.
+    Intended,
+    /// The service holds the entry as recorded.
+    Stored,
+    /// A request went out and its answer was lost: the service may or may not have acted on it.
+    InDoubt,
+    /// A running entry (a timer) the service holds.
+    Running,
+}
+
+impl EntryState {
+    /// The name in the database.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            EntryState::Intended => "intended",
+            EntryState::Stored => "stored",
+            EntryState::InDoubt => "in_doubt",
+            EntryState::Running => "running",
+        }
+    }
+
+    /// The state a database name stands for.
+    pub(crate) fn from_name(name: &str) -> Option<EntryState> {
+        [EntryState::Intended, EntryState::Stored, EntryState::InDoubt, EntryState::Running]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
+    /// True when the last request's outcome is unknown: the next run must look (or repeat an
+    /// idempotent request) before anything else.
+    pub(crate) fn is_unsettled(self) -> bool {
+        matches!(self, EntryState::Intended | EntryState::InDoubt)
+    }
+}
+
+/// The request an unsettled row was written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Create,
+    Update,
+    Delete,
+    Start,
+    Stop,
+}
+
+impl Operation {
+    /// The name in the database and in `--dry-run`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+            Operation::Start => "start",
+            Operation::Stop => "stop",
+        }
+    }
+
+    /// The operation a database name stands for.
+    pub(crate) fn from_name(name: &str) -> Option<Operation> {
+        [Operation::Create, Operation::Update, Operation::Delete, Operation::Start, Operation::Stop]
+            .into_iter()
+            .find(|o| o.name() == name)
+    }
+}
+
+/// One keyed entry of a destination's workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyedEntry {
+    pub(crate) key: String,
+    /// The service's id, once known (never for a create whose answer was lost).
+    pub(crate) remote_id: Option<String>,
+    pub(crate) start: DateTime<Utc>,
+    /// `None` while running.
+    pub(crate) end: Option<DateTime<Utc>>,
+    /// What was (or is about to be) sent, hashed; empty for rows from before fingerprints.
+    pub(crate) fingerprint: String,
+    pub(crate) state: EntryState,
+    /// The request the row was last written for.
+    pub(crate) operation: Operation,
+    /// Found on the service rather than created by this database.
+    pub(crate) adopted: bool,
+}
+
+/// What the database knows of one destination's workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Ledger {
+    /// Days whose every entry is recorded.
+    pub(crate) synced_days: BTreeSet<NaiveDate>,
+    /// Every keyed entry, by key.
+    pub(crate) entries: BTreeMap<String, KeyedEntry>,
+    /// Plans fixed when a day's first entry went out (in posting order).
+    pub(crate) fixed_plans: BTreeMap<NaiveDate, Vec<PlannedEntry>>,
+}
+
+/// The key of one project's entry of a day in the daily ratio split.
+pub(crate) fn day_key(date: NaiveDate, project_id: &str) -> String {
+    format!("day:{date}:{project_id}")
+}
+
+/// A fingerprint of what is sent for an entry: equal drafts, equal fingerprints; any change in times,
+/// project, description, tags or billable changes it (so a planner can tell an entry that needs an
+/// update).
+pub(crate) fn fingerprint(draft: &EntryDraft) -> String {
+    let mut hasher = Xxh3::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    field(&draft.start.timestamp().to_le_bytes());
+    field(&draft.end.map_or(i64::MIN, |end| end.timestamp()).to_le_bytes());
+    field(draft.project_id.as_deref().unwrap_or("\u{0}none").as_bytes());
+    field(draft.description.as_bytes());
+    for tag in &draft.tags {
+        field(tag.as_bytes());
+    }
+    field(&[match draft.billable {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    }]);
+    format!("{:016x}", hasher.digest())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> EntryDraft {
+        EntryDraft {
+            start: "2026-11-02T09:00:00Z".parse().unwrap(),
+            end: Some("2026-11-02T12:00:00Z".parse().unwrap()),
+            project_id: Some("p1".into()),
+            description: "Development".into(),
+            tags: vec!["a".into()],
+            billable: None,
+        }
+    }
+
+    #[test]
+    fn every_sent_field_changes_the_fingerprint() {
+        let base = fingerprint(&draft());
+        assert_eq!(base, fingerprint(&draft()), "deterministic");
+        let changed = [
+            EntryDraft { end: None, ..draft() },
+            EntryDraft { project_id: None, ..draft() },
+            EntryDraft { description: "Dev".into(), ..draft() },
+            EntryDraft { tags: vec!["a".into(), "b".into()], ..draft() },
+            EntryDraft { tags: vec!["ab".into()], ..draft() },
+            EntryDraft { billable: Some(false), ..draft() },
+            EntryDraft { start: "2026-11-02T09:00:01Z".parse().unwrap(), ..draft() },
+        ];
+        for other in changed {
+            assert_ne!(fingerprint(&other), base, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for state in [EntryState::Intended, EntryState::Stored, EntryState::InDoubt, EntryState::Running] {
+            assert_eq!(EntryState::from_name(state.name()), Some(state));
+        }
+        for operation in
+            [Operation::Create, Operation::Update, Operation::Delete, Operation::Start, Operation::Stop]
+        {
+            assert_eq!(Operation::from_name(operation.name()), Some(operation));
+        }
+        assert_eq!(day_key("2026-11-02".parse().unwrap(), "p1"), "day:2026-11-02:p1");
+    }
+}

@@ -1,0 +1,302 @@
+//! Capture tables: sessions (merged digests, kept after Claude Code deletes the transcripts), their
+//! active spans, and what was read of each transcript file.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::Store;
+use crate::sessions::{
+    MessageRecord, Millis, Origin, Session, SessionDigest, SessionDigests, Span, Usage, active_spans,
+};
+
+const META_IDLE_MS: &str = "idle_ms";
+
+/// What the ingest remembers of a file so that an unchanged file is never read again and a grown one is
+/// read only from where it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileState {
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    /// Bytes up to the end of the last complete line parsed.
+    pub(crate) parsed_bytes: u64,
+    pub(crate) parsed_lines: u64,
+    /// Hash of the bytes just before `parsed_bytes`: tells a file that grew from one rewritten.
+    pub(crate) tail_hash: u64,
+}
+
+/// One file's part of an ingest: its new state.
+#[derive(Debug)]
+pub(crate) struct FileUpdate {
+    pub(crate) path: PathBuf,
+    pub(crate) state: FileState,
+}
+
+impl Store {
+    /// What was recorded of every transcript file seen so far.
+    pub(crate) fn file_states(&self) -> Result<HashMap<PathBuf, FileState>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns, parsed_bytes, parsed_lines, tail_hash FROM files")?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                PathBuf::from(row.get::<_, String>(0)?),
+                FileState {
+                    size: u64_from_sql(row.get(1)?),
+                    mtime_ns: row.get(2)?,
+                    parsed_bytes: u64_from_sql(row.get(3)?),
+                    parsed_lines: u64_from_sql(row.get(4)?),
+                    tail_hash: row.get::<_, i64>(5)?.cast_unsigned(),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records one ingest in a single transaction: merges each session's new lines into what was stored,
+    /// recomputes its spans, and remembers how far each file was read. When the idle threshold changed
+    /// since the last ingest, every stored session's spans are recomputed first.
+    pub(crate) fn record_ingest(
+        &mut self,
+        sessions: SessionDigests,
+        files: &[FileUpdate],
+        idle_ms: i64,
+    ) -> Result<usize> {
+        if sessions.by_id.is_empty() && files.is_empty() && self.idle_threshold()? == Some(idle_ms) {
+            return Ok(0); // nothing new: no write transaction, no lock taken
+        }
+        // Immediate: take the write lock up front, so a second process waits (busy timeout) instead of
+        // failing to upgrade a read transaction.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        rebuild_spans_if_threshold_changed(&tx, idle_ms)?;
+        let updated = sessions.by_id.len();
+        for (session_id, digest) in sessions.by_id {
+            let mut merged = load_digest(&tx, &session_id)?.unwrap_or_default();
+            merged.merge(digest);
+            save_session(&tx, &session_id, &merged, idle_ms)?;
+        }
+        for file in files {
+            save_file(&tx, file)?;
+        }
+        tx.commit()?;
+        Ok(updated)
+    }
+
+    fn idle_threshold(&self) -> Result<Option<i64>> {
+        let stored: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [META_IDLE_MS], |r| r.get(0))
+            .optional()?;
+        Ok(stored.and_then(|v| v.parse().ok()))
+    }
+
+    /// Sessions with any activity or message in `[start, end)` (milliseconds, UTC), with their spans and
+    /// messages; callers cut them to the exact window. The index on `last_ms` keeps a recent window from
+    /// reading older sessions; the spans come in one query.
+    pub(crate) fn query_range(&self, start: Millis, end: Millis) -> Result<Vec<Session>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT session_id, project, git_branch, messages FROM sessions
+             WHERE last_ms >= ?1 AND first_ms < ?2 ORDER BY first_ms, session_id",
+        )?;
+        let rows = statement.query_map(params![start, end], |row| {
+            Ok(Session {
+                session_id: row.get(0)?,
+                project: row.get(1)?,
+                git_branch: row.get(2)?,
+                spans: Vec::new(),
+                messages: decode_messages(&row.get::<_, Vec<u8>>(3)?),
+            })
+        })?;
+        let mut sessions = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let index: HashMap<String, usize> =
+            sessions.iter().enumerate().map(|(i, s)| (s.session_id.clone(), i)).collect();
+        let mut spans = self.conn.prepare_cached(
+            "SELECT spans.session_id, spans.start_ms, spans.end_ms FROM sessions
+             JOIN spans ON spans.session_id = sessions.session_id
+             WHERE sessions.last_ms >= ?1 AND sessions.first_ms < ?2
+             ORDER BY spans.session_id, spans.start_ms",
+        )?;
+        let rows = spans.query_map(params![start, end], |row| {
+            Ok((row.get::<_, String>(0)?, Span { start: row.get(1)?, end: row.get(2)? }))
+        })?;
+        for row in rows {
+            let (session_id, span) = row?;
+            if let Some(&i) = index.get(&session_id) {
+                sessions[i].spans.push(span);
+            }
+        }
+        Ok(sessions)
+    }
+
+    /// The earliest moment any session shows activity: where a first sync starts.
+    pub(crate) fn earliest_activity(&self) -> Result<Option<Millis>> {
+        Ok(self.conn.query_row("SELECT MIN(first_ms) FROM sessions", [], |r| r.get(0))?)
+    }
+
+    /// How many sessions the database holds (for the ingest summary).
+    pub(crate) fn session_count(&self) -> Result<u64> {
+        let count: i64 = self.conn.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?;
+        Ok(u64_from_sql(count))
+    }
+}
+
+fn rebuild_spans_if_threshold_changed(tx: &Transaction<'_>, idle_ms: i64) -> Result<()> {
+    let stored: Option<String> =
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [META_IDLE_MS], |r| r.get(0)).optional()?;
+    if stored.as_deref() == Some(idle_ms.to_string().as_str()) {
+        return Ok(());
+    }
+    let ids: Vec<String> = tx
+        .prepare("SELECT session_id FROM sessions")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        if let Some(digest) = load_digest(tx, &id)? {
+            save_session(tx, &id, &digest, idle_ms)?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![META_IDLE_MS, idle_ms.to_string()],
+    )?;
+    Ok(())
+}
+
+fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionDigest>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT project, project_at, project_from_sidechain, git_branch, activity, messages
+         FROM sessions WHERE session_id = ?1",
+    )?;
+    let digest = statement
+        .query_row([session_id], |row| {
+            Ok(SessionDigest {
+                origin: Some(Origin {
+                    cwd: row.get(0)?,
+                    at: row.get(1)?,
+                    from_sidechain: row.get(2)?,
+                    git_branch: row.get(3)?,
+                }),
+                activity: decode_activity(&row.get::<_, Vec<u8>>(4)?),
+                messages: decode_messages(&row.get::<_, Vec<u8>>(5)?),
+            })
+        })
+        .optional()?;
+    Ok(digest)
+}
+
+fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, idle_ms: i64) -> Result<()> {
+    let Some((first, last)) = digest.bounds() else {
+        return Ok(()); // a session with neither activity nor tokens has nothing to keep
+    };
+    let spans = active_spans(&digest.activity, idle_ms);
+    let unknown = Origin { from_sidechain: true, at: first, cwd: "(unknown)".into(), git_branch: None };
+    let origin = digest.origin.as_ref().unwrap_or(&unknown);
+    tx.prepare_cached(
+        "INSERT INTO sessions (session_id, project, project_at, project_from_sidechain, git_branch,
+            first_ms, last_ms, activity, messages)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(session_id) DO UPDATE SET project = excluded.project, project_at = excluded.project_at,
+            project_from_sidechain = excluded.project_from_sidechain, git_branch = excluded.git_branch,
+            first_ms = excluded.first_ms, last_ms = excluded.last_ms,
+            activity = excluded.activity, messages = excluded.messages",
+    )?
+    .execute(params![
+        session_id,
+        origin.cwd,
+        origin.at,
+        origin.from_sidechain,
+        origin.git_branch,
+        first,
+        last,
+        encode_activity(&digest.activity),
+        encode_messages(&digest.messages),
+    ])?;
+    tx.prepare_cached("DELETE FROM spans WHERE session_id = ?1")?.execute([session_id])?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO spans (session_id, start_ms, end_ms) VALUES (?1, ?2, ?3)")?;
+    for span in &spans {
+        insert.execute(params![session_id, span.start, span.end])?;
+    }
+    Ok(())
+}
+
+fn save_file(tx: &Transaction<'_>, file: &FileUpdate) -> Result<()> {
+    let path = file.path.to_string_lossy();
+    let state = &file.state;
+    tx.prepare_cached(
+        "INSERT INTO files (path, size, mtime_ns, parsed_bytes, parsed_lines, tail_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+            parsed_bytes = excluded.parsed_bytes, parsed_lines = excluded.parsed_lines,
+            tail_hash = excluded.tail_hash",
+    )?
+    .execute(params![
+        path,
+        sql_from_u64(state.size),
+        state.mtime_ns,
+        sql_from_u64(state.parsed_bytes),
+        sql_from_u64(state.parsed_lines),
+        state.tail_hash.cast_signed(),
+    ])?;
+    Ok(())
+}
+
+// Activity timestamps and messages are stored as compact little-endian blobs: a session can hold tens of
+// thousands of each, and they are only ever read and written whole.
+
+const MESSAGE_BYTES: usize = 48;
+
+pub(super) fn encode_activity(activity: &[Millis]) -> Vec<u8> {
+    activity.iter().flat_map(|t| t.to_le_bytes()).collect()
+}
+
+pub(super) fn decode_activity(bytes: &[u8]) -> Vec<Millis> {
+    bytes.chunks_exact(8).map(|c| Millis::from_le_bytes(word(c))).collect()
+}
+
+pub(super) fn encode_messages(messages: &[MessageRecord]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(messages.len() * MESSAGE_BYTES);
+    for m in messages {
+        bytes.extend_from_slice(&m.key.to_le_bytes());
+        bytes.extend_from_slice(&m.at.to_le_bytes());
+        for value in [m.usage.input, m.usage.output, m.usage.cache_creation, m.usage.cache_read] {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+pub(super) fn decode_messages(bytes: &[u8]) -> Vec<MessageRecord> {
+    bytes
+        .chunks_exact(MESSAGE_BYTES)
+        .map(|c| {
+            let field = |i: usize| u64::from_le_bytes(word(&c[i * 8..i * 8 + 8]));
+            MessageRecord {
+                key: field(0),
+                at: Millis::from_le_bytes(word(&c[8..16])),
+                usage: Usage {
+                    input: field(2),
+                    output: field(3),
+                    cache_creation: field(4),
+                    cache_read: field(5),
+                },
+            }
+        })
+        .collect()
+}
+
+fn word(bytes: &[u8]) -> [u8; 8] {
+    let mut word = [0; 8];
+    word.copy_from_slice(bytes);
+    word
+}
+
+fn u64_from_sql(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn sql_from_u64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

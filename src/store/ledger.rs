@@ -1,0 +1,193 @@
+//! Ledger tables: keyed entries per destination and workspace, the days complete, and the plans fixed
+//! when a day's first entry went out. Rows are converted to the core's `ledger` types here.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rusqlite::{TransactionBehavior, params};
+
+use super::Store;
+use crate::allocate::PlannedEntry;
+use crate::ledger::{EntryState, KeyedEntry, Ledger, LedgerScope, Operation};
+
+impl Store {
+    /// Everything recorded of one destination's workspace.
+    pub(crate) fn ledger(&self, scope: LedgerScope<'_>) -> Result<Ledger> {
+        let mut ledger = Ledger::default();
+        let scoped = params![scope.destination, scope.workspace_id];
+        let mut days = self
+            .conn
+            .prepare_cached("SELECT date FROM synced_days WHERE destination = ?1 AND workspace_id = ?2")?;
+        for date in days.query_map(scoped, |r| r.get::<_, String>(0))? {
+            ledger.synced_days.insert(parse_date(&date?)?);
+        }
+        let mut entries = self.conn.prepare_cached(
+            "SELECT entry_key, remote_id, start_utc, end_utc, fingerprint, state, operation, adopted
+             FROM ledger WHERE destination = ?1 AND workspace_id = ?2",
+        )?;
+        let rows = entries.query_map(scoped, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, bool>(7)?,
+            ))
+        })?;
+        for row in rows {
+            let (key, remote_id, start, end, fingerprint, state, operation, adopted) = row?;
+            let entry = KeyedEntry {
+                remote_id,
+                start: parse_instant(&start)?,
+                end: end.as_deref().map(parse_instant).transpose()?,
+                fingerprint,
+                state: EntryState::from_name(&state)
+                    .with_context(|| format!("bad state `{state}` in the database"))?,
+                operation: Operation::from_name(&operation)
+                    .with_context(|| format!("bad operation `{operation}` in the database"))?,
+                adopted,
+                key: key.clone(),
+            };
+            ledger.entries.insert(key, entry);
+        }
+        self.load_fixed_plans(scope, &mut ledger)?;
+        Ok(ledger)
+    }
+
+    fn load_fixed_plans(&self, scope: LedgerScope<'_>, ledger: &mut Ledger) -> Result<()> {
+        let mut plans = self.conn.prepare_cached(
+            "SELECT date, project_id, mapped_path, start_utc, end_utc, seconds, share_ppm FROM day_plans
+             WHERE destination = ?1 AND workspace_id = ?2 ORDER BY date, start_utc",
+        )?;
+        let rows = plans.query_map(params![scope.destination, scope.workspace_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        for row in rows {
+            let (date, project_id, mapped_path, start, end, seconds, share) = row?;
+            ledger.fixed_plans.entry(parse_date(&date)?).or_default().push(PlannedEntry {
+                project_id: Some(project_id).filter(|id| !id.is_empty()),
+                mapped_path,
+                start: parse_instant(&start)?,
+                end: parse_instant(&end)?,
+                seconds,
+                share_ppm: u32::try_from(share).unwrap_or(0),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fixes a day's plan before its first entry goes out; a day already fixed keeps its plan.
+    pub(crate) fn fix_day_plan(
+        &mut self,
+        scope: LedgerScope<'_>,
+        date: NaiveDate,
+        entries: &[PlannedEntry],
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let day = date.to_string();
+        let fixed: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM day_plans WHERE destination = ?1 AND date = ?2 AND workspace_id = ?3",
+            params![scope.destination, day, scope.workspace_id],
+            |r| r.get(0),
+        )?;
+        if fixed == 0 {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO day_plans (destination, date, workspace_id, project_id, mapped_path, start_utc,
+                     end_utc, seconds, share_ppm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for entry in entries {
+                insert.execute(params![
+                    scope.destination,
+                    day,
+                    scope.workspace_id,
+                    entry.project_id.as_deref().unwrap_or(""),
+                    entry.mapped_path,
+                    instant(entry.start),
+                    instant(entry.end),
+                    entry.seconds,
+                    entry.share_ppm
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Writes one keyed entry whole (an intent before a request, its outcome after, or a row restored
+    /// after a refusal), replacing what was recorded under its key.
+    pub(crate) fn write_entry(&self, scope: LedgerScope<'_>, entry: &KeyedEntry) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ledger (destination, workspace_id, entry_key, remote_id, start_utc, end_utc,
+                     fingerprint, state, operation, adopted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (destination, workspace_id, entry_key) DO UPDATE SET
+                     remote_id = excluded.remote_id, start_utc = excluded.start_utc,
+                     end_utc = excluded.end_utc, fingerprint = excluded.fingerprint, state = excluded.state,
+                     operation = excluded.operation, adopted = excluded.adopted",
+            )?
+            .execute(params![
+                scope.destination,
+                scope.workspace_id,
+                entry.key,
+                entry.remote_id,
+                instant(entry.start),
+                entry.end.map(instant),
+                entry.fingerprint,
+                entry.state.name(),
+                entry.operation.name(),
+                entry.adopted
+            ])?;
+        Ok(())
+    }
+
+    /// Forgets a keyed entry: it was deleted on the service, or its create was refused.
+    pub(crate) fn remove_entry(&self, scope: LedgerScope<'_>, key: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM ledger WHERE destination = ?1 AND workspace_id = ?2 AND entry_key = ?3",
+            )?
+            .execute(params![scope.destination, scope.workspace_id, key])?;
+        Ok(())
+    }
+
+    /// Marks a day complete: every entry of it is recorded.
+    pub(crate) fn mark_day_synced(
+        &self,
+        scope: LedgerScope<'_>,
+        date: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO synced_days (destination, date, workspace_id, synced_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![scope.destination, date.to_string(), scope.workspace_id, instant(at)])?;
+        Ok(())
+    }
+}
+
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("bad instant `{text}` in the database"))?
+        .to_utc())
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate> {
+    text.parse().with_context(|| format!("bad date `{text}` in the database"))
+}

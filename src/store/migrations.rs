@@ -1,0 +1,210 @@
+//! The schema and its history: each migration brings a database one version up, inside a transaction;
+//! `PRAGMA user_version` counts how many were applied and `PRAGMA application_id` marks the file as ours.
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+
+/// `PRAGMA application_id` of a claude-tracker database ("ClTr"), so that `--db` pointed at another
+/// SQLite file is refused instead of migrated.
+pub(super) const APPLICATION_ID: i64 = 0x436C_5472;
+
+/// Schema versions, oldest first; `user_version` counts how many have been applied.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: capture
+    "CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        project_at INTEGER NOT NULL,
+        project_from_sidechain INTEGER NOT NULL,
+        git_branch TEXT,
+        first_ms INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        active_ms INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_creation_input_tokens INTEGER NOT NULL,
+        cache_read_input_tokens INTEGER NOT NULL,
+        activity BLOB NOT NULL,
+        messages BLOB NOT NULL
+    );
+    CREATE INDEX sessions_by_time ON sessions(first_ms, last_ms);
+    CREATE TABLE spans (
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        PRIMARY KEY (session_id, start_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        parsed_bytes INTEGER NOT NULL,
+        parsed_lines INTEGER NOT NULL,
+        tail_hash INTEGER NOT NULL
+    );
+    CREATE TABLE file_sessions (
+        path TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        PRIMARY KEY (path, session_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 2: the sync ledger. An intent is written before each POST and settled (moved to synced_entries)
+    // with the returned id, so an entry whose answer was lost is known to be in doubt.
+    "CREATE TABLE synced_days (
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (date, workspace_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE synced_entries (
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        clockify_entry_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        adopted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (date, workspace_id, project_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE sync_intents (
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        PRIMARY KEY (date, workspace_id, project_id)
+    ) WITHOUT ROWID;",
+    // 3: several destinations. The ledger gains the destination (existing rows are Clockify's) and the
+    // remote id loses its Clockify-only name.
+    "CREATE TABLE synced_days_v3 (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (destination, date, workspace_id)
+    ) WITHOUT ROWID;
+    INSERT INTO synced_days_v3 SELECT 'clockify', date, workspace_id, synced_at FROM synced_days;
+    DROP TABLE synced_days;
+    ALTER TABLE synced_days_v3 RENAME TO synced_days;
+    CREATE TABLE synced_entries_v3 (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        remote_entry_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        adopted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (destination, date, workspace_id, project_id)
+    ) WITHOUT ROWID;
+    INSERT INTO synced_entries_v3 SELECT 'clockify', date, workspace_id, project_id, clockify_entry_id,
+        start_utc, end_utc, adopted FROM synced_entries;
+    DROP TABLE synced_entries;
+    ALTER TABLE synced_entries_v3 RENAME TO synced_entries;
+    CREATE TABLE sync_intents_v3 (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        PRIMARY KEY (destination, date, workspace_id, project_id)
+    ) WITHOUT ROWID;
+    INSERT INTO sync_intents_v3 SELECT 'clockify', date, workspace_id, project_id, start_utc, end_utc
+        FROM sync_intents;
+    DROP TABLE sync_intents;
+    ALTER TABLE sync_intents_v3 RENAME TO sync_intents;",
+    // 4: a day's plan is fixed when its first entry goes out, so later runs finish that same plan.
+    "CREATE TABLE day_plans (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        mapped_path TEXT,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        seconds INTEGER NOT NULL,
+        share_ppm INTEGER NOT NULL,
+        PRIMARY KEY (destination, date, workspace_id, project_id)
+    ) WITHOUT ROWID;",
+    // 5: one ledger of keyed entries for every destination and every kind of entry (a day's project
+    // today; session segments and running timers next). Posted entries become `stored` rows, intents
+    // whose answer was lost `in_doubt` ones. What was written and never read goes: the file-to-session
+    // links and the per-session totals (report sums the messages).
+    "CREATE TABLE ledger (
+        destination TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        remote_id TEXT,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT,
+        fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('intended', 'stored', 'in_doubt', 'running')),
+        operation TEXT NOT NULL CHECK (operation IN ('create', 'update', 'delete', 'start', 'stop')),
+        adopted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (destination, workspace_id, entry_key)
+    ) WITHOUT ROWID;
+    INSERT INTO ledger SELECT destination, workspace_id, 'day:' || date || ':' || project_id,
+        remote_entry_id, start_utc, end_utc, '', 'stored', 'create', adopted FROM synced_entries;
+    INSERT OR IGNORE INTO ledger SELECT destination, workspace_id, 'day:' || date || ':' || project_id,
+        NULL, start_utc, end_utc, '', 'in_doubt', 'create', 0 FROM sync_intents;
+    DROP TABLE synced_entries;
+    DROP TABLE sync_intents;
+    DROP TABLE file_sessions;
+    ALTER TABLE sessions DROP COLUMN active_ms;
+    ALTER TABLE sessions DROP COLUMN input_tokens;
+    ALTER TABLE sessions DROP COLUMN output_tokens;
+    ALTER TABLE sessions DROP COLUMN cache_creation_input_tokens;
+    ALTER TABLE sessions DROP COLUMN cache_read_input_tokens;
+    DROP INDEX sessions_by_time;
+    CREATE INDEX sessions_by_last ON sessions(last_ms);",
+];
+
+/// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other
+/// program. Databases of releases before the id (schemas 1 to 4) are recognised by their tables.
+pub(super) fn check_identity(conn: &Connection) -> Result<()> {
+    let application_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if application_id == APPLICATION_ID {
+        return Ok(());
+    }
+    anyhow::ensure!(
+        application_id == 0,
+        "it is not a claude-tracker database (it belongs to another program, application id {application_id:#x}): \
+         pass `--db` a path of its own (a new file is created)"
+    );
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 =
+        conn.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))?;
+    let has_sessions: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions')",
+        [],
+        |r| r.get(0),
+    )?;
+    let fresh = version == 0 && tables == 0;
+    let older_release = (1..=4).contains(&version) && has_sessions;
+    anyhow::ensure!(
+        fresh || older_release,
+        "it is not a claude-tracker database (it holds {tables} table(s) of another program): pass `--db` a \
+         path of its own (a new file is created)"
+    );
+    Ok(())
+}
+
+/// Brings the schema up to date and marks the file as ours.
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    check_identity(conn)?;
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let current = usize::try_from(current).unwrap_or(0);
+    anyhow::ensure!(
+        current <= MIGRATIONS.len(),
+        "the database was written by a newer claude-tracker (schema {current}); upgrade claude-tracker"
+    );
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).with_context(|| format!("schema migration {} failed", index + 1))?;
+        tx.pragma_update(None, "user_version", i64::try_from(index + 1)?)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! The SQLite database: the only place with SQL. It owns the connection, the schema and its migrations,
+//! and offers one method per capability, each doing its work in one transaction; rows are converted to
+//! the core's types here. Split by concern: `migrations`, `capture` (sessions, spans, files), `ledger`
+//! (keyed entries, synced days, fixed plans) and the small key-value cache below.
+//!
+//! Sessions outlive their transcripts here: Claude Code deletes old files, the rows stay.
+
+mod capture;
+mod ledger;
+mod migrations;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub(crate) use capture::{FileState, FileUpdate};
+
+/// The database handle.
+pub(crate) struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date; a file of another
+    /// program is refused.
+    pub(crate) fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
+        }
+        let conn =
+            Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
+        Self::configure(conn, true).with_context(|| format!("cannot prepare the database {}", path.display()))
+    }
+
+    /// A private database for tests.
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Store> {
+        Self::configure(Connection::open_in_memory()?, false)
+    }
+
+    fn configure(mut conn: Connection, wal: bool) -> Result<Store> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // Asked first: a file that is not SQLite at all fails here, before anything is written.
+        migrations::check_identity(&conn).map_err(not_a_database)?;
+        if wal {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        // FULL: a committed intent must survive a power loss, or a request it guards could be repeated.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The schema version in force.
+    #[cfg(test)]
+    pub(crate) fn schema_version(&self) -> Result<usize> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok(usize::try_from(version).unwrap_or(0))
+    }
+
+    /// A small cached value (e.g. the Clockify user id of a key), if present.
+    pub(crate) fn cached(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Stores a small cached value.
+    pub(crate) fn cache(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// SQLite's "file is not a database", worded as what to do.
+fn not_a_database(error: anyhow::Error) -> anyhow::Error {
+    let is_not_a_database = matches!(
+        error.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(failure, _)) if failure.code == rusqlite::ErrorCode::NotADatabase
+    );
+    if is_not_a_database {
+        anyhow::anyhow!("it is not an SQLite database: pass `--db` a path of its own (a new file is created)")
+    } else {
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::migrations::MIGRATIONS;
+    use super::*;
+    use crate::ledger::{EntryState, KeyedEntry, Ledger, LedgerScope, Operation};
+    use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, SessionDigests, Span, Usage};
+    use chrono::NaiveDate;
+    use std::path::Path;
+
+    const MIN: i64 = 60_000;
+
+    fn digest(cwd: &str, activity: &[Millis], messages: &[(u64, Millis, u64)]) -> SessionDigest {
+        let mut digest = SessionDigest {
+            origin: Some(Origin {
+                from_sidechain: false,
+                at: activity[0],
+                cwd: cwd.into(),
+                git_branch: None,
+            }),
+            activity: activity.to_vec(),
+            messages: messages
+                .iter()
+                .map(|&(key, at, output)| MessageRecord {
+                    key,
+                    at,
+                    usage: Usage { output, ..Usage::default() },
+                })
+                .collect(),
+        };
+        digest.normalize();
+        digest
+    }
+
+    fn ingest(store: &mut Store, id: &str, digest: SessionDigest, idle_ms: i64) {
+        let mut sessions = SessionDigests::default();
+        sessions.absorb(id.into(), digest);
+        store.record_ingest(sessions, &[], idle_ms).unwrap();
+    }
+
+    #[test]
+    fn migrates_from_empty_to_latest() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/tracker.db");
+        let mut store = Store::open(&path).unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, MIN], &[]), 15 * MIN);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.session_count().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn upsert_merges_and_never_duplicates() {
+        let mut store = Store::open_in_memory().unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, MIN], &[(1, MIN, 10)]), 15 * MIN);
+        ingest(
+            &mut store,
+            "s1",
+            digest("/p", &[0, MIN, 2 * MIN], &[(1, MIN, 10), (2, 2 * MIN, 5)]),
+            15 * MIN,
+        );
+        let sessions = store.query_range(0, 10 * MIN).unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].spans, vec![Span { start: 0, end: 2 * MIN }]);
+        let output: u64 = sessions[0].messages.iter().map(|m| m.usage.output).sum();
+        assert_eq!(output, 15);
+    }
+
+    #[test]
+    fn query_range_returns_overlapping_sessions_only() {
+        let mut store = Store::open_in_memory().unwrap();
+        ingest(&mut store, "early", digest("/a", &[0, MIN], &[]), 15 * MIN);
+        ingest(&mut store, "late", digest("/b", &[100 * MIN, 101 * MIN], &[]), 15 * MIN);
+        let ids = |from, to| -> Vec<String> {
+            store.query_range(from, to).unwrap().into_iter().map(|s| s.session_id).collect()
+        };
+        assert_eq!(ids(0, 50 * MIN), vec!["early"]);
+        assert_eq!(ids(MIN, 100 * MIN + 1), vec!["early", "late"]);
+        assert!(ids(MIN + 1, 100 * MIN).is_empty());
+    }
+
+    #[test]
+    fn changing_the_idle_threshold_recomputes_stored_spans() {
+        let mut store = Store::open_in_memory().unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, 20 * MIN], &[]), 15 * MIN);
+        assert_eq!(store.query_range(0, 60 * MIN).unwrap()[0].spans.len(), 2);
+        store.record_ingest(SessionDigests::default(), &[], 30 * MIN).unwrap();
+        assert_eq!(store.query_range(0, 60 * MIN).unwrap()[0].spans, vec![Span { start: 0, end: 20 * MIN }]);
+    }
+
+    #[test]
+    fn file_state_round_trips() {
+        let mut store = Store::open_in_memory().unwrap();
+        let state =
+            FileState { size: 10, mtime_ns: 5, parsed_bytes: 9, parsed_lines: 2, tail_hash: u64::MAX };
+        let update = FileUpdate { path: "/x/a.jsonl".into(), state };
+        store.record_ingest(SessionDigests::default(), &[update], 15 * MIN).unwrap();
+        assert_eq!(store.file_states().unwrap()[Path::new("/x/a.jsonl")], state);
+    }
+
+    fn keyed(key: &str, state: EntryState, remote_id: Option<&str>) -> KeyedEntry {
+        KeyedEntry {
+            key: key.into(),
+            remote_id: remote_id.map(str::to_string),
+            start: "2026-11-02T08:00:00Z".parse().unwrap(),
+            end: Some("2026-11-02T12:00:00Z".parse().unwrap()),
+            fingerprint: "f1".into(),
+            state,
+            operation: Operation::Create,
+            adopted: false,
+        }
+    }
+
+    #[test]
+    fn ledger_rows_are_written_rewritten_and_removed_per_scope() {
+        let store = Store::open_in_memory().unwrap();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        let scope = LedgerScope { destination: "clockify", workspace_id: "ws" };
+        let key = "day:2026-11-02:p1";
+        store.write_entry(scope, &keyed(key, EntryState::Intended, None)).unwrap();
+        assert_eq!(store.ledger(scope).unwrap().entries[key], keyed(key, EntryState::Intended, None));
+        assert!(store.ledger(LedgerScope { workspace_id: "other-ws", ..scope }).unwrap().entries.is_empty());
+        assert!(store.ledger(LedgerScope { destination: "toggl", ..scope }).unwrap().entries.is_empty());
+        let stored = keyed(key, EntryState::Stored, Some("remote-1"));
+        store.write_entry(scope, &stored).unwrap();
+        store.mark_day_synced(scope, date, "2026-11-03T00:00:00Z".parse().unwrap()).unwrap();
+        let ledger = store.ledger(scope).unwrap();
+        assert_eq!(ledger.entries.values().collect::<Vec<_>>(), vec![&stored], "a rewrite replaces the row");
+        assert_eq!(ledger.synced_days.iter().collect::<Vec<_>>(), vec![&date]);
+        store.remove_entry(scope, key).unwrap();
+        assert!(store.ledger(scope).unwrap().entries.is_empty());
+    }
+
+    /// A database as release 0.1 (schema 4) left it: one synced day with its entry, and an intent whose
+    /// answer was lost on the next day.
+    pub(crate) fn schema_4_database(path: &Path) {
+        let mut conn = Connection::open(path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..4] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 4).unwrap();
+        tx.execute_batch(
+            "INSERT INTO sessions VALUES ('s', '/p', 0, 0, 'main', 0, 60000, 60000, 1, 2, 3, 4, x'', x'');
+             INSERT INTO spans VALUES ('s', 0, 60000);
+             INSERT INTO file_sessions VALUES ('/x/s.jsonl', 's');
+             INSERT INTO synced_days VALUES ('clockify', '2026-11-02', 'ws', '2026-11-03T10:00:00Z');
+             INSERT INTO synced_entries VALUES ('clockify', '2026-11-02', 'ws', 'p1', 'c-1',
+                 '2026-11-02T09:00:00Z', '2026-11-02T17:00:00Z', 1);
+             INSERT INTO sync_intents VALUES ('toggl', '2026-11-03', '777', '42',
+                 '2026-11-03T09:00:00Z', '2026-11-03T17:00:00Z');
+             INSERT INTO day_plans VALUES ('toggl', '2026-11-03', '777', '42', '/p',
+                 '2026-11-03T09:00:00Z', '2026-11-03T17:00:00Z', 28800, 1000000);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn migration_from_schema_4_keeps_synced_days_entries_and_intents_in_doubt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.db");
+        schema_4_database(&path);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+        let clockify = store.ledger(LedgerScope { destination: "clockify", workspace_id: "ws" }).unwrap();
+        let day: NaiveDate = "2026-11-02".parse().unwrap();
+        assert_eq!(clockify.synced_days.iter().collect::<Vec<_>>(), vec![&day]);
+        assert_eq!(
+            clockify.entries.values().collect::<Vec<_>>(),
+            vec![&KeyedEntry {
+                key: "day:2026-11-02:p1".into(),
+                remote_id: Some("c-1".into()),
+                start: "2026-11-02T09:00:00Z".parse().unwrap(),
+                end: Some("2026-11-02T17:00:00Z".parse().unwrap()),
+                fingerprint: String::new(),
+                state: EntryState::Stored,
+                operation: Operation::Create,
+                adopted: true,
+            }]
+        );
+        let toggl = store.ledger(LedgerScope { destination: "toggl", workspace_id: "777" }).unwrap();
+        assert_eq!(
+            toggl.entries.values().collect::<Vec<_>>(),
+            vec![&KeyedEntry {
+                key: "day:2026-11-03:42".into(),
+                remote_id: None,
+                start: "2026-11-03T09:00:00Z".parse().unwrap(),
+                end: Some("2026-11-03T17:00:00Z".parse().unwrap()),
+                fingerprint: String::new(),
+                state: EntryState::InDoubt,
+                operation: Operation::Create,
+                adopted: false,
+            }]
+        );
+        assert_eq!(toggl.fixed_plans[&"2026-11-03".parse().unwrap()].len(), 1);
+        let sessions = store.query_range(0, 120_000).unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].spans, vec![Span { start: 0, end: 60_000 }]);
+        assert_eq!(sessions[0].git_branch.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn every_older_schema_upgrades_in_place() {
+        for version in 0..MIGRATIONS.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("old.db");
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                let tx = conn.transaction().unwrap();
+                for sql in &MIGRATIONS[..version] {
+                    tx.execute_batch(sql).unwrap();
+                }
+                tx.pragma_update(None, "user_version", i64::try_from(version).unwrap()).unwrap();
+                tx.commit().unwrap();
+            }
+            let store = Store::open(&path).unwrap_or_else(|e| panic!("schema {version}: {e:#}"));
+            assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len(), "from schema {version}");
+        }
+    }
+
+    #[test]
+    fn another_programs_database_is_refused_not_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let foreign = dir.path().join("foreign.db");
+        Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE notes (body TEXT);").unwrap();
+        assert_eq!(
+            format!("{:#}", Store::open(&foreign).err().unwrap()),
+            format!(
+                "cannot prepare the database {}: it is not a claude-tracker database (it holds 1 table(s) of \
+                 another program): pass `--db` a path of its own (a new file is created)",
+                foreign.display()
+            )
+        );
+        let tables: i64 = Connection::open(&foreign)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 1, "nothing was added to it");
+
+        let marked = dir.path().join("marked.db");
+        Connection::open(&marked).unwrap().pragma_update(None, "application_id", 7).unwrap();
+        assert_eq!(
+            format!("{:#}", Store::open(&marked).err().unwrap()),
+            format!(
+                "cannot prepare the database {}: it is not a claude-tracker database (it belongs to another \
+                 program, application id 0x7): pass `--db` a path of its own (a new file is created)",
+                marked.display()
+            )
+        );
+
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "not a database at all, just some text that is long enough").unwrap();
+        assert_eq!(
+            format!("{:#}", Store::open(&text).err().unwrap()),
+            format!(
+                "cannot prepare the database {}: it is not an SQLite database: pass `--db` a path of its own \
+                 (a new file is created)",
+                text.display()
+            )
+        );
+    }
+
+    #[test]
+    fn migration_from_version_one_keeps_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.execute(
+                "INSERT INTO sessions VALUES ('s', '/p', 0, 0, NULL, 0, 60000, 60000, 1, 2, 3, 4, x'', x'')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
+        assert_eq!(store.session_count().unwrap(), 1);
+        let scope = LedgerScope { destination: "clockify", workspace_id: "ws" };
+        assert_eq!(store.ledger(scope).unwrap(), Ledger::default());
+    }
+
+    #[test]
+    fn blobs_round_trip() {
+        let messages = vec![MessageRecord {
+            key: u64::MAX,
+            at: -5,
+            usage: Usage { input: 1, output: 2, cache_creation: 3, cache_read: 4 },
+        }];
+        assert_eq!(capture::decode_messages(&capture::encode_messages(&messages)), messages);
+        assert_eq!(capture::decode_activity(&capture::encode_activity(&[-1, 0, 7])), vec![-1, 0, 7]);
+    }
+}

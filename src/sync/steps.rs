@@ -1,0 +1,148 @@
+//! What every planner returns and the one executor walks: batches (a day each) of keyed steps, each an
+//! action on one ledger key (create, adopt, update, delete, start, stop, or keep what is there) with the
+//! draft to send. Pure: types and the rule that turns an unsettled ledger row back into a step.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+
+use crate::allocate::PlannedEntry;
+use crate::ledger::{KeyedEntry, Operation};
+use crate::timesheet::EntryDraft;
+
+/// What a batch (a day) is, for the sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DayStatus {
+    Planned,
+    Synced,
+    NotAWorkDay,
+    NoSessions,
+    /// Today or later: the work day is not over.
+    Today,
+}
+
+impl DayStatus {
+    /// The status as `--json` names it.
+    pub(crate) fn json_name(self) -> &'static str {
+        match self {
+            DayStatus::Planned => "planned",
+            DayStatus::Synced => "synced",
+            DayStatus::NotAWorkDay => "not_a_work_day",
+            DayStatus::NoSessions => "no_sessions",
+            DayStatus::Today => "today",
+        }
+    }
+
+    /// The status as the text output says it.
+    pub(crate) fn label(self, date: NaiveDate) -> &'static str {
+        match self {
+            DayStatus::Planned => "planned",
+            DayStatus::Synced => "already synced",
+            DayStatus::NotAWorkDay if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) => "weekend",
+            DayStatus::NotAWorkDay => "not a work day",
+            DayStatus::NoSessions => "no sessions",
+            DayStatus::Today => "today",
+        }
+    }
+}
+
+/// What every entry of a destination says besides its times and project.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct EntryTemplate {
+    pub(crate) description: String,
+    pub(crate) billable: Option<bool>,
+    pub(crate) tags: Vec<String>,
+}
+
+/// What to do for one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Nothing: the service holds it as recorded, with this id.
+    Keep {
+        remote_id: String,
+    },
+    Create,
+    /// An earlier create may have reached the service: adopt the entry of the same project starting at
+    /// `look_for` if there is one, else create.
+    Adopt {
+        look_for: DateTime<Utc>,
+    },
+    Update {
+        remote_id: String,
+    },
+    Delete {
+        remote_id: String,
+    },
+    // The live timer (`watch`, next) is the first planner to start and stop entries.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Start,
+    Stop {
+        remote_id: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl Action {
+    /// True when the step still has something to do.
+    pub(crate) fn is_pending(&self) -> bool {
+        !matches!(self, Action::Keep { .. })
+    }
+}
+
+/// One keyed step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// The ledger key (`day:<date>:<project id>`).
+    pub(crate) key: String,
+    pub(crate) action: Action,
+    /// What to send.
+    pub(crate) draft: EntryDraft,
+    /// The entry as planned, for display (its mapped path, seconds and share).
+    pub(crate) entry: PlannedEntry,
+    /// The ledger row before this step, restored when the service refuses an update or delete.
+    pub(crate) previous: Option<KeyedEntry>,
+}
+
+/// One day of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Batch {
+    pub(crate) date: NaiveDate,
+    pub(crate) status: DayStatus,
+    pub(crate) steps: Vec<Step>,
+}
+
+/// The step that finishes what an unsettled ledger row started: a create or start whose answer was lost
+/// is looked for before it is sent again; an update, delete or stop is idempotent and simply repeated.
+pub(crate) fn resume(row: &KeyedEntry) -> Action {
+    match (row.operation, row.remote_id.clone()) {
+        (Operation::Update, Some(remote_id)) => Action::Update { remote_id },
+        (Operation::Delete, Some(remote_id)) => Action::Delete { remote_id },
+        (Operation::Stop, Some(remote_id)) => Action::Stop { remote_id, at: row.end.unwrap_or(row.start) },
+        _ => Action::Adopt { look_for: row.start },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::EntryState;
+
+    #[test]
+    fn unsettled_rows_resume_with_a_look_or_a_repeat() {
+        let start: DateTime<Utc> = "2026-11-02T09:00:00Z".parse().unwrap();
+        let end: DateTime<Utc> = "2026-11-02T10:00:00Z".parse().unwrap();
+        let row = |operation, remote_id: Option<&str>| KeyedEntry {
+            key: "k".into(),
+            remote_id: remote_id.map(str::to_string),
+            start,
+            end: Some(end),
+            fingerprint: String::new(),
+            state: EntryState::InDoubt,
+            operation,
+            adopted: false,
+        };
+        assert_eq!(resume(&row(Operation::Create, None)), Action::Adopt { look_for: start });
+        assert_eq!(resume(&row(Operation::Start, None)), Action::Adopt { look_for: start });
+        assert_eq!(resume(&row(Operation::Update, Some("r"))), Action::Update { remote_id: "r".into() });
+        assert_eq!(resume(&row(Operation::Delete, Some("r"))), Action::Delete { remote_id: "r".into() });
+        assert_eq!(resume(&row(Operation::Stop, Some("r"))), Action::Stop { remote_id: "r".into(), at: end });
+    }
+}
