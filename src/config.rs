@@ -10,50 +10,50 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
 /// Default idle threshold: a gap of this many minutes or more between two activity lines is not work.
-pub const DEFAULT_IDLE_MINUTES: u32 = 15;
+pub(crate) const DEFAULT_IDLE_MINUTES: u32 = 15;
 
 /// The whole configuration, defaults filled in.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     /// IANA zone that local days and hours are computed in; the system's zone when absent.
     #[serde(default, deserialize_with = "timezone")]
-    pub timezone: Option<Tz>,
+    pub(crate) timezone: Option<Tz>,
     #[serde(default)]
-    pub capture: CaptureConfig,
+    pub(crate) capture: CaptureConfig,
     /// `[sync]`: how work days become timesheet entries.
     #[serde(default)]
-    pub sync: SyncConfig,
+    pub(crate) sync: SyncConfig,
     /// `[clockify]`: where Clockify is.
     #[serde(default)]
-    pub clockify: ClockifyConfig,
+    pub(crate) clockify: ClockifyConfig,
     /// `[toggl]`: present when Toggl Track is a destination.
     #[serde(default)]
-    pub toggl: Option<TogglConfig>,
+    pub(crate) toggl: Option<TogglConfig>,
     /// What the file says that still works but should be written otherwise (deprecated keys).
     #[serde(skip)]
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// `[toggl]`: Toggl Track's ids for this user; the work day and description are shared (`[sync]`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct TogglConfig {
+pub(crate) struct TogglConfig {
     /// Else the `default_workspace_id` of `GET /me` (looked up once, cached).
     #[serde(default, deserialize_with = "optional_toggl_id")]
-    pub workspace_id: Option<String>,
+    pub(crate) workspace_id: Option<String>,
     /// The Toggl project that receives time of unmapped local projects.
     #[serde(default, deserialize_with = "optional_toggl_id")]
-    pub other_project_id: Option<String>,
+    pub(crate) other_project_id: Option<String>,
     /// Tag names put on every entry.
     #[serde(default)]
-    pub tags: Vec<String>,
-    pub billable: Option<bool>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) billable: Option<bool>,
     #[serde(default = "default_toggl_url")]
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// Local project path (covering every folder below it) to Toggl project id.
     #[serde(default, deserialize_with = "toggl_id_map")]
-    pub project_mapping: BTreeMap<String, String>,
+    pub(crate) project_mapping: BTreeMap<String, String>,
 }
 
 impl Default for TogglConfig {
@@ -70,7 +70,7 @@ impl Default for TogglConfig {
 }
 
 /// Toggl Track's API endpoint.
-pub const TOGGL_URL: &str = "https://api.track.toggl.com/api/v9";
+pub(crate) const TOGGL_URL: &str = "https://api.track.toggl.com/api/v9";
 
 fn default_toggl_url() -> String {
     TOGGL_URL.to_string()
@@ -111,30 +111,30 @@ fn toggl_id_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<S
 /// `[clockify]` and are moved there on load, with a warning.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct SyncConfig {
+pub(crate) struct SyncConfig {
     /// Deprecated: `[clockify] workspace_id`.
-    pub workspace_id: Option<String>,
+    pub(crate) workspace_id: Option<String>,
     /// Deprecated: `[clockify] other_project_id`.
-    pub other_project_id: Option<String>,
+    pub(crate) other_project_id: Option<String>,
     #[serde(default = "default_day_start", deserialize_with = "clock_time")]
-    pub work_day_start: NaiveTime,
+    pub(crate) work_day_start: NaiveTime,
     #[serde(default = "default_day_end", deserialize_with = "clock_time")]
-    pub work_day_end: NaiveTime,
+    pub(crate) work_day_end: NaiveTime,
     #[serde(default = "default_work_days", deserialize_with = "weekdays")]
-    pub work_days: Vec<Weekday>,
+    pub(crate) work_days: Vec<Weekday>,
     #[serde(default = "default_description")]
-    pub description: String,
+    pub(crate) description: String,
     /// Deprecated: `[clockify] billable`.
-    pub billable: Option<bool>,
+    pub(crate) billable: Option<bool>,
     /// No day before this one is synced.
     #[serde(default, deserialize_with = "optional_date")]
-    pub start_date: Option<NaiveDate>,
+    pub(crate) start_date: Option<NaiveDate>,
     /// Every share is a multiple of this many minutes (0: whole seconds).
     #[serde(default, deserialize_with = "round_minutes")]
-    pub round_to_minutes: u32,
+    pub(crate) round_to_minutes: u32,
     /// Deprecated: `[clockify.project_mapping]`.
     #[serde(default)]
-    pub project_mapping: BTreeMap<String, String>,
+    pub(crate) project_mapping: BTreeMap<String, String>,
 }
 
 impl Default for SyncConfig {
@@ -158,19 +158,19 @@ impl Default for SyncConfig {
 /// endpoint (regional and company endpoints differ) and, discouraged, the key.
 #[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct ClockifyConfig {
+pub(crate) struct ClockifyConfig {
     /// The Clockify workspace entries go to.
-    pub workspace_id: Option<String>,
+    pub(crate) workspace_id: Option<String>,
     /// The Clockify project that receives time of unmapped local projects.
-    pub other_project_id: Option<String>,
-    pub billable: Option<bool>,
+    pub(crate) other_project_id: Option<String>,
+    pub(crate) billable: Option<bool>,
     /// Local project path (covering every folder below it) to Clockify project id.
     #[serde(default)]
-    pub project_mapping: BTreeMap<String, String>,
+    pub(crate) project_mapping: BTreeMap<String, String>,
     #[serde(default = "default_clockify_url")]
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// Prefer `$CLOCKIFY_API_KEY` or `claude-tracker setup` (the OS keychain).
-    pub api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
 }
 
 impl Default for ClockifyConfig {
@@ -200,7 +200,7 @@ impl std::fmt::Debug for ClockifyConfig {
 }
 
 /// Clockify's global API endpoint.
-pub const CLOCKIFY_URL: &str = "https://api.clockify.me/api/v1";
+pub(crate) const CLOCKIFY_URL: &str = "https://api.clockify.me/api/v1";
 
 fn default_clockify_url() -> String {
     CLOCKIFY_URL.to_string()
@@ -271,13 +271,13 @@ fn round_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::E
 /// `[capture]`: where transcripts are and how activity becomes time.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct CaptureConfig {
+pub(crate) struct CaptureConfig {
     /// Folders holding Claude Code's per-project transcript folders; relative paths are relative to the
     /// config file, `~` is the home directory.
     #[serde(default)]
-    pub projects_dirs: Option<Vec<PathBuf>>,
+    pub(crate) projects_dirs: Option<Vec<PathBuf>>,
     #[serde(default = "default_idle_minutes", deserialize_with = "idle_minutes")]
-    pub idle_minutes: u32,
+    pub(crate) idle_minutes: u32,
 }
 
 impl Default for CaptureConfig {
@@ -288,7 +288,7 @@ impl Default for CaptureConfig {
 
 impl CaptureConfig {
     /// The idle threshold in milliseconds, the unit of the capture pipeline.
-    pub fn idle_ms(&self) -> i64 {
+    pub(crate) fn idle_ms(&self) -> i64 {
         i64::from(self.idle_minutes) * 60_000
     }
 }
@@ -320,7 +320,7 @@ fn idle_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Er
 impl Config {
     /// Reads the config file; a missing file means defaults. Relative `projects_dirs` are resolved
     /// against the file's folder.
-    pub fn load(path: &Path) -> Result<Config> {
+    pub(crate) fn load(path: &Path) -> Result<Config> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
@@ -336,7 +336,7 @@ impl Config {
     }
 
     /// Parses config text; `path` only names the file in error messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Config> {
         let mut config: Config =
             toml::from_str(text).map_err(|error| anyhow::anyhow!(describe_error(text, path, &error)))?;
         let position = |key: &str| {
@@ -415,7 +415,7 @@ impl Config {
     }
 
     /// True when the config file itself holds a secret (then it must not be readable by others).
-    pub fn holds_secret(&self) -> bool {
+    pub(crate) fn holds_secret(&self) -> bool {
         self.clockify.api_key.is_some()
     }
 }
@@ -463,7 +463,7 @@ fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

@@ -19,22 +19,22 @@ const TAIL_BYTES: u64 = 256;
 
 /// What an ingest did, for the summary line and `--verbose`.
 #[derive(Debug, Default)]
-pub struct IngestSummary {
-    pub files_seen: usize,
-    pub files_read: usize,
-    pub bytes_read: u64,
-    pub sessions_updated: usize,
+pub(crate) struct IngestSummary {
+    pub(crate) files_seen: usize,
+    pub(crate) files_read: usize,
+    pub(crate) bytes_read: u64,
+    pub(crate) sessions_updated: usize,
     /// Files with skipped lines, each line with its number and reason.
-    pub skipped: Vec<(PathBuf, Vec<SkippedLine>)>,
+    pub(crate) skipped: Vec<(PathBuf, Vec<SkippedLine>)>,
     /// Empty transcript files (nothing to read, but worth a mention under `--verbose`).
-    pub empty_files: Vec<PathBuf>,
+    pub(crate) empty_files: Vec<PathBuf>,
     /// Folders or files that could not be read at all.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 impl IngestSummary {
     /// Number of lines passed over.
-    pub fn skipped_lines(&self) -> usize {
+    pub(crate) fn skipped_lines(&self) -> usize {
         self.skipped.iter().map(|(_, lines)| lines.len()).sum()
     }
 }
@@ -46,7 +46,7 @@ struct FileOutcome {
 }
 
 /// Reads new and changed transcripts under `roots` into the store.
-pub fn ingest(store: &mut Store, roots: &[PathBuf], idle_ms: i64) -> Result<IngestSummary> {
+pub(crate) fn ingest(store: &mut Store, roots: &[PathBuf], idle_ms: i64) -> Result<IngestSummary> {
     let (files, problems) = discover(roots);
     let known = store.file_states()?;
     let changed: Vec<(&TranscriptFile, Option<FileState>)> = files
@@ -132,7 +132,7 @@ fn parse_file(
 }
 
 /// `path:line: reason` lines for `--verbose`.
-pub fn skipped_report(summary: &IngestSummary) -> Vec<String> {
+pub(crate) fn skipped_report(summary: &IngestSummary) -> Vec<String> {
     let mut lines = Vec::new();
     for path in &summary.empty_files {
         lines.push(format!("{}: empty file", path.display()));

@@ -14,18 +14,18 @@ use crate::workday;
 
 /// The local days a report covers, inclusive, in one time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReportRange {
-    pub since: NaiveDate,
-    pub until: NaiveDate,
-    pub tz: Tz,
+pub(crate) struct ReportRange {
+    pub(crate) since: NaiveDate,
+    pub(crate) until: NaiveDate,
+    pub(crate) tz: Tz,
 }
 
 /// The numbers every row and the total line carry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub active_ms: i64,
-    pub sessions: u64,
-    pub usage: Usage,
+pub(crate) struct Totals {
+    pub(crate) active_ms: i64,
+    pub(crate) sessions: u64,
+    pub(crate) usage: Usage,
 }
 
 impl Totals {
@@ -36,25 +36,25 @@ impl Totals {
     }
 
     /// Active time in whole seconds, rounded to the nearest.
-    pub fn active_seconds(&self) -> i64 {
+    pub(crate) fn active_seconds(&self) -> i64 {
         (self.active_ms + 500).div_euclid(1000)
     }
 }
 
 /// One project's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectRow {
-    pub project: String,
-    pub name: String,
-    pub totals: Totals,
-    pub last_activity: Option<Millis>,
+pub(crate) struct ProjectRow {
+    pub(crate) project: String,
+    pub(crate) name: String,
+    pub(crate) totals: Totals,
+    pub(crate) last_activity: Option<Millis>,
 }
 
 /// One local day's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayRow {
-    pub date: NaiveDate,
-    pub totals: Totals,
+pub(crate) struct DayRow {
+    pub(crate) date: NaiveDate,
+    pub(crate) totals: Totals,
 }
 
 /// What one session contributes to a window: nothing when it shows no sign of life there.
@@ -102,7 +102,7 @@ pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Vec
 }
 
 /// Rows per local day that saw any activity, oldest first.
-pub fn by_day(sessions: &[Session], range: ReportRange) -> Vec<DayRow> {
+pub(crate) fn by_day(sessions: &[Session], range: ReportRange) -> Vec<DayRow> {
     workday::dates(range.since, range.until)
         .filter_map(|date| {
             let (from, to) = workday::days_window(date, date, range.tz);
@@ -116,7 +116,7 @@ pub fn by_day(sessions: &[Session], range: ReportRange) -> Vec<DayRow> {
 }
 
 /// The last path segment of each project, with parent segments added where two would share a name.
-pub fn short_names<'a>(projects: impl Iterator<Item = &'a str>) -> HashMap<&'a str, String> {
+pub(crate) fn short_names<'a>(projects: impl Iterator<Item = &'a str>) -> HashMap<&'a str, String> {
     let segments: Vec<(&str, Vec<&str>)> =
         projects.map(|p| (p, p.split(['/', '\\']).filter(|s| !s.is_empty()).rev().collect())).collect();
     let name_with = |parts: &[&str], depth: usize| -> String {
@@ -140,13 +140,13 @@ pub fn short_names<'a>(projects: impl Iterator<Item = &'a str>) -> HashMap<&'a s
 }
 
 /// `3:07` for three hours and seven minutes.
-pub fn hours_minutes(seconds: i64) -> String {
+pub(crate) fn hours_minutes(seconds: i64) -> String {
     let minutes = seconds.max(0) / 60;
     format!("{}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// `950`, `3.2k`, `1.4M`, `2.0B`: token counts that fit a column.
-pub fn compact(count: u64) -> String {
+pub(crate) fn compact(count: u64) -> String {
     const UNITS: [(f64, &str); 3] = [(1e9, "B"), (1e6, "M"), (1e3, "k")];
     #[allow(clippy::cast_precision_loss)] // display only
     let value = count as f64;
@@ -165,7 +165,7 @@ fn rfc3339(at: Millis) -> String {
 }
 
 /// The table for people.
-pub fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
+pub(crate) fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
     let latest = rows.iter().filter_map(|r| r.last_activity.map(|at| (at, &r.project))).max();
     let lines = rows.iter().map(|row| {
         let marker = if latest.is_some_and(|(_, p)| *p == row.project) { "*" } else { "" };
@@ -179,7 +179,7 @@ pub fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
 }
 
 /// The table per day.
-pub fn day_table(rows: &[DayRow], range: ReportRange) -> String {
+pub(crate) fn day_table(rows: &[DayRow], range: ReportRange) -> String {
     let lines = rows.iter().map(|row| ("", row.date.format("%a %Y-%m-%d").to_string(), &row.totals));
     render_table("day", lines, range)
 }
@@ -324,7 +324,7 @@ fn sum_seconds<'a>(rows: impl Iterator<Item = &'a Totals>) -> JsonNumbers {
 }
 
 /// `report --json` by project, in the documented shape.
-pub fn project_json(rows: &[ProjectRow], range: ReportRange) -> String {
+pub(crate) fn project_json(rows: &[ProjectRow], range: ReportRange) -> String {
     let projects = rows
         .iter()
         .map(|row| JsonProject {
@@ -346,7 +346,7 @@ pub fn project_json(rows: &[ProjectRow], range: ReportRange) -> String {
 }
 
 /// `report --by day --json`: the same shape with `days` in place of `projects`.
-pub fn day_json(rows: &[DayRow], range: ReportRange) -> String {
+pub(crate) fn day_json(rows: &[DayRow], range: ReportRange) -> String {
     let days = rows
         .iter()
         .map(|row| JsonDay { date: row.date.to_string(), numbers: JsonNumbers::from(&row.totals) })

@@ -12,21 +12,21 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 /// The keychain service name every secret is filed under.
-pub const SERVICE: &str = "claude-tracker";
+pub(crate) const SERVICE: &str = "claude-tracker";
 
 /// A secret value. Only [`ApiKey::expose`] gives the text, for the one header that needs it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+pub(crate) struct ApiKey(String);
 
 impl ApiKey {
     /// Wraps a key, trimming the whitespace a paste often brings.
-    pub fn new(text: &str) -> Option<ApiKey> {
+    pub(crate) fn new(text: &str) -> Option<ApiKey> {
         let trimmed = text.trim();
         (!trimmed.is_empty()).then(|| ApiKey(trimmed.to_string()))
     }
 
     /// The key's text, for an authentication header; never print it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -39,23 +39,23 @@ impl std::fmt::Debug for ApiKey {
 
 /// One kind of secret: its environment variable and its name in the store.
 #[derive(Debug, Clone, Copy)]
-pub struct SecretKind {
+pub(crate) struct SecretKind {
     /// Environment variables that may hold it, in order of preference.
-    pub envs: &'static [&'static str],
-    pub store_name: &'static str,
+    pub(crate) envs: &'static [&'static str],
+    pub(crate) store_name: &'static str,
     /// What the user runs to store it.
-    pub setup_command: &'static str,
+    pub(crate) setup_command: &'static str,
 }
 
 /// Clockify's API key.
-pub const CLOCKIFY: SecretKind = SecretKind {
+pub(crate) const CLOCKIFY: SecretKind = SecretKind {
     envs: &["CLOCKIFY_API_KEY"],
     store_name: "clockify_api_key",
     setup_command: "claude-tracker setup",
 };
 
 /// Toggl Track's API token.
-pub const TOGGL: SecretKind = SecretKind {
+pub(crate) const TOGGL: SecretKind = SecretKind {
     envs: &["TOGGL_API_TOKEN", "TOGGL_TOKEN"],
     store_name: "toggl_api_token",
     setup_command: "claude-tracker setup --toggl",
@@ -63,14 +63,14 @@ pub const TOGGL: SecretKind = SecretKind {
 
 /// Where secrets are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretStore {
+pub(crate) enum SecretStore {
     Keychain,
     File(PathBuf),
 }
 
 impl SecretStore {
     /// The keychain, unless `$CLAUDE_TRACKER_SECRETS_FILE` names a file.
-    pub fn from_env() -> SecretStore {
+    pub(crate) fn from_env() -> SecretStore {
         match std::env::var_os("CLAUDE_TRACKER_SECRETS_FILE").filter(|v| !v.is_empty()) {
             Some(path) => SecretStore::File(PathBuf::from(path)),
             None => SecretStore::Keychain,
@@ -78,7 +78,7 @@ impl SecretStore {
     }
 
     /// Reads a secret; `None` when it was never stored.
-    pub fn get(&self, name: &str) -> Result<Option<ApiKey>> {
+    pub(crate) fn get(&self, name: &str) -> Result<Option<ApiKey>> {
         match self {
             SecretStore::Keychain => {
                 let entry = keychain_entry(name)?;
@@ -93,7 +93,7 @@ impl SecretStore {
     }
 
     /// Stores a secret.
-    pub fn set(&self, name: &str, key: &ApiKey) -> Result<()> {
+    pub(crate) fn set(&self, name: &str, key: &ApiKey) -> Result<()> {
         match self {
             SecretStore::Keychain => keychain_entry(name)?.set_password(key.expose()).map_err(|error| {
                 anyhow::anyhow!(
@@ -110,7 +110,7 @@ impl SecretStore {
     }
 
     /// Where it is, for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             SecretStore::Keychain => format!("the OS keychain (service `{SERVICE}`)"),
             SecretStore::File(path) => format!("the secrets file {}", path.display()),
@@ -151,7 +151,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 
 /// Finds a key: the environment, else the config file's value, else the store. The error says how to
 /// provide one.
-pub fn resolve(kind: SecretKind, from_config: Option<&str>, store: &SecretStore) -> Result<ApiKey> {
+pub(crate) fn resolve(kind: SecretKind, from_config: Option<&str>, store: &SecretStore) -> Result<ApiKey> {
     if let Some(key) =
         kind.envs.iter().find_map(|name| std::env::var(name).ok().as_deref().and_then(ApiKey::new))
     {
@@ -171,7 +171,7 @@ pub fn resolve(kind: SecretKind, from_config: Option<&str>, store: &SecretStore)
 }
 
 /// A warning when a config file holding a secret can be read by other users.
-pub fn config_permission_warning(path: &Path) -> Option<String> {
+pub(crate) fn config_permission_warning(path: &Path) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

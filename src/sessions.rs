@@ -6,20 +6,20 @@
 use std::collections::HashMap;
 
 /// Milliseconds since the Unix epoch, UTC: the one time unit of the capture pipeline.
-pub type Millis = i64;
+pub(crate) type Millis = i64;
 
 /// The four token counters of an assistant message, as Claude Code's `usage` object reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub input: u64,
-    pub output: u64,
-    pub cache_creation: u64,
-    pub cache_read: u64,
+pub(crate) struct Usage {
+    pub(crate) input: u64,
+    pub(crate) output: u64,
+    pub(crate) cache_creation: u64,
+    pub(crate) cache_read: u64,
 }
 
 impl Usage {
     /// Adds another message's usage, for totals (saturating: a hostile transcript cannot wrap a total).
-    pub fn add(&mut self, other: &Usage) {
+    pub(crate) fn add(&mut self, other: &Usage) {
         self.input = self.input.saturating_add(other.input);
         self.output = self.output.saturating_add(other.output);
         self.cache_creation = self.cache_creation.saturating_add(other.cache_creation);
@@ -39,22 +39,22 @@ impl Usage {
 /// line's `uuid`), when it was written, and what it cost. Kept per message so that repeats across lines,
 /// files and runs count once, and so that a day gets exactly the tokens spent on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MessageRecord {
-    pub key: u64,
-    pub at: Millis,
-    pub usage: Usage,
+pub(crate) struct MessageRecord {
+    pub(crate) key: u64,
+    pub(crate) at: Millis,
+    pub(crate) usage: Usage,
 }
 
 /// A run of activity with no idle gap inside: the unit that report and sync cut into local days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub start: Millis,
-    pub end: Millis,
+pub(crate) struct Span {
+    pub(crate) start: Millis,
+    pub(crate) end: Millis,
 }
 
 impl Span {
     /// The part of this span inside `[from, to)`, in milliseconds.
-    pub fn overlap_ms(&self, from: Millis, to: Millis) -> i64 {
+    pub(crate) fn overlap_ms(&self, from: Millis, to: Millis) -> i64 {
         (self.end.min(to) - self.start.max(from)).max(0)
     }
 }
@@ -62,27 +62,27 @@ impl Span {
 /// Where a session's project came from: the `cwd` of its earliest main-chain activity line (a side-chain
 /// line only when the session has no main-chain line at all).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub from_sidechain: bool,
-    pub at: Millis,
-    pub cwd: String,
-    pub git_branch: Option<String>,
+pub(crate) struct Origin {
+    pub(crate) from_sidechain: bool,
+    pub(crate) at: Millis,
+    pub(crate) cwd: String,
+    pub(crate) git_branch: Option<String>,
 }
 
 /// Everything claude-tracker keeps about one session, in a form that merges without double counting:
 /// activity is a set of timestamps, messages a set keyed by identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionDigest {
-    pub origin: Option<Origin>,
+pub(crate) struct SessionDigest {
+    pub(crate) origin: Option<Origin>,
     /// Sorted, distinct timestamps of main-chain `user` and `assistant` lines.
-    pub activity: Vec<Millis>,
+    pub(crate) activity: Vec<Millis>,
     /// Sorted by key, one record per distinct message.
-    pub messages: Vec<MessageRecord>,
+    pub(crate) messages: Vec<MessageRecord>,
 }
 
 impl SessionDigest {
     /// Records the project a line names, keeping the earliest.
-    pub fn offer_origin(&mut self, candidate: Origin) {
+    pub(crate) fn offer_origin(&mut self, candidate: Origin) {
         if self.would_take_origin(candidate.from_sidechain, candidate.at) {
             self.origin = Some(candidate);
         }
@@ -91,13 +91,13 @@ impl SessionDigest {
     /// Whether a line at `at` would name the project (main-chain lines beat side-chain lines, then the
     /// earlier line wins): lets the parser skip copying `cwd` for the many
     /// lines that would not.
-    pub fn would_take_origin(&self, from_sidechain: bool, at: Millis) -> bool {
+    pub(crate) fn would_take_origin(&self, from_sidechain: bool, at: Millis) -> bool {
         self.origin.as_ref().is_none_or(|current| (from_sidechain, at) < (current.from_sidechain, current.at))
     }
 
     /// Puts activity and messages into their canonical order (sorted, distinct); call after pushing raw
     /// values and before merging or storing.
-    pub fn normalize(&mut self) {
+    pub(crate) fn normalize(&mut self) {
         self.activity.sort_unstable();
         self.activity.dedup();
         self.messages.sort_unstable_by_key(|m| (m.key, m.at));
@@ -112,7 +112,7 @@ impl SessionDigest {
     }
 
     /// Unites another view of the same session with this one; both must be normalized.
-    pub fn merge(&mut self, other: SessionDigest) {
+    pub(crate) fn merge(&mut self, other: SessionDigest) {
         if let Some(origin) = other.origin {
             self.offer_origin(origin);
         }
@@ -126,7 +126,7 @@ impl SessionDigest {
     }
 
     /// Earliest and latest moment the session shows any sign of life (activity or a message).
-    pub fn bounds(&self) -> Option<(Millis, Millis)> {
+    pub(crate) fn bounds(&self) -> Option<(Millis, Millis)> {
         let activity = self.activity.first().zip(self.activity.last());
         let messages = self.messages.iter().map(|m| m.at);
         let first = activity.map(|(f, _)| *f).into_iter().chain(messages.clone()).min()?;
@@ -138,7 +138,7 @@ impl SessionDigest {
 /// Cuts sorted activity timestamps into spans: consecutive timestamps closer than `idle_ms` belong to
 /// one span; a gap of `idle_ms` or more is idle and starts a new one. A lone timestamp is a span of zero
 /// length (it shows the session was there, but adds no time).
-pub fn active_spans(activity: &[Millis], idle_ms: i64) -> Vec<Span> {
+pub(crate) fn active_spans(activity: &[Millis], idle_ms: i64) -> Vec<Span> {
     let mut spans: Vec<Span> = Vec::new();
     for &at in activity {
         match spans.last_mut() {
@@ -181,13 +181,13 @@ impl SessionDigest {
 
 /// Sessions seen in one pass, by session id, merged as they arrive.
 #[derive(Debug, Default)]
-pub struct SessionDigests {
-    pub by_id: HashMap<String, SessionDigest>,
+pub(crate) struct SessionDigests {
+    pub(crate) by_id: HashMap<String, SessionDigest>,
 }
 
 impl SessionDigests {
     /// Merges one file's (normalized) view of a session.
-    pub fn absorb(&mut self, session_id: String, digest: SessionDigest) {
+    pub(crate) fn absorb(&mut self, session_id: String, digest: SessionDigest) {
         match self.by_id.get_mut(&session_id) {
             Some(existing) => existing.merge(digest),
             None => {

@@ -7,19 +7,19 @@ use chrono_tz::Tz;
 use crate::sessions::Millis;
 
 /// The local date of an instant.
-pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
+pub(crate) fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
 /// The first instant of a local day. Where midnight does not exist (a DST jump at 00:00), the day starts
 /// at the first local time that does.
-pub fn day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     local_instant(date, NaiveTime::MIN, tz)
 }
 
 /// The UTC instant of a local wall-clock time; a time skipped by a DST jump moves forward to the first
 /// time that exists, an ambiguous one takes the earlier instant.
-pub fn local_instant(date: NaiveDate, time: NaiveTime, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn local_instant(date: NaiveDate, time: NaiveTime, tz: Tz) -> DateTime<Utc> {
     let wall = date.and_time(time);
     (0..=180)
         .find_map(|minutes| tz.from_local_datetime(&(wall + Duration::minutes(minutes))).earliest())
@@ -27,13 +27,13 @@ pub fn local_instant(date: NaiveDate, time: NaiveTime, tz: Tz) -> DateTime<Utc> 
 }
 
 /// `[start, end)` in milliseconds covering the local days `since..=until`.
-pub fn days_window(since: NaiveDate, until: NaiveDate, tz: Tz) -> (Millis, Millis) {
+pub(crate) fn days_window(since: NaiveDate, until: NaiveDate, tz: Tz) -> (Millis, Millis) {
     let end_date = until.succ_opt().unwrap_or(until);
     (day_start(since, tz).timestamp_millis(), day_start(end_date, tz).timestamp_millis())
 }
 
 /// Every date from `since` to `until`, inclusive.
-pub fn dates(since: NaiveDate, until: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+pub(crate) fn dates(since: NaiveDate, until: NaiveDate) -> impl Iterator<Item = NaiveDate> {
     since.iter_days().take_while(move |d| *d <= until)
 }
 

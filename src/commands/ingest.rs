@@ -10,7 +10,7 @@ use crate::ingest::{IngestSummary, ingest, skipped_report};
 use crate::store::Store;
 
 /// Brings the database up to date with the transcripts on disk, warning on stderr about skipped lines.
-pub fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
+pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;
     let mut stderr = std::io::stderr().lock();
     for problem in &summary.problems {
@@ -32,7 +32,7 @@ pub fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
 }
 
 /// Runs `ingest` and prints what it did.
-pub fn run(app: &App) -> Result<()> {
+pub(crate) fn run(app: &App) -> Result<()> {
     let started = Instant::now();
     let mut store = app.open_store()?;
     let summary = refresh(app, &mut store)?;

@@ -9,20 +9,20 @@ use walkdir::WalkDir;
 
 /// A transcript on disk as the ingest sees it before reading it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TranscriptFile {
-    pub path: PathBuf,
-    pub size: u64,
+pub(crate) struct TranscriptFile {
+    pub(crate) path: PathBuf,
+    pub(crate) size: u64,
     /// Modification time in nanoseconds since the epoch (0 when the platform cannot say).
-    pub mtime_ns: i64,
+    pub(crate) mtime_ns: i64,
     /// Sub-agent transcripts: `agent-*.jsonl` beside a session, or anything in a folder below a project.
-    pub sidechain: bool,
+    pub(crate) sidechain: bool,
     /// The session a line without `sessionId` belongs to.
-    pub fallback_session: String,
+    pub(crate) fallback_session: String,
 }
 
 /// Every `*.jsonl` below the given roots; missing roots are skipped (a fresh machine has none).
 /// Errors reading one entry are returned beside the files so one bad folder does not hide the rest.
-pub fn discover(roots: &[PathBuf]) -> (Vec<TranscriptFile>, Vec<String>) {
+pub(crate) fn discover(roots: &[PathBuf]) -> (Vec<TranscriptFile>, Vec<String>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for root in roots.iter().filter(|r| r.is_dir()) {

@@ -14,36 +14,36 @@ use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, Usage};
 
 /// Why a line was passed over; listed by `--verbose` as `path:line: reason`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkippedLine {
-    pub line: u64,
-    pub reason: String,
+pub(crate) struct SkippedLine {
+    pub(crate) line: u64,
+    pub(crate) reason: String,
 }
 
 /// What one chunk of a transcript holds.
 #[derive(Debug, Default)]
-pub struct ParsedChunk {
+pub(crate) struct ParsedChunk {
     /// Sessions by id, in the order first seen, each normalized.
-    pub sessions: Vec<(String, SessionDigest)>,
+    pub(crate) sessions: Vec<(String, SessionDigest)>,
     /// Bytes consumed: every complete line. A last line with no newline that does not parse is left for
     /// the next run (Claude Code may still be writing it).
-    pub consumed: usize,
+    pub(crate) consumed: usize,
     /// Complete lines consumed.
-    pub lines: u64,
+    pub(crate) lines: u64,
     /// Lines passed over, with their line numbers.
-    pub skipped: Vec<SkippedLine>,
+    pub(crate) skipped: Vec<SkippedLine>,
     /// True when the chunk ended in a line still being written, which was not consumed.
-    pub incomplete_tail: bool,
+    pub(crate) incomplete_tail: bool,
 }
 
 /// How the tracker treats a file's lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChunkContext<'a> {
+pub(crate) struct ChunkContext<'a> {
     /// Side-chain (sub-agent) files add tokens to their parent session but never time.
-    pub sidechain_file: bool,
+    pub(crate) sidechain_file: bool,
     /// The session a line without `sessionId` belongs to (the file name, or the folder of a side-chain).
-    pub fallback_session: &'a str,
+    pub(crate) fallback_session: &'a str,
     /// Line number of the chunk's first line, so messages name the true line.
-    pub first_line: u64,
+    pub(crate) first_line: u64,
 }
 
 #[derive(Deserialize)]
@@ -89,7 +89,7 @@ struct RawUsage {
 const SYNTHETIC_MODEL: &str = "<synthetic>";
 
 /// Parses a chunk of transcript bytes that starts at a line boundary.
-pub fn parse_chunk(bytes: &[u8], context: ChunkContext<'_>) -> ParsedChunk {
+pub(crate) fn parse_chunk(bytes: &[u8], context: ChunkContext<'_>) -> ParsedChunk {
     let mut chunk = ParsedChunk::default();
     let mut line_no = context.first_line;
     let mut line_start = 0;
@@ -208,7 +208,7 @@ fn digest_for<'s>(sessions: &'s mut Vec<(String, SessionDigest)>, id: &str) -> &
 
 /// Parses Claude Code's RFC 3339 timestamps (`2025-06-01T12:34:56.789Z`) to milliseconds; a year outside
 /// 2000-2199 is not a real transcript's and is refused (it would make a sync plan centuries of days).
-pub fn parse_timestamp(text: &str) -> Option<Millis> {
+pub(crate) fn parse_timestamp(text: &str) -> Option<Millis> {
     use chrono::Datelike;
     let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
     (2000..2200).contains(&at.year()).then(|| at.timestamp_millis())
