@@ -9,3 +9,4 @@ mod fake_toggl;
 mod support;
 mod sync;
 mod toggl;
+mod upgrade;

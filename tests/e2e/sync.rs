@@ -9,12 +9,12 @@ use crate::fake_clockify::{self, Entry, FakeClockify, Fault};
 use crate::support::World;
 
 /// Saturday 2026-11-07, noon UTC: the week of Monday 2026-11-02 is in the past.
-const NOW: &str = "--now=2026-11-07T12:00:00Z";
-const WS: &str = fake_clockify::WORKSPACE_ID;
+pub(crate) const NOW: &str = "--now=2026-11-07T12:00:00Z";
+pub(crate) const WS: &str = fake_clockify::WORKSPACE_ID;
 
-struct Setup {
-    world: World,
-    fake: FakeClockify,
+pub(crate) struct Setup {
+    pub(crate) world: World,
+    pub(crate) fake: FakeClockify,
 }
 
 fn config(fake: &FakeClockify, extra_sync: &str) -> String {
@@ -28,7 +28,7 @@ fn config(fake: &FakeClockify, extra_sync: &str) -> String {
 }
 
 impl Setup {
-    fn new() -> Setup {
+    pub(crate) fn new() -> Setup {
         let fake = FakeClockify::start();
         for (id, name) in [("p-shop", "Shop"), ("p-tracker", "Tracker"), ("p-other", "Other")] {
             fake.add_project(WS, id, name, "Client");
@@ -44,7 +44,7 @@ impl Setup {
 
     /// Monday: shop 3h, tracker 1h, unmapped 1h; Tuesday: shop sub-folder 1h; Wednesday: nothing;
     /// Thursday: tracker 2h.
-    fn week(&self) {
+    pub(crate) fn week(&self) {
         self.session("mon-a", "/w/shop", "2026-11-02T08:00:00Z", 180);
         self.session("mon-b", "/w/tracker", "2026-11-02T12:00:00Z", 60);
         self.session("mon-c", "/w/misc", "2026-11-02T14:00:00Z", 60);
@@ -79,14 +79,14 @@ impl Setup {
             .unwrap()
     }
 
-    fn sync_ok(&self, args: &[&str]) -> String {
+    pub(crate) fn sync_ok(&self, args: &[&str]) -> String {
         let output = self.sync(args);
         assert!(output.status.success(), "sync failed: {}", text(&output));
         String::from_utf8(output.stdout).unwrap()
     }
 
     /// Entries in Clockify as `(project, start, end)`, sorted by start.
-    fn posted(&self) -> Vec<(String, String, String)> {
+    pub(crate) fn posted(&self) -> Vec<(String, String, String)> {
         let mut entries: Vec<(String, String, String)> = self
             .fake
             .entries()
@@ -110,7 +110,7 @@ fn entry(project: &str, start: &str, end: &str) -> (String, String, String) {
     (project.into(), start.into(), end.into())
 }
 
-fn expected_week() -> Vec<(String, String, String)> {
+pub(crate) fn expected_week() -> Vec<(String, String, String)> {
     vec![
         entry("p-shop", "2026-11-02T09:00:00Z", "2026-11-02T13:48:00Z"),
         entry("p-other", "2026-11-02T13:48:00Z", "2026-11-02T15:24:00Z"),
@@ -545,4 +545,29 @@ fn config_holding_a_key_readable_by_others_gets_a_warning() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("holds an API key and other users can read it"), "{stderr}");
     assert!(!stderr.contains(fake_clockify::API_KEY));
+}
+
+#[test]
+fn a_closed_stdout_never_leaves_days_unsynced() {
+    let setup = Setup::new();
+    setup.week();
+    let config = setup.world.dir.path().join("config.toml");
+    let mut child = setup
+        .world
+        .std_cmd()
+        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
+        .args(["--config", config.to_str().unwrap(), "sync", NOW])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // `claude-tracker sync | head -0`: every line written meets a closed pipe
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a closed pipe is not a failure, and never a panic");
+    assert_eq!(setup.posted(), expected_week(), "every day synced all the same");
+    let again = setup.sync_ok(&[]);
+    assert_eq!(
+        again,
+        "Clockify: synced 0 day(s): 0 entries posted, 0 adopted (0 requests)\n\
+         skipped: 3 already synced, 0 not work days, 2 without sessions, 1 today or later\n"
+    );
 }
