@@ -363,3 +363,23 @@ fn unmapped_time_without_an_other_project_names_the_toggl_setting() {
     assert!(message.contains("set `[toggl] other_project_id` (`claude-tracker toggl projects`"), "{message}");
     assert!(setup.toggl.entries().iter().all(|e| !e.start.starts_with("2026-11-02")), "Monday not begun");
 }
+
+#[test]
+fn a_run_of_plain_429s_is_waited_out_then_told_apart_from_a_spent_quota() {
+    let setup = Setup::new("workspace_id = 777");
+    for _ in 0..4 {
+        setup.toggl.fail_next("POST", Fault::TooManyRequests);
+    }
+    let output = setup.run(&["sync"], fake_toggl::API_TOKEN);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "claude-tracker: error: Toggl Track: Toggl Track kept answering 429 Too Many Requests (at 2026-11-02 \
+         `100` (/w/shop), 4 attempts); 5 entries remain. Nothing is lost: run `claude-tracker sync` again in a \
+         minute\n"
+    );
+    assert_eq!(setup.requests("POST"), 4, "each 429 waited out (1 s without Retry-After), then a stop");
+    assert!(setup.toggl.entries().is_empty());
+    setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week(), "the next run carries on");
+}
