@@ -299,6 +299,22 @@ mod tests {
     }
 
     #[test]
+    fn a_recent_window_is_found_through_the_index_on_last_activity() {
+        let store = Store::open_in_memory().unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT session_id FROM sessions WHERE last_ms >= ?1 AND first_ms < ?2",
+            )
+            .unwrap()
+            .query_map(params![0, 1], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(plan, vec!["SEARCH sessions USING INDEX sessions_by_last (last_ms>?)".to_string()]);
+    }
+
+    #[test]
     fn every_older_schema_upgrades_in_place() {
         for version in 0..MIGRATIONS.len() {
             let dir = tempfile::tempdir().unwrap();

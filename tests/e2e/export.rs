@@ -134,3 +134,21 @@ fn allocations_without_a_destination_give_each_project_its_line() {
         ]
     );
 }
+
+#[test]
+fn allocations_are_what_sync_posted_and_start_date_is_a_floor() {
+    let setup = crate::sync::Setup::new();
+    setup.week();
+    setup.sync_ok(&[]);
+    // After the sync the work day moves and a start date appears: posted days keep what was posted,
+    // and days before `start_date` are left out, as `sync` sees them.
+    let changed = "work_day_start = \"08:00\"\nwork_day_end = \"16:00\"\nstart_date = 2026-11-03";
+    let config = setup.world.config(&crate::sync::config(&setup.fake, changed));
+    let output = setup.world.ok(&["--config", config.to_str().unwrap(), "export", "--csv", NOW]);
+    assert_eq!(
+        output,
+        "date,destination,project,project_id,start,end,hours\n\
+         2026-11-03,clockify,/w/shop,p-shop,2026-11-03 09:00:00,2026-11-03 17:00:00,8.0000\n\
+         2026-11-05,clockify,/w/tracker,p-tracker,2026-11-05 09:00:00,2026-11-05 17:00:00,8.0000\n"
+    );
+}

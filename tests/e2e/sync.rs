@@ -17,7 +17,7 @@ pub(crate) struct Setup {
     pub(crate) fake: FakeClockify,
 }
 
-fn config(fake: &FakeClockify, extra_sync: &str) -> String {
+pub(crate) fn config(fake: &FakeClockify, extra_sync: &str) -> String {
     format!(
         "timezone = \"UTC\"\n[sync]\n{extra_sync}\n[clockify]\nworkspace_id = \"{WS}\"\n\
          other_project_id = \"p-other\"\n\
