@@ -366,52 +366,62 @@ impl Config {
                 sync.round_to_minutes
             );
         }
-        config.warnings = config.move_deprecated_sync_keys(path, &position);
+        let line_of = |key: &str| sync_key_offset(text, key).map(|offset| line_and_column(text, offset).0);
+        config.warnings = config.move_deprecated_sync_keys(path, &line_of).into_iter().collect();
         Ok(config)
     }
 
-    /// Moves `[sync]`'s Clockify-only keys to `[clockify]` (where they now belong) and says, per key, what
-    /// to write instead; a key set in both places keeps `[clockify]`'s value.
-    fn move_deprecated_sync_keys(&mut self, path: &Path, position: &dyn Fn(&str) -> String) -> Vec<String> {
-        let mut warnings = Vec::new();
-        let mut moved = |key: &str, present: bool, taken: bool| {
-            if present {
-                let outcome = if taken { "used as" } else { "ignored: `[clockify]` already sets" };
-                warnings.push(format!(
-                    "config file {}{}: `[sync] {key}` is deprecated ({outcome} `[clockify] {key}`): move it to \
-                     the `[clockify]` section",
-                    path.display(),
-                    position(key)
-                ));
-            }
-        };
+    /// Moves `[sync]`'s Clockify-only keys to `[clockify]` (where they now belong); a key set in both
+    /// places keeps `[clockify]`'s value. Returns the one-line warning that says what to write instead.
+    fn move_deprecated_sync_keys(
+        &mut self,
+        path: &Path,
+        line_of: &dyn Fn(&str) -> Option<usize>,
+    ) -> Option<String> {
         let (sync, clockify) = (&mut self.sync, &mut self.clockify);
-        let take = |from: &mut Option<String>, to: &mut Option<String>| match (from.take(), to.is_none()) {
-            (Some(value), true) => {
-                *to = Some(value);
-                (true, true)
+        // (key, taken): `taken` is false when `[clockify]` already set it.
+        let mut found: Vec<(&str, bool)> = Vec::new();
+        let mut take = |key, from: &mut Option<String>, to: &mut Option<String>| {
+            if let Some(value) = from.take() {
+                found.push((key, to.is_none()));
+                to.get_or_insert(value);
             }
-            (Some(_), false) => (true, false),
-            (None, _) => (false, false),
         };
-        let (present, taken) = take(&mut sync.workspace_id, &mut clockify.workspace_id);
-        moved("workspace_id", present, taken);
-        let (present, taken) = take(&mut sync.other_project_id, &mut clockify.other_project_id);
-        moved("other_project_id", present, taken);
+        take("workspace_id", &mut sync.workspace_id, &mut clockify.workspace_id);
+        take("other_project_id", &mut sync.other_project_id, &mut clockify.other_project_id);
         if let Some(billable) = sync.billable.take() {
-            let taken = clockify.billable.is_none();
-            clockify.billable = clockify.billable.or(Some(billable));
-            moved("billable", true, taken);
+            found.push(("billable", clockify.billable.is_none()));
+            clockify.billable.get_or_insert(billable);
         }
         if !sync.project_mapping.is_empty() {
-            let taken = clockify.project_mapping.is_empty();
             let mapping = std::mem::take(&mut sync.project_mapping);
-            if taken {
+            found.push(("project_mapping", clockify.project_mapping.is_empty()));
+            if clockify.project_mapping.is_empty() {
                 clockify.project_mapping = mapping;
             }
-            moved("project_mapping", true, taken);
         }
-        warnings
+        if found.is_empty() {
+            return None;
+        }
+        let keys: Vec<String> = found
+            .iter()
+            .map(|(key, taken)| {
+                let mut notes: Vec<String> =
+                    line_of(key).map(|line| format!("line {line}")).into_iter().collect();
+                if !taken {
+                    notes.push("ignored: `[clockify]` sets it too".to_string());
+                }
+                if notes.is_empty() { format!("`{key}`") } else { format!("`{key}` ({})", notes.join(", ")) }
+            })
+            .collect();
+        Some(format!(
+            "config file {}: {} under `[sync]` now belong{} under `[clockify]`: move {} there (still read from \
+             `[sync]` for now)",
+            path.display(),
+            keys.join(", "),
+            if found.len() == 1 { "s" } else { "" },
+            if found.len() == 1 { "it" } else { "them" }
+        ))
     }
 
     /// True when the config file itself holds a secret (then it must not be readable by others).
@@ -580,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    fn deprecated_sync_keys_move_to_clockify_with_one_warning_each() {
+    fn deprecated_sync_keys_move_to_clockify_with_a_one_line_warning() {
         let config = parse(
             "[sync]\nworkspace_id = \"ws\"\nbillable = true\nother_project_id = \"o\"\n\
              [sync.project_mapping]\n\"/w/a\" = \"p1\"\n[clockify]\nother_project_id = \"kept\"\n",
@@ -589,15 +599,9 @@ mod tests {
         assert_eq!(
             config.warnings,
             vec![
-                "config file /etc/ct.toml, line 2, column 1: `[sync] workspace_id` is deprecated (used as \
-                 `[clockify] workspace_id`): move it to the `[clockify]` section",
-                "config file /etc/ct.toml, line 4, column 1: `[sync] other_project_id` is deprecated \
-                 (ignored: `[clockify]` already sets `[clockify] other_project_id`): move it to the \
-                 `[clockify]` section",
-                "config file /etc/ct.toml, line 3, column 1: `[sync] billable` is deprecated (used as \
-                 `[clockify] billable`): move it to the `[clockify]` section",
-                "config file /etc/ct.toml, line 5, column 7: `[sync] project_mapping` is deprecated (used as \
-                 `[clockify] project_mapping`): move it to the `[clockify]` section",
+                "config file /etc/ct.toml: `workspace_id` (line 2), `other_project_id` (line 4, ignored: \
+                 `[clockify]` sets it too), `billable` (line 3), `project_mapping` (line 5) under `[sync]` now \
+                 belong under `[clockify]`: move them there (still read from `[sync]` for now)"
             ]
         );
         let clockify = &config.clockify;
@@ -606,6 +610,13 @@ mod tests {
             (Some("ws"), Some("kept"), Some(true))
         );
         assert_eq!(clockify.project_mapping["/w/a"], "p1");
+        assert_eq!(
+            parse("[sync]\nworkspace_id = \"ws\"\n").unwrap().warnings,
+            vec![
+                "config file /etc/ct.toml: `workspace_id` (line 2) under `[sync]` now belongs under \
+                 `[clockify]`: move it there (still read from `[sync]` for now)"
+            ]
+        );
         assert_eq!(parse("[clockify]\nworkspace_id = \"ws\"\n").unwrap().warnings, Vec::<String>::new());
     }
 
