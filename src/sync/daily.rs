@@ -41,7 +41,7 @@ pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
 }
 
 fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate) -> Batch {
-    let day = |status| Batch { date, status, steps: Vec::new() };
+    let day = |status| Batch { date, status, steps: Vec::new(), fixes_plan: true };
     if date >= input.today {
         return day(DayStatus::Today);
     }
@@ -51,7 +51,7 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
     if input.ledger.synced_days.contains(&date) {
         let fixed = input.ledger.fixed_plans.get(&date).filter(|_| input.show_synced);
         let steps = fixed.into_iter().flatten().map(|entry| step(input, date, entry.clone())).collect();
-        return Batch { date, status: DayStatus::Synced, steps };
+        return Batch { date, status: DayStatus::Synced, steps, fixes_plan: true };
     }
     // A day whose first entry went out keeps the plan (times) it was started with.
     let entries = match input.ledger.fixed_plans.get(&date) {
@@ -62,7 +62,7 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
         return day(DayStatus::NoSessions);
     }
     let steps = entries.into_iter().map(|entry| step(input, date, entry)).collect();
-    Batch { date, status: DayStatus::Planned, steps }
+    Batch { date, status: DayStatus::Planned, steps, fixes_plan: true }
 }
 
 fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {

@@ -294,7 +294,7 @@ impl StepRun<'_, '_> {
         let date = batch.date;
         // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
         // even if the config changed in between (posted entries cannot be moved).
-        if batch.steps.iter().any(|s| s.action.is_pending()) {
+        if batch.fixes_plan && batch.steps.iter().any(|s| s.action.is_pending()) {
             let entries: Vec<_> = batch.steps.iter().map(|s| s.entry.clone()).collect();
             self.store
                 .fix_day_plan(self.settings.scope, date, &entries)
@@ -556,7 +556,7 @@ mod tests {
 
     fn day(date: &str, action: Action) -> Batch {
         let date: NaiveDate = date.parse().unwrap();
-        Batch { date, status: DayStatus::Planned, steps: vec![step(date, action)] }
+        Batch { date, status: DayStatus::Planned, steps: vec![step(date, action)], fixes_plan: true }
     }
 
     fn settings(reconcile: bool) -> RunSettings<'static> {
@@ -687,7 +687,8 @@ mod tests {
         let mut start = step(date, Action::Start);
         start.key = "live:ws".into();
         start.draft.start = at("2026-11-02T18:30:00Z");
-        let mut days = vec![Batch { date, status: DayStatus::Planned, steps: vec![update, start] }];
+        let mut days =
+            vec![Batch { date, status: DayStatus::Planned, steps: vec![update, start], fixes_plan: false }];
         let counts = run(&mut days, &mut store, &mut memory).unwrap();
         assert_eq!((counts.entries_updated, counts.entries_posted), (1, 1));
         let ledger = store.ledger(SCOPE).unwrap();
@@ -700,7 +701,8 @@ mod tests {
         let mut stop = step(date, Action::Stop { remote_id: "e2".into(), at: at("2026-11-02T19:00:00Z") });
         stop.key = "live:ws".into();
         let delete = step(date, Action::Delete { remote_id: "e1".into() });
-        let mut days = vec![Batch { date, status: DayStatus::Planned, steps: vec![stop, delete] }];
+        let mut days =
+            vec![Batch { date, status: DayStatus::Planned, steps: vec![stop, delete], fixes_plan: false }];
         let counts = run(&mut days, &mut store, &mut memory).unwrap();
         assert_eq!((counts.entries_updated, counts.entries_deleted), (1, 1));
         let ledger = store.ledger(SCOPE).unwrap();
@@ -725,7 +727,8 @@ mod tests {
         update.draft.end = Some(at("2026-11-02T18:00:00Z"));
         update.previous = Some(before.clone());
         memory.faults.push((refused(), false));
-        let batch = || Batch { date, status: DayStatus::Planned, steps: vec![update.clone()] };
+        let batch =
+            || Batch { date, status: DayStatus::Planned, steps: vec![update.clone()], fixes_plan: false };
         assert!(run(&mut [batch()], &mut store, &mut memory).is_err());
         assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"], before, "refused: as it was");
 

@@ -107,6 +107,9 @@ pub(crate) struct Batch {
     pub(crate) date: NaiveDate,
     pub(crate) status: DayStatus,
     pub(crate) steps: Vec<Step>,
+    /// The day's planned entries are fixed (`day_plans`) before its first request, so a later run
+    /// finishes the same plan (the daily ratio split: its entries are never moved once posted).
+    pub(crate) fixes_plan: bool,
 }
 
 /// The step that finishes what an unsettled ledger row started: a create or start whose answer was lost
