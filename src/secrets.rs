@@ -132,20 +132,25 @@ fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, String>> {
     }
 }
 
+/// Replaces `path` with `text`, readable by its owner only: written to a private (0600) temporary file in
+/// the same folder, flushed to disk, then renamed over the old file. A crash leaves the old file or the new
+/// one, never a truncated one; an old file readable by others is replaced by a private one.
 fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
+    let folder = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+            parent
+        }
+        None => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(folder)
+        .with_context(|| format!("cannot write in {}", folder.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.persist(path).map_err(|e| e.error).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 
@@ -219,6 +224,30 @@ mod tests {
             let mode = std::fs::metadata(dir.path().join("sub/secrets.json")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn rewriting_the_file_makes_it_private_keeps_the_others_and_leaves_no_temporary() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        std::fs::write(&path, "{\"toggl_api_token\": \"t1\"}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = SecretStore::File(path.clone());
+        store.set("clockify_api_key", &ApiKey::new("k1").unwrap()).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let stored: BTreeMap<String, String> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            stored,
+            BTreeMap::from([
+                ("clockify_api_key".to_string(), "k1".to_string()),
+                ("toggl_api_token".to_string(), "t1".to_string())
+            ])
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("secrets.json")]);
     }
 
     #[cfg(unix)]
