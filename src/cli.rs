@@ -31,7 +31,7 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Pretend the current time is this instant (RFC 3339); for tests and reproducible examples
-    #[arg(long, global = true, hide = true, value_name = "RFC3339")]
+    #[arg(long, global = true, hide = true, value_name = "RFC3339", env = "CLAUDE_TRACKER_NOW")]
     pub now: Option<DateTime<Utc>>,
 }
 

@@ -311,9 +311,51 @@ fn ingest_never_panics_on_hostile_files() {
         r#"null"#,
     ];
     world.write("-y/hostile.jsonl", &hostile.join("\n"));
-    let output = world.cmd().args(["ingest"]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    world.ok(&["report", "month", NOW]);
+    let verbose = world.cmd().args(["--verbose", "ingest"]).output().unwrap();
+    assert!(verbose.status.success(), "{}", String::from_utf8_lossy(&verbose.stderr));
+    let projects = format!("{}/", world.projects().display());
+    let skipped: Vec<String> =
+        String::from_utf8(verbose.stderr).unwrap().lines().map(|line| line.replace(&projects, "")).collect();
+    // The hand-written hostile lines: each skipped with its reason, except line 4, which is kept.
+    let hostile: Vec<&str> = skipped.iter().map(String::as_str).filter(|l| l.contains("hostile")).collect();
+    assert_eq!(
+        hostile,
+        vec![
+            "claude-tracker: skipped -y/hostile.jsonl:1: malformed JSON (invalid value: integer `-1`, expected u64 \
+             at line 1 column 108)",
+            "claude-tracker: skipped -y/hostile.jsonl:2: bad timestamp `not a time`",
+            "claude-tracker: skipped -y/hostile.jsonl:3: malformed JSON (invalid type: string \"just a string\", \
+             expected struct RawMessage at line 1 column 91)",
+            "claude-tracker: skipped -y/hostile.jsonl:5: malformed JSON (invalid type: integer `1`, expected a \
+             string at line 1 column 2)",
+            "claude-tracker: skipped -y/hostile.jsonl:6: incomplete last line (still being written?): read again \
+             when it grows",
+        ]
+    );
+    // Every random file had lines skipped, and every skipped line is listed as `path:line: reason`.
+    for file in 0..20 {
+        let prefix = format!("claude-tracker: skipped -x/{file}.jsonl:");
+        assert!(skipped.iter().any(|l| l.starts_with(&prefix)), "{file}.jsonl: {skipped:?}");
+    }
+    assert!(skipped.iter().all(|l| l.starts_with("claude-tracker: skipped -")), "{skipped:?}");
+    // What was kept: only line 4, an assistant line with no session id and no `cwd` (the file's session,
+    // project unknown), its output tokens at the largest count, never wrapped.
+    let report = world.report("2026-11-01", "2026-11-07", &[NOW]);
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "since": "2026-11-01", "until": "2026-11-07", "timezone": "UTC",
+            "projects": [{
+                "project": "(unknown)", "name": "(unknown)", "active_seconds": 0, "sessions": 1,
+                "input_tokens": 0, "output_tokens": u64::MAX, "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0, "last_activity": "2026-11-02T09:00:00Z"
+            }],
+            "total": {
+                "active_seconds": 0, "sessions": 1, "input_tokens": 0, "output_tokens": u64::MAX,
+                "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0
+            }
+        })
+    );
 }
 
 #[test]

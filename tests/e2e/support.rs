@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// "Now" for every run that does not pass its own `--now`: a Saturday after the weeks the tests write.
+pub const PINNED_NOW: &str = "2026-11-07T12:00:00Z";
+
 /// A temporary home with a Claude Code `projects` folder and a database path.
 pub struct World {
     pub dir: tempfile::TempDir,
@@ -25,6 +28,11 @@ impl World {
     /// `$CLAUDE_CONFIG_DIR/projects`.
     pub fn projects(&self) -> PathBuf {
         self.dir.path().join("claude/projects")
+    }
+
+    /// The secrets file every run uses instead of the OS keychain.
+    pub fn secrets_file(&self) -> PathBuf {
+        self.dir.path().join("secrets.json")
     }
 
     pub fn db(&self) -> PathBuf {
@@ -82,6 +90,9 @@ impl World {
             .env("CLAUDE_CONFIG_DIR", self.dir.path().join("claude"))
             .env("CLAUDE_TRACKER_DB", self.db())
             .env("CLAUDE_TRACKER_CONFIG", self.dir.path().join("no-config.toml"))
+            // Never the real keychain, never the real clock (a test's own `--now` overrides this one).
+            .env("CLAUDE_TRACKER_SECRETS_FILE", self.secrets_file())
+            .env("CLAUDE_TRACKER_NOW", PINNED_NOW)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         cmd

@@ -58,7 +58,6 @@ impl Setup {
             .cmd()
             .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
             .env("CLAUDE_TRACKER_BACKOFF_MS", "5")
-            .env("CLAUDE_TRACKER_SECRETS_FILE", self.world.dir.path().join("secrets.json"))
             .arg("--config")
             .arg(config)
             .arg("sync")
@@ -487,50 +486,56 @@ fn a_second_sync_while_one_runs_exits_at_once() {
 #[test]
 fn setup_stores_the_key_and_lists_workspaces_and_projects() {
     let setup = Setup::new();
+    setup.week();
     let config = setup.world.dir.path().join("config.toml");
-    let secrets = setup.world.dir.path().join("secrets.json");
-    let output = setup
-        .world
-        .cmd()
-        .env("CLAUDE_TRACKER_SECRETS_FILE", &secrets)
-        .args(["--config", config.to_str().unwrap(), "setup"])
-        .write_stdin(format!("{}\n", fake_clockify::API_KEY))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains(&format!("Signed in to Clockify as {}", fake_clockify::USER_NAME)), "{stdout}");
-    assert!(stdout.contains(&format!("{WS}  {}", fake_clockify::WORKSPACE_NAME)), "{stdout}");
-    assert!(!text(&setup.world.cmd().output().unwrap()).contains(fake_clockify::API_KEY));
+    let secrets = setup.world.secrets_file();
+    let run = |args: &[&str], stdin: &str| {
+        let mut all = vec!["--config", config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        setup.world.cmd().args(all).write_stdin(stdin).output().unwrap()
+    };
+    let signed_in = run(&["setup"], &format!("{}\n", fake_clockify::API_KEY));
+    assert!(signed_in.status.success(), "{}", text(&signed_in));
+    assert_eq!(
+        String::from_utf8(signed_in.stdout.clone()).unwrap(),
+        format!(
+            "Signed in to Clockify as {} <{}>; the key is stored in the secrets file {}.\n\n\
+             Your workspaces (put one in `[clockify] workspace_id`):\n  {WS}  {}  (default)\n\n\
+             Next: `claude-tracker clockify projects` lists the projects to map.\n",
+            fake_clockify::USER_NAME,
+            fake_clockify::USER_EMAIL,
+            secrets.display(),
+            fake_clockify::WORKSPACE_NAME
+        )
+    );
     let stored: Value = serde_json::from_str(&std::fs::read_to_string(&secrets).unwrap()).unwrap();
-    assert_eq!(stored["clockify_api_key"], fake_clockify::API_KEY);
+    assert_eq!(stored, json!({ "clockify_api_key": fake_clockify::API_KEY }));
 
-    // The stored key is used without any environment variable.
-    let projects = setup
-        .world
-        .cmd()
-        .env("CLAUDE_TRACKER_SECRETS_FILE", &secrets)
-        .args(["--config", config.to_str().unwrap(), "clockify", "projects"])
-        .output()
-        .unwrap();
+    // The stored key is used without any environment variable, by every command that talks to Clockify.
+    let projects = run(&["clockify", "projects"], "");
     assert!(projects.status.success(), "{}", text(&projects));
-    let listing = String::from_utf8(projects.stdout).unwrap();
-    assert!(
-        listing.lines().any(|l| l.starts_with("p-shop") && l.contains("Shop") && l.ends_with("Client")),
-        "{listing}"
+    assert_eq!(
+        String::from_utf8(projects.stdout.clone()).unwrap(),
+        "id         name     client\np-shop     Shop     Client\np-tracker  Tracker  Client\np-other    Other    Client\n"
+    );
+    let synced = run(&["--verbose", "sync", NOW], "");
+    assert!(synced.status.success(), "{}", text(&synced));
+    assert_eq!(setup.posted(), expected_week());
+    let refused = run(&["setup"], "not-the-key\n");
+    assert!(!refused.status.success());
+    assert_eq!(
+        String::from_utf8(refused.stderr.clone()).unwrap(),
+        "claude-tracker: error: the key was not accepted: Clockify: GET /user was refused with HTTP 401: \
+         Api key does not exist (fake). the API key was refused: check it (Clockify: Profile settings > API) and \
+         store it again with `claude-tracker setup`; a key of a regional or company account needs that \
+         region's `[clockify] base_url`\n"
     );
 
-    let refused = setup
-        .world
-        .cmd()
-        .env("CLAUDE_TRACKER_SECRETS_FILE", &secrets)
-        .args(["--config", config.to_str().unwrap(), "setup"])
-        .write_stdin("not-the-key\n")
-        .output()
-        .unwrap();
-    assert!(!refused.status.success());
-    assert!(text(&refused).contains("the key was not accepted"), "{}", text(&refused));
-    assert!(!text(&refused).contains("not-the-key"));
+    // Runs that had the key, successful or not: it is in none of their output.
+    for output in [&signed_in, &projects, &synced, &refused] {
+        assert!(!text(output).contains(fake_clockify::API_KEY), "the key is never printed: {}", text(output));
+    }
+    assert!(!text(&refused).contains("not-the-key"), "nor a refused one");
 }
 
 #[cfg(unix)]

@@ -76,7 +76,6 @@ impl Setup {
             .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
             .env("CLAUDE_TRACKER_BACKOFF_MS", "5")
             .env("CLAUDE_TRACKER_TOGGL_INTERVAL_MS", "0")
-            .env("CLAUDE_TRACKER_SECRETS_FILE", self.world.dir.path().join("secrets.json"))
             .arg("--config")
             .arg(config)
             .args(args)
