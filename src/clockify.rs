@@ -293,3 +293,146 @@ impl Timesheet for ClockifyTimesheet {
         self.user_id.as_deref()
     }
 }
+
+/// Every `Timesheet` call against the fake Clockify (`tests/e2e/fake_clockify.rs`), which follows the
+/// documented API.
+#[cfg(test)]
+mod fake_tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::fake_clockify::{self as fake, FakeClockify, Fault};
+
+    fn timesheet(service: &FakeClockify) -> ClockifyTimesheet {
+        let options = ClientOptions {
+            min_interval: Duration::ZERO,
+            backoff: Duration::from_millis(1),
+            ..ClientOptions::clockify()
+        };
+        let key = ApiKey::new(fake::API_KEY).unwrap();
+        ClockifyTimesheet {
+            client: Clockify::new(&service.base_url(), key, options, Pause::default()),
+            workspace_id: fake::WORKSPACE_ID.into(),
+            user_id: None,
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn draft(start: &str, end: Option<&str>, description: &str) -> EntryDraft {
+        EntryDraft {
+            start: at(start),
+            end: end.map(at),
+            project_id: Some("p-1".into()),
+            description: description.into(),
+            tags: Vec::new(),
+            billable: Some(true),
+        }
+    }
+
+    fn remote(id: &str, start: &str, end: Option<&str>, description: &str) -> RemoteEntry {
+        RemoteEntry {
+            id: id.into(),
+            project_id: Some("p-1".into()),
+            start: at(start),
+            end: end.map(at),
+            description: description.into(),
+        }
+    }
+
+    fn calls(service: &FakeClockify) -> Vec<String> {
+        service.requests().iter().map(|r| format!("{} {} {}", r.method, r.path, r.status)).collect()
+    }
+
+    #[test]
+    fn create_update_list_start_stop_running_and_delete() {
+        let service = FakeClockify::start();
+        service.add_project(fake::WORKSPACE_ID, "p-1", "Shop", "Client");
+        let mut clockify = timesheet(&service);
+        let id =
+            clockify.create(&draft("2026-11-02T09:00:00Z", Some("2026-11-02T12:00:00Z"), "Dev")).unwrap();
+        clockify.update(&id, &draft("2026-11-02T09:00:00Z", Some("2026-11-02T13:00:00Z"), "Dev 2")).unwrap();
+        let (from, to) = (at("2026-11-02T00:00:00Z"), at("2026-11-03T00:00:00Z"));
+        assert_eq!(
+            clockify.list(from, to).unwrap(),
+            vec![remote(&id, "2026-11-02T09:00:00Z", Some("2026-11-02T13:00:00Z"), "Dev 2")]
+        );
+        assert_eq!(clockify.running().unwrap(), None);
+        let timer =
+            clockify.start(&draft("2026-11-02T14:00:00Z", Some("2026-11-02T15:00:00Z"), "Live")).unwrap();
+        assert_eq!(clockify.running().unwrap(), Some(remote(&timer, "2026-11-02T14:00:00Z", None, "Live")));
+        clockify.stop(&timer, at("2026-11-02T14:30:00Z")).unwrap();
+        assert_eq!(clockify.running().unwrap(), None);
+        clockify.delete(&id).unwrap();
+        clockify.delete(&id).unwrap(); // already gone: deleted all the same
+        assert_eq!(
+            clockify.list(from, to).unwrap(),
+            vec![remote(&timer, "2026-11-02T14:00:00Z", Some("2026-11-02T14:30:00Z"), "Live")]
+        );
+        let user = format!("/api/v1/workspaces/{}/user/{}/time-entries", fake::WORKSPACE_ID, fake::USER_ID);
+        let entries = format!("/api/v1/workspaces/{}/time-entries", fake::WORKSPACE_ID);
+        assert_eq!(
+            calls(&service),
+            vec![
+                format!("POST {entries} 201"),
+                format!("PUT {entries}/{id} 200"),
+                "GET /api/v1/user 200".to_string(),
+                format!("GET {user} 200"),
+                format!("GET {user} 200"),
+                format!("POST {entries} 201"),
+                format!("GET {user} 200"),
+                format!("PATCH {user} 200"),
+                format!("GET {user} 200"),
+                format!("DELETE {entries}/{id} 204"),
+                format!("DELETE {entries}/{id} 404"),
+                format!("GET {user} 200"),
+            ]
+        );
+        assert!(service.entries().iter().all(|e| e.billable));
+    }
+
+    #[test]
+    fn put_and_delete_are_retried_after_a_5xx_but_patch_is_not() {
+        let service = FakeClockify::start();
+        service.add_project(fake::WORKSPACE_ID, "p-1", "Shop", "Client");
+        let mut clockify = timesheet(&service);
+        let id =
+            clockify.create(&draft("2026-11-02T09:00:00Z", Some("2026-11-02T12:00:00Z"), "Dev")).unwrap();
+        service.fail_next("PUT", Fault::Status(502));
+        clockify.update(&id, &draft("2026-11-02T09:00:00Z", Some("2026-11-02T11:00:00Z"), "Dev")).unwrap();
+        assert_eq!(service.entries()[0].end, "2026-11-02T11:00:00Z");
+        clockify.start(&draft("2026-11-02T14:00:00Z", None, "Live")).unwrap();
+        service.fail_next("PATCH", Fault::Status(503));
+        let error = clockify.stop("any", at("2026-11-02T15:00:00Z")).unwrap_err();
+        assert!(matches!(error, RemoteError::MaybeStored { .. }), "{error:?}");
+        service.fail_next("DELETE", Fault::Status(500));
+        clockify.delete(&id).unwrap();
+        let methods: Vec<(String, u16)> =
+            service.requests().into_iter().map(|r| (r.method, r.status)).collect();
+        let expected: Vec<(String, u16)> = [
+            ("POST", 201),
+            ("PUT", 502),
+            ("PUT", 200),
+            ("POST", 201),
+            ("GET", 200),
+            ("PATCH", 503),
+            ("DELETE", 500),
+            ("DELETE", 204),
+        ]
+        .into_iter()
+        .map(|(m, s)| (m.to_string(), s))
+        .collect();
+        assert_eq!(methods, expected);
+        assert_eq!(service.entries().len(), 1, "the timer is left; the PATCH was not repeated");
+    }
+
+    #[test]
+    fn stopping_with_no_timer_running_is_refused_with_a_404() {
+        let service = FakeClockify::start();
+        let mut clockify = timesheet(&service);
+        let error = clockify.stop("any", at("2026-11-02T15:00:00Z")).unwrap_err();
+        assert!(matches!(error, RemoteError::Refused { status: 404, .. }), "{error:?}");
+    }
+}

@@ -29,6 +29,18 @@ mod toggl;
 mod transcripts;
 mod workday;
 
+// The fakes of the services, shared with the end-to-end tests and the benches: the clients' unit tests
+// run every `Timesheet` call against them.
+#[cfg(test)]
+#[path = "../tests/e2e/fake_clockify.rs"]
+mod fake_clockify;
+#[cfg(test)]
+#[path = "../tests/e2e/fake_http.rs"]
+mod fake_http;
+#[cfg(test)]
+#[path = "../tests/e2e/fake_toggl.rs"]
+mod fake_toggl;
+
 use anyhow::Result;
 
 /// Runs one command line to completion.

@@ -400,3 +400,143 @@ mod tests {
         assert_eq!(Quota { remaining: Some(3), resets_at: None }.spent_for(), None);
     }
 }
+
+/// Every `Timesheet` call against the fake Toggl Track (`tests/e2e/fake_toggl.rs`), which follows the
+/// documented v9 API.
+#[cfg(test)]
+mod fake_tests {
+    use super::*;
+    use crate::fake_toggl::{self as fake, FakeToggl, Fault};
+
+    fn timesheet(service: &FakeToggl) -> TogglTimesheet {
+        service.set_min_interval_ms(0);
+        service.add_project(fake::WORKSPACE_ID, 100, "Shop", "Client");
+        let options = ClientOptions {
+            min_interval: Duration::ZERO,
+            backoff: Duration::from_millis(1),
+            ..ClientOptions::toggl()
+        };
+        let token = ApiKey::new(fake::API_TOKEN).unwrap();
+        TogglTimesheet {
+            client: Toggl::new(&service.base_url(), token, options, Pause::default()),
+            workspace_id: fake::WORKSPACE_ID.to_string(),
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn draft(start: &str, end: Option<&str>, description: &str) -> EntryDraft {
+        EntryDraft {
+            start: at(start),
+            end: end.map(at),
+            project_id: Some("100".into()),
+            description: description.into(),
+            tags: vec!["claude-code".into()],
+            billable: None,
+        }
+    }
+
+    fn remote(id: &str, start: &str, end: Option<&str>, description: &str) -> RemoteEntry {
+        RemoteEntry {
+            id: id.into(),
+            project_id: Some("100".into()),
+            start: at(start),
+            end: end.map(at),
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn create_update_list_start_stop_running_and_delete() {
+        let service = FakeToggl::start();
+        let mut toggl = timesheet(&service);
+        let id = toggl.create(&draft("2026-11-02T09:00:00Z", Some("2026-11-02T12:00:00Z"), "Dev")).unwrap();
+        toggl.update(&id, &draft("2026-11-02T09:00:00Z", Some("2026-11-02T13:00:00Z"), "Dev 2")).unwrap();
+        let (from, to) = (at("2026-11-02T00:00:00Z"), at("2026-11-03T00:00:00Z"));
+        assert_eq!(
+            toggl.list(from, to).unwrap(),
+            vec![remote(&id, "2026-11-02T09:00:00Z", Some("2026-11-02T13:00:00Z"), "Dev 2")]
+        );
+        assert_eq!(toggl.running().unwrap(), None);
+        let timer =
+            toggl.start(&draft("2026-11-02T14:00:00Z", Some("2026-11-02T15:00:00Z"), "Live")).unwrap();
+        assert_eq!(toggl.running().unwrap(), Some(remote(&timer, "2026-11-02T14:00:00Z", None, "Live")));
+        let stored = service.entries();
+        assert_eq!((stored[1].duration, stored[1].stop.as_str()), (-1, ""), "running: duration -1, no stop");
+        toggl.stop(&timer, at("2026-11-02T14:30:00Z")).unwrap();
+        assert_eq!(toggl.running().unwrap(), None);
+        let error = toggl.stop(&timer, at("2026-11-02T14:30:00Z")).unwrap_err();
+        assert!(matches!(error, RemoteError::Refused { status: 409, .. }), "{error:?}");
+        toggl.delete(&id).unwrap();
+        toggl.delete(&id).unwrap(); // already gone: deleted all the same
+        assert_eq!(
+            service.entries().iter().map(|e| e.id.to_string()).collect::<Vec<_>>(),
+            vec![timer.clone()]
+        );
+        let entries = format!("/api/v9/workspaces/{}/time_entries", fake::WORKSPACE_ID);
+        let calls: Vec<String> =
+            service.requests().iter().map(|r| format!("{} {} {}", r.method, r.path, r.status)).collect();
+        assert_eq!(
+            calls,
+            vec![
+                format!("POST {entries} 200"),
+                format!("PUT {entries}/{id} 200"),
+                "GET /api/v9/me/time_entries 200".to_string(),
+                "GET /api/v9/me/time_entries/current 200".to_string(),
+                format!("POST {entries} 200"),
+                "GET /api/v9/me/time_entries/current 200".to_string(),
+                format!("PATCH {entries}/{timer}/stop 200"),
+                "GET /api/v9/me/time_entries/current 200".to_string(),
+                format!("PATCH {entries}/{timer}/stop 409"),
+                format!("DELETE {entries}/{id} 200"),
+                format!("DELETE {entries}/{id} 404"),
+            ]
+        );
+    }
+
+    #[test]
+    fn put_and_delete_are_retried_after_a_5xx_but_patch_is_not() {
+        let service = FakeToggl::start();
+        let mut toggl = timesheet(&service);
+        let id = toggl.create(&draft("2026-11-02T09:00:00Z", Some("2026-11-02T12:00:00Z"), "Dev")).unwrap();
+        service.fail_next("PUT", Fault::Status(502));
+        toggl.update(&id, &draft("2026-11-02T09:00:00Z", Some("2026-11-02T11:00:00Z"), "Dev")).unwrap();
+        assert_eq!(service.entries()[0].stop, "2026-11-02T11:00:00+00:00");
+        let timer = toggl.start(&draft("2026-11-02T14:00:00Z", None, "Live")).unwrap();
+        service.fail_next("PATCH", Fault::Status(503));
+        let error = toggl.stop(&timer, at("2026-11-02T15:00:00Z")).unwrap_err();
+        assert!(matches!(error, RemoteError::MaybeStored { .. }), "{error:?}");
+        service.fail_next("DELETE", Fault::Status(500));
+        toggl.delete(&id).unwrap();
+        let methods: Vec<(String, u16)> =
+            service.requests().into_iter().map(|r| (r.method, r.status)).collect();
+        let expected: Vec<(String, u16)> = [
+            ("POST", 200),
+            ("PUT", 502),
+            ("PUT", 200),
+            ("POST", 200),
+            ("PATCH", 503),
+            ("DELETE", 500),
+            ("DELETE", 200),
+        ]
+        .into_iter()
+        .map(|(m, s)| (m.to_string(), s))
+        .collect();
+        assert_eq!(methods, expected);
+    }
+
+    #[test]
+    fn a_malformed_id_is_not_sent_and_never_reads_as_an_http_status() {
+        let service = FakeToggl::start();
+        let mut toggl = timesheet(&service);
+        let error = toggl.delete("abc").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "a Toggl request with this time entry id was not sent: `abc` is not a Toggl id. Toggl ids are whole \
+             numbers: fix `[toggl]` in the config"
+        );
+        assert!(service.requests().is_empty());
+    }
+}

@@ -45,6 +45,15 @@
 //! - **Date-times** are returned in UTC with second precision and a `Z`, e.g. `"2023-08-28T05:48:00Z"`;
 //!   `duration` is ISO-8601, e.g. `"PT2H54M"` (Clockify-API-response notes found by the search tool; the old
 //!   API docs, <https://clockify.github.io/clockify_api_docs/>, "Time Zones": stored in UTC).
+//! - **PUT /workspaces/{ws}/time-entries/{id}** ("Update time entry on workspace") takes the same body as
+//!   a create and answers `200` with the entry; **DELETE** the same path answers `204` with no body; an
+//!   id the workspace does not hold answers `404` (message made up). **PATCH
+//!   /workspaces/{ws}/user/{user}/time-entries** `{"end": ...}` ("Stop currently running timer") sets the
+//!   end of the user's running entry and answers `200` with it; with no timer running Clockify answers
+//!   `404` (a typed client's notes: "Clockify answers 404 if no timer is running"); `end` defaults to now.
+//!   **GET** the user's time-entries with `in-progress=true` lists only the running entry. A user has one
+//!   timer: starting one (a create without `end`) stops the one running at the new start (what the web
+//!   app does; not stated in the API docs).
 //! - **Rate limits**: "Workspaces on any paid plan maintain the standard limit of 50 requests per second";
 //!   "Newly created workspaces on the Free plan are restricted to 30 API requests per hour for the entire
 //!   workspace" (<https://clockify.me/help/getting-started/webhook-and-api-limitations>, 2026). The API docs
@@ -304,15 +313,19 @@ enum Route<'a> {
     Workspace(&'a str),
     Projects(&'a str),
     TimeEntries(&'a str),
+    TimeEntry(&'a str, &'a str),
     UserTimeEntries(&'a str, &'a str),
 }
 
 impl Route<'_> {
-    fn method(&self) -> &'static str {
-        match self {
-            Route::TimeEntries(_) => "POST",
-            _ => "GET",
-        }
+    fn allows(&self, method: &str) -> bool {
+        let methods: &[&str] = match self {
+            Route::TimeEntries(_) => &["POST"],
+            Route::TimeEntry(..) => &["PUT", "DELETE"],
+            Route::UserTimeEntries(..) => &["GET", "PATCH"],
+            _ => &["GET"],
+        };
+        methods.contains(&method)
     }
 }
 
@@ -323,6 +336,7 @@ fn route<'a>(segments: &[&'a str]) -> Option<Route<'a>> {
         ["workspaces", ws] => Route::Workspace(ws),
         ["workspaces", ws, "projects"] => Route::Projects(ws),
         ["workspaces", ws, "time-entries"] => Route::TimeEntries(ws),
+        ["workspaces", ws, "time-entries", id] => Route::TimeEntry(ws, id),
         ["workspaces", ws, "user", user, "time-entries"] => Route::UserTimeEntries(ws, user),
         _ => return None,
     })
@@ -354,7 +368,7 @@ impl State {
         let Some(route) = route(&segments) else {
             return error(404, "Not Found", 404);
         };
-        if request.method != route.method() {
+        if !route.allows(&request.method) {
             return error(405, &format!("Request method '{}' is not supported", request.method), 3000);
         }
         let query = parse_query(&request.query);
@@ -370,6 +384,11 @@ impl State {
             },
             Route::Projects(ws) => self.list_projects(ws, &query),
             Route::TimeEntries(ws) => self.create_entry(ws, &request.body),
+            Route::TimeEntry(ws, id) if request.method == "PUT" => self.update_entry(ws, id, &request.body),
+            Route::TimeEntry(ws, id) => self.delete_entry(ws, id),
+            Route::UserTimeEntries(ws, user) if request.method == "PATCH" => {
+                self.stop_timer(ws, user, &request.body)
+            }
             Route::UserTimeEntries(ws, user) => self.list_entries(ws, user, &query),
         }
     }
@@ -449,58 +468,59 @@ impl State {
         format!("{:08x}{:016x}", self.id_prefix, self.next_id)
     }
 
-    fn create_entry(&mut self, ws: &str, body: &[u8]) -> Response {
+    /// Reads the body of a create or an update: what the entry is to hold (its id aside).
+    fn entry_fields(&self, ws: &str, body: &[u8]) -> Result<Entry, Response> {
         if self.workspace_name(ws).is_none() {
-            return access_denied();
+            return Err(access_denied());
         }
         let Ok(body) = serde_json::from_slice::<Value>(body) else {
-            return error(400, "Malformed JSON request body (fake)", 400);
+            return Err(error(400, "Malformed JSON request body (fake)", 400));
         };
         if !body.is_object() {
-            return error(400, "Request body must be a JSON object (fake)", 400);
+            return Err(error(400, "Request body must be a JSON object (fake)", 400));
         }
         let start = match body.get("start") {
-            None | Some(Value::Null) => return error(400, "start: must not be null (fake)", 400),
+            None | Some(Value::Null) => return Err(error(400, "start: must not be null (fake)", 400)),
             Some(Value::String(text)) => match parse_instant(text) {
                 Some(start) => start,
-                None => return error(400, &format!("start: invalid date-time '{text}' (fake)"), 400),
+                None => return Err(error(400, &format!("start: invalid date-time '{text}' (fake)"), 400)),
             },
-            Some(_) => return error(400, "start: must be a string (fake)", 400),
+            Some(_) => return Err(error(400, "start: must be a string (fake)", 400)),
         };
         let end = match body.get("end") {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => match parse_instant(text) {
                 Some(end) => Some(end),
-                None => return error(400, &format!("end: invalid date-time '{text}' (fake)"), 400),
+                None => return Err(error(400, &format!("end: invalid date-time '{text}' (fake)"), 400)),
             },
-            Some(_) => return error(400, "end: must be a string (fake)", 400),
+            Some(_) => return Err(error(400, "end: must be a string (fake)", 400)),
         };
         if end.is_some_and(|end| end < start) {
-            return error(400, "Start time is greater than end time", 501);
+            return Err(error(400, "Start time is greater than end time", 501));
         }
         let project_id = match body.get("projectId") {
             None | Some(Value::Null) => None,
             Some(Value::String(id)) if id.is_empty() => None,
             Some(Value::String(id)) => {
                 if !self.projects.iter().any(|p| p.workspace_id == ws && &p.id == id) {
-                    return error(400, "Project doesn't belong to Workspace", 501);
+                    return Err(error(400, "Project doesn't belong to Workspace", 501));
                 }
                 Some(id.clone())
             }
-            Some(_) => return error(400, "projectId: must be a string (fake)", 400),
+            Some(_) => return Err(error(400, "projectId: must be a string (fake)", 400)),
         };
         let description = match body.get("description") {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(text)) => text.clone(),
-            Some(_) => return error(400, "description: must be a string (fake)", 400),
+            Some(_) => return Err(error(400, "description: must be a string (fake)", 400)),
         };
         let billable = match body.get("billable") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
-            Some(_) => return error(400, "billable: must be a boolean (fake)", 400),
+            Some(_) => return Err(error(400, "billable: must be a boolean (fake)", 400)),
         };
-        let entry = Entry {
-            id: self.new_id(),
+        Ok(Entry {
+            id: String::new(),
             workspace_id: ws.to_string(),
             user_id: USER_ID.to_string(),
             project_id,
@@ -508,10 +528,76 @@ impl State {
             end: end.map(format_instant).unwrap_or_default(),
             description,
             billable,
+        })
+    }
+
+    fn create_entry(&mut self, ws: &str, body: &[u8]) -> Response {
+        let mut entry = match self.entry_fields(ws, body) {
+            Ok(entry) => entry,
+            Err(reply) => return reply,
         };
+        if entry.end.is_empty() {
+            // One timer per user: starting one stops the one running.
+            for running in self.entries.iter_mut().filter(|e| e.user_id == USER_ID && e.end.is_empty()) {
+                running.end.clone_from(&entry.start);
+            }
+        }
+        entry.id = self.new_id();
         let reply = ok(201, entry_json(&entry));
         self.entries.push(entry);
         reply
+    }
+
+    fn update_entry(&mut self, ws: &str, id: &str, body: &[u8]) -> Response {
+        let fields = match self.entry_fields(ws, body) {
+            Ok(entry) => entry,
+            Err(reply) => return reply,
+        };
+        match self.entries.iter_mut().find(|e| e.workspace_id == ws && e.id == id) {
+            Some(entry) => {
+                *entry = Entry { id: id.to_string(), ..fields };
+                ok(200, entry_json(entry))
+            }
+            None => error(404, &format!("Time entry with id {id} doesn't exist (fake)"), 501),
+        }
+    }
+
+    fn delete_entry(&mut self, ws: &str, id: &str) -> Response {
+        if self.workspace_name(ws).is_none() {
+            return access_denied();
+        }
+        match self.entries.iter().position(|e| e.workspace_id == ws && e.id == id) {
+            Some(index) => {
+                self.entries.remove(index);
+                Response::new(204, "application/json", "")
+            }
+            None => error(404, &format!("Time entry with id {id} doesn't exist (fake)"), 501),
+        }
+    }
+
+    fn stop_timer(&mut self, ws: &str, user: &str, body: &[u8]) -> Response {
+        if self.workspace_name(ws).is_none() || user != USER_ID {
+            return access_denied();
+        }
+        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let end = match body.get("end") {
+            None | Some(Value::Null) => DateTime::<Utc>::from(SystemTime::now()),
+            Some(Value::String(text)) => match parse_instant(text) {
+                Some(end) => end,
+                None => return error(400, &format!("end: invalid date-time '{text}' (fake)"), 400),
+            },
+            Some(_) => return error(400, "end: must be a string (fake)", 400),
+        };
+        let Some(running) =
+            self.entries.iter_mut().find(|e| e.workspace_id == ws && e.user_id == user && e.end.is_empty())
+        else {
+            return error(404, "No time entry is running (fake)", 501);
+        };
+        if parse_instant(&running.start).is_some_and(|start| end < start) {
+            return error(400, "Start time is greater than end time", 501);
+        }
+        running.end = format_instant(end);
+        ok(200, entry_json(running))
     }
 
     fn list_entries(&self, ws: &str, user: &str, query: &[(String, String)]) -> Response {
@@ -532,12 +618,14 @@ impl State {
             Ok(paging) => paging,
             Err(reply) => return reply,
         };
+        let in_progress = query_value(query, "in-progress").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         // Newest created first, then a stable sort on start: equal starts stay newest-created first.
         let mut selected: Vec<(Option<DateTime<Utc>>, &Entry)> = self
             .entries
             .iter()
             .rev()
             .filter(|e| e.workspace_id == ws && e.user_id == user)
+            .filter(|e| !in_progress || e.end.is_empty())
             .map(|e| (parse_instant(&e.start), e))
             .filter(|(start, _)| match start {
                 Some(start) => from.is_none_or(|f| *start >= f) && to.is_none_or(|t| *start <= t),

@@ -92,6 +92,13 @@
 //!   (fractions are dropped, as Toggl stores seconds); a negative `duration` without `stop` is a running
 //!   entry ([`Entry::stop`] empty).
 //! - `description` is answered as `null` when empty.
+//! - **Updates, deletes, timers** (v9 docs, "Time entries"): `PUT /workspaces/{wid}/time_entries/{id}`
+//!   answers `200` with the entry (Toggl also takes partial bodies; the fake reads a whole entry, as our
+//!   client sends one); `DELETE` the same path answers `200` with no body; `PATCH
+//!   /workspaces/{wid}/time_entries/{id}/stop` stops a running entry at the server's clock and answers `200`
+//!   with it, `409 "Time entry already stopped"` when it is not running; an unknown id answers
+//!   `404 "Time entry not found"` (message made up). `GET /me/time_entries/current` answers the running entry
+//!   or `null`. A user has one running entry: starting one stops the one running at the new start.
 //! - [`LoggedRequest::status`] is 0 (and `quota_remaining` `None`) when no response was sent.
 
 // A support module: not every helper is used by every test build.
@@ -493,14 +500,20 @@ enum Route {
     Clients(i64),
     Tags(i64),
     TimeEntries(i64),
+    TimeEntry(i64, i64),
+    StopEntry(i64, i64),
+    MeCurrent,
 }
 
 impl Route {
-    fn method(&self) -> &'static str {
-        match self {
-            Route::TimeEntries(_) => "POST",
-            _ => "GET",
-        }
+    fn allows(&self, method: &str) -> bool {
+        let methods: &[&str] = match self {
+            Route::TimeEntries(_) => &["POST"],
+            Route::TimeEntry(..) => &["PUT", "DELETE"],
+            Route::StopEntry(..) => &["PATCH"],
+            _ => &["GET"],
+        };
+        methods.contains(&method)
     }
 }
 
@@ -516,6 +529,9 @@ fn route(segments: &[&str]) -> Result<Option<Route>, Reply> {
         ["workspaces", ws, "clients"] => Route::Clients(workspace(ws)?),
         ["workspaces", ws, "tags"] => Route::Tags(workspace(ws)?),
         ["workspaces", ws, "time_entries"] => Route::TimeEntries(workspace(ws)?),
+        ["workspaces", ws, "time_entries", id] => Route::TimeEntry(workspace(ws)?, workspace(id)?),
+        ["workspaces", ws, "time_entries", id, "stop"] => Route::StopEntry(workspace(ws)?, workspace(id)?),
+        ["me", "time_entries", "current"] => Route::MeCurrent,
         _ => return Ok(None),
     }))
 }
@@ -603,7 +619,7 @@ impl State {
             Ok(None) => return text(404, "404 page not found\n"),
             Err(reply) => return reply,
         };
-        if request.method != route.method() {
+        if !route.allows(&request.method) {
             return text(405, "405 method not allowed\n");
         }
         let query = parse_query(&request.query);
@@ -634,7 +650,65 @@ impl State {
                 None => no_access(),
             },
             Route::TimeEntries(ws) => self.create_entry(ws, &request.body),
+            Route::TimeEntry(ws, id) if request.method == "PUT" => self.update_entry(ws, id, &request.body),
+            Route::TimeEntry(ws, id) => self.delete_entry(ws, id),
+            Route::StopEntry(ws, id) => self.stop_entry(ws, id),
+            Route::MeCurrent => match self.entries.iter().rev().find(|s| s.entry.stop.is_empty()) {
+                Some(stored) => ok(self.entry_json(stored)),
+                None => ok(Value::Null),
+            },
         }
+    }
+
+    fn entry_index(&self, ws: i64, id: i64) -> Result<usize, Reply> {
+        if self.workspace_name(ws).is_none() {
+            return Err(no_access());
+        }
+        self.entries
+            .iter()
+            .position(|s| s.entry.workspace_id == ws && s.entry.id == id)
+            .ok_or_else(|| error(404, "Time entry not found"))
+    }
+
+    fn update_entry(&mut self, ws: i64, id: i64, body: &[u8]) -> Reply {
+        let index = match self.entry_index(ws, id) {
+            Ok(index) => index,
+            Err(reply) => return reply,
+        };
+        let (entry, tags_given) = match self.entry_from_body(ws, body) {
+            Ok(parsed) => parsed,
+            Err(reply) => return reply,
+        };
+        let stored = Stored { entry: Entry { id, ..entry }, tags_given, at: format_instant(server_now()) };
+        let reply = ok(self.entry_json(&stored));
+        self.entries[index] = stored;
+        reply
+    }
+
+    fn delete_entry(&mut self, ws: i64, id: i64) -> Reply {
+        match self.entry_index(ws, id) {
+            Ok(index) => {
+                self.entries.remove(index);
+                Reply::new(200, JSON, "")
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    fn stop_entry(&mut self, ws: i64, id: i64) -> Reply {
+        let index = match self.entry_index(ws, id) {
+            Ok(index) => index,
+            Err(reply) => return reply,
+        };
+        let now = server_now();
+        let entry = &mut self.entries[index].entry;
+        if !entry.stop.is_empty() {
+            return error(409, "Time entry already stopped");
+        }
+        let start = parse_instant(&entry.start).unwrap_or(now);
+        entry.stop = format_instant(now.max(start));
+        entry.duration = (now.max(start) - start).num_seconds();
+        ok(self.entry_json(&self.entries[index]))
     }
 
     fn workspace_name(&self, id: i64) -> Option<&str> {
@@ -705,76 +779,103 @@ impl State {
     }
 
     fn create_entry(&mut self, ws: i64, body: &[u8]) -> Reply {
+        let (mut entry, tags_given) = match self.entry_from_body(ws, body) {
+            Ok(parsed) => parsed,
+            Err(reply) => return reply,
+        };
+        if entry.stop.is_empty() {
+            // One running entry per user: starting one stops the one running.
+            let start = parse_instant(&entry.start);
+            for running in self.entries.iter_mut().map(|s| &mut s.entry).filter(|e| e.stop.is_empty()) {
+                running.stop.clone_from(&entry.start);
+                if let (Some(from), Some(to)) = (parse_instant(&running.start), start) {
+                    running.duration = (to - from).num_seconds().max(0);
+                }
+            }
+        }
+        entry.id = self.new_id();
+        let stored = Stored { entry, tags_given, at: format_instant(server_now()) };
+        let reply = ok(self.entry_json(&stored));
+        self.entries.push(stored);
+        reply
+    }
+
+    /// Reads the body of a create or an update: the entry it describes (id 0) and whether `tags` was sent.
+    fn entry_from_body(&mut self, ws: i64, body: &[u8]) -> Result<(Entry, bool), Reply> {
         if self.workspace_name(ws).is_none() {
-            return no_access();
+            return Err(no_access());
         }
         let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
-            return error(400, "JSON is not valid");
+            return Err(error(400, "JSON is not valid"));
         };
         let created_with = match body.get("created_with") {
             Some(Value::String(text_value)) if !text_value.trim().is_empty() => text_value.clone(),
-            _ => return error(400, "created_with needs to be provided an a valid string"),
+            _ => return Err(error(400, "created_with needs to be provided an a valid string")),
         };
         let body_workspace = match body.get("workspace_id").or_else(|| body.get("wid")) {
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(id) if id > 0 => id,
-                _ => return error(400, "Missing or invalid workspace_id"),
+                _ => return Err(error(400, "Missing or invalid workspace_id")),
             },
-            _ => return error(400, "Missing or invalid workspace_id"),
+            _ => return Err(error(400, "Missing or invalid workspace_id")),
         };
         if body_workspace != ws {
-            return error(
+            return Err(error(
                 400,
                 &format!(
                     "workspace_id {body_workspace} in the body does not match workspace {ws} of the path \
                      (fake)"
                 ),
-            );
+            ));
         }
         let start = match body.get("start") {
-            None | Some(Value::Null) => return error(400, "start must be provided (fake)"),
+            None | Some(Value::Null) => return Err(error(400, "start must be provided (fake)")),
             Some(Value::String(text_value)) => match parse_instant(text_value) {
                 Some(start) => start,
-                None => return error(400, &format!("start: invalid RFC 3339 time '{text_value}' (fake)")),
+                None => {
+                    return Err(error(400, &format!("start: invalid RFC 3339 time '{text_value}' (fake)")));
+                }
             },
-            Some(_) => return error(400, "start must be a string (fake)"),
+            Some(_) => return Err(error(400, "start must be a string (fake)")),
         };
         let stop = match body.get("stop") {
             None | Some(Value::Null) => None,
             Some(Value::String(text_value)) => match parse_instant(text_value) {
                 Some(stop) => Some(stop),
-                None => return error(400, &format!("stop: invalid RFC 3339 time '{text_value}' (fake)")),
+                None => {
+                    return Err(error(400, &format!("stop: invalid RFC 3339 time '{text_value}' (fake)")));
+                }
             },
-            Some(_) => return error(400, "stop must be a string (fake)"),
+            Some(_) => return Err(error(400, "stop must be a string (fake)")),
         };
         let duration = match body.get("duration") {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(d) => Some(d),
-                None => return error(400, "duration must be an integer number of seconds (fake)"),
+                None => return Err(error(400, "duration must be an integer number of seconds (fake)")),
             },
-            Some(_) => return error(400, "duration must be an integer number of seconds (fake)"),
+            Some(_) => return Err(error(400, "duration must be an integer number of seconds (fake)")),
         };
         let (stop, duration) = match (stop, duration) {
-            (Some(stop), _) if stop < start => return error(400, "stop is before start (fake)"),
+            (Some(stop), _) if stop < start => return Err(error(400, "stop is before start (fake)")),
             (Some(stop), Some(d)) if d != (stop - start).num_seconds() => {
-                return error(
+                return Err(error(
                     400,
                     &format!(
                         "duration {d} does not match stop - start = {} seconds (fake)",
                         (stop - start).num_seconds()
                     ),
-                );
+                ));
             }
             (Some(stop), _) => (Some(stop), (stop - start).num_seconds()),
             (None, Some(d)) if d >= 0 => {
                 match chrono::TimeDelta::try_seconds(d).and_then(|d| start.checked_add_signed(d)) {
                     Some(stop) => (Some(stop), d),
-                    None => return error(400, "duration is out of range (fake)"),
+                    None => return Err(error(400, "duration is out of range (fake)")),
                 }
             }
             (None, Some(d)) => (None, d),
-            (None, None) => return error(400, "duration or stop must be provided (fake)"),
+            (None, None) => return Err(error(400, "duration or stop must be provided (fake)")),
         };
         let project_id = match body.get("project_id").or_else(|| body.get("pid")) {
             None | Some(Value::Null) => None,
@@ -783,24 +884,24 @@ impl State {
                 Some(id) => {
                     if let Some(project) = self.projects.iter().find(|p| p.id == id) {
                         if project.workspace_id != ws {
-                            return error(400, CONFLICT_WITH_PROJECT);
+                            return Err(error(400, CONFLICT_WITH_PROJECT));
                         }
                         if !project.active {
-                            return error(400, "User cannot access the selected project");
+                            return Err(error(400, "User cannot access the selected project"));
                         }
                     } else {
-                        return error(400, "User cannot access the selected project");
+                        return Err(error(400, "User cannot access the selected project"));
                     }
                     Some(id)
                 }
-                None => return error(400, "project_id must be an integer (fake)"),
+                None => return Err(error(400, "project_id must be an integer (fake)")),
             },
-            Some(_) => return error(400, "project_id must be an integer (fake)"),
+            Some(_) => return Err(error(400, "project_id must be an integer (fake)")),
         };
         let description = match body.get("description") {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(text_value)) => text_value.clone(),
-            Some(_) => return error(400, "description must be a string (fake)"),
+            Some(_) => return Err(error(400, "description must be a string (fake)")),
         };
         let mut tags: Vec<String> = Vec::new();
         let tags_given = matches!(body.get("tags"), Some(Value::Array(_)))
@@ -815,11 +916,11 @@ impl State {
                                 tags.push(name.clone());
                             }
                         }
-                        _ => return error(400, "tags must be an array of non-empty names (fake)"),
+                        _ => return Err(error(400, "tags must be an array of non-empty names (fake)")),
                     }
                 }
             }
-            Some(_) => return error(400, "tags must be an array of names (fake)"),
+            Some(_) => return Err(error(400, "tags must be an array of names (fake)")),
         }
         match body.get("tag_ids") {
             None | Some(Value::Null) => {}
@@ -834,25 +935,27 @@ impl State {
                                 tags.push(tag.name.clone());
                             }
                         }
-                        None => return error(400, &format!("tag id {item} not found in workspace (fake)")),
+                        None => {
+                            return Err(error(400, &format!("tag id {item} not found in workspace (fake)")));
+                        }
                     }
                 }
             }
-            Some(_) => return error(400, "tag_ids must be an array of integers (fake)"),
+            Some(_) => return Err(error(400, "tag_ids must be an array of integers (fake)")),
         }
         let billable = match body.get("billable") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
-            Some(_) => return error(400, "billable must be a boolean (fake)"),
+            Some(_) => return Err(error(400, "billable must be a boolean (fake)")),
         };
         if billable && self.billable_is_paid {
-            return error(402, PAID_FEATURE_MESSAGE);
+            return Err(error(402, PAID_FEATURE_MESSAGE));
         }
         for tag in &tags {
             self.tag_id(ws, tag);
         }
         let entry = Entry {
-            id: self.new_id(),
+            id: 0,
             workspace_id: ws,
             project_id,
             start: format_instant(start),
@@ -863,10 +966,7 @@ impl State {
             billable,
             created_with,
         };
-        let stored = Stored { entry, tags_given, at: format_instant(server_now()) };
-        let reply = ok(self.entry_json(&stored));
-        self.entries.push(stored);
-        reply
+        Ok((entry, tags_given))
     }
 
     fn list_entries(&self, query: &[(String, String)]) -> Reply {
