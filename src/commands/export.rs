@@ -25,12 +25,11 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     if let (Some(since), Some(until)) = (args.since, args.until) {
         anyhow::ensure!(since <= until, "`--since {since}` is after `--until {until}`: swap them");
     }
-    let (since, until) =
-        match day_range(app, args.since, Some(args.until.unwrap_or(default_until)), &store, today)? {
-            Some(range) => range,
-            None => (args.since.unwrap_or(default_until), args.until.unwrap_or(default_until)),
-        };
-    anyhow::ensure!(since <= until, "`--since {since}` is after `--until {until}`: swap them");
+    let range = (args.since, Some(args.until.unwrap_or(default_until)));
+    // Sessions are as recorded; allocations are the plan `sync` sees, from `start_date` on (a range that
+    // `start_date` leaves empty gives the header alone).
+    let (since, until) = day_range(app, range, &store, today, !args.sessions)?
+        .unwrap_or((args.since.unwrap_or(default_until), args.until.unwrap_or(default_until)));
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
     let mut writer = csv::Writer::from_writer(std::io::stdout().lock());

@@ -44,11 +44,16 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
         app.config_path.display()
     );
     let today = workday::local_date(app.now, app.tz);
-    let Some((since, until)) = day_range(app, args.since, args.until.map(|u| u.min(today)), &store, today)?
+    let Some((since, until)) =
+        day_range(app, (args.since, args.until.map(|u| u.min(today))), &store, today, true)?
     else {
         writeln!(std::io::stdout().lock(), "nothing to sync: no Claude Code sessions recorded yet")?;
         return Ok(());
     };
+    anyhow::ensure!(
+        since <= until,
+        "`--since {since}` is after the last day to sync ({until}): nothing to do"
+    );
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
     let window = Window { since, until, today, sessions: &sessions };
@@ -122,15 +127,15 @@ pub(super) fn plan_for(
     }))
 }
 
-/// The days to consider: from `since`, else the day of the first session, but never before
+/// The days to consider: from `since`, else the day of the first session, but (with `floor`) never before
 /// `start_date`; through `until`, else today (which the plan shows but never syncs). `None` when there
-/// are no sessions at all.
+/// are no sessions at all. The first day may come out after the last: nothing to do.
 pub(super) fn day_range(
     app: &App,
-    since: Option<NaiveDate>,
-    until: Option<NaiveDate>,
+    (since, until): (Option<NaiveDate>, Option<NaiveDate>),
     store: &Store,
     today: NaiveDate,
+    floor: bool,
 ) -> Result<Option<(NaiveDate, NaiveDate)>> {
     let until = until.unwrap_or(today);
     let since = match since {
@@ -142,11 +147,10 @@ pub(super) fn day_range(
         }
     };
     // `start_date` is a floor even for `--since`: days before it may have been entered by hand.
-    let since = app.config.sync.start_date.map_or(since, |start| start.max(since));
-    anyhow::ensure!(
-        since <= until,
-        "`--since {since}` is after the last day to sync ({until}): nothing to do"
-    );
+    let since = match app.config.sync.start_date {
+        Some(start) if floor => start.max(since),
+        _ => since,
+    };
     Ok(Some((since, until)))
 }
 

@@ -151,4 +151,18 @@ fn allocations_are_what_sync_posted_and_start_date_is_a_floor() {
          2026-11-03,clockify,/w/shop,p-shop,2026-11-03 09:00:00,2026-11-03 17:00:00,8.0000\n\
          2026-11-05,clockify,/w/tracker,p-tracker,2026-11-05 09:00:00,2026-11-05 17:00:00,8.0000\n"
     );
+    // Sessions are what was recorded: `start_date` does not hide Monday's.
+    let sessions =
+        setup.world.ok(&["--config", config.to_str().unwrap(), "export", "--csv", "--sessions", NOW]);
+    let starts: Vec<String> = csv_rows(&sessions).into_iter().skip(1).map(|row| row[0].clone()).collect();
+    assert_eq!(
+        starts,
+        vec![
+            "2026-11-02 08:00:00",
+            "2026-11-02 12:00:00",
+            "2026-11-02 14:00:00",
+            "2026-11-03 09:00:00",
+            "2026-11-05 09:00:00"
+        ]
+    );
 }
