@@ -144,6 +144,29 @@ mod tests {
 
     const WEEKDAYS: [Weekday; 5] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];
 
+    /// A plan over `(since, until, today)` on weekdays.
+    fn input<'a>(
+        (since, until, today): (&str, &str, &str),
+        sessions: &'a [Session],
+        rules: &'a AllocationRules,
+        ledger: &'a Ledger,
+    ) -> PlanInput<'a> {
+        PlanInput {
+            since: date(since),
+            until: date(until),
+            today: date(today),
+            work_days: &WEEKDAYS,
+            sessions,
+            rules,
+            template: &TEMPLATE,
+            ledger,
+            show_synced: false,
+        }
+    }
+
+    static TEMPLATE: EntryTemplate =
+        EntryTemplate { description: String::new(), billable: None, tags: Vec::new() };
+
     #[test]
     fn statuses_per_day() {
         let sessions = [
@@ -155,17 +178,7 @@ mod tests {
         let mut ledger = Ledger::default();
         ledger.synced_days.insert(date("2026-11-03"));
         let rules = rules();
-        let input = PlanInput {
-            since: date("2026-11-02"),
-            until: date("2026-11-09"),
-            today: date("2026-11-09"),
-            work_days: &WEEKDAYS,
-            sessions: &sessions,
-            rules: &rules,
-            template: &EntryTemplate::default(),
-            ledger: &ledger,
-            show_synced: false,
-        };
+        let input = input(("2026-11-02", "2026-11-09", "2026-11-09"), &sessions, &rules, &ledger);
         let statuses: Vec<(String, &str)> =
             plan(&input).iter().map(|d| (d.date.to_string(), d.status.label(d.date))).collect();
         assert_eq!(
@@ -207,18 +220,7 @@ mod tests {
             .entries
             .insert("day:2026-11-02:other".into(), row("day:2026-11-02:other", None, EntryState::Intended));
         let rules = rules();
-        let input = PlanInput {
-            since: date("2026-11-02"),
-            until: date("2026-11-02"),
-            today: date("2026-11-10"),
-            work_days: &WEEKDAYS,
-            sessions: &sessions,
-            rules: &rules,
-            template: &EntryTemplate::default(),
-            ledger: &ledger,
-            show_synced: false,
-        };
-        let day = &plan(&input)[0];
+        let day = &plan(&input(("2026-11-02", "2026-11-02", "2026-11-10"), &sessions, &rules, &ledger))[0];
         assert_eq!(day.steps[0].action, Action::Keep { remote_id: "remote-1".into() });
         assert_eq!(day.steps[1].action, Action::Adopt { look_for: start });
         assert_eq!(day.steps.iter().map(|s| s.entry.seconds).sum::<i64>(), 8 * 3600);
