@@ -384,6 +384,21 @@ impl StepRun<'_, '_> {
         self.store.write_entry(self.settings.scope, &row).map_err(|e| self.local(step, e))
     }
 
+    /// After a refusal (nothing happened on the service): the row as it was before the intent, or none.
+    /// A create left in doubt without an id is not restored: its adopt looked and found nothing, so
+    /// nothing of it was stored. Any row with an id is kept as it was, so an entry the service holds is
+    /// never forgotten.
+    fn undo_intent(&mut self, step: &Step) -> StepResult<()> {
+        let scope = self.settings.scope;
+        let undone = match &step.previous {
+            Some(previous) if previous.remote_id.is_some() || !previous.state.is_unsettled() => {
+                self.store.write_entry(scope, previous)
+            }
+            _ => self.store.remove_entry(scope, &step.key),
+        };
+        undone.map_err(|e| self.local(step, e))
+    }
+
     fn local(&self, step: &Step, error: anyhow::Error) -> Box<StepFailure> {
         failure(step.draft.project_id.clone(), step.entry.mapped_path.clone(), FailureKind::Local(error))
     }
@@ -433,9 +448,7 @@ impl StepRun<'_, '_> {
                     // Refused or out of quota: this attempt stored nothing. The intent goes only when no
                     // earlier attempt could have stored the entry; otherwise the next run looks first.
                     if !maybe_stored {
-                        self.store
-                            .remove_entry(self.settings.scope, &step.key)
-                            .map_err(|e| self.local(step, e))?;
+                        self.undo_intent(step)?;
                     }
                     return Err(self.remote_failure(step, error));
                 }
@@ -457,7 +470,7 @@ impl StepRun<'_, '_> {
                 Err(self.remote_failure(step, error))
             }
             Err(error) => {
-                self.store.remove_entry(self.settings.scope, &step.key).map_err(|e| self.local(step, e))?;
+                self.undo_intent(step)?;
                 Err(self.remote_failure(step, error))
             }
         }
@@ -484,11 +497,7 @@ impl StepRun<'_, '_> {
                 Err(self.remote_failure(step, error))
             }
             Err(error) => {
-                let restored = match &step.previous {
-                    Some(previous) => self.store.write_entry(self.settings.scope, previous),
-                    None => self.store.remove_entry(self.settings.scope, &step.key),
-                };
-                restored.map_err(|e| self.local(step, e))?;
+                self.undo_intent(step)?;
                 Err(self.remote_failure(step, error))
             }
         }
@@ -740,6 +749,44 @@ mod tests {
         run(&mut [batch()], &mut store, &mut memory).unwrap();
         assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"].state, EntryState::Stored);
         assert_eq!(memory.count(|c| matches!(c, Call::Update(_))), 3);
+    }
+
+    #[test]
+    fn a_refusal_never_forgets_an_entry_the_service_holds() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        run(&mut [day("2026-11-02", Action::Create)], &mut store, &mut memory).unwrap();
+        // An update whose answer was lost, then refused when repeated: the row keeps its id.
+        let mut update = step(date, Action::Update { remote_id: "e1".into() });
+        update.draft.end = Some(at("2026-11-02T18:00:00Z"));
+        memory.faults.push((transient(), false));
+        let batch = |step: &Step| Batch {
+            date,
+            status: DayStatus::Planned,
+            steps: vec![step.clone()],
+            fixes_plan: false,
+        };
+        assert!(run(&mut [batch(&update)], &mut store, &mut memory).is_err());
+        let in_doubt = store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"].clone();
+        update.previous = Some(in_doubt.clone());
+        memory.faults.push((refused(), false));
+        assert!(run(&mut [batch(&update)], &mut store, &mut memory).is_err());
+        assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"], in_doubt, "kept, id and all");
+        // A timer start refused over a key that held a stopped timer: the stopped one stays recorded.
+        let mut start = step(date, Action::Start);
+        start.key = "live:ws".into();
+        run(&mut [batch(&start)], &mut store, &mut memory).unwrap();
+        let stop = Step {
+            action: Action::Stop { remote_id: "e2".into(), at: at("2026-11-02T10:00:00Z") },
+            ..start.clone()
+        };
+        run(&mut [batch(&stop)], &mut store, &mut memory).unwrap();
+        let stopped = store.ledger(SCOPE).unwrap().entries["live:ws"].clone();
+        start.previous = Some(stopped.clone());
+        memory.faults.push((refused(), false));
+        assert!(run(&mut [batch(&start)], &mut store, &mut memory).is_err());
+        assert_eq!(store.ledger(SCOPE).unwrap().entries["live:ws"], stopped);
     }
 
     /// A sink whose writes all fail, as stdout does once `| head` has gone.
