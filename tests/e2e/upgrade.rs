@@ -110,3 +110,78 @@ fn a_release_0_1_database_upgrades_in_place_and_nothing_is_posted_twice() {
         .unwrap();
     assert_eq!(version, (5, 0x436C_5472));
 }
+
+#[test]
+fn a_release_0_1_config_still_syncs_and_says_where_its_keys_moved() {
+    let setup = Setup::new();
+    setup.week();
+    let old = format!(
+        "timezone = \"UTC\"\n[sync]\nworkspace_id = \"{WS}\"\nother_project_id = \"p-other\"\n\
+         [sync.project_mapping]\n\"/w/shop\" = \"p-shop\"\n\"/w/tracker\" = \"p-tracker\"\n\
+         [clockify]\nbase_url = \"{}\"\n",
+        setup.fake.base_url()
+    );
+    let config = setup.world.config(&old);
+    let output = setup
+        .world
+        .cmd()
+        .args(["--config", config.to_str().unwrap(), "sync", "--dry-run", "--json", NOW])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!(
+            "claude-tracker: warning: config file {}: `workspace_id` (line 3), `other_project_id` (line 4), \
+             `project_mapping` (line 5) under `[sync]` now belong under `[clockify]`: move them there (still \
+             read from `[sync]` for now)\n",
+            config.display()
+        )
+    );
+    let days: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let planned: Vec<Vec<(String, String)>> = days
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "planned")
+        .map(|d| {
+            let entries = d["entries"].as_array().unwrap();
+            entries
+                .iter()
+                .map(|e| (e["project_id"].as_str().unwrap().into(), e["start"].as_str().unwrap().into()))
+                .collect()
+        })
+        .collect();
+    let expected: Vec<Vec<(String, String)>> = vec![
+        expected_week()[..3].iter().map(|(p, s, _)| (p.clone(), s.clone())).collect(),
+        vec![(expected_week()[3].0.clone(), expected_week()[3].1.clone())],
+        vec![(expected_week()[4].0.clone(), expected_week()[4].1.clone())],
+    ];
+    assert_eq!(planned, expected, "the same plan as with the keys under [clockify]");
+}
+
+#[test]
+fn a_database_of_another_program_is_refused_and_left_untouched() {
+    let setup = Setup::new();
+    let foreign = setup.world.dir.path().join("notes.db");
+    Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE notes (body TEXT);").unwrap();
+    let output = setup.world.cmd().args(["--db", foreign.to_str().unwrap(), "report", NOW]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!(
+            "claude-tracker: error: cannot prepare the database {}: it is not a claude-tracker database (it \
+             holds 1 table(s) of another program): pass `--db` a path of its own (a new file is created)\n",
+            foreign.display()
+        )
+    );
+    let tables: Vec<String> = Connection::open(&foreign)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_master")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(tables, vec!["notes".to_string()]);
+}
