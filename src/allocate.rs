@@ -217,6 +217,7 @@ mod tests {
             git_branch: None,
             spans: vec![Span { start, end: start + (hours * HOUR as f64) as i64 }],
             messages: Vec::new(),
+            models: Vec::new(),
         }
     }
 

@@ -91,6 +91,7 @@ mod tests {
             git_branch: None,
             spans: Vec::new(),
             messages: Vec::new(),
+            models: Vec::new(),
         }
     }
 

@@ -143,6 +143,7 @@ mod tests {
                 at: at("2026-11-02T08:10:00Z"),
                 usage: Usage { input: 1, output: 2, cache_creation: 3, cache_read: 4 },
             }],
+            models: Vec::new(),
         };
         let date = "2026-11-02".parse().unwrap();
         let rows = session_rows(&[session], date, date, chrono_tz::Europe::Berlin);
@@ -174,6 +175,7 @@ mod tests {
             git_branch: None,
             spans: vec![Span { start: at("2026-11-02T08:00:00Z"), end: at("2026-11-02T09:00:00Z") }],
             messages: Vec::new(),
+            models: Vec::new(),
         };
         let rules = AllocationRules {
             tz: chrono_tz::UTC,

@@ -394,6 +394,7 @@ mod tests {
                     usage: Usage { output: *output, ..Usage::default() },
                 })
                 .collect(),
+            models: Vec::new(),
         }
     }
 

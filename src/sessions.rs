@@ -78,6 +78,8 @@ pub(crate) struct SessionDigest {
     pub(crate) activity: Vec<Millis>,
     /// Sorted by key, one record per distinct message.
     pub(crate) messages: Vec<MessageRecord>,
+    /// The models that answered (sorted, distinct): what a rule's `model` is matched against.
+    pub(crate) models: Vec<String>,
 }
 
 impl SessionDigest {
@@ -101,6 +103,8 @@ impl SessionDigest {
         self.activity.sort_unstable();
         self.activity.dedup();
         self.messages.sort_unstable_by_key(|m| (m.key, m.at));
+        self.models.sort_unstable();
+        self.models.dedup();
         self.messages.dedup_by(|later, kept| {
             if later.key == kept.key {
                 kept.usage.keep_largest(&later.usage);
@@ -122,6 +126,7 @@ impl SessionDigest {
         if !other.messages.is_empty() {
             self.messages.extend(other.messages);
         }
+        self.models.extend(other.models);
         self.normalize();
     }
 
@@ -165,6 +170,8 @@ pub(crate) struct Session {
     pub(crate) git_branch: Option<String>,
     pub(crate) spans: Vec<Span>,
     pub(crate) messages: Vec<MessageRecord>,
+    /// The models that answered, sorted.
+    pub(crate) models: Vec<String>,
 }
 
 #[cfg(test)]
@@ -268,6 +275,7 @@ mod tests {
             origin: Some(origin(0, "/a", false)),
             activity: vec![0, MIN, 2 * MIN],
             messages: vec![MessageRecord { key: 1, at: MIN, usage: usage(3, 3) }],
+            models: Vec::new(),
         };
         let mut resumed = original.clone();
         resumed.activity.push(3 * MIN);
@@ -296,6 +304,7 @@ mod tests {
             origin: None,
             activity: vec![100, 200],
             messages: vec![MessageRecord { key: 1, at: 300, usage: usage(1, 1) }],
+            models: Vec::new(),
         };
         assert_eq!(digest.bounds(), Some((100, 300)));
         assert_eq!(SessionDigest::default().bounds(), None);

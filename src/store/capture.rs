@@ -97,7 +97,7 @@ impl Store {
     /// reading older sessions; the spans come in one query.
     pub(crate) fn query_range(&self, start: Millis, end: Millis) -> Result<Vec<Session>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT session_id, project, git_branch, messages FROM sessions
+            "SELECT session_id, project, git_branch, messages, models FROM sessions
              WHERE last_ms >= ?1 AND first_ms < ?2 ORDER BY first_ms, session_id",
         )?;
         let rows = statement.query_map(params![start, end], |row| {
@@ -107,6 +107,7 @@ impl Store {
                 git_branch: row.get(2)?,
                 spans: Vec::new(),
                 messages: decode_messages(&row.get::<_, Vec<u8>>(3)?),
+                models: decode_models(&row.get::<_, String>(4)?),
             })
         })?;
         let mut sessions = rows.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -166,7 +167,7 @@ fn rebuild_spans_if_threshold_changed(tx: &Transaction<'_>, idle_ms: i64) -> Res
 
 fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionDigest>> {
     let mut statement = tx.prepare_cached(
-        "SELECT project, project_at, project_from_sidechain, git_branch, activity, messages
+        "SELECT project, project_at, project_from_sidechain, git_branch, activity, messages, models
          FROM sessions WHERE session_id = ?1",
     )?;
     let digest = statement
@@ -180,6 +181,7 @@ fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionD
                 }),
                 activity: decode_activity(&row.get::<_, Vec<u8>>(4)?),
                 messages: decode_messages(&row.get::<_, Vec<u8>>(5)?),
+                models: decode_models(&row.get::<_, String>(6)?),
             })
         })
         .optional()?;
@@ -195,12 +197,12 @@ fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, 
     let origin = digest.origin.as_ref().unwrap_or(&unknown);
     tx.prepare_cached(
         "INSERT INTO sessions (session_id, project, project_at, project_from_sidechain, git_branch,
-            first_ms, last_ms, activity, messages)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            first_ms, last_ms, activity, messages, models)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(session_id) DO UPDATE SET project = excluded.project, project_at = excluded.project_at,
             project_from_sidechain = excluded.project_from_sidechain, git_branch = excluded.git_branch,
             first_ms = excluded.first_ms, last_ms = excluded.last_ms,
-            activity = excluded.activity, messages = excluded.messages",
+            activity = excluded.activity, messages = excluded.messages, models = excluded.models",
     )?
     .execute(params![
         session_id,
@@ -212,6 +214,7 @@ fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, 
         last,
         encode_activity(&digest.activity),
         encode_messages(&digest.messages),
+        digest.models.join("\n"),
     ])?;
     tx.prepare_cached("DELETE FROM spans WHERE session_id = ?1")?.execute([session_id])?;
     let mut insert =
@@ -291,6 +294,11 @@ fn word(bytes: &[u8]) -> [u8; 8] {
     let mut word = [0; 8];
     word.copy_from_slice(bytes);
     word
+}
+
+/// Model names never hold a newline: one per line.
+fn decode_models(text: &str) -> Vec<String> {
+    text.lines().filter(|m| !m.is_empty()).map(str::to_string).collect()
 }
 
 fn u64_from_sql(value: i64) -> u64 {

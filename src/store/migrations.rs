@@ -158,6 +158,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sessions DROP COLUMN cache_read_input_tokens;
     DROP INDEX sessions_by_time;
     CREATE INDEX sessions_by_last ON sessions(last_ms);",
+    // 6: the models that answered in each session (rules match on them), newline-separated. What was read
+    // of each file is forgotten, so the next ingest reads every transcript still on disk once and fills
+    // them in (merging is idempotent); sessions whose transcripts are gone keep none.
+    "ALTER TABLE sessions ADD COLUMN models TEXT NOT NULL DEFAULT '';
+    DELETE FROM files;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other
@@ -181,7 +186,8 @@ pub(super) fn check_identity(conn: &Connection) -> Result<()> {
         |r| r.get(0),
     )?;
     let fresh = version == 0 && tables == 0;
-    let older_release = (1..=4).contains(&version) && has_sessions;
+    // Releases before the id (schemas 1 to 4) left it 0; any schema of ours holds `sessions`.
+    let older_release = version >= 1 && has_sessions;
     anyhow::ensure!(
         fresh || older_release,
         "it is not a claude-tracker database (it holds {tables} table(s) of another program): pass `--db` a \

@@ -118,6 +118,7 @@ mod tests {
                     usage: Usage { output, ..Usage::default() },
                 })
                 .collect(),
+            models: Vec::new(),
         };
         digest.normalize();
         digest
@@ -162,6 +163,37 @@ mod tests {
         assert_eq!(sessions[0].spans, vec![Span { start: 0, end: 2 * MIN }]);
         let output: u64 = sessions[0].messages.iter().map(|m| m.usage.output).sum();
         assert_eq!(output, 15);
+    }
+
+    #[test]
+    fn models_are_stored_and_merged_across_ingests() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut first = digest("/p", &[0, MIN], &[(1, MIN, 10)]);
+        first.models = vec!["claude-sonnet-4-5".into()];
+        ingest(&mut store, "s1", first, 15 * MIN);
+        let mut later = digest("/p", &[2 * MIN], &[(2, 2 * MIN, 5)]);
+        later.models = vec!["claude-opus-4-1".into(), "claude-sonnet-4-5".into()];
+        ingest(&mut store, "s1", later, 15 * MIN);
+        let sessions = store.query_range(0, 10 * MIN).unwrap();
+        assert_eq!(sessions[0].models, vec!["claude-opus-4-1", "claude-sonnet-4-5"]);
+    }
+
+    #[test]
+    fn the_models_migration_forgets_what_was_read_so_transcripts_are_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for sql in &MIGRATIONS[..5] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 5).unwrap();
+            tx.execute("INSERT INTO files VALUES ('/x/a.jsonl', 10, 5, 10, 1, 0)", []).unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert!(store.file_states().unwrap().is_empty());
     }
 
     #[test]

@@ -128,6 +128,7 @@ mod tests {
             git_branch: None,
             spans: vec![Span { start, end: start + minutes * 60_000 }],
             messages: Vec::new(),
+            models: Vec::new(),
         }
     }
 

@@ -157,6 +157,11 @@ fn parse_line(
     }
     if let Some(record) = message_record(&raw, at, line) {
         digest.messages.push(record);
+        let model = raw.message.as_ref().and_then(|m| m.model.as_deref());
+        if let Some(model) = model.filter(|m| !m.is_empty() && !digest.models.iter().any(|known| known == m))
+        {
+            digest.models.push(model.to_string());
+        }
     }
     Ok(())
 }
@@ -274,6 +279,17 @@ mod tests {
         ]);
         let total = only_session(&chunk).usage_total();
         assert_eq!((total.input, total.output), (4, 50));
+    }
+
+    #[test]
+    fn the_models_that_answered_are_kept_once_each_synthetic_aside() {
+        let chunk = parse(&[
+            assistant("a1", "2026-11-02T09:00:05Z", "msg_1", "req_1", "claude-sonnet-4-5", 10),
+            assistant("a2", "2026-11-02T09:01:05Z", "msg_2", "req_2", "claude-opus-4-1", 10),
+            assistant("a3", "2026-11-02T09:02:05Z", "msg_3", "req_3", "claude-sonnet-4-5", 10),
+            assistant("a4", "2026-11-02T09:03:05Z", "msg_4", "req_4", "<synthetic>", 10),
+        ]);
+        assert_eq!(only_session(&chunk).models, vec!["claude-opus-4-1", "claude-sonnet-4-5"]);
     }
 
     #[test]
