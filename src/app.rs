@@ -25,6 +25,8 @@ pub(crate) struct App {
     pub(crate) tz: Tz,
     pub(crate) now: DateTime<Utc>,
     pub(crate) verbose: bool,
+    /// The home directory: what `~` means in rules and paths.
+    pub(crate) home: Option<PathBuf>,
     /// Where API keys are kept: the OS keychain, or `$CLAUDE_TRACKER_SECRETS_FILE`.
     pub(crate) secret_store: SecretStore,
     pub(crate) http: HttpOverrides,
@@ -78,6 +80,7 @@ impl App {
             tz,
             now: global.now.unwrap_or_else(Utc::now),
             verbose: global.verbose,
+            home,
             secret_store: SecretStore::from_env(),
             http: HttpOverrides {
                 backoff: millis("CLAUDE_TRACKER_BACKOFF_MS"),

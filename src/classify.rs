@@ -1,10 +1,118 @@
 //! Which local project a session belongs to, decided once and apart from the time split: the longest
-//! mapped key covering the session's working directory, else the directory itself (unmapped). Glob
-//! rules and tags plug in here next; `allocate`, the sync planners and `report` all take the result.
+//! mapped key covering the session's working directory, else the directory itself (unmapped); and which
+//! auto-tag rule (seed 003 §1) a session matches: first match wins, fields AND together, `*` is a glob
+//! over any characters, `~` is the home directory, case matters, and the session's own values are
+//! matched literally. `allocate`, the sync planners and `report` take the result.
 //!
-//! Pure: no I/O.
+//! Pure: no I/O (the home directory is passed in).
+
+use globset::{GlobBuilder, GlobMatcher};
 
 use crate::sessions::Session;
+
+/// One auto-tag rule as the config writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RuleSpec {
+    /// The rule's `name`, else "rule N".
+    pub(crate) name: String,
+    /// The config line of its `[[rules.auto_tag]]` header, for messages.
+    pub(crate) line: usize,
+    /// Patterns of the `match` block; an absent field matches anything.
+    pub(crate) cwd: Option<String>,
+    pub(crate) git_branch: Option<String>,
+    pub(crate) model: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) billable: Option<bool>,
+    /// A project key the destinations' mappings may name (`"acme" = 123`).
+    pub(crate) project: Option<String>,
+}
+
+/// The rules, compiled, in the config's order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rules {
+    rules: Vec<(RuleSpec, Matchers)>,
+}
+
+#[derive(Debug, Clone)]
+struct Matchers {
+    cwd: Option<GlobMatcher>,
+    git_branch: Option<GlobMatcher>,
+    model: Option<GlobMatcher>,
+}
+
+/// Compiles one pattern: `*` matches any characters, `/` included; case-sensitive.
+pub(crate) fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(pattern)
+        .literal_separator(false)
+        .case_insensitive(false)
+        .build()
+        .map(|glob| glob.compile_matcher())
+        .map_err(|error| error.kind().to_string())
+}
+
+/// `~` or `~/...` at the start of a path pattern is the home directory.
+fn expand_home(pattern: &str, home: Option<&str>) -> String {
+    match (pattern.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{}{rest}", home.trim_end_matches('/'))
+        }
+        _ => pattern.to_string(),
+    }
+}
+
+impl Rules {
+    /// Compiles the rules; `home` expands a leading `~` in `cwd` patterns. The config has checked every
+    /// pattern, so an error here names the rule and the reason.
+    pub(crate) fn compile(specs: Vec<RuleSpec>, home: Option<&str>) -> Result<Rules, String> {
+        let matcher = |spec: &RuleSpec, pattern: Option<&String>| -> Result<Option<GlobMatcher>, String> {
+            pattern
+                .map(|p| {
+                    glob(p).map_err(|reason| format!("rule \"{}\": invalid glob `{p}`: {reason}", spec.name))
+                })
+                .transpose()
+        };
+        let rules = specs
+            .into_iter()
+            .map(|spec| {
+                let cwd = spec.cwd.as_ref().map(|p| expand_home(p, home));
+                let matchers = Matchers {
+                    cwd: matcher(&spec, cwd.as_ref())?,
+                    git_branch: matcher(&spec, spec.git_branch.as_ref())?,
+                    model: matcher(&spec, spec.model.as_ref())?,
+                };
+                Ok((spec, matchers))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Rules { rules })
+    }
+
+    /// How many rules there are.
+    pub(crate) fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// The rules in order.
+    pub(crate) fn specs(&self) -> impl Iterator<Item = &RuleSpec> {
+        self.rules.iter().map(|(spec, _)| spec)
+    }
+
+    /// The first rule whose every field matches the session, if any.
+    pub(crate) fn first_match(&self, session: &Session) -> Option<&RuleSpec> {
+        self.rules.iter().find(|(_, m)| m.matches(session)).map(|(spec, _)| spec)
+    }
+}
+
+impl Matchers {
+    fn matches(&self, session: &Session) -> bool {
+        let cwd = self.cwd.as_ref().is_none_or(|glob| glob.is_match(&session.project));
+        let branch = self
+            .git_branch
+            .as_ref()
+            .is_none_or(|glob| session.git_branch.as_deref().is_some_and(|branch| glob.is_match(branch)));
+        let model = self.model.as_ref().is_none_or(|glob| session.models.iter().any(|m| glob.is_match(m)));
+        cwd && branch && model
+    }
+}
 
 /// A session's local project.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,6 +201,81 @@ mod tests {
             messages: Vec::new(),
             models: Vec::new(),
         }
+    }
+
+    fn rule(name: &str, cwd: Option<&str>, branch: Option<&str>, model: Option<&str>) -> RuleSpec {
+        RuleSpec {
+            name: name.into(),
+            line: 1,
+            cwd: cwd.map(str::to_string),
+            git_branch: branch.map(str::to_string),
+            model: model.map(str::to_string),
+            tags: vec![name.to_lowercase()],
+            billable: None,
+            project: None,
+        }
+    }
+
+    fn with(cwd: &str, branch: Option<&str>, models: &[&str]) -> Session {
+        Session {
+            git_branch: branch.map(str::to_string),
+            models: models.iter().map(|m| m.to_string()).collect(),
+            ..session(cwd)
+        }
+    }
+
+    fn matched(rules: &Rules, session: &Session) -> Option<String> {
+        rules.first_match(session).map(|r| r.name.clone())
+    }
+
+    #[test]
+    fn the_first_matching_rule_wins_and_fields_and_together() {
+        let rules = Rules::compile(
+            vec![
+                rule("Secret", Some("~/work/acme/secret/*"), None, None),
+                rule("Hotfix", Some("~/work/acme/*"), Some("hotfix/*"), None),
+                rule("Acme", Some("~/work/acme/*"), None, None),
+                rule("Opus", None, None, Some("claude-opus-*")),
+            ],
+            Some("/home/dev"),
+        )
+        .unwrap();
+        let cases = [
+            (with("/home/dev/work/acme/secret/x", Some("hotfix/1"), &[]), Some("Secret")),
+            (with("/home/dev/work/acme/shop", Some("hotfix/42"), &[]), Some("Hotfix")),
+            (with("/home/dev/work/acme/shop/deep/er", Some("main"), &[]), Some("Acme")),
+            (with("/home/dev/work/acme/shop", None, &[]), Some("Acme")),
+            (with("/home/dev/oss/x", None, &["claude-sonnet-4-5", "claude-opus-4-1"]), Some("Opus")),
+            (with("/home/dev/oss/x", None, &["claude-sonnet-4-5"]), None),
+            (with("/home/dev/work/ACME/shop", None, &[]), None),
+        ];
+        for (session, expected) in cases {
+            assert_eq!(matched(&rules, &session).as_deref(), expected, "{session:?}");
+        }
+    }
+
+    #[test]
+    fn session_values_are_literal_and_tilde_is_home_only_at_the_start() {
+        let rules = Rules::compile(vec![rule("Bracket", Some("/w/[[]draft]/*"), None, None)], None).unwrap();
+        assert_eq!(matched(&rules, &with("/w/[draft]/x", None, &[])).as_deref(), Some("Bracket"));
+        assert_eq!(matched(&rules, &with("/w/d/x", None, &[])), None, "the path's `[` is not a class");
+        let star = Rules::compile(vec![rule("Star", Some("/w/a*b"), None, None)], None).unwrap();
+        assert_eq!(matched(&star, &with("/w/a*b", None, &[])).as_deref(), Some("Star"));
+        assert_eq!(matched(&star, &with("/w/a/x/b", None, &[])).as_deref(), Some("Star"), "`*` spans `/`");
+        assert_eq!(expand_home("~/w", Some("/home/dev/")), "/home/dev/w");
+        assert_eq!(expand_home("~", Some("/home/dev")), "/home/dev");
+        assert_eq!(expand_home("~bob/w", Some("/home/dev")), "~bob/w");
+        assert_eq!(expand_home("/w/~/x", Some("/home/dev")), "/w/~/x");
+    }
+
+    #[test]
+    fn an_invalid_glob_names_the_rule_and_the_reason() {
+        let error =
+            Rules::compile(vec![rule("Broken", Some("~/work/[invalid"), None, None)], None).unwrap_err();
+        assert_eq!(
+            error,
+            "rule \"Broken\": invalid glob `~/work/[invalid`: unclosed character class; missing ']'"
+        );
     }
 
     #[test]

@@ -64,6 +64,26 @@ pub enum Command {
     },
     /// Write sessions or the planned allocations as CSV to stdout
     Export(ExportArgs),
+    /// Auto-tag rules (`[[rules.auto_tag]]` in the config)
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+/// `rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate the rules and count them; with --dry-run, show how many sessions each rule would tag
+    Check(RulesCheckArgs),
+}
+
+/// `rules check`'s options.
+#[derive(Debug, Args)]
+pub struct RulesCheckArgs {
+    /// Show, per rule, the sessions it would tag (first match wins), then the unmatched ones
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `export`'s options.

@@ -8,6 +8,9 @@ use anyhow::Result;
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::classify::RuleSpec;
 
 /// Default idle threshold: a gap of this many minutes or more between two activity lines is not work.
 pub(crate) const DEFAULT_IDLE_MINUTES: u32 = 15;
@@ -30,9 +33,49 @@ pub(crate) struct Config {
     /// `[toggl]`: present when Toggl Track is a destination.
     #[serde(default)]
     pub(crate) toggl: Option<TogglConfig>,
+    /// `[rules]`: auto-tag rules (`[[rules.auto_tag]]`), first match wins.
+    #[serde(default)]
+    pub(crate) rules: RulesConfig,
     /// What the file says that still works but should be written otherwise (deprecated keys).
     #[serde(skip)]
     pub(crate) warnings: Vec<String>,
+    /// The auto-tag rules with their names and lines, as `classify` takes them.
+    #[serde(skip)]
+    pub(crate) rule_specs: Vec<RuleSpec>,
+}
+
+/// `[rules]`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RulesConfig {
+    /// In order: the first rule that matches a session wins.
+    #[serde(default)]
+    pub(crate) auto_tag: Vec<Spanned<AutoTagRule>>,
+}
+
+/// One `[[rules.auto_tag]]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AutoTagRule {
+    pub(crate) name: Option<String>,
+    #[serde(rename = "match")]
+    pub(crate) when: RuleMatch,
+    pub(crate) tags: Vec<String>,
+    pub(crate) billable: Option<bool>,
+    /// A project key the destinations' mappings may name.
+    pub(crate) project: Option<String>,
+}
+
+/// A rule's `match` block: every field given must match (glob patterns).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleMatch {
+    /// The session's working directory (`primary_cwd` in seed 003 is read as the same).
+    #[serde(alias = "primary_cwd")]
+    pub(crate) cwd: Option<Spanned<String>>,
+    pub(crate) git_branch: Option<Spanned<String>>,
+    /// Any model that answered in the session.
+    pub(crate) model: Option<Spanned<String>>,
 }
 
 /// `[toggl]`: Toggl Track's ids for this user; the work day and description are shared (`[sync]`).
@@ -368,7 +411,52 @@ impl Config {
         }
         let line_of = |key: &str| sync_key_offset(text, key).map(|offset| line_and_column(text, offset).0);
         config.warnings = config.move_deprecated_sync_keys(path, &line_of).into_iter().collect();
+        config.check_rule_patterns(text, path)?;
+        config.rule_specs = config.collect_rule_specs(text);
         Ok(config)
+    }
+
+    /// Refuses a rule pattern that is not a valid glob, naming its line and the reason.
+    fn check_rule_patterns(&self, text: &str, path: &Path) -> Result<()> {
+        for rule in &self.rules.auto_tag {
+            let when = &rule.get_ref().when;
+            for pattern in [&when.cwd, &when.git_branch, &when.model].into_iter().flatten() {
+                if let Err(reason) = crate::classify::glob(pattern.get_ref()) {
+                    let (line, column) = line_and_column(text, pattern.span().start);
+                    anyhow::bail!(
+                        "config file {}, line {line}, column {column}: invalid glob `{}`: {reason}; `*` matches \
+                         any characters, and a literal `[` is written `[[]`",
+                        path.display(),
+                        pattern.get_ref()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The auto-tag rules in order, with their names (else "rule N") and lines.
+    fn collect_rule_specs(&self, text: &str) -> Vec<RuleSpec> {
+        self.rules
+            .auto_tag
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                let (line, _) = line_and_column(text, rule.span().start);
+                let value = rule.get_ref();
+                let pattern = |field: &Option<Spanned<String>>| field.as_ref().map(|p| p.get_ref().clone());
+                RuleSpec {
+                    name: value.name.clone().unwrap_or_else(|| format!("rule {}", index + 1)),
+                    line,
+                    cwd: pattern(&value.when.cwd),
+                    git_branch: pattern(&value.when.git_branch),
+                    model: pattern(&value.when.model),
+                    tags: value.tags.clone(),
+                    billable: value.billable,
+                    project: value.project.clone(),
+                }
+            })
+            .collect()
     }
 
     /// Moves `[sync]`'s Clockify-only keys to `[clockify]` (where they now belong); a key set in both
@@ -447,11 +535,21 @@ fn describe_error(text: &str, path: &Path, error: &toml::de::Error) -> String {
         format!(", line {line}, column {column}")
     });
     let message = error.message().trim_end();
-    let hint = unknown_key_hint(message).unwrap_or_default();
+    let hint = unknown_key_hint(message).or_else(|| missing_key_hint(message)).unwrap_or_default();
     format!(
         "config file {}{position}: {message}{hint} (every key is described in config.example.toml)",
         path.display()
     )
+}
+
+/// For serde's "missing field `x`": what to add.
+fn missing_key_hint(message: &str) -> Option<String> {
+    let key = message.strip_prefix("missing field `")?.strip_suffix('`')?;
+    Some(match key {
+        "tags" => "; every `[[rules.auto_tag]]` needs `tags = [\"...\"]`".to_string(),
+        "match" => "; every `[[rules.auto_tag]]` needs a `match = { cwd = \"...\" }`".to_string(),
+        _ => format!("; add `{key}` to that table"),
+    })
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" message, the closest known key.
@@ -463,10 +561,15 @@ fn unknown_key_hint(message: &str) -> Option<String> {
 }
 
 /// The candidate nearest to `word` when it is near enough to be a likely typo.
+/// Near enough: a Jaro-Winkler similarity of 0.85, or one edit away (a swapped pair counts as one: `cdw`).
 fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let lowered = word.to_lowercase();
     candidates
-        .map(|c| (strsim::jaro_winkler(&lowered, &c.to_lowercase()), c))
+        .map(|c| {
+            let candidate = c.to_lowercase();
+            let one_edit = strsim::osa_distance(&lowered, &candidate) <= 1;
+            (strsim::jaro_winkler(&lowered, &candidate).max(if one_edit { 0.85 } else { 0.0 }), c)
+        })
         .filter(|(score, _)| *score >= 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -58,6 +58,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
             commands::setup::toggl_projects(&app, workspace.as_deref(), *refresh)
         }
         cli::Command::Export(args) => commands::export::run(&app, args),
+        cli::Command::Rules { command: cli::RulesCommand::Check(args) } => commands::rules::check(&app, args),
     }
 }
 

@@ -3,5 +3,6 @@
 pub(crate) mod export;
 pub(crate) mod ingest;
 pub(crate) mod report;
+pub(crate) mod rules;
 pub(crate) mod setup;
 pub(crate) mod sync;
