@@ -8,6 +8,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::classify::Rules;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::pause::Pause;
@@ -25,13 +26,13 @@ pub(crate) struct App {
     pub(crate) tz: Tz,
     pub(crate) now: DateTime<Utc>,
     pub(crate) verbose: bool,
-    /// The home directory: what `~` means in rules and paths.
-    pub(crate) home: Option<PathBuf>,
     /// Where API keys are kept: the OS keychain, or `$CLAUDE_TRACKER_SECRETS_FILE`.
     pub(crate) secret_store: SecretStore,
     pub(crate) http: HttpOverrides,
     /// Every wait of the run (HTTP retries, back-off) goes through it.
     pub(crate) pause: Pause,
+    /// The auto-tag rules of the config, compiled (`~` is `home`).
+    pub(crate) rules: Rules,
 }
 
 /// Shorter waits for the tests' fakes, which answer at once: `$CLAUDE_TRACKER_BACKOFF_MS` (back-off
@@ -72,6 +73,8 @@ impl App {
         }
         let millis =
             |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok()).map(Duration::from_millis);
+        let rules = Rules::compile(config.rule_specs.clone(), home.as_deref().and_then(Path::to_str))
+            .map_err(|e| anyhow::anyhow!("config file {}: {e}", config_path.display()))?;
         Ok(App {
             config,
             config_path,
@@ -80,13 +83,13 @@ impl App {
             tz,
             now: global.now.unwrap_or_else(Utc::now),
             verbose: global.verbose,
-            home,
             secret_store: SecretStore::from_env(),
             http: HttpOverrides {
                 backoff: millis("CLAUDE_TRACKER_BACKOFF_MS"),
                 toggl_interval: millis("CLAUDE_TRACKER_TOGGL_INTERVAL_MS"),
             },
             pause: Pause::default(),
+            rules,
         })
     }
 

@@ -27,10 +27,37 @@ pub(crate) struct RuleSpec {
     pub(crate) project: Option<String>,
 }
 
+/// Where a session's tag came from; a user's tag is never touched by rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TagSource {
+    User,
+    Rule,
+}
+
+impl TagSource {
+    /// The name shown and stored.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TagSource::User => "user",
+            TagSource::Rule => "rule",
+        }
+    }
+}
+
+/// One tag of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tag {
+    pub(crate) name: String,
+    pub(crate) source: TagSource,
+}
+
 /// The rules, compiled, in the config's order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rules {
     rules: Vec<(RuleSpec, Matchers)>,
+    /// What the rule tags depend on (patterns as expanded, tags, order): a change means every session's
+    /// rule tags are recomputed.
+    fingerprint: String,
 }
 
 #[derive(Debug, Clone)]
@@ -82,8 +109,32 @@ impl Rules {
                 };
                 Ok((spec, matchers))
             })
-            .collect::<Result<_, String>>()?;
-        Ok(Rules { rules })
+            .collect::<Result<Vec<_>, String>>()?;
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for (spec, _) in &rules {
+            let cwd = spec.cwd.as_ref().map(|p| expand_home(p, home));
+            for field in [cwd.as_deref(), spec.git_branch.as_deref(), spec.model.as_deref()] {
+                let text = field.unwrap_or("\u{0}");
+                hasher.update(&(text.len() as u64).to_le_bytes());
+                hasher.update(text.as_bytes());
+            }
+            for tag in &spec.tags {
+                hasher.update(&(tag.len() as u64).to_le_bytes());
+                hasher.update(tag.as_bytes());
+            }
+            hasher.update(b"\n");
+        }
+        Ok(Rules { rules, fingerprint: format!("{:016x}", hasher.digest()) })
+    }
+
+    /// The fingerprint of what rule tags depend on.
+    pub(crate) fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The rule tags of a session: those of the first rule that matches it.
+    pub(crate) fn tags_for(&self, session: &Session) -> Vec<String> {
+        self.first_match(session).map(|rule| rule.tags.clone()).unwrap_or_default()
     }
 
     /// How many rules there are.

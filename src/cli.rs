@@ -64,6 +64,22 @@ pub enum Command {
     },
     /// Write sessions or the planned allocations as CSV to stdout
     Export(ExportArgs),
+    /// Tag a session (an id, or a unique prefix of one); rules never remove your tags
+    Tag {
+        /// Session id or a unique prefix
+        session: String,
+        /// Tags to add
+        #[arg(required = true)]
+        tags: Vec<String>,
+    },
+    /// Remove tags you gave a session (a rule that matches it gives its own tags back)
+    Untag {
+        /// Session id or a unique prefix
+        session: String,
+        /// Tags to remove
+        #[arg(required = true)]
+        tags: Vec<String>,
+    },
     /// Auto-tag rules (`[[rules.auto_tag]]` in the config)
     Rules {
         #[command(subcommand)]
@@ -82,8 +98,12 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 pub struct RulesCheckArgs {
     /// Show, per rule, the sessions it would tag (first match wins), then the unmatched ones
-    #[arg(long)]
+    #[arg(long, conflicts_with = "session")]
     pub dry_run: bool,
+    /// Show one session (an id, or a unique prefix of one): its tags, the rule it matches and what that
+    /// rule would apply
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
 }
 
 /// `export`'s options.

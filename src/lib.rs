@@ -59,6 +59,8 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         }
         cli::Command::Export(args) => commands::export::run(&app, args),
         cli::Command::Rules { command: cli::RulesCommand::Check(args) } => commands::rules::check(&app, args),
+        cli::Command::Tag { session, tags } => commands::tag::tag(&app, session, tags),
+        cli::Command::Untag { session, tags } => commands::tag::untag(&app, session, tags),
     }
 }
 

@@ -9,8 +9,22 @@ use crate::app::App;
 use crate::ingest::{IngestSummary, ingest, skipped_report};
 use crate::store::Store;
 
-/// Brings the database up to date with the transcripts on disk, warning on stderr about skipped lines.
+/// Brings the database up to date with the transcripts on disk, warning on stderr about skipped lines,
+/// then gives every session the rules have not seen (new, changed, or all after a rules change) its rule
+/// tags.
 pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
+    let summary = refresh_sessions(app, store)?;
+    let pending = store.sessions_needing_rule_tags(app.rules.fingerprint())?;
+    if !pending.is_empty() {
+        let tags: Vec<(String, Vec<String>)> =
+            pending.iter().map(|s| (s.session_id.clone(), app.rules.tags_for(s))).collect();
+        store.record_rule_tags(app.rules.fingerprint(), &tags)?;
+    }
+    Ok(summary)
+}
+
+/// The ingest alone, rule tags left as they are (what `rules check --dry-run` previews).
+pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;
     let mut stderr = std::io::stderr().lock();
     for problem in &summary.problems {

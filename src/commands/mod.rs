@@ -6,3 +6,4 @@ pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod setup;
 pub(crate) mod sync;
+pub(crate) mod tag;

@@ -7,9 +7,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::app::App;
-use crate::classify::Rules;
+use crate::classify::{Rules, TagSource};
 use crate::cli::RulesCheckArgs;
-use crate::sessions::Millis;
+
+use super::tag::resolve_session;
 
 /// Runs `rules check`.
 pub(crate) fn check(app: &App, args: &RulesCheckArgs) -> Result<()> {
@@ -21,9 +22,12 @@ pub(crate) fn check(app: &App, args: &RulesCheckArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let home = app.home.as_deref().and_then(|h| h.to_str());
-    let rules = Rules::compile(app.config.rule_specs.clone(), home).map_err(anyhow::Error::msg)?;
-    let text = if args.dry_run { dry_run(app, &rules)? } else { summary(app, &rules) };
+    let rules = &app.rules;
+    let text = match (&args.session, args.dry_run) {
+        (Some(prefix), _) => one_session(app, rules, prefix)?,
+        (None, true) => dry_run(app, rules)?,
+        (None, false) => summary(app, rules),
+    };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }
@@ -37,12 +41,13 @@ fn summary(app: &App, rules: &Rules) -> String {
     format!("{}: {} loaded, all valid\n", app.config_path.display(), plural(rules.len(), "rule"))
 }
 
-/// Per rule (in order, those that tag any session), how many sessions it would tag and with what; then
-/// the sessions no rule matches. Tags are not stored yet, so every session counts as untagged.
+/// The sessions the rules in force have not tagged yet (new or changed ones, or all after a rules
+/// change): per rule (in order, those that match any), how many it would tag and with what; then those
+/// no rule matches. Nothing is written.
 fn dry_run(app: &App, rules: &Rules) -> Result<String> {
     let mut store = app.open_store()?;
-    super::ingest::refresh(app, &mut store)?;
-    let sessions = store.query_range(Millis::MIN, Millis::MAX)?;
+    super::ingest::refresh_sessions(app, &mut store)?;
+    let sessions = store.sessions_needing_rule_tags(rules.fingerprint())?;
     let mut counts = vec![0_usize; rules.len()];
     let mut unmatched = 0;
     for session in &sessions {
@@ -57,5 +62,45 @@ fn dry_run(app: &App, rules: &Rules) -> Result<String> {
         text.push_str(&format!("  {count} match \"{}\" → {}\n", spec.name, spec.tags.join(", ")));
     }
     text.push_str(&format!("  {unmatched} unmatched\n"));
+    Ok(text)
+}
+
+/// One session: where it ran, its tags with their sources, the rule that matches it (with its line) and
+/// what that rule would apply beyond what the session already has.
+fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
+    let mut store = app.open_store()?;
+    super::ingest::refresh(app, &mut store)?;
+    let session_ref = resolve_session(&store, prefix)?;
+    let session = store
+        .session_facts(&session_ref.session_id)?
+        .ok_or_else(|| anyhow::anyhow!("session `{}` vanished while being read", session_ref.session_id))?;
+    let tags = store.tags_of(&session.session_id)?;
+    let short: String = session.session_id.chars().take(8).collect();
+    let mut text = format!("Session {short}: {}\n", session.project);
+    text.push_str(&format!("  Branch: {}\n", session.git_branch.as_deref().unwrap_or("(none)")));
+    let current: Vec<String> = tags.iter().map(|t| format!("{} ({})", t.name, t.source.name())).collect();
+    text.push_str(&format!(
+        "  Current tags: {}\n",
+        if current.is_empty() { "(none)".to_string() } else { current.join(", ") }
+    ));
+    match rules.first_match(&session) {
+        None => text.push_str("  Matched rule: none\n"),
+        Some(rule) => {
+            text.push_str(&format!("  Matched rule: \"{}\" (line {})\n", rule.name, rule.line));
+            let from_user = |name: &str| tags.iter().any(|t| t.name == name && t.source == TagSource::User);
+            let (held, applied): (Vec<&String>, Vec<&String>) = rule.tags.iter().partition(|t| from_user(t));
+            let applied: Vec<&str> = applied.iter().map(|t| t.as_str()).collect();
+            let mut line = format!(
+                "  Would apply: {}",
+                if applied.is_empty() { "nothing".into() } else { applied.join(", ") }
+            );
+            if !held.is_empty() {
+                let held: Vec<&str> = held.iter().map(|t| t.as_str()).collect();
+                line.push_str(&format!(" (already has: {} from user)", held.join(", ")));
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
     Ok(text)
 }

@@ -202,7 +202,8 @@ fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, 
          ON CONFLICT(session_id) DO UPDATE SET project = excluded.project, project_at = excluded.project_at,
             project_from_sidechain = excluded.project_from_sidechain, git_branch = excluded.git_branch,
             first_ms = excluded.first_ms, last_ms = excluded.last_ms,
-            activity = excluded.activity, messages = excluded.messages, models = excluded.models",
+            activity = excluded.activity, messages = excluded.messages, models = excluded.models,
+            rule_tags_fp = NULL",
     )?
     .execute(params![
         session_id,

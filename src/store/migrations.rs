@@ -163,6 +163,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // them in (merging is idempotent); sessions whose transcripts are gone keep none.
     "ALTER TABLE sessions ADD COLUMN models TEXT NOT NULL DEFAULT '';
     DELETE FROM files;",
+    // 7: tags with their source. A user tag is never touched by rules; rule tags are recomputed for a
+    // session whose `rule_tags_fp` is not the fingerprint of the rules in force (NULL after a change to
+    // the session, so a partial index finds the changed ones at once).
+    "CREATE TABLE session_tags (
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        assignment_source TEXT NOT NULL CHECK (assignment_source IN ('user', 'rule')),
+        PRIMARY KEY (session_id, tag)
+    ) WITHOUT ROWID;
+    ALTER TABLE sessions ADD COLUMN rule_tags_fp TEXT;
+    CREATE INDEX sessions_needing_rule_tags ON sessions(session_id) WHERE rule_tags_fp IS NULL;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -8,6 +8,7 @@
 mod capture;
 mod ledger;
 mod migrations;
+mod tags;
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(crate) use capture::{FileState, FileUpdate};
+pub(crate) use tags::SessionRef;
 
 /// The database handle.
 pub(crate) struct Store {
@@ -194,6 +196,30 @@ mod tests {
         }
         let store = Store::open(&path).unwrap();
         assert!(store.file_states().unwrap().is_empty());
+    }
+
+    #[test]
+    fn rule_tags_never_touch_user_tags_and_are_recomputed_when_needed() {
+        use crate::classify::{Tag, TagSource};
+        let mut store = Store::open_in_memory().unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, MIN], &[]), 15 * MIN);
+        let ids = |sessions: Vec<crate::sessions::Session>| -> Vec<String> {
+            sessions.into_iter().map(|s| s.session_id).collect()
+        };
+        assert_eq!(ids(store.sessions_needing_rule_tags("fp1").unwrap()), vec!["s1"]);
+        store.add_user_tags("s1", &["acme".to_string()]).unwrap();
+        store.record_rule_tags("fp1", &[("s1".into(), vec!["acme".into(), "billable".into()])]).unwrap();
+        let tag = |name: &str, source| Tag { name: name.into(), source };
+        assert_eq!(
+            store.tags_of("s1").unwrap(),
+            vec![tag("acme", TagSource::User), tag("billable", TagSource::Rule)]
+        );
+        assert!(store.sessions_needing_rule_tags("fp1").unwrap().is_empty(), "nothing changed");
+        assert_eq!(ids(store.sessions_needing_rule_tags("fp2").unwrap()), vec!["s1"], "the rules changed");
+        ingest(&mut store, "s1", digest("/p", &[2 * MIN], &[]), 15 * MIN);
+        assert_eq!(ids(store.sessions_needing_rule_tags("fp1").unwrap()), vec!["s1"], "the session changed");
+        assert_eq!(store.remove_user_tags("s1", &["acme".into(), "nope".into()]).unwrap(), vec![true, false]);
+        assert_eq!(store.tags_of("s1").unwrap(), vec![tag("billable", TagSource::Rule)]);
     }
 
     #[test]

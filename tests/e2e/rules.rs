@@ -105,3 +105,93 @@ fn the_dry_run_counts_sessions_per_rule_first_match_winning() {
          1 match \"Hotfixes\" → support\n  1 unmatched\n"
     );
 }
+
+/// Two sessions under the Acme folder (`acme-one...`, `acme-two...`) and one elsewhere (`other...`).
+fn tagged_world() -> (World, std::path::PathBuf) {
+    let world = World::new();
+    let home = world.home();
+    world.session("acme-one-1111", &format!("{}/work/acme/shop", home.display()), "2026-11-02T09:00:00Z", 30);
+    world.session("acme-two-2222", &format!("{}/work/acme/api", home.display()), "2026-11-02T11:00:00Z", 30);
+    world.session("other-3333", "/elsewhere/oss", "2026-11-02T13:00:00Z", 30);
+    let config = world.config(RULES);
+    (world, config)
+}
+
+fn run(world: &World, config: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec!["--config", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    world.cmd().args(all).output().unwrap()
+}
+
+#[test]
+fn user_tags_win_over_rule_tags_and_survive_rule_changes() {
+    let (world, config) = tagged_world();
+    let tagged = run(&world, &config, &["tag", "acme-one", "acme", "urgent"]);
+    assert_eq!(text(&tagged.stdout), "acme-one-1111: tagged acme, urgent\n");
+    let shown = run(&world, &config, &["rules", "check", "--session", "acme-one"]);
+    let home = world.home();
+    assert_eq!(
+        text(&shown.stdout),
+        format!(
+            "Session acme-one: {}/work/acme/shop\n  Branch: main\n  Current tags: acme (user), billable (rule), \
+             urgent (user)\n  Matched rule: \"Acme projects\" (line 2)\n  Would apply: billable (already has: \
+             acme from user)\n",
+            home.display()
+        )
+    );
+    // The rules change: rule tags follow at the next run, for old sessions too; user tags stay.
+    world.config(&RULES.replace("[\"acme\", \"billable\"]", "[\"client-a\"]"));
+    let after = run(&world, &config, &["rules", "check", "--session", "acme-one"]);
+    assert_eq!(
+        text(&after.stdout),
+        format!(
+            "Session acme-one: {}/work/acme/shop\n  Branch: main\n  Current tags: acme (user), client-a (rule), \
+             urgent (user)\n  Matched rule: \"Acme projects\" (line 2)\n  Would apply: client-a\n",
+            home.display()
+        )
+    );
+    let untagged = run(&world, &config, &["untag", "acme-one", "urgent", "client-a"]);
+    assert_eq!(
+        text(&untagged.stdout),
+        "acme-one-1111: untagged urgent\nacme-one-1111: `client-a` is not a tag you gave it (a rule gives it: \
+         change the rule to drop it)\n"
+    );
+}
+
+#[test]
+fn an_ambiguous_or_unknown_prefix_says_what_to_type() {
+    let (world, config) = tagged_world();
+    let ambiguous = run(&world, &config, &["tag", "acme", "x"]);
+    assert_eq!(ambiguous.status.code(), Some(1));
+    let home = world.home();
+    assert_eq!(
+        text(&ambiguous.stderr),
+        format!(
+            "claude-tracker: error: `acme` names several sessions; type more of the id:\n  acme-one-1111  \
+             2026-11-02 09:00 UTC  {home}/work/acme/shop\n  acme-two-2222  2026-11-02 11:00 UTC  \
+             {home}/work/acme/api\n",
+            home = home.display()
+        )
+    );
+    let unknown = run(&world, &config, &["untag", "zzz", "x"]);
+    assert_eq!(
+        text(&unknown.stderr),
+        "claude-tracker: error: no session id starts with `zzz`: `claude-tracker export --csv --sessions` lists \
+         sessions, or look in Claude Code's transcript file names\n"
+    );
+}
+
+#[test]
+fn the_dry_run_previews_only_what_the_rules_have_not_applied() {
+    let (world, config) = tagged_world();
+    let applied = run(&world, &config, &["report", "--since", "2026-11-02", "--until", "2026-11-02"]);
+    assert!(applied.status.success());
+    let nothing_new = run(&world, &config, &["rules", "check", "--dry-run"]);
+    assert_eq!(text(&nothing_new.stdout), "0 sessions without rule-applied tags:\n  0 unmatched\n");
+    world.config(&RULES.replace("~/work/acme/*", "/elsewhere/*"));
+    let changed = run(&world, &config, &["rules", "check", "--dry-run"]);
+    assert_eq!(
+        text(&changed.stdout),
+        "3 sessions without rule-applied tags:\n  1 match \"Acme projects\" → acme, billable\n  2 unmatched\n"
+    );
+}

@@ -1,0 +1,162 @@
+//! Tags of sessions, with their source: a user's tags (`tag`/`untag`) are never touched by rules; rule
+//! tags are recomputed for every session the rules in force have not seen (a changed session, or every
+//! session when the rules changed).
+
+use anyhow::Result;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::Store;
+use crate::classify::{Tag, TagSource};
+use crate::sessions::{Millis, Session};
+
+const META_RULES_FP: &str = "rules_fingerprint";
+
+/// A session a prefix may name, for `tag` and `rules check --session`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionRef {
+    pub(crate) session_id: String,
+    pub(crate) project: String,
+    pub(crate) first_ms: Millis,
+}
+
+impl Store {
+    /// Sessions whose rule tags the rules with `fingerprint` have not computed: those changed since, or
+    /// every one when the rules changed. Only what rules match on is loaded.
+    pub(crate) fn sessions_needing_rule_tags(&self, fingerprint: &str) -> Result<Vec<Session>> {
+        let stored: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [META_RULES_FP], |r| r.get(0))
+            .optional()?;
+        let sql = if stored.as_deref() == Some(fingerprint) {
+            "SELECT session_id, project, git_branch, models FROM sessions WHERE rule_tags_fp IS NULL"
+        } else {
+            "SELECT session_id, project, git_branch, models FROM sessions"
+        };
+        let mut statement = self.conn.prepare(sql)?;
+        let rows = statement.query_map([], |row| {
+            Ok(Session {
+                session_id: row.get(0)?,
+                project: row.get(1)?,
+                git_branch: row.get(2)?,
+                spans: Vec::new(),
+                messages: Vec::new(),
+                models: row.get::<_, String>(3)?.lines().map(str::to_string).collect(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What rules match on, for one session.
+    pub(crate) fn session_facts(&self, session_id: &str) -> Result<Option<Session>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT project, git_branch, models FROM sessions WHERE session_id = ?1")?;
+        let session = statement
+            .query_row([session_id], |row| {
+                Ok(Session {
+                    session_id: session_id.to_string(),
+                    project: row.get(0)?,
+                    git_branch: row.get(1)?,
+                    spans: Vec::new(),
+                    messages: Vec::new(),
+                    models: row.get::<_, String>(2)?.lines().map(str::to_string).collect(),
+                })
+            })
+            .optional()?;
+        Ok(session)
+    }
+
+    /// Replaces the rule tags of these sessions (a user tag of the same name stays the user's) and notes
+    /// that the rules with `fingerprint` computed them; one transaction.
+    pub(crate) fn record_rule_tags(
+        &mut self,
+        fingerprint: &str,
+        tags: &[(String, Vec<String>)],
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut clear = tx.prepare_cached(
+                "DELETE FROM session_tags WHERE session_id = ?1 AND assignment_source = 'rule'",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO session_tags (session_id, tag, assignment_source) VALUES (?1, ?2, 'rule')",
+            )?;
+            let mut done =
+                tx.prepare_cached("UPDATE sessions SET rule_tags_fp = ?2 WHERE session_id = ?1")?;
+            for (session_id, session_tags) in tags {
+                clear.execute([session_id])?;
+                for tag in session_tags {
+                    insert.execute(params![session_id, tag])?;
+                }
+                done.execute(params![session_id, fingerprint])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![META_RULES_FP, fingerprint],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The tags of one session, by name.
+    pub(crate) fn tags_of(&self, session_id: &str) -> Result<Vec<Tag>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT tag, assignment_source FROM session_tags WHERE session_id = ?1 ORDER BY tag",
+        )?;
+        let rows = statement.query_map([session_id], |row| {
+            let source: String = row.get(1)?;
+            Ok(Tag {
+                name: row.get(0)?,
+                source: if source == "user" { TagSource::User } else { TagSource::Rule },
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Adds a user's tags to a session (a rule tag of the same name becomes the user's).
+    pub(crate) fn add_user_tags(&mut self, session_id: &str, tags: &[String]) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO session_tags (session_id, tag, assignment_source) VALUES (?1, ?2, 'user')
+                 ON CONFLICT (session_id, tag) DO UPDATE SET assignment_source = 'user'",
+            )?;
+            for tag in tags {
+                insert.execute(params![session_id, tag])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes a user's tags from a session; the session's rule tags are then recomputed (a rule may give
+    /// one of them back). Returns, per tag asked, whether the user had it.
+    pub(crate) fn remove_user_tags(&mut self, session_id: &str, tags: &[String]) -> Result<Vec<bool>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut removed = Vec::with_capacity(tags.len());
+        {
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM session_tags WHERE session_id = ?1 AND tag = ?2 AND assignment_source = 'user'",
+            )?;
+            for tag in tags {
+                removed.push(delete.execute(params![session_id, tag])? > 0);
+            }
+        }
+        tx.execute("UPDATE sessions SET rule_tags_fp = NULL WHERE session_id = ?1", [session_id])?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Sessions whose id starts with `prefix` (at most `limit`), oldest first.
+    pub(crate) fn sessions_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<SessionRef>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT session_id, project, first_ms FROM sessions
+             WHERE substr(session_id, 1, length(?1)) = ?1 ORDER BY first_ms, session_id LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![prefix, i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+            Ok(SessionRef { session_id: row.get(0)?, project: row.get(1)?, first_ms: row.get(2)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
