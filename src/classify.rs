@@ -183,11 +183,12 @@ impl ProjectKey {
     }
 }
 
-/// A session with its local project.
+/// A session with its local project and its tags (sorted names, whatever their source).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Classified<'a> {
     pub(crate) session: &'a Session,
     pub(crate) project: &'a ProjectKey,
+    pub(crate) tags: &'a [String],
 }
 
 /// Decides sessions' projects from a set of mapped keys (paths; a path covers every folder below it).
@@ -228,7 +229,28 @@ pub(crate) fn normalize(key: &str) -> String {
 
 /// Pairs sessions with their projects.
 pub(crate) fn pair<'a>(sessions: &'a [Session], projects: &'a [ProjectKey]) -> Vec<Classified<'a>> {
-    sessions.iter().zip(projects).map(|(session, project)| Classified { session, project }).collect()
+    sessions
+        .iter()
+        .zip(projects)
+        .map(|(session, project)| Classified { session, project, tags: &[] })
+        .collect()
+}
+
+/// Pairs sessions with their projects and their tags (by session id; a session without any has none).
+pub(crate) fn pair_tagged<'a>(
+    sessions: &'a [Session],
+    projects: &'a [ProjectKey],
+    tags: &'a std::collections::BTreeMap<String, Vec<String>>,
+) -> Vec<Classified<'a>> {
+    sessions
+        .iter()
+        .zip(projects)
+        .map(|(session, project)| Classified {
+            session,
+            project,
+            tags: tags.get(&session.session_id).map_or(&[][..], Vec::as_slice),
+        })
+        .collect()
 }
 
 /// True when `project` is `path` or a folder below it (by whole path segments).

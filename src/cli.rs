@@ -188,9 +188,12 @@ pub struct ReportArgs {
     /// Last local day of a custom range, inclusive (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "DATE", requires = "since")]
     pub until: Option<NaiveDate>,
-    /// One row per project or one row per day
+    /// One row per project, per day or per tag (a session with two tags counts in both, once in the total)
     #[arg(long, value_enum, default_value_t = Grouping::Project)]
     pub by: Grouping,
+    /// Only sessions with this tag
+    #[arg(long, value_name = "NAME")]
+    pub tag: Option<String>,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
@@ -209,4 +212,5 @@ pub enum Period {
 pub enum Grouping {
     Project,
     Day,
+    Tag,
 }

@@ -1,7 +1,7 @@
 //! Time and tokens per project (or per day) over a range of local days, as a table or as JSON.
 //! Pure: it takes stored sessions and a range and returns rows and text.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -48,7 +48,21 @@ pub(crate) struct ProjectRow {
     pub(crate) name: String,
     pub(crate) totals: Totals,
     pub(crate) last_activity: Option<Millis>,
+    /// Every tag of the project's sessions in the range, sorted.
+    pub(crate) tags: Vec<String>,
 }
+
+/// One tag's line: the sessions that carry it (a session with two tags counts in both lines, once in the
+/// total).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TagRow {
+    /// `None` for sessions without any tag.
+    pub(crate) tag: Option<String>,
+    pub(crate) totals: Totals,
+}
+
+/// The label of the line of sessions without tags.
+pub(crate) const UNTAGGED: &str = "(untagged)";
 
 /// One local day's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,22 +89,24 @@ fn session_totals(session: &Session, from: Millis, to: Millis) -> Option<(Totals
 /// Rows per local project (as `classify` names it), most active first, with names made unique.
 pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Vec<ProjectRow> {
     let (from, to) = workday::days_window(range.since, range.until, range.tz);
-    let mut projects: BTreeMap<&str, (Totals, Option<Millis>)> = BTreeMap::new();
+    let mut projects: BTreeMap<&str, (Totals, Option<Millis>, BTreeSet<&str>)> = BTreeMap::new();
     for classified in sessions {
         if let Some((totals, last)) = session_totals(classified.session, from, to) {
             let entry = projects.entry(classified.project.name()).or_default();
             entry.0.add(&totals);
             entry.1 = entry.1.max(last);
+            entry.2.extend(classified.tags.iter().map(String::as_str));
         }
     }
     let names = short_names(projects.keys().copied());
     let mut rows: Vec<ProjectRow> = projects
         .into_iter()
-        .map(|(project, (totals, last_activity))| ProjectRow {
+        .map(|(project, (totals, last_activity, tags))| ProjectRow {
             project: project.to_string(),
             name: names[project].clone(),
             totals,
             last_activity,
+            tags: tags.into_iter().map(str::to_string).collect(),
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -99,6 +115,34 @@ pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Vec
             .then_with(|| a.project.cmp(&b.project))
     });
     rows
+}
+
+/// Rows per tag, most active first (ties by name), then the sessions without tags; and the total over
+/// the distinct sessions.
+pub(crate) fn by_tag(sessions: &[Classified<'_>], range: ReportRange) -> (Vec<TagRow>, Totals) {
+    let (from, to) = workday::days_window(range.since, range.until, range.tz);
+    let mut tags: BTreeMap<Option<&str>, Totals> = BTreeMap::new();
+    let mut total = Totals::default();
+    for classified in sessions {
+        let Some((totals, _)) = session_totals(classified.session, from, to) else { continue };
+        total.add(&totals);
+        if classified.tags.is_empty() {
+            tags.entry(None).or_default().add(&totals);
+        }
+        for tag in classified.tags {
+            tags.entry(Some(tag.as_str())).or_default().add(&totals);
+        }
+    }
+    let mut rows: Vec<TagRow> =
+        tags.into_iter().map(|(tag, totals)| TagRow { tag: tag.map(str::to_string), totals }).collect();
+    rows.sort_by(|a, b| {
+        (a.tag.is_none(), std::cmp::Reverse(a.totals.active_ms), &a.tag).cmp(&(
+            b.tag.is_none(),
+            std::cmp::Reverse(b.totals.active_ms),
+            &b.tag,
+        ))
+    });
+    (rows, total)
 }
 
 /// Rows per local day that saw any activity, oldest first.
@@ -178,6 +222,13 @@ pub(crate) fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
     text
 }
 
+/// The table per tag; its total counts each session once.
+pub(crate) fn tag_table(rows: &[TagRow], total: &Totals, range: ReportRange) -> String {
+    let lines =
+        rows.iter().map(|row| ("", row.tag.clone().unwrap_or_else(|| UNTAGGED.to_string()), &row.totals));
+    render_table_with_total("tag", lines, Some(total), range)
+}
+
 /// The table per day.
 pub(crate) fn day_table(rows: &[DayRow], range: ReportRange) -> String {
     let lines = rows.iter().map(|row| ("", row.date.format("%a %Y-%m-%d").to_string(), &row.totals));
@@ -190,6 +241,16 @@ fn render_table<'a>(
     rows: impl Iterator<Item = (&'a str, String, &'a Totals)>,
     range: ReportRange,
 ) -> String {
+    render_table_with_total(label, rows, None, range)
+}
+
+/// A table whose total is given (rows that overlap) or, when `None`, the sum of its rows.
+fn render_table_with_total<'a>(
+    label: &str,
+    rows: impl Iterator<Item = (&'a str, String, &'a Totals)>,
+    given_total: Option<&Totals>,
+    range: ReportRange,
+) -> String {
     let mut table =
         Table::new(["", label, "active", "sessions", "input", "output", "cache write", "cache read"]);
     let mut total = Totals::default();
@@ -197,6 +258,7 @@ fn render_table<'a>(
         table.push(marker, &name, totals);
         total.add(totals);
     }
+    let total = given_total.copied().unwrap_or(total);
     let mut text = heading(range);
     if table.rows.len() == 1 {
         text.push_str("no Claude Code activity in this range\n");
@@ -291,6 +353,15 @@ struct JsonProject<'a> {
     #[serde(flatten)]
     numbers: JsonNumbers,
     last_activity: Option<String>,
+    tags: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonTag<'a> {
+    /// `null` for sessions without tags.
+    tag: Option<&'a str>,
+    #[serde(flatten)]
+    numbers: JsonNumbers,
 }
 
 #[derive(Serialize)]
@@ -309,6 +380,8 @@ struct JsonReport<'a, Row: Serialize> {
     projects: Option<Vec<Row>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     days: Option<Vec<Row>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Row>>,
     total: JsonNumbers,
 }
 
@@ -332,6 +405,7 @@ pub(crate) fn project_json(rows: &[ProjectRow], range: ReportRange) -> String {
             name: &row.name,
             numbers: JsonNumbers::from(&row.totals),
             last_activity: row.last_activity.map(rfc3339),
+            tags: &row.tags,
         })
         .collect();
     let report = JsonReport {
@@ -340,6 +414,7 @@ pub(crate) fn project_json(rows: &[ProjectRow], range: ReportRange) -> String {
         timezone: range.tz.name(),
         projects: Some(projects),
         days: None,
+        tags: None,
         total: sum_seconds(rows.iter().map(|r| &r.totals)),
     };
     serde_json::to_string(&report).unwrap_or_default()
@@ -357,7 +432,27 @@ pub(crate) fn day_json(rows: &[DayRow], range: ReportRange) -> String {
         timezone: range.tz.name(),
         projects: None,
         days: Some(days),
+        tags: None,
         total: sum_seconds(rows.iter().map(|r| &r.totals)),
+    };
+    serde_json::to_string(&report).unwrap_or_default()
+}
+
+/// `report --by tag --json`: `tags` rows (`"tag": null` for the untagged), the total over distinct
+/// sessions.
+pub(crate) fn tag_json(rows: &[TagRow], total: &Totals, range: ReportRange) -> String {
+    let tags = rows
+        .iter()
+        .map(|row| JsonTag { tag: row.tag.as_deref(), numbers: JsonNumbers::from(&row.totals) })
+        .collect();
+    let report: JsonReport<'_, JsonTag<'_>> = JsonReport {
+        since: range.since.to_string(),
+        until: range.until.to_string(),
+        timezone: range.tz.name(),
+        projects: None,
+        days: None,
+        tags: Some(tags),
+        total: JsonNumbers::from(total),
     };
     serde_json::to_string(&report).unwrap_or_default()
 }
@@ -466,6 +561,33 @@ mod tests {
     }
 
     #[test]
+    fn tags_rows_count_a_session_in_each_of_its_tags_and_once_in_the_total() {
+        let sessions = [
+            session("a", "/w/a", &[("2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z")], &[]),
+            session("b", "/w/b", &[("2026-11-02T11:00:00Z", "2026-11-02T11:30:00Z")], &[]),
+            session("c", "/w/c", &[("2026-11-02T12:00:00Z", "2026-11-02T12:15:00Z")], &[]),
+        ];
+        let projects = crate::classify::Classifier::default().classify_all(&sessions);
+        let tags = BTreeMap::from([
+            ("a".to_string(), vec!["acme".to_string(), "billable".to_string()]),
+            ("b".to_string(), vec!["acme".to_string()]),
+        ]);
+        let classified = crate::classify::pair_tagged(&sessions, &projects, &tags);
+        let r = range("2026-11-02", "2026-11-02");
+        let (rows, total) = by_tag(&classified, r);
+        let lines: Vec<(Option<&str>, i64, u64)> = rows
+            .iter()
+            .map(|row| (row.tag.as_deref(), row.totals.active_seconds(), row.totals.sessions))
+            .collect();
+        assert_eq!(lines, vec![(Some("acme"), 5400, 2), (Some("billable"), 3600, 1), (None, 900, 1)]);
+        assert_eq!((total.active_seconds(), total.sessions), (6300, 3));
+        assert_eq!(
+            tag_json(&rows, &total, r),
+            r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","tags":[{"tag":"acme","active_seconds":5400,"sessions":2,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":"billable","active_seconds":3600,"sessions":1,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":null,"active_seconds":900,"sessions":1,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}],"total":{"active_seconds":6300,"sessions":3,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
+        );
+    }
+
+    #[test]
     fn json_has_the_documented_shape() {
         let sessions = [session(
             "a",
@@ -477,7 +599,7 @@ mod tests {
         let json = project_json(&by_project(&sessions, r), r);
         assert_eq!(
             json,
-            r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","projects":[{"project":"/w/app","name":"app","active_seconds":1800,"sessions":1,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"last_activity":"2026-11-02T09:30:00Z"}],"total":{"active_seconds":1800,"sessions":1,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
+            r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","projects":[{"project":"/w/app","name":"app","active_seconds":1800,"sessions":1,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"last_activity":"2026-11-02T09:30:00Z","tags":[]}],"total":{"active_seconds":1800,"sessions":1,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
         );
     }
 

@@ -6,7 +6,7 @@ use anyhow::Result;
 use chrono::Days;
 
 use crate::app::App;
-use crate::classify::{Classifier, pair};
+use crate::classify::{Classifier, pair_tagged};
 use crate::cli::{Grouping, Period, ReportArgs};
 use crate::report::{self, ReportRange};
 use crate::workday;
@@ -19,14 +19,35 @@ pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
     let (from, to) = workday::days_window(range.since, range.until, range.tz);
     let sessions = store.query_range(from, to)?;
     let projects = Classifier::default().classify_all(&sessions);
-    let classified = pair(&sessions, &projects);
+    let tags = store.tag_names()?;
+    let mut classified = pair_tagged(&sessions, &projects, &tags);
+    if let Some(wanted) = &args.tag {
+        classified.retain(|c| c.tags.iter().any(|t| t == wanted));
+    }
+    // Per day, the sessions themselves: the filtered ones only when a tag is asked for.
+    let filtered: Vec<_>;
+    let sessions_shown = match &args.tag {
+        Some(_) => {
+            filtered = classified.iter().map(|c| c.session.clone()).collect();
+            &filtered[..]
+        }
+        None => &sessions[..],
+    };
     let text = match (args.by, args.json) {
         (Grouping::Project, false) => report::project_table(&report::by_project(&classified, range), range),
         (Grouping::Project, true) => {
             report::project_json(&report::by_project(&classified, range), range) + "\n"
         }
-        (Grouping::Day, false) => report::day_table(&report::by_day(&sessions, range), range),
-        (Grouping::Day, true) => report::day_json(&report::by_day(&sessions, range), range) + "\n",
+        (Grouping::Day, false) => report::day_table(&report::by_day(sessions_shown, range), range),
+        (Grouping::Day, true) => report::day_json(&report::by_day(sessions_shown, range), range) + "\n",
+        (Grouping::Tag, json) => {
+            let (rows, total) = report::by_tag(&classified, range);
+            if json {
+                report::tag_json(&rows, &total, range) + "\n"
+            } else {
+                report::tag_table(&rows, &total, range)
+            }
+        }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())

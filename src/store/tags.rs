@@ -159,4 +159,17 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    /// Every session's tag names, sorted, by session id (for report and export).
+    pub(crate) fn tag_names(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let mut statement =
+            self.conn.prepare_cached("SELECT session_id, tag FROM session_tags ORDER BY 1, 2")?;
+        let mut tags: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (session_id, tag) = row?;
+            tags.entry(session_id).or_default().push(tag);
+        }
+        Ok(tags)
+    }
 }

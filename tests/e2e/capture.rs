@@ -32,7 +32,7 @@ fn report_json_has_exact_time_tokens_and_shape() {
     let output = world.ok(&["report", "--json", "--since", "2026-11-02", "--until", "2026-11-02", NOW]);
     assert_eq!(
         output,
-        r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"UTC","projects":[{"project":"/home/dev/webshop","name":"webshop","active_seconds":901,"sessions":1,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100,"last_activity":"2026-11-02T09:55:00.500Z"}],"total":{"active_seconds":901,"sessions":1,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100}}
+        r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"UTC","projects":[{"project":"/home/dev/webshop","name":"webshop","active_seconds":901,"sessions":1,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100,"last_activity":"2026-11-02T09:55:00.500Z","tags":[]}],"total":{"active_seconds":901,"sessions":1,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100}}
 "#
     );
     assert!(!output.contains("private"), "message text must never be printed");
@@ -348,7 +348,7 @@ fn ingest_never_panics_on_hostile_files() {
             "projects": [{
                 "project": "(unknown)", "name": "(unknown)", "active_seconds": 0, "sessions": 1,
                 "input_tokens": 0, "output_tokens": u64::MAX, "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0, "last_activity": "2026-11-02T09:00:00Z"
+                "cache_read_input_tokens": 0, "last_activity": "2026-11-02T09:00:00Z", "tags": []
             }],
             "total": {
                 "active_seconds": 0, "sessions": 1, "input_tokens": 0, "output_tokens": u64::MAX,

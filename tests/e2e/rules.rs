@@ -195,3 +195,39 @@ fn the_dry_run_previews_only_what_the_rules_have_not_applied() {
         "3 sessions without rule-applied tags:\n  1 match \"Acme projects\" → acme, billable\n  2 unmatched\n"
     );
 }
+
+#[test]
+fn reports_group_and_filter_by_tag() {
+    let (world, config) = tagged_world();
+    let day = ["--since", "2026-11-02", "--until", "2026-11-02"];
+    let by_tag = run(&world, &config, &[&["report", "--by", "tag"][..], &day].concat());
+    assert_eq!(
+        text(&by_tag.stdout),
+        "Claude Code time on 2026-11-02 (UTC)\n\n tag         active  sessions  input  output  cache write  cache \
+         read\n acme          1:00         2      0       0            0           0\n billable      1:00         \
+         2      0       0            0           0\n (untagged)    0:30         1      0       0            0           \
+         0\n total         1:30         3      0       0            0           0\n"
+    );
+    let filtered = run(&world, &config, &[&["report", "--json", "--tag", "billable"][..], &day].concat());
+    let report: serde_json::Value = serde_json::from_slice(&filtered.stdout).unwrap();
+    let rows: Vec<(String, i64, serde_json::Value)> = report["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["active_seconds"].as_i64().unwrap(),
+                p["tags"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("api".to_string(), 1800, serde_json::json!(["acme", "billable"])),
+            ("shop".to_string(), 1800, serde_json::json!(["acme", "billable"])),
+        ]
+    );
+    assert_eq!(report["total"]["sessions"], 2);
+}
