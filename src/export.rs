@@ -2,6 +2,7 @@
 //! takes sessions and rules and returns text cells, each made safe to open in a spreadsheet.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -11,11 +12,13 @@ use crate::sync::steps::Batch;
 use crate::workday;
 
 /// Header of `--sessions`.
-pub(crate) const SESSION_HEADER: [&str; 9] = [
+pub(crate) const SESSION_HEADER: [&str; 11] = [
     "start",
     "end",
     "duration_hours",
-    "project",
+    "description",
+    "tags",
+    "working_directory",
     "git_branch",
     "input_tokens",
     "output_tokens",
@@ -52,6 +55,7 @@ fn hours(milliseconds: i64) -> String {
 /// One row per session that started (first sign of life) on one of the local days `since..=until`.
 pub(crate) fn session_rows(
     sessions: &[Session],
+    tags: &BTreeMap<String, Vec<String>>,
     since: NaiveDate,
     until: NaiveDate,
     tz: Tz,
@@ -75,6 +79,9 @@ pub(crate) fn session_rows(
                 local(start, tz),
                 local(end, tz),
                 hours(active),
+                safe_cell(folder_name(&session.project)).into_owned(),
+                safe_cell(&tags.get(&session.session_id).map(|t| t.join(", ")).unwrap_or_default())
+                    .into_owned(),
                 safe_cell(&session.project).into_owned(),
                 safe_cell(session.git_branch.as_deref().unwrap_or("")).into_owned(),
                 usage.input.to_string(),
@@ -87,6 +94,11 @@ pub(crate) fn session_rows(
         .collect();
     rows.sort_by_key(|(start, _)| *start);
     rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// A session's description in the spreadsheet: the last segment of its folder (never message text).
+fn folder_name(path: &str) -> &str {
+    path.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next().filter(|n| !n.is_empty()).unwrap_or(path)
 }
 
 /// One row per entry of a destination's plan (the days to post and, when shown, those already posted),
@@ -146,13 +158,16 @@ mod tests {
             models: Vec::new(),
         };
         let date = "2026-11-02".parse().unwrap();
-        let rows = session_rows(&[session], date, date, chrono_tz::Europe::Berlin);
+        let tags = BTreeMap::from([("s".to_string(), vec!["=cmd".to_string(), "acme".to_string()])]);
+        let rows = session_rows(&[session], &tags, date, date, chrono_tz::Europe::Berlin);
         assert_eq!(
             rows,
             vec![vec![
                 "2026-11-02 09:00:00".to_string(),
                 "2026-11-02 10:30:00".into(),
                 "1.5000".into(),
+                "'=HYPERLINK(\"x\")".into(),
+                "'=cmd, acme".into(),
                 "'=HYPERLINK(\"x\")".into(),
                 "'-main".into(),
                 "1".into(),
@@ -161,6 +176,13 @@ mod tests {
                 "4".into()
             ]]
         );
+    }
+
+    #[test]
+    fn the_description_is_the_folder_name() {
+        assert_eq!(folder_name("/home/dev/code/webshop/"), "webshop");
+        assert_eq!(folder_name("C:\\work\\app"), "app");
+        assert_eq!(folder_name("/"), "/");
     }
 
     #[test]

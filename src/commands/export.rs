@@ -35,7 +35,7 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
     if args.sessions {
         writer.write_record(SESSION_HEADER)?;
-        for row in session_rows(&sessions, since, until, app.tz) {
+        for row in session_rows(&sessions, &store.tag_names()?, since, until, app.tz) {
             writer.write_record(&row)?;
         }
     } else {
