@@ -207,7 +207,7 @@ impl Classifier {
         Classifier { keys }
     }
 
-    /// The local project of one session.
+    /// The local project of one session, by path: the longest mapped key covering its folder.
     pub(crate) fn classify(&self, session: &Session) -> ProjectKey {
         match self.keys.iter().find(|key| covers(key, &session.project)) {
             Some(key) => ProjectKey::Mapped(key.clone()),
@@ -215,9 +215,24 @@ impl Classifier {
         }
     }
 
+    /// The local project of one session when rules apply: the `project` key of the rule it matches, when
+    /// the mapping names that key (the user's explicit intent beats the folder it ran in); else by path.
+    pub(crate) fn classify_with(&self, rules: &Rules, session: &Session) -> ProjectKey {
+        let rule_key = rules.first_match(session).and_then(|rule| rule.project.as_deref()).map(normalize);
+        match rule_key.filter(|key| self.keys.contains(key)) {
+            Some(key) => ProjectKey::Mapped(key),
+            None => self.classify(session),
+        }
+    }
+
     /// The local project of each session, in order.
     pub(crate) fn classify_all(&self, sessions: &[Session]) -> Vec<ProjectKey> {
         sessions.iter().map(|s| self.classify(s)).collect()
+    }
+
+    /// The local project of each session under the rules, in order.
+    pub(crate) fn classify_all_with(&self, rules: &Rules, sessions: &[Session]) -> Vec<ProjectKey> {
+        sessions.iter().map(|s| self.classify_with(rules, s)).collect()
     }
 }
 
@@ -365,6 +380,28 @@ mod tests {
         for (cwd, expected) in cases {
             assert_eq!(classifier.classify(&session(cwd)), expected, "{cwd}");
         }
+    }
+
+    #[test]
+    fn a_rules_project_key_wins_over_the_path_when_the_mapping_names_it() {
+        let mut acme = rule("Acme", Some("/w/acme/*"), None, None);
+        acme.project = Some("acme".into());
+        let rules = Rules::compile(vec![acme], None).unwrap();
+        let with_key = Classifier::new(["acme", "/w/acme/shop"]);
+        assert_eq!(
+            with_key.classify_with(&rules, &session("/w/acme/shop")),
+            ProjectKey::Mapped("acme".into())
+        );
+        let paths_only = Classifier::new(["/w/acme/shop"]);
+        assert_eq!(
+            paths_only.classify_with(&rules, &session("/w/acme/shop")),
+            ProjectKey::Mapped("/w/acme/shop".into()),
+            "a destination that does not name the key maps by path"
+        );
+        assert_eq!(
+            with_key.classify_with(&rules, &session("/w/other")),
+            ProjectKey::Unmapped("/w/other".into())
+        );
     }
 
     #[test]

@@ -215,6 +215,7 @@ mod tests {
             sessions: &[session],
             rules: &rules,
             template: &EntryTemplate::default(),
+            tag_rules: &crate::classify::Rules::default(),
             ledger: &Ledger::default(),
             show_synced: true,
         });

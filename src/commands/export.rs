@@ -54,6 +54,7 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
                 sessions: &sessions,
                 rules: &rules,
                 template: &EntryTemplate::default(),
+                tag_rules: &app.rules,
                 ledger: &Ledger::default(),
                 show_synced: true,
             });

@@ -7,8 +7,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::app::App;
-use crate::classify::{Rules, TagSource};
+use crate::classify::{Classifier, ProjectKey, Rules, TagSource};
 use crate::cli::RulesCheckArgs;
+use crate::destination;
+use crate::sessions::Session;
 
 use super::tag::resolve_session;
 
@@ -83,6 +85,7 @@ fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
         "  Current tags: {}\n",
         if current.is_empty() { "(none)".to_string() } else { current.join(", ") }
     ));
+    text.push_str(&projects(app, rules, &session));
     match rules.first_match(&session) {
         None => text.push_str("  Matched rule: none\n"),
         Some(rule) => {
@@ -103,4 +106,25 @@ fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
         }
     }
     Ok(text)
+}
+
+/// Where the session's time goes in each destination, and why: a rule's `project` key wins over the path
+/// mapping when the destination maps that key.
+fn projects(app: &App, rules: &Rules, session: &Session) -> String {
+    let rule_key = rules.first_match(session).and_then(|rule| rule.project.as_deref());
+    let mut text = String::new();
+    for destination in destination::configured(&app.config, app.tz) {
+        let key = Classifier::new(destination.rules.mapping.keys()).classify_with(rules, session);
+        let (id, _) = destination.rules.target(&key);
+        let id = id.unwrap_or_else(|| format!("(set {})", destination.service.other_project_setting()));
+        let line = match &key {
+            ProjectKey::Mapped(name) if Some(name.as_str()) == rule_key => {
+                format!("{name} -> {id} (the rule's project key, over the path mapping)")
+            }
+            ProjectKey::Mapped(name) => format!("{name} -> {id} (path mapping)"),
+            ProjectKey::Unmapped(_) => format!("Other -> {id}"),
+        };
+        text.push_str(&format!("  Project ({}): {line}\n", destination.service.name()));
+    }
+    text
 }

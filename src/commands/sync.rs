@@ -122,6 +122,7 @@ pub(super) fn plan_for(
         sessions: window.sessions,
         rules: &destination.rules,
         template: &destination.template,
+        tag_rules: &app.rules,
         ledger: &ledger,
         show_synced,
     }))

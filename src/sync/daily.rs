@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::steps::{Action, Batch, DayStatus, EntryTemplate, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry, allocate_day};
-use crate::classify::{Classified, Classifier, pair};
+use crate::classify::{Classified, Classifier, Rules, pair};
 use crate::ledger::{Ledger, day_key};
 use crate::sessions::Session;
 use crate::timesheet::EntryDraft;
@@ -27,6 +27,8 @@ pub(crate) struct PlanInput<'a> {
     pub(crate) rules: &'a AllocationRules,
     /// What every entry says besides its times and project.
     pub(crate) template: &'a EntryTemplate,
+    /// The auto-tag rules: a rule's `project` key picks the project when the mapping names it.
+    pub(crate) tag_rules: &'a Rules,
     pub(crate) ledger: &'a Ledger,
     /// Days already synced carry the entries they were posted with (as `Keep` steps), for a spreadsheet
     /// of everything; `sync` lists them without.
@@ -35,7 +37,8 @@ pub(crate) struct PlanInput<'a> {
 
 /// Plans every day from `since` to `until`.
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
-    let projects = Classifier::new(input.rules.mapping.keys()).classify_all(input.sessions);
+    let classifier = Classifier::new(input.rules.mapping.keys());
+    let projects = classifier.classify_all_with(input.tag_rules, input.sessions);
     let classified = pair(input.sessions, &projects);
     workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }
@@ -160,10 +163,13 @@ mod tests {
             sessions,
             rules,
             template: &TEMPLATE,
+            tag_rules: &NO_RULES,
             ledger,
             show_synced: false,
         }
     }
+
+    static NO_RULES: std::sync::LazyLock<Rules> = std::sync::LazyLock::new(Rules::default);
 
     static TEMPLATE: EntryTemplate =
         EntryTemplate { description: String::new(), billable: None, tags: Vec::new() };

@@ -231,3 +231,44 @@ fn reports_group_and_filter_by_tag() {
     );
     assert_eq!(report["total"]["sessions"], 2);
 }
+
+#[test]
+fn a_rules_project_key_picks_the_destination_project_and_check_says_why() {
+    let (world, _) = tagged_world();
+    let home = world.home();
+    // Clockify names the rule's key; Toggl Track maps only the folder.
+    let config = world.config(&format!(
+        "{}[clockify]\nworkspace_id = \"ws\"\nother_project_id = \"c-other\"\n\
+         [clockify.project_mapping]\n\"acme\" = \"c-acme\"\n\
+         [toggl]\nworkspace_id = 5\nother_project_id = 9\n[toggl.project_mapping]\n\"{}/work/acme\" = 77\n",
+        RULES.replace(
+            "tags = [\"acme\", \"billable\"]\n",
+            "tags = [\"acme\", \"billable\"]\nproject = \"acme\"\n"
+        ),
+        home.display()
+    ));
+    let shown = run(&world, &config, &["rules", "check", "--session", "acme-two"]);
+    assert_eq!(
+        text(&shown.stdout),
+        format!(
+            "Session acme-two: {home}/work/acme/api\n  Branch: main\n  Current tags: acme (rule), billable \
+             (rule)\n  Project (Clockify): acme -> c-acme (the rule's project key, over the path mapping)\n  \
+             Project (Toggl Track): {home}/work/acme -> 77 (path mapping)\n  Matched rule: \"Acme projects\" \
+             (line 2)\n  Would apply: acme, billable\n",
+            home = home.display()
+        ),
+        "{}",
+        text(&shown.stderr)
+    );
+    // The plan follows: both Acme folders are one Clockify entry under the rule's key.
+    let plan =
+        run(&world, &config, &["sync", "--dry-run", "--json", "--to", "clockify", "--until", "2026-11-02"]);
+    let days: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let entries: Vec<(String, i64)> = days[0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["project_id"].as_str().unwrap().to_string(), e["seconds"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(entries, vec![("c-acme".to_string(), 19_200), ("c-other".to_string(), 9_600)]);
+}
