@@ -6,7 +6,7 @@
 //!
 //! Pure: no I/O (the home directory is passed in).
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
 use crate::sessions::Session;
 
@@ -55,6 +55,13 @@ pub(crate) struct Tag {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rules {
     rules: Vec<(RuleSpec, Matchers)>,
+    /// Every rule's `cwd` pattern in one automaton (index `i` is the `i`-th rule with a `cwd`), so a
+    /// session's folder is matched once against all of them.
+    cwd_set: GlobSet,
+    /// For each entry of `cwd_set`, its rule's index.
+    cwd_rules: Vec<usize>,
+    /// Rules without a `cwd` pattern: candidates for every session.
+    any_cwd: Vec<usize>,
     /// What the rule tags depend on (patterns as expanded, tags, order): a change means every session's
     /// rule tags are recomputed.
     fingerprint: String,
@@ -62,18 +69,25 @@ pub(crate) struct Rules {
 
 #[derive(Debug, Clone)]
 struct Matchers {
-    cwd: Option<GlobMatcher>,
     git_branch: Option<GlobMatcher>,
     model: Option<GlobMatcher>,
 }
 
 /// Compiles one pattern: `*` matches any characters, `/` included; case-sensitive.
-pub(crate) fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    glob_of(pattern).map(|glob| glob.compile_matcher())
+}
+
+/// Checks a pattern's syntax without compiling it (the config's check on every load: cheap).
+pub(crate) fn check_glob(pattern: &str) -> Result<(), String> {
+    glob_of(pattern).map(|_| ())
+}
+
+fn glob_of(pattern: &str) -> Result<Glob, String> {
     GlobBuilder::new(pattern)
         .literal_separator(false)
         .case_insensitive(false)
         .build()
-        .map(|glob| glob.compile_matcher())
         .map_err(|error| error.kind().to_string())
 }
 
@@ -101,9 +115,7 @@ impl Rules {
         let rules = specs
             .into_iter()
             .map(|spec| {
-                let cwd = spec.cwd.as_ref().map(|p| expand_home(p, home));
                 let matchers = Matchers {
-                    cwd: matcher(&spec, cwd.as_ref())?,
                     git_branch: matcher(&spec, spec.git_branch.as_ref())?,
                     model: matcher(&spec, spec.model.as_ref())?,
                 };
@@ -124,7 +136,23 @@ impl Rules {
             }
             hasher.update(b"\n");
         }
-        Ok(Rules { rules, fingerprint: format!("{:016x}", hasher.digest()) })
+        let mut builder = GlobSetBuilder::new();
+        let mut cwd_rules = Vec::new();
+        let mut any_cwd = Vec::new();
+        for (index, (spec, _)) in rules.iter().enumerate() {
+            match &spec.cwd {
+                Some(pattern) => {
+                    let expanded = expand_home(pattern, home);
+                    builder.add(glob_of(&expanded).map_err(|reason| {
+                        format!("rule \"{}\": invalid glob `{pattern}`: {reason}", spec.name)
+                    })?);
+                    cwd_rules.push(index);
+                }
+                None => any_cwd.push(index),
+            }
+        }
+        let cwd_set = builder.build().map_err(|error| error.kind().to_string())?;
+        Ok(Rules { rules, cwd_set, cwd_rules, any_cwd, fingerprint: format!("{:016x}", hasher.digest()) })
     }
 
     /// The fingerprint of what rule tags depend on.
@@ -149,19 +177,34 @@ impl Rules {
 
     /// The first rule whose every field matches the session, if any.
     pub(crate) fn first_match(&self, session: &Session) -> Option<&RuleSpec> {
-        self.rules.iter().find(|(_, m)| m.matches(session)).map(|(spec, _)| spec)
+        if self.rules.is_empty() {
+            return None;
+        }
+        // The rules whose folder fits (one pass over all patterns), plus those without a folder, in order;
+        // the first whose other fields fit wins.
+        let mut candidates: Vec<usize> =
+            self.cwd_set.matches(&session.project).into_iter().map(|i| self.cwd_rules[i]).collect();
+        if !self.any_cwd.is_empty() {
+            candidates.extend(&self.any_cwd);
+            candidates.sort_unstable();
+        }
+        candidates
+            .into_iter()
+            .map(|index| &self.rules[index])
+            .find(|(_, matchers)| matchers.matches_beyond_cwd(session))
+            .map(|(spec, _)| spec)
     }
 }
 
 impl Matchers {
-    fn matches(&self, session: &Session) -> bool {
-        let cwd = self.cwd.as_ref().is_none_or(|glob| glob.is_match(&session.project));
+    /// The branch and model fields (the folder was matched by the set).
+    fn matches_beyond_cwd(&self, session: &Session) -> bool {
         let branch = self
             .git_branch
             .as_ref()
             .is_none_or(|glob| session.git_branch.as_deref().is_some_and(|branch| glob.is_match(branch)));
         let model = self.model.as_ref().is_none_or(|glob| session.models.iter().any(|m| glob.is_match(m)));
-        cwd && branch && model
+        branch && model
     }
 }
 

@@ -421,7 +421,7 @@ impl Config {
         for rule in &self.rules.auto_tag {
             let when = &rule.get_ref().when;
             for pattern in [&when.cwd, &when.git_branch, &when.model].into_iter().flatten() {
-                if let Err(reason) = crate::classify::glob(pattern.get_ref()) {
+                if let Err(reason) = crate::classify::check_glob(pattern.get_ref()) {
                     let (line, column) = line_and_column(text, pattern.span().start);
                     anyhow::bail!(
                         "config file {}, line {line}, column {column}: invalid glob `{}`: {reason}; `*` matches \

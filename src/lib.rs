@@ -7,6 +7,8 @@
 
 mod allocate;
 mod app;
+#[doc(hidden)]
+pub mod bench_api;
 mod classify;
 pub mod cli;
 mod clockify;
