@@ -76,12 +76,16 @@ pub(crate) struct PlannedEntry {
     pub(crate) seconds: i64,
     /// Share of the tracked time, in parts per million (for display).
     pub(crate) share_ppm: u32,
+    /// The tag set of the work it stands for (sorted; empty without rules or tags).
+    pub(crate) tags: Vec<String>,
 }
 
 #[derive(Debug)]
 struct Bucket {
     project_id: Option<String>,
     mapped_path: Option<String>,
+    /// The sessions' tag set (sorted): work of one project with other tags is another entry.
+    tags: Vec<String>,
     tracked_ms: i64,
 }
 
@@ -99,9 +103,12 @@ fn tracked_buckets(
             continue;
         }
         let (project_id, mapped_path) = rules.target(classified.project);
-        match buckets.iter_mut().find(|b| b.project_id == project_id) {
+        let tags = classified.tags;
+        match buckets.iter_mut().find(|b| b.project_id == project_id && b.tags == tags) {
             Some(bucket) => bucket.tracked_ms += tracked,
-            None => buckets.push(Bucket { project_id, mapped_path, tracked_ms: tracked }),
+            None => {
+                buckets.push(Bucket { project_id, mapped_path, tags: tags.to_vec(), tracked_ms: tracked })
+            }
         }
     }
     buckets
@@ -151,7 +158,9 @@ pub(crate) fn allocate_day(
         return Vec::new();
     }
     // A stable order before splitting, so ties in the remainders are deterministic.
-    buckets.sort_by(|a, b| b.tracked_ms.cmp(&a.tracked_ms).then_with(|| a.project_id.cmp(&b.project_id)));
+    buckets.sort_by(|a, b| {
+        b.tracked_ms.cmp(&a.tracked_ms).then_with(|| (&a.project_id, &a.tags).cmp(&(&b.project_id, &b.tags)))
+    });
     let (start, end) = work_window(date, rules);
     let work_seconds = (end - start).num_seconds();
     let weights: Vec<i64> = buckets.iter().map(|b| b.tracked_ms).collect();
@@ -159,7 +168,9 @@ pub(crate) fn allocate_day(
     let tracked_total: i64 = weights.iter().sum();
 
     let mut shares: Vec<(Bucket, i64)> = buckets.into_iter().zip(seconds).filter(|(_, s)| *s > 0).collect();
-    shares.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.project_id.cmp(&b.0.project_id)));
+    shares.sort_by(|a, b| {
+        b.1.cmp(&a.1).then_with(|| (&a.0.project_id, &a.0.tags).cmp(&(&b.0.project_id, &b.0.tags)))
+    });
     let mut cursor = start;
     shares
         .into_iter()
@@ -174,6 +185,7 @@ pub(crate) fn allocate_day(
                 end: cursor,
                 seconds,
                 share_ppm: u32::try_from(share).unwrap_or(0),
+                tags: bucket.tags,
             }
         })
         .collect()

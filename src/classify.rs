@@ -285,7 +285,8 @@ pub(crate) fn normalize(key: &str) -> String {
     if trimmed.is_empty() { key.to_string() } else { trimmed.to_string() }
 }
 
-/// Pairs sessions with their projects.
+/// Pairs sessions with their projects (no tags).
+#[cfg(test)]
 pub(crate) fn pair<'a>(sessions: &'a [Session], projects: &'a [ProjectKey]) -> Vec<Classified<'a>> {
     sessions
         .iter()

@@ -216,6 +216,7 @@ mod tests {
             rules: &rules,
             template: &EntryTemplate::default(),
             tag_rules: &crate::classify::Rules::default(),
+            session_tags: &BTreeMap::new(),
             ledger: &Ledger::default(),
             show_synced: true,
         });

@@ -118,9 +118,15 @@ pub(crate) struct Ledger {
     pub(crate) fixed_plans: BTreeMap<NaiveDate, Vec<PlannedEntry>>,
 }
 
-/// The key of one project's entry of a day in the daily ratio split.
-pub(crate) fn day_key(date: NaiveDate, project_id: &str) -> String {
-    format!("day:{date}:{project_id}")
+/// The key of one (project, tag set) entry of a day in the daily ratio split; without tags it is the key
+/// entries had before tags (`day:<date>:<project>`), so existing ledgers still match.
+pub(crate) fn day_key(date: NaiveDate, project_id: &str, tags: &[String]) -> String {
+    if tags.is_empty() {
+        format!("day:{date}:{project_id}")
+    } else {
+        // JSON: a tag holding `,` or `:` cannot make two tag sets one key.
+        format!("day:{date}:{project_id}:{}", serde_json::to_string(tags).unwrap_or_default())
+    }
 }
 
 /// A fingerprint of what is sent for an entry: equal drafts, equal fingerprints; any change in times,
@@ -190,6 +196,8 @@ mod tests {
         {
             assert_eq!(Operation::from_name(operation.name()), Some(operation));
         }
-        assert_eq!(day_key("2026-11-02".parse().unwrap(), "p1"), "day:2026-11-02:p1");
+        let date = "2026-11-02".parse().unwrap();
+        assert_eq!(day_key(date, "p1", &[]), "day:2026-11-02:p1");
+        assert_eq!(day_key(date, "p1", &["a,b".into(), "c".into()]), r#"day:2026-11-02:p1:["a,b","c"]"#);
     }
 }

@@ -40,7 +40,8 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
         }
     } else {
         writer.write_record(ALLOCATION_HEADER)?;
-        let window = Window { since, until, today, sessions: &sessions };
+        let tags = store.tag_names()?;
+        let window = Window { since, until, today, sessions: &sessions, tags: &tags };
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
             // No destination: every project is its own bucket, its id its path; nothing was posted.
@@ -55,6 +56,7 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
                 rules: &rules,
                 template: &EntryTemplate::default(),
                 tag_rules: &app.rules,
+                session_tags: &tags,
                 ledger: &Ledger::default(),
                 show_synced: true,
             });

@@ -2,6 +2,7 @@
 //! side by side (`--dry-run`) or walk each through its service under a lock, with progress and a
 //! summary. One destination failing does not stop the others; the run then exits non-zero.
 
+use std::collections::BTreeMap;
 use std::fs::{File, TryLockError};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -56,7 +57,8 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     );
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
-    let window = Window { since, until, today, sessions: &sessions };
+    let tags = store.tag_names()?;
+    let window = Window { since, until, today, sessions: &sessions, tags: &tags };
     if args.dry_run {
         let mut plans = Vec::new();
         for destination in destinations {
@@ -101,6 +103,8 @@ pub(super) struct Window<'a> {
     pub(super) until: NaiveDate,
     pub(super) today: NaiveDate,
     pub(super) sessions: &'a [Session],
+    /// Each session's tags, by session id.
+    pub(super) tags: &'a BTreeMap<String, Vec<String>>,
 }
 
 /// One destination's daily plan over the window: what `sync` posts and `export --allocations` writes.
@@ -123,6 +127,7 @@ pub(super) fn plan_for(
         rules: &destination.rules,
         template: &destination.template,
         tag_rules: &app.rules,
+        session_tags: window.tags,
         ledger: &ledger,
         show_synced,
     }))
@@ -293,8 +298,9 @@ fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
         Action::Start => "  (start)",
         Action::Stop { .. } => "  (stop)",
     };
+    let tags = if entry.tags.is_empty() { String::new() } else { format!("  [{}]", entry.tags.join(", ")) };
     format!(
-        "    {}-{}  {:>5}  {:>5.1}%  {project}{state}\n",
+        "    {}-{}  {:>5}  {:>5.1}%  {project}{tags}{state}\n",
         local(entry.start),
         local(entry.end),
         hours_minutes(entry.seconds),
@@ -321,6 +327,9 @@ fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
                         "end": step.entry.end.to_rfc3339_opts(SecondsFormat::Secs, true),
                         "seconds": step.entry.seconds,
                     });
+                    if !step.entry.tags.is_empty() {
+                        entry["tags"] = serde_json::json!(step.entry.tags);
+                    }
                     if let (Action::Keep { remote_id: id }, true) = (&step.action, after_run) {
                         entry[format!("{service}_entry_id")] = serde_json::json!(id);
                     }

@@ -58,7 +58,7 @@ impl Store {
 
     fn load_fixed_plans(&self, scope: LedgerScope<'_>, ledger: &mut Ledger) -> Result<()> {
         let mut plans = self.conn.prepare_cached(
-            "SELECT date, project_id, mapped_path, start_utc, end_utc, seconds, share_ppm FROM day_plans
+            "SELECT date, project_id, mapped_path, start_utc, end_utc, seconds, share_ppm, tags FROM day_plans
              WHERE destination = ?1 AND workspace_id = ?2 ORDER BY date, start_utc",
         )?;
         let rows = plans.query_map(params![scope.destination, scope.workspace_id], |r| {
@@ -70,10 +70,11 @@ impl Store {
                 r.get::<_, String>(4)?,
                 r.get::<_, i64>(5)?,
                 r.get::<_, i64>(6)?,
+                r.get::<_, String>(7)?,
             ))
         })?;
         for row in rows {
-            let (date, project_id, mapped_path, start, end, seconds, share) = row?;
+            let (date, project_id, mapped_path, start, end, seconds, share, tags) = row?;
             ledger.fixed_plans.entry(parse_date(&date)?).or_default().push(PlannedEntry {
                 project_id: Some(project_id).filter(|id| !id.is_empty()),
                 mapped_path,
@@ -81,6 +82,7 @@ impl Store {
                 end: parse_instant(&end)?,
                 seconds,
                 share_ppm: u32::try_from(share).unwrap_or(0),
+                tags: tags.lines().map(str::to_string).collect(),
             });
         }
         Ok(())
@@ -103,7 +105,7 @@ impl Store {
         if fixed == 0 {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO day_plans (destination, date, workspace_id, project_id, mapped_path, start_utc,
-                     end_utc, seconds, share_ppm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     end_utc, seconds, share_ppm, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for entry in entries {
                 insert.execute(params![
@@ -115,7 +117,8 @@ impl Store {
                     instant(entry.start),
                     instant(entry.end),
                     entry.seconds,
-                    entry.share_ppm
+                    entry.share_ppm,
+                    entry.tags.join("\n")
                 ])?;
             }
         }

@@ -174,6 +174,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     ALTER TABLE sessions ADD COLUMN rule_tags_fp TEXT;
     CREATE INDEX sessions_needing_rule_tags ON sessions(session_id) WHERE rule_tags_fp IS NULL;",
+    // 8: a day's fixed plan holds an entry per (project, tag set): the tag set joins the key (empty for
+    // every plan fixed before tags).
+    "CREATE TABLE day_plans_v8 (
+        destination TEXT NOT NULL,
+        date TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '',
+        mapped_path TEXT,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT NOT NULL,
+        seconds INTEGER NOT NULL,
+        share_ppm INTEGER NOT NULL,
+        PRIMARY KEY (destination, date, workspace_id, project_id, tags)
+    ) WITHOUT ROWID;
+    INSERT INTO day_plans_v8 SELECT destination, date, workspace_id, project_id, '', mapped_path, start_utc,
+        end_utc, seconds, share_ppm FROM day_plans;
+    DROP TABLE day_plans;
+    ALTER TABLE day_plans_v8 RENAME TO day_plans;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -3,11 +3,13 @@
 //! (`day:<date>:<project id>`), kept, adopted or created as the ledger says. Pure: it takes sessions,
 //! rules and the ledger, and returns a deterministic list that `--dry-run` prints and the executor walks.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::steps::{Action, Batch, DayStatus, EntryTemplate, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry, allocate_day};
-use crate::classify::{Classified, Classifier, Rules, pair};
+use crate::classify::{Classified, Classifier, Rules, pair_tagged};
 use crate::ledger::{Ledger, day_key};
 use crate::sessions::Session;
 use crate::timesheet::EntryDraft;
@@ -29,6 +31,8 @@ pub(crate) struct PlanInput<'a> {
     pub(crate) template: &'a EntryTemplate,
     /// The auto-tag rules: a rule's `project` key picks the project when the mapping names it.
     pub(crate) tag_rules: &'a Rules,
+    /// Each session's tags (sorted names, by session id): work with other tags is another entry.
+    pub(crate) session_tags: &'a BTreeMap<String, Vec<String>>,
     pub(crate) ledger: &'a Ledger,
     /// Days already synced carry the entries they were posted with (as `Keep` steps), for a spreadsheet
     /// of everything; `sync` lists them without.
@@ -39,7 +43,7 @@ pub(crate) struct PlanInput<'a> {
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
     let classifier = Classifier::new(input.rules.mapping.keys());
     let projects = classifier.classify_all_with(input.tag_rules, input.sessions);
-    let classified = pair(input.sessions, &projects);
+    let classified = pair_tagged(input.sessions, &projects, input.session_tags);
     workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }
 
@@ -69,7 +73,7 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
 }
 
 fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
-    let key = day_key(date, entry.project_id.as_deref().unwrap_or(""));
+    let key = day_key(date, entry.project_id.as_deref().unwrap_or(""), &entry.tags);
     let previous = input.ledger.entries.get(&key).cloned();
     let action = match &previous {
         None => Action::Create,
@@ -82,17 +86,32 @@ fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
         end: Some(entry.end),
         project_id: entry.project_id.clone(),
         description: input.template.description.clone(),
-        tags: input.template.tags.clone(),
+        tags: entry_tags(&input.template.tags, &entry.tags),
         billable: input.template.billable,
     };
     Step { key, action, draft, entry, previous }
 }
 
+/// The destination's own tags, then the entry's (sessions' tags), each once.
+fn entry_tags(destination: &[String], entry: &[String]) -> Vec<String> {
+    let mut tags = destination.to_vec();
+    for tag in entry {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    tags
+}
+
 /// A fixed plan's entries not yet sent take their project id from the current config (a refused id
-/// can be corrected), unless that would give two entries one project.
+/// can be corrected), unless that would give two entries one (project, tag set).
 fn with_current_ids(fixed: &[PlannedEntry], date: NaiveDate, input: &PlanInput<'_>) -> Vec<PlannedEntry> {
     let untouched = |entry: &PlannedEntry| {
-        !input.ledger.entries.contains_key(&day_key(date, entry.project_id.as_deref().unwrap_or("")))
+        !input.ledger.entries.contains_key(&day_key(
+            date,
+            entry.project_id.as_deref().unwrap_or(""),
+            &entry.tags,
+        ))
     };
     let current_id = |entry: &PlannedEntry| match &entry.mapped_path {
         Some(path) => input.rules.mapping.id_of(path).map(str::to_string),
@@ -105,7 +124,8 @@ fn with_current_ids(fixed: &[PlannedEntry], date: NaiveDate, input: &PlanInput<'
             None => entry.clone(),
         })
         .collect();
-    let mut ids: Vec<Option<&str>> = remapped.iter().map(|e| e.project_id.as_deref()).collect();
+    let mut ids: Vec<(Option<&str>, &[String])> =
+        remapped.iter().map(|e| (e.project_id.as_deref(), e.tags.as_slice())).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.len() == remapped.len() { remapped } else { fixed.to_vec() }
@@ -164,12 +184,14 @@ mod tests {
             rules,
             template: &TEMPLATE,
             tag_rules: &NO_RULES,
+            session_tags: &NO_TAGS,
             ledger,
             show_synced: false,
         }
     }
 
     static NO_RULES: std::sync::LazyLock<Rules> = std::sync::LazyLock::new(Rules::default);
+    static NO_TAGS: BTreeMap<String, Vec<String>> = BTreeMap::new();
 
     static TEMPLATE: EntryTemplate =
         EntryTemplate { description: String::new(), billable: None, tags: Vec::new() };

@@ -559,6 +559,7 @@ mod tests {
             end: start + chrono::Duration::hours(8),
             seconds: 8 * 3600,
             share_ppm: 1_000_000,
+            tags: Vec::new(),
         };
         Step { key: format!("day:{date}:p"), action, draft: draft(start), entry, previous: None }
     }
