@@ -381,6 +381,30 @@ mod tests {
     }
 
     #[test]
+    fn work_of_one_project_with_other_tags_is_another_entry() {
+        let sessions = [
+            session("/w/a", "2026-11-02T08:00:00Z", 3.0),
+            session("/w/a", "2026-11-02T12:00:00Z", 1.0),
+            session("/w/a", "2026-11-02T14:00:00Z", 1.0),
+        ];
+        let tags = std::collections::BTreeMap::from([
+            (sessions[0].session_id.clone(), vec!["billable".to_string()]),
+            (sessions[2].session_id.clone(), vec!["billable".to_string()]),
+        ]);
+        let rules = rules(&[("/w/a", "a")]);
+        let projects = Classifier::new(rules.mapping.keys()).classify_all(&sessions);
+        let entries = super::allocate_day(
+            &crate::classify::pair_tagged(&sessions, &projects, &tags),
+            date("2026-11-02"),
+            &rules,
+        );
+        let summary: Vec<(Vec<String>, i64)> = entries.iter().map(|e| (e.tags.clone(), e.seconds)).collect();
+        // 4 h billable, 1 h not: 6:24 and 1:36 of the 8-hour day, both to project `a`.
+        assert_eq!(summary, vec![(vec!["billable".to_string()], 23_040), (Vec::new(), 5_760)]);
+        assert!(entries.iter().all(|e| e.project_id.as_deref() == Some("a")));
+    }
+
+    #[test]
     fn unmapped_time_without_an_other_project_has_no_id() {
         let sessions = [session("/w/x", "2026-11-02T08:00:00Z", 1.0)];
         let mut rules = rules(&[]);

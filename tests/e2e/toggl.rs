@@ -382,3 +382,23 @@ fn a_run_of_plain_429s_is_waited_out_then_told_apart_from_a_spent_quota() {
     setup.sync_ok(&[]);
     assert_eq!(setup.posted(), expected_week(), "the next run carries on");
 }
+
+#[test]
+fn rule_tags_reach_toggl_entries_after_the_destinations_own() {
+    let setup = Setup::new("workspace_id = 777");
+    let rules = "[[rules.auto_tag]]\nname = \"Shop client\"\nmatch = { cwd = \"/w/shop*\" }\n\
+                 tags = [\"acme\", \"billable\"]\n";
+    setup
+        .world
+        .config(&format!("timezone = \"UTC\"\n{rules}{}", toggl_section(&setup.toggl, "workspace_id = 777")));
+    setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week(), "one tag set per project here: the same split");
+    let tags: Vec<(i64, Vec<String>)> =
+        setup.toggl.entries().into_iter().map(|e| (e.project_id.unwrap_or_default(), e.tags)).collect();
+    let shop = vec!["claude-code".to_string(), "acme".to_string(), "billable".to_string()];
+    let plain = vec!["claude-code".to_string()];
+    assert_eq!(
+        tags,
+        vec![(100, shop.clone()), (200, plain.clone()), (900, plain.clone()), (100, shop), (200, plain)]
+    );
+}
