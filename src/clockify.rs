@@ -192,6 +192,16 @@ pub(crate) struct ClockifyTimesheet {
     pub(crate) workspace_id: String,
     /// Looked up (and cached by the caller) only when a request names the user.
     pub(crate) user_id: Option<String>,
+    /// `[clockify] create_tags`: a tag the workspace lacks is created rather than refused.
+    pub(crate) create_tags: bool,
+    /// The workspace's tags by name, listed once (when an entry first carries a tag).
+    pub(crate) tag_ids: Option<std::collections::HashMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+struct WireTag {
+    id: String,
+    name: String,
 }
 
 impl ClockifyTimesheet {
@@ -206,6 +216,51 @@ impl ClockifyTimesheet {
 
     fn entry_path(&self, id: &str) -> String {
         format!("/workspaces/{}/time-entries/{id}", self.workspace_id)
+    }
+
+    /// The ids of these tag names: the workspace's tags listed once; a missing one created when allowed.
+    fn resolve_tags(&mut self, names: &[String]) -> Result<Vec<String>, RemoteError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let path = format!("/workspaces/{}/tags", self.workspace_id);
+        if self.tag_ids.is_none() {
+            let listed: Vec<WireTag> = self.client.all_pages(&path, &[])?;
+            self.tag_ids = Some(listed.into_iter().map(|t| (t.name, t.id)).collect());
+        }
+        let mut ids = Vec::with_capacity(names.len());
+        for name in names {
+            if let Some(id) = self.tag_ids.as_ref().and_then(|known| known.get(name)) {
+                ids.push(id.clone());
+                continue;
+            }
+            if !self.create_tags {
+                return Err(RemoteError::Invalid {
+                    request: format!("an entry tagged `{name}`"),
+                    message: format!("`{name}` is not a tag of the Clockify workspace"),
+                    hint: format!(
+                        "create the tag `{name}` in Clockify, or set `[clockify] create_tags = true` to let \
+                         claude-tracker create it"
+                    ),
+                });
+            }
+            let body = json!({ "name": name });
+            let answer = self.client.send(&Request::new(Method::Post, &path).body(&body))?;
+            let created: WireTag = parse(&answer.body, "POST tags")?;
+            self.tag_ids.get_or_insert_with(Default::default).insert(created.name, created.id.clone());
+            ids.push(created.id);
+        }
+        Ok(ids)
+    }
+
+    /// The body of a create, update or start, with the draft's tags as ids.
+    fn body(&mut self, draft: &EntryDraft) -> Result<serde_json::Value, RemoteError> {
+        let mut body = entry_body(draft);
+        let tag_ids = self.resolve_tags(&draft.tags)?;
+        if !tag_ids.is_empty() {
+            body["tagIds"] = json!(tag_ids);
+        }
+        Ok(body)
     }
 
     fn user_entries_path(&mut self) -> Result<String, RemoteError> {
@@ -237,7 +292,7 @@ impl Timesheet for ClockifyTimesheet {
 
     fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
         let path = format!("/workspaces/{}/time-entries", self.workspace_id);
-        let body = entry_body(draft);
+        let body = self.body(draft)?;
         let answer = self.client.send(&Request::new(Method::Post, &path).body(&body))?;
         let created: WireCreated = parse(&answer.body, "POST time-entries")?;
         Ok(created.id)
@@ -245,7 +300,7 @@ impl Timesheet for ClockifyTimesheet {
 
     fn update(&mut self, id: &str, draft: &EntryDraft) -> Result<(), RemoteError> {
         let path = self.entry_path(id);
-        let body = entry_body(draft);
+        let body = self.body(draft)?;
         self.client.send(&Request::new(Method::Put, &path).body(&body))?;
         Ok(())
     }
@@ -285,6 +340,10 @@ impl Timesheet for ClockifyTimesheet {
         Ok(wire.into_iter().filter_map(WireEntry::into_remote).find(|e| e.end.is_none()))
     }
 
+    fn prepare_tags(&mut self, tags: &[String]) -> Result<(), RemoteError> {
+        self.resolve_tags(tags).map(|_| ())
+    }
+
     fn requests_sent(&self) -> u64 {
         self.client.requests_sent()
     }
@@ -314,6 +373,8 @@ mod fake_tests {
             client: Clockify::new(&service.base_url(), key, options, Pause::default()),
             workspace_id: fake::WORKSPACE_ID.into(),
             user_id: None,
+            create_tags: false,
+            tag_ids: None,
         }
     }
 

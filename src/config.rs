@@ -214,6 +214,9 @@ pub(crate) struct ClockifyConfig {
     pub(crate) base_url: String,
     /// Prefer `$CLOCKIFY_API_KEY` or `claude-tracker setup` (the OS keychain).
     pub(crate) api_key: Option<String>,
+    /// Create a tag the workspace lacks (else a day whose entries carry it is not posted).
+    #[serde(default)]
+    pub(crate) create_tags: bool,
 }
 
 impl Default for ClockifyConfig {
@@ -225,6 +228,7 @@ impl Default for ClockifyConfig {
             project_mapping: BTreeMap::new(),
             base_url: default_clockify_url(),
             api_key: None,
+            create_tags: false,
         }
     }
 }
@@ -238,6 +242,7 @@ impl std::fmt::Debug for ClockifyConfig {
             .field("project_mapping", &self.project_mapping)
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("create_tags", &self.create_tags)
             .finish()
     }
 }

@@ -125,6 +125,8 @@ pub(crate) fn connect(app: &App, destination: &Destination, store: &Store) -> Re
                     client: clockify(app, base_url, key),
                     workspace_id: workspace_id.clone(),
                     user_id: store.cached(&cache_key)?,
+                    create_tags: app.config.clockify.create_tags,
+                    tag_ids: None,
                 };
                 (Box::new(timesheet), workspace_id, Some(cache_key))
             }

@@ -84,6 +84,11 @@ pub(crate) trait Timesheet {
     /// The user's running entry, if any (the live timer, next, is its first caller).
     #[cfg_attr(not(test), allow(dead_code))]
     fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError>;
+    /// Makes sure every tag can go on an entry before a day's first request (Clockify takes tag ids: an
+    /// unknown name is created, or refused with what to do); a service taking names needs nothing.
+    fn prepare_tags(&mut self, _tags: &[String]) -> Result<(), RemoteError> {
+        Ok(())
+    }
     /// Requests sent so far, retries included, for the summary and the benchmark.
     fn requests_sent(&self) -> u64;
     /// The user id, once known, so the caller can cache it.

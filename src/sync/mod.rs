@@ -291,6 +291,17 @@ enum Done {
 impl StepRun<'_, '_> {
     fn batch(&mut self, batch: &mut Batch) -> StepResult<BatchReport> {
         check_batch(batch)?;
+        // Every tag the day's entries carry must be usable before the first of them goes out.
+        let mut tags: Vec<String> =
+            batch.steps.iter().filter(|s| s.action.is_pending()).flat_map(|s| s.draft.tags.clone()).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        if let Err(error) = self.timesheet.prepare_tags(&tags) {
+            let tagged = batch.steps.iter().find(|s| s.action.is_pending() && !s.draft.tags.is_empty());
+            let (project_id, mapped_path) =
+                tagged.map_or((None, None), |s| (s.draft.project_id.clone(), s.entry.mapped_path.clone()));
+            return Err(failure(project_id, mapped_path, FailureKind::Remote(error)));
+        }
         let date = batch.date;
         // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
         // even if the config changed in between (posted entries cannot be moved).

@@ -54,6 +54,10 @@
 //!   **GET** the user's time-entries with `in-progress=true` lists only the running entry. A user has one
 //!   timer: starting one (a create without `end`) stops the one running at the new start (what the web
 //!   app does; not stated in the API docs).
+//! - **Tags** ("Find tags on workspace", "Add a new tag"): `GET /workspaces/{ws}/tags` lists `{id, name,
+//!   workspaceId, archived}`, paged like projects; `POST /workspaces/{ws}/tags` `{"name"}` answers `201` with
+//!   the tag, `400` when the name exists (message made up). Time entries carry `tagIds`; an id the
+//!   workspace does not hold is refused with `400` (message made up).
 //! - **Rate limits**: "Workspaces on any paid plan maintain the standard limit of 50 requests per second";
 //!   "Newly created workspaces on the Free plan are restricted to 30 API requests per hour for the entire
 //!   workspace" (<https://clockify.me/help/getting-started/webhook-and-api-limitations>, 2026). The API docs
@@ -115,6 +119,8 @@ pub struct Entry {
     pub end: String,
     pub description: String,
     pub billable: bool,
+    /// Ids of the workspace's tags.
+    pub tag_ids: Vec<String>,
 }
 
 /// One request as the fake saw it. `status` is 0 when no response was sent.
@@ -152,6 +158,8 @@ struct Project {
 struct State {
     workspaces: Vec<(String, String)>,
     projects: Vec<Project>,
+    /// `(workspace, id, name)`.
+    tags: Vec<(String, String, String)>,
     entries: Vec<Entry>,
     log: Vec<LoggedRequest>,
     faults: VecDeque<(String, Fault)>,
@@ -173,6 +181,7 @@ impl FakeClockify {
         let state = State {
             workspaces: vec![(WORKSPACE_ID.to_string(), WORKSPACE_NAME.to_string())],
             projects: Vec::new(),
+            tags: Vec::new(),
             entries: Vec::new(),
             log: Vec::new(),
             faults: VecDeque::new(),
@@ -211,6 +220,17 @@ impl FakeClockify {
         for project in state.projects.iter_mut().filter(|p| p.workspace_id == workspace_id && p.id == id) {
             project.archived = true;
         }
+    }
+
+    /// Adds a tag to a workspace.
+    pub fn add_tag(&self, workspace_id: &str, id: &str, name: &str) {
+        self.shared.state().tags.push((workspace_id.to_string(), id.to_string(), name.to_string()));
+    }
+
+    /// The workspace's tags as `(id, name)`, in creation order.
+    pub fn tags(&self, workspace_id: &str) -> Vec<(String, String)> {
+        let state = self.shared.state();
+        state.tags.iter().filter(|t| t.0 == workspace_id).map(|t| (t.1.clone(), t.2.clone())).collect()
     }
 
     /// Adds a workspace the user is a member of.
@@ -314,6 +334,7 @@ enum Route<'a> {
     Projects(&'a str),
     TimeEntries(&'a str),
     TimeEntry(&'a str, &'a str),
+    Tags(&'a str),
     UserTimeEntries(&'a str, &'a str),
 }
 
@@ -322,6 +343,7 @@ impl Route<'_> {
         let methods: &[&str] = match self {
             Route::TimeEntries(_) => &["POST"],
             Route::TimeEntry(..) => &["PUT", "DELETE"],
+            Route::Tags(_) => &["GET", "POST"],
             Route::UserTimeEntries(..) => &["GET", "PATCH"],
             _ => &["GET"],
         };
@@ -337,6 +359,7 @@ fn route<'a>(segments: &[&'a str]) -> Option<Route<'a>> {
         ["workspaces", ws, "projects"] => Route::Projects(ws),
         ["workspaces", ws, "time-entries"] => Route::TimeEntries(ws),
         ["workspaces", ws, "time-entries", id] => Route::TimeEntry(ws, id),
+        ["workspaces", ws, "tags"] => Route::Tags(ws),
         ["workspaces", ws, "user", user, "time-entries"] => Route::UserTimeEntries(ws, user),
         _ => return None,
     })
@@ -386,6 +409,8 @@ impl State {
             Route::TimeEntries(ws) => self.create_entry(ws, &request.body),
             Route::TimeEntry(ws, id) if request.method == "PUT" => self.update_entry(ws, id, &request.body),
             Route::TimeEntry(ws, id) => self.delete_entry(ws, id),
+            Route::Tags(ws) if request.method == "POST" => self.create_tag(ws, &request.body),
+            Route::Tags(ws) => self.list_tags(ws, &query),
             Route::UserTimeEntries(ws, user) if request.method == "PATCH" => {
                 self.stop_timer(ws, user, &request.body)
             }
@@ -519,6 +544,28 @@ impl State {
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(error(400, "billable: must be a boolean (fake)", 400)),
         };
+        let tag_ids: Vec<String> = match body.get("tagIds") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(ids)) => {
+                let mut known = Vec::new();
+                for id in ids {
+                    match id.as_str() {
+                        Some(id) if self.tags.iter().any(|t| t.0 == ws && t.1 == id) => {
+                            known.push(id.to_string())
+                        }
+                        _ => {
+                            return Err(error(
+                                400,
+                                &format!("Tag with id {id} doesn't belong to Workspace (fake)"),
+                                501,
+                            ));
+                        }
+                    }
+                }
+                known
+            }
+            Some(_) => return Err(error(400, "tagIds: must be an array (fake)", 400)),
+        };
         Ok(Entry {
             id: String::new(),
             workspace_id: ws.to_string(),
@@ -528,7 +575,43 @@ impl State {
             end: end.map(format_instant).unwrap_or_default(),
             description,
             billable,
+            tag_ids,
         })
+    }
+
+    fn list_tags(&self, ws: &str, query: &[(String, String)]) -> Response {
+        if self.workspace_name(ws).is_none() {
+            return access_denied();
+        }
+        let (page, size) = match self.paging(query) {
+            Ok(paging) => paging,
+            Err(reply) => return reply,
+        };
+        let tags: Vec<Value> = self
+            .tags
+            .iter()
+            .filter(|t| t.0 == ws)
+            .skip((page - 1).saturating_mul(size))
+            .take(size)
+            .map(|t| json!({ "id": t.1, "name": t.2, "workspaceId": t.0, "archived": false }))
+            .collect();
+        ok(200, Value::Array(tags))
+    }
+
+    fn create_tag(&mut self, ws: &str, body: &[u8]) -> Response {
+        if self.workspace_name(ws).is_none() {
+            return access_denied();
+        }
+        let name = match serde_json::from_slice::<Value>(body).ok().and_then(|b| b.get("name").cloned()) {
+            Some(Value::String(name)) if !name.trim().is_empty() => name,
+            _ => return error(400, "name: must not be blank (fake)", 400),
+        };
+        if self.tags.iter().any(|t| t.0 == ws && t.2 == name) {
+            return error(400, &format!("Tag with name '{name}' already exists (fake)"), 501);
+        }
+        let id = self.new_id();
+        self.tags.push((ws.to_string(), id.clone(), name.clone()));
+        ok(201, json!({ "id": id, "name": name, "workspaceId": ws, "archived": false }))
     }
 
     fn create_entry(&mut self, ws: &str, body: &[u8]) -> Response {
@@ -683,7 +766,7 @@ fn entry_json(e: &Entry) -> Value {
     json!({
         "id": e.id,
         "description": e.description,
-        "tagIds": [],
+        "tagIds": e.tag_ids,
         "userId": e.user_id,
         "billable": e.billable,
         "taskId": null,
@@ -863,6 +946,7 @@ fn fake_clockify_create_and_list_with_paging() {
         end: "2026-11-02T13:00:00Z".into(),
         description: "other machine".into(),
         billable: false,
+        tag_ids: Vec::new(),
     });
     let stored = fake.entries();
     assert_eq!(stored.len(), 5);

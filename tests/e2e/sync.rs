@@ -404,6 +404,7 @@ fn reconcile_adopts_entries_another_machine_posted() {
         end: "2026-11-02T13:48:00Z".into(),
         description: "Development".into(),
         billable: false,
+        tag_ids: Vec::new(),
     });
     // Enough foreign entries that the listing takes two pages.
     for minute in 0..250 {
@@ -416,6 +417,7 @@ fn reconcile_adopts_entries_another_machine_posted() {
             end: format!("2026-11-03T0{}:{:02}:30Z", minute / 60, minute % 60),
             description: "Standup".into(),
             billable: false,
+            tag_ids: Vec::new(),
         });
     }
     // The other machine saw other transcripts: its Thursday entry has other times, but the same project.
@@ -428,6 +430,7 @@ fn reconcile_adopts_entries_another_machine_posted() {
         end: "2026-11-05T16:30:00Z".into(),
         description: "Development".into(),
         billable: false,
+        tag_ids: Vec::new(),
     });
     let output = setup.sync_ok(&["--reconcile"]);
     let mut expected = expected_week();
@@ -574,5 +577,43 @@ fn a_closed_stdout_never_leaves_days_unsynced() {
         again,
         "Clockify: synced 0 day(s): 0 entries posted, 0 adopted (0 requests)\n\
          skipped: 3 already synced, 0 not work days, 2 without sessions, 1 today or later\n"
+    );
+}
+
+#[test]
+fn clockify_takes_tag_ids_and_a_missing_tag_stops_the_day_unless_created() {
+    let setup = Setup::new();
+    setup.week();
+    let rules =
+        "[[rules.auto_tag]]\nname = \"Shop client\"\nmatch = { cwd = \"/w/shop*\" }\ntags = [\"acme\"]\n";
+    setup.world.config(&format!("{}{rules}", config(&setup.fake, "")));
+    let refused = setup.sync(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(refused.stderr).unwrap(),
+        "claude-tracker: error: Clockify: sync stopped at 2026-11-02 `p-shop` (/w/shop): Clockify: an entry tagged \
+         `acme` was not sent: `acme` is not a tag of the Clockify workspace. create the tag `acme` in Clockify, or \
+         set `[clockify] create_tags = true` to let claude-tracker create it. Earlier days are complete; 5 entries \
+         remain: fix this and run `claude-tracker sync` again\n"
+    );
+    assert!(setup.fake.entries().is_empty(), "a day that cannot be posted whole is not begun");
+
+    setup.world.config(&format!("{}create_tags = true\n{rules}", config(&setup.fake, "")));
+    setup.sync_ok(&[]);
+    assert_eq!(setup.posted(), expected_week());
+    let acme = setup.fake.tags(WS);
+    assert_eq!(acme.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>(), vec!["acme"]);
+    let tagged: Vec<(String, Vec<String>)> =
+        setup.fake.entries().into_iter().map(|e| (e.project_id.unwrap_or_default(), e.tag_ids)).collect();
+    let id = vec![acme[0].0.clone()];
+    assert_eq!(
+        tagged,
+        vec![
+            ("p-shop".to_string(), id.clone()),
+            ("p-other".to_string(), Vec::new()),
+            ("p-tracker".to_string(), Vec::new()),
+            ("p-shop".to_string(), id),
+            ("p-tracker".to_string(), Vec::new()),
+        ]
     );
 }

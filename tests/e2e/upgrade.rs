@@ -60,6 +60,7 @@ fn stored(id: &str, project: &str, start: &str, end: &str) -> Entry {
         end: end.into(),
         description: "Development".into(),
         billable: false,
+        tag_ids: Vec::new(),
     }
 }
 
