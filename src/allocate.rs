@@ -78,6 +78,8 @@ pub(crate) struct PlannedEntry {
     pub(crate) share_ppm: u32,
     /// The tag set of the work it stands for (sorted; empty without rules or tags).
     pub(crate) tags: Vec<String>,
+    /// The rules' `billable` for this work (`None`: the destination's setting).
+    pub(crate) billable: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -86,6 +88,8 @@ struct Bucket {
     mapped_path: Option<String>,
     /// The sessions' tag set (sorted): work of one project with other tags is another entry.
     tags: Vec<String>,
+    /// The rules' `billable` when every session of the bucket agrees on one, else `None`.
+    billable: Option<Option<bool>>,
     tracked_ms: i64,
 }
 
@@ -105,10 +109,19 @@ fn tracked_buckets(
         let (project_id, mapped_path) = rules.target(classified.project);
         let tags = classified.tags;
         match buckets.iter_mut().find(|b| b.project_id == project_id && b.tags == tags) {
-            Some(bucket) => bucket.tracked_ms += tracked,
-            None => {
-                buckets.push(Bucket { project_id, mapped_path, tags: tags.to_vec(), tracked_ms: tracked })
+            Some(bucket) => {
+                bucket.tracked_ms += tracked;
+                if bucket.billable != Some(classified.billable) {
+                    bucket.billable = Some(None); // sessions disagree: the destination's default
+                }
             }
+            None => buckets.push(Bucket {
+                project_id,
+                mapped_path,
+                tags: tags.to_vec(),
+                billable: Some(classified.billable),
+                tracked_ms: tracked,
+            }),
         }
     }
     buckets
@@ -186,6 +199,7 @@ pub(crate) fn allocate_day(
                 seconds,
                 share_ppm: u32::try_from(share).unwrap_or(0),
                 tags: bucket.tags,
+                billable: bucket.billable.flatten(),
             }
         })
         .collect()

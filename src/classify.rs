@@ -232,6 +232,8 @@ pub(crate) struct Classified<'a> {
     pub(crate) session: &'a Session,
     pub(crate) project: &'a ProjectKey,
     pub(crate) tags: &'a [String],
+    /// The matched rule's `billable`, if it sets one.
+    pub(crate) billable: Option<bool>,
 }
 
 /// Decides sessions' projects from a set of mapped keys (paths; a path covers every folder below it).
@@ -291,7 +293,7 @@ pub(crate) fn pair<'a>(sessions: &'a [Session], projects: &'a [ProjectKey]) -> V
     sessions
         .iter()
         .zip(projects)
-        .map(|(session, project)| Classified { session, project, tags: &[] })
+        .map(|(session, project)| Classified { session, project, tags: &[], billable: None })
         .collect()
 }
 
@@ -308,6 +310,7 @@ pub(crate) fn pair_tagged<'a>(
             session,
             project,
             tags: tags.get(&session.session_id).map_or(&[][..], Vec::as_slice),
+            billable: None,
         })
         .collect()
 }

@@ -58,7 +58,8 @@ impl Store {
 
     fn load_fixed_plans(&self, scope: LedgerScope<'_>, ledger: &mut Ledger) -> Result<()> {
         let mut plans = self.conn.prepare_cached(
-            "SELECT date, project_id, mapped_path, start_utc, end_utc, seconds, share_ppm, tags FROM day_plans
+            "SELECT date, project_id, mapped_path, start_utc, end_utc, seconds, share_ppm, tags, billable
+             FROM day_plans
              WHERE destination = ?1 AND workspace_id = ?2 ORDER BY date, start_utc",
         )?;
         let rows = plans.query_map(params![scope.destination, scope.workspace_id], |r| {
@@ -71,10 +72,11 @@ impl Store {
                 r.get::<_, i64>(5)?,
                 r.get::<_, i64>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, Option<bool>>(8)?,
             ))
         })?;
         for row in rows {
-            let (date, project_id, mapped_path, start, end, seconds, share, tags) = row?;
+            let (date, project_id, mapped_path, start, end, seconds, share, tags, billable) = row?;
             ledger.fixed_plans.entry(parse_date(&date)?).or_default().push(PlannedEntry {
                 project_id: Some(project_id).filter(|id| !id.is_empty()),
                 mapped_path,
@@ -83,6 +85,7 @@ impl Store {
                 seconds,
                 share_ppm: u32::try_from(share).unwrap_or(0),
                 tags: tags.lines().map(str::to_string).collect(),
+                billable,
             });
         }
         Ok(())
@@ -105,7 +108,8 @@ impl Store {
         if fixed == 0 {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO day_plans (destination, date, workspace_id, project_id, mapped_path, start_utc,
-                     end_utc, seconds, share_ppm, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     end_utc, seconds, share_ppm, tags, billable)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for entry in entries {
                 insert.execute(params![
@@ -118,7 +122,8 @@ impl Store {
                     instant(entry.end),
                     entry.seconds,
                     entry.share_ppm,
-                    entry.tags.join("\n")
+                    entry.tags.join("\n"),
+                    entry.billable
                 ])?;
             }
         }

@@ -182,6 +182,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         workspace_id TEXT NOT NULL,
         project_id TEXT NOT NULL,
         tags TEXT NOT NULL DEFAULT '',
+        billable INTEGER,
         mapped_path TEXT,
         start_utc TEXT NOT NULL,
         end_utc TEXT NOT NULL,
@@ -189,8 +190,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         share_ppm INTEGER NOT NULL,
         PRIMARY KEY (destination, date, workspace_id, project_id, tags)
     ) WITHOUT ROWID;
-    INSERT INTO day_plans_v8 SELECT destination, date, workspace_id, project_id, '', mapped_path, start_utc,
-        end_utc, seconds, share_ppm FROM day_plans;
+    INSERT INTO day_plans_v8 SELECT destination, date, workspace_id, project_id, '', NULL, mapped_path,
+        start_utc, end_utc, seconds, share_ppm FROM day_plans;
     DROP TABLE day_plans;
     ALTER TABLE day_plans_v8 RENAME TO day_plans;",
 ];

@@ -43,7 +43,10 @@ pub(crate) struct PlanInput<'a> {
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
     let classifier = Classifier::new(input.rules.mapping.keys());
     let projects = classifier.classify_all_with(input.tag_rules, input.sessions);
-    let classified = pair_tagged(input.sessions, &projects, input.session_tags);
+    let mut classified = pair_tagged(input.sessions, &projects, input.session_tags);
+    for session in &mut classified {
+        session.billable = input.tag_rules.first_match(session.session).and_then(|rule| rule.billable);
+    }
     workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }
 
@@ -87,7 +90,7 @@ fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
         project_id: entry.project_id.clone(),
         description: input.template.description.clone(),
         tags: entry_tags(&input.template.tags, &entry.tags),
-        billable: input.template.billable,
+        billable: entry.billable.or(input.template.billable),
     };
     Step { key, action, draft, entry, previous }
 }

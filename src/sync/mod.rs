@@ -571,6 +571,7 @@ mod tests {
             seconds: 8 * 3600,
             share_ppm: 1_000_000,
             tags: Vec::new(),
+            billable: None,
         };
         Step { key: format!("day:{date}:p"), action, draft: draft(start), entry, previous: None }
     }

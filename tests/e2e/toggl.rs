@@ -384,10 +384,10 @@ fn a_run_of_plain_429s_is_waited_out_then_told_apart_from_a_spent_quota() {
 }
 
 #[test]
-fn rule_tags_reach_toggl_entries_after_the_destinations_own() {
+fn rule_tags_and_billable_reach_toggl_entries_after_the_destinations_own() {
     let setup = Setup::new("workspace_id = 777");
     let rules = "[[rules.auto_tag]]\nname = \"Shop client\"\nmatch = { cwd = \"/w/shop*\" }\n\
-                 tags = [\"acme\", \"billable\"]\n";
+                 tags = [\"acme\", \"billable\"]\nbillable = true\n";
     setup
         .world
         .config(&format!("timezone = \"UTC\"\n{rules}{}", toggl_section(&setup.toggl, "workspace_id = 777")));
@@ -401,4 +401,6 @@ fn rule_tags_reach_toggl_entries_after_the_destinations_own() {
         tags,
         vec![(100, shop.clone()), (200, plain.clone()), (900, plain.clone()), (100, shop), (200, plain)]
     );
+    let billable: Vec<bool> = setup.toggl.entries().into_iter().map(|e| e.billable).collect();
+    assert_eq!(billable, vec![true, false, false, true, false], "the rule's `billable` goes on its entries");
 }
