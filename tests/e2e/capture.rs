@@ -338,6 +338,27 @@ fn ingest_never_panics_on_hostile_files() {
         assert!(skipped.iter().any(|l| l.starts_with(&prefix)), "{file}.jsonl: {skipped:?}");
     }
     assert!(skipped.iter().all(|l| l.starts_with("claude-tracker: skipped -")), "{skipped:?}");
+    // Without `--verbose`, one line says how many were skipped and where to look (a fresh database, so the
+    // files are read again).
+    let quiet = world
+        .cmd()
+        .env("CLAUDE_TRACKER_DB", world.dir.path().join("again.db"))
+        .arg("ingest")
+        .output()
+        .unwrap();
+    let files: std::collections::BTreeSet<&str> = skipped
+        .iter()
+        .filter_map(|l| l.strip_prefix("claude-tracker: skipped ")?.split(':').next())
+        .collect();
+    assert_eq!(
+        String::from_utf8(quiet.stderr).unwrap(),
+        format!(
+            "claude-tracker: skipped {} unreadable transcript line(s) in {} file(s); `--verbose` lists them\n",
+            skipped.len(),
+            files.len()
+        )
+    );
+    assert_eq!(files.len(), 21, "the 20 random files and the hostile one");
     // What was kept: only line 4, an assistant line with no session id and no `cwd` (the file's session,
     // project unknown), its output tokens at the largest count, never wrapped.
     let report = world.report("2026-11-01", "2026-11-07", &[NOW]);
@@ -451,4 +472,17 @@ fn sample_data_reports_its_documented_figures() {
         assert_eq!(&actual, figures, "{path}");
     }
     assert_eq!(numbers(&report["total"]), expected["total"]);
+}
+
+#[test]
+fn every_run_has_a_pinned_clock_unless_it_passes_its_own() {
+    let world = World::new();
+    let pinned: serde_json::Value = serde_json::from_str(&world.ok(&["report", "--json"])).unwrap();
+    assert_eq!(
+        (pinned["since"].as_str(), pinned["until"].as_str()),
+        (Some("2026-11-07"), Some("2026-11-07"))
+    );
+    let own: serde_json::Value =
+        serde_json::from_str(&world.ok(&["report", "--json", "--now", "2026-12-01T12:00:00Z"])).unwrap();
+    assert_eq!(own["until"], "2026-12-01", "a test's own `--now` wins");
 }
