@@ -26,6 +26,7 @@ mod secrets;
 mod sessions;
 mod store;
 mod sync;
+mod timeline;
 mod timesheet;
 mod toggl;
 mod transcripts;
