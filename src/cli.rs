@@ -45,6 +45,9 @@ pub enum Command {
     /// Post each past work day to Clockify and/or Toggl Track, split across projects by tracked time
     /// (idempotent)
     Sync(SyncArgs),
+    /// Post the real timeline: every closed stretch of work as an entry at the time it happened, to the
+    /// destinations with `mode = "sessions"`; entries that changed since are updated, not posted again
+    Push(PushArgs),
     /// Store your Clockify API key, or with --toggl your Toggl Track token (read without echo, or from
     /// stdin), check it and list your workspaces
     Setup {
@@ -163,6 +166,37 @@ pub struct SyncArgs {
     /// Sync to this destination only [default: every configured one]
     #[arg(long, value_enum, value_name = "SERVICE")]
     pub to: Option<Service>,
+}
+
+/// `push`'s options (seed 003's `tt push`).
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Push to Toggl Track
+    #[arg(long)]
+    pub toggl: bool,
+    /// Push to Clockify
+    #[arg(long)]
+    pub clockify: bool,
+    /// Write the entries as CSV to stdout instead (start, end, duration_hours, description, tags,
+    /// working_directory); needs no destination
+    #[arg(long, conflicts_with_all = ["toggl", "clockify", "dry_run", "force"])]
+    pub csv: bool,
+    /// Show what would be pushed, without a key or network
+    #[arg(long)]
+    pub dry_run: bool,
+    /// From: YYYY-MM-DD (local day), YYYY-MM-DDTHH:MM:SS (local) or ...Z (UTC) [default: the day of the
+    /// last push, else Monday of this week]
+    #[arg(long, value_name = "WHEN", conflicts_with = "all")]
+    pub since: Option<String>,
+    /// Through: a local day (inclusive) or a time, as --since [default: now]
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Everything recorded (from `[sync] start_date`, else the first session)
+    #[arg(long)]
+    pub all: bool,
+    /// Re-send every entry already pushed in the range, as updates
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `clockify` subcommands.

@@ -11,6 +11,8 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use crate::classify::RuleSpec;
+use crate::sync::steps::{EntryMode, Granularity};
+use crate::sync::sessions::check_template;
 
 /// Default idle threshold: a gap of this many minutes or more between two activity lines is not work.
 pub(crate) const DEFAULT_IDLE_MINUTES: u32 = 15;
@@ -97,6 +99,15 @@ pub(crate) struct TogglConfig {
     /// Local project path (covering every folder below it) to Toggl project id.
     #[serde(default, deserialize_with = "toggl_id_map")]
     pub(crate) project_mapping: BTreeMap<String, String>,
+    /// `workday` (the ratio split of each past work day) or `sessions` (the real timeline).
+    #[serde(default)]
+    pub(crate) mode: EntryMode,
+    /// In sessions mode: an entry per timeline segment, or one per session.
+    #[serde(default)]
+    pub(crate) granularity: Granularity,
+    /// This destination's description (a template); else `[sync] description`.
+    #[serde(default, deserialize_with = "optional_description_template")]
+    pub(crate) description: Option<String>,
 }
 
 impl Default for TogglConfig {
@@ -108,6 +119,9 @@ impl Default for TogglConfig {
             billable: None,
             base_url: default_toggl_url(),
             project_mapping: BTreeMap::new(),
+            mode: EntryMode::Workday,
+            granularity: Granularity::Segment,
+            description: None,
         }
     }
 }
@@ -165,8 +179,11 @@ pub(crate) struct SyncConfig {
     pub(crate) work_day_end: NaiveTime,
     #[serde(default = "default_work_days", deserialize_with = "weekdays")]
     pub(crate) work_days: Vec<Weekday>,
-    #[serde(default = "default_description")]
+    #[serde(default = "default_description", deserialize_with = "description_template")]
     pub(crate) description: String,
+    /// Per-session entries: a segment shorter than this that touches a neighbour joins it.
+    #[serde(default = "default_min_entry_minutes", deserialize_with = "min_entry_minutes")]
+    pub(crate) min_entry_minutes: u32,
     /// Deprecated: `[clockify] billable`.
     pub(crate) billable: Option<bool>,
     /// No day before this one is synced.
@@ -189,6 +206,7 @@ impl Default for SyncConfig {
             work_day_end: default_day_end(),
             work_days: default_work_days(),
             description: default_description(),
+            min_entry_minutes: default_min_entry_minutes(),
             billable: None,
             start_date: None,
             round_to_minutes: 0,
@@ -217,6 +235,15 @@ pub(crate) struct ClockifyConfig {
     /// Create a tag the workspace lacks (else a day whose entries carry it is not posted).
     #[serde(default)]
     pub(crate) create_tags: bool,
+    /// `workday` (the ratio split of each past work day) or `sessions` (the real timeline).
+    #[serde(default)]
+    pub(crate) mode: EntryMode,
+    /// In sessions mode: an entry per timeline segment, or one per session.
+    #[serde(default)]
+    pub(crate) granularity: Granularity,
+    /// This destination's description (a template); else `[sync] description`.
+    #[serde(default, deserialize_with = "optional_description_template")]
+    pub(crate) description: Option<String>,
 }
 
 impl Default for ClockifyConfig {
@@ -229,6 +256,9 @@ impl Default for ClockifyConfig {
             base_url: default_clockify_url(),
             api_key: None,
             create_tags: false,
+            mode: EntryMode::Workday,
+            granularity: Granularity::Segment,
+            description: None,
         }
     }
 }
@@ -243,6 +273,9 @@ impl std::fmt::Debug for ClockifyConfig {
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("create_tags", &self.create_tags)
+            .field("mode", &self.mode)
+            .field("granularity", &self.granularity)
+            .field("description", &self.description)
             .finish()
     }
 }
@@ -268,6 +301,32 @@ fn default_work_days() -> Vec<Weekday> {
 
 fn default_description() -> String {
     "Development".to_string()
+}
+
+fn default_min_entry_minutes() -> u32 {
+    1
+}
+
+fn min_entry_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let minutes = i64::deserialize(deserializer)?;
+    u32::try_from(minutes).ok().filter(|m| *m <= 8 * 60).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`min_entry_minutes` must be a whole number of minutes from 0 (keep every segment) to 480, not \
+             {minutes}"
+        ))
+    })
+}
+
+fn description_template<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let template = String::deserialize(deserializer)?;
+    check_template(&template).map_err(serde::de::Error::custom)?;
+    Ok(template)
+}
+
+fn optional_description_template<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    description_template(deserializer).map(Some)
 }
 
 fn clock_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D::Error> {

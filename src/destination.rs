@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::allocate::{AllocationRules, ProjectMapping};
 use crate::config::Config;
-use crate::sync::steps::EntryTemplate;
+use crate::sync::steps::{EntryMode, EntryTemplate, Granularity};
 
 /// A timesheet service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -65,6 +65,9 @@ pub(crate) struct Destination {
     pub(crate) base_url: String,
     pub(crate) rules: AllocationRules,
     pub(crate) template: EntryTemplate,
+    /// The daily ratio split, or the real timeline.
+    pub(crate) mode: EntryMode,
+    pub(crate) granularity: Granularity,
 }
 
 /// The destinations the config sets up: Clockify when `[clockify] workspace_id` is set, Toggl Track when
@@ -88,10 +91,12 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             base_url: clockify.base_url.clone(),
             rules: rules(&clockify.project_mapping, &clockify.other_project_id),
             template: EntryTemplate {
-                description: sync.description.clone(),
+                description: clockify.description.clone().unwrap_or_else(|| sync.description.clone()),
                 billable: clockify.billable,
                 tags: Vec::new(),
             },
+            mode: clockify.mode,
+            granularity: clockify.granularity,
         });
     }
     if let Some(toggl) = &config.toggl {
@@ -101,10 +106,12 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             base_url: toggl.base_url.clone(),
             rules: rules(&toggl.project_mapping, &toggl.other_project_id),
             template: EntryTemplate {
-                description: sync.description.clone(),
+                description: toggl.description.clone().unwrap_or_else(|| sync.description.clone()),
                 billable: toggl.billable,
                 tags: toggl.tags.clone(),
             },
+            mode: toggl.mode,
+            granularity: toggl.granularity,
         });
     }
     destinations
@@ -136,7 +143,8 @@ mod tests {
     fn destinations_follow_the_config_sections() {
         let config = Config::parse(
             "[clockify]\nworkspace_id = \"ws\"\nother_project_id = \"o\"\n[clockify.project_mapping]\n\"/a\" = \"c1\"\n\
-             [toggl]\nother_project_id = 9\ntags = [\"ai\"]\n[toggl.project_mapping]\n\"/a\" = 11\n",
+             [toggl]\nother_project_id = 9\ntags = [\"ai\"]\nmode = \"sessions\"\ngranularity = \"session\"\n\
+             description = \"{project} ({branch})\"\n[toggl.project_mapping]\n\"/a\" = 11\n",
             Path::new("c.toml"),
         )
         .unwrap();
@@ -149,7 +157,10 @@ mod tests {
         assert_eq!(all[1].rules.mapping.id_of("/a"), Some("11"));
         assert_eq!(all[1].workspace_id, None);
         assert_eq!(all[1].template.tags, vec!["ai".to_string()]);
-        assert_eq!(all[1].template.description, "Development");
+        assert_eq!(all[0].template.description, "Development");
+        assert_eq!(all[1].template.description, "{project} ({branch})");
+        assert_eq!((all[0].mode, all[0].granularity), (EntryMode::Workday, Granularity::Segment));
+        assert_eq!((all[1].mode, all[1].granularity), (EntryMode::Sessions, Granularity::Session));
         assert!(configured(&Config::default(), chrono_tz::UTC).is_empty());
     }
 }

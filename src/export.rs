@@ -30,6 +30,10 @@ pub(crate) const SESSION_HEADER: [&str; 11] = [
 pub(crate) const ALLOCATION_HEADER: [&str; 7] =
     ["date", "destination", "project", "project_id", "start", "end", "hours"];
 
+/// Header of `push --csv` (seed 003's columns).
+pub(crate) const PUSH_HEADER: [&str; 6] =
+    ["start", "end", "duration_hours", "description", "tags", "working_directory"];
+
 /// A value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
 /// leading `'`, which spreadsheets show as text.
 pub(crate) fn safe_cell(value: &str) -> Cow<'_, str> {
@@ -121,6 +125,26 @@ pub(crate) fn allocation_rows(batches: &[Batch], destination: &str, tz: Tz) -> V
         }
     }
     rows
+}
+
+/// One row per entry of a sessions plan made with every project its own (its path): start and end in
+/// UTC, active hours, description, tags, folder.
+pub(crate) fn push_rows(batches: &[Batch]) -> Vec<Vec<String>> {
+    let utc = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    batches
+        .iter()
+        .flat_map(|batch| &batch.steps)
+        .map(|step| {
+            vec![
+                utc(step.entry.start),
+                utc(step.entry.end),
+                hours(step.entry.seconds * 1000),
+                safe_cell(&step.draft.description).into_owned(),
+                safe_cell(&step.draft.tags.join(",")).into_owned(),
+                safe_cell(step.entry.mapped_path.as_deref().unwrap_or("")).into_owned(),
+            ]
+        })
+        .collect()
 }
 
 #[cfg(test)]

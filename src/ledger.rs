@@ -110,8 +110,10 @@ pub(crate) struct KeyedEntry {
 /// What the database knows of one destination's workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Ledger {
-    /// Days whose every entry is recorded.
+    /// Days whose every entry is recorded, in either mode.
     pub(crate) synced_days: BTreeSet<NaiveDate>,
+    /// The synced days that sessions mode synced (the rest were split in workday mode).
+    pub(crate) sessions_days: BTreeSet<NaiveDate>,
     /// Every keyed entry, by key.
     pub(crate) entries: BTreeMap<String, KeyedEntry>,
     /// Plans fixed when a day's first entry went out (in posting order).

@@ -37,10 +37,58 @@ pub(crate) fn dates(since: NaiveDate, until: NaiveDate) -> impl Iterator<Item = 
     since.iter_days().take_while(move |d| *d <= until)
 }
 
+/// Which end of a range a `--since`/`--until` value bounds: a bare date is the start of that local day
+/// for `--since` and the end of it (the next local midnight) for `--until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BoundEnd {
+    Start,
+    End,
+}
+
+/// Reads a range bound the way seed 003 lists them: `YYYY-MM-DD` (a local day), `YYYY-MM-DDTHH:MM:SS`
+/// (local time) or `YYYY-MM-DDTHH:MM:SSZ` (UTC). The error says which forms are accepted.
+pub(crate) fn parse_bound(text: &str, end: BoundEnd, tz: Tz) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(date) = text.parse::<NaiveDate>() {
+        let date = match end {
+            BoundEnd::Start => date,
+            BoundEnd::End => date.succ_opt().unwrap_or(date),
+        };
+        return Ok(day_start(date, tz));
+    }
+    if let Some(utc) = text.strip_suffix(['Z', 'z']) {
+        if let Ok(at) = chrono::NaiveDateTime::parse_from_str(utc, "%Y-%m-%dT%H:%M:%S") {
+            return Ok(at.and_utc());
+        }
+    } else if let Ok(at) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(local_instant(at.date(), at.time(), tz));
+    }
+    Err(format!(
+        "`{text}` is not a date or time: write YYYY-MM-DD (a local day), YYYY-MM-DDTHH:MM:SS (local time) or \
+         YYYY-MM-DDTHH:MM:SSZ (UTC)"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono_tz::{America, Europe};
+
+    #[test]
+    fn bounds_read_as_local_days_local_times_or_utc() {
+        let tz = America::Los_Angeles;
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(parse_bound("2025-01-28", BoundEnd::Start, tz), Ok(at("2025-01-28T08:00:00Z")));
+        assert_eq!(parse_bound("2025-01-28", BoundEnd::End, tz), Ok(at("2025-01-29T08:00:00Z")));
+        assert_eq!(parse_bound("2025-01-28T18:30:00", BoundEnd::Start, tz), Ok(at("2025-01-29T02:30:00Z")));
+        assert_eq!(parse_bound("2025-01-28T18:30:00Z", BoundEnd::End, tz), Ok(at("2025-01-28T18:30:00Z")));
+        assert_eq!(
+            parse_bound("last week", BoundEnd::Start, tz),
+            Err("`last week` is not a date or time: write YYYY-MM-DD (a local day), YYYY-MM-DDTHH:MM:SS (local \
+                 time) or YYYY-MM-DDTHH:MM:SSZ (UTC)"
+                .to_string())
+        );
+    }
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()

@@ -41,7 +41,16 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     } else {
         writer.write_record(ALLOCATION_HEADER)?;
         let tags = store.tag_names()?;
-        let window = Window { since, until, today, sessions: &sessions, tags: &tags };
+        let window = Window {
+            since,
+            until,
+            today,
+            from: workday::day_start(since, app.tz),
+            to: workday::day_start(until.succ_opt().unwrap_or(until), app.tz),
+            sessions: &sessions,
+            tags: &tags,
+            force: false,
+        };
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
             // No destination: every project is its own bucket, its id its path; nothing was posted.
@@ -66,8 +75,8 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
         }
         for destination in &destinations {
             let workspace = known_workspace(destination, &store)?.unwrap_or_default();
-            let batches = plan_for(app, &store, destination, &workspace, &window, true)?;
-            for row in allocation_rows(&batches, destination.service.key(), app.tz) {
+            let planned = plan_for(app, &store, destination, &workspace, &window, true)?;
+            for row in allocation_rows(&planned.days, destination.service.key(), app.tz) {
                 writer.write_record(&row)?;
             }
         }

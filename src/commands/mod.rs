@@ -2,6 +2,7 @@
 
 pub(crate) mod export;
 pub(crate) mod ingest;
+pub(crate) mod push;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod setup;

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use chrono::{NaiveDate, SecondsFormat};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use crate::app::App;
 use crate::cli::SyncArgs;
@@ -19,14 +19,16 @@ use crate::report::hours_minutes;
 use crate::sessions::Session;
 use crate::store::Store;
 use crate::sync::daily::{PlanInput, plan};
-use crate::sync::steps::{Action, Batch, DayStatus, Step};
+use crate::sync::sessions::{SessionsInput, last_day_in};
+use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, SyncCounts, execute};
+use crate::timeline::TimelineSettings;
 use crate::workday;
 
 /// One destination's plan.
-struct DestinationPlan {
-    destination: Destination,
-    days: Vec<Batch>,
+pub(super) struct DestinationPlan {
+    pub(super) destination: Destination,
+    pub(super) planned: Planned,
 }
 
 /// Runs `sync`.
@@ -58,15 +60,45 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
     let tags = store.tag_names()?;
-    let window = Window { since, until, today, sessions: &sessions, tags: &tags };
-    if args.dry_run {
+    let window = Window {
+        since,
+        until,
+        today,
+        from: workday::day_start(since, app.tz),
+        to: workday::day_start(until.succ_opt().unwrap_or(until), app.tz),
+        sessions: &sessions,
+        tags: &tags,
+        force: false,
+    };
+    let options = PostOptions { dry_run: args.dry_run, json: args.json, reconcile: args.reconcile };
+    plan_and_post(app, &mut store, destinations, &window, options)
+}
+
+/// What a run of `sync` or `push` was asked to do besides the range.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PostOptions {
+    pub(super) dry_run: bool,
+    pub(super) json: bool,
+    pub(super) reconcile: bool,
+}
+
+/// Plans every destination over the window, then prints the plans (`--dry-run`) or posts each under
+/// the lock and prints a summary per destination. One destination failing does not stop the others.
+pub(super) fn plan_and_post(
+    app: &App,
+    store: &mut Store,
+    destinations: Vec<Destination>,
+    window: &Window<'_>,
+    options: PostOptions,
+) -> Result<()> {
+    if options.dry_run {
         let mut plans = Vec::new();
         for destination in destinations {
-            let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
-            let days = plan_for(app, &store, &destination, &workspace, &window, false)?;
-            plans.push(DestinationPlan { destination, days });
+            let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+            let planned = plan_for(app, store, &destination, &workspace, window, false)?;
+            plans.push(DestinationPlan { destination, planned });
         }
-        let text = if args.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
+        let text = if options.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(());
     }
@@ -76,10 +108,13 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     let mut failures = Vec::new();
     for destination in destinations {
         let name = destination.service.name();
-        match post(app, args, &mut store, &destination, &window) {
-            Ok((days, counts, requests)) => {
-                summaries.push_str(&summary(name, &days, counts, requests));
-                plans.push(DestinationPlan { destination, days });
+        match post(app, options, store, &destination, window) {
+            Ok((planned, counts, requests)) => {
+                summaries.push_str(&summary(&destination, &planned, &counts, requests));
+                if !counts.failures.is_empty() {
+                    failures.push(format!("{name}: {} entries failed (listed above)", counts.failures.len()));
+                }
+                plans.push(DestinationPlan { destination, planned });
             }
             Err(error) => {
                 summaries.push_str(&format!("{name}: stopped (see below)\n"));
@@ -88,7 +123,7 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
         }
     }
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if options.json {
         out.write_all(plans_json(&plans, true).as_bytes())?;
     } else {
         out.write_all(summaries.as_bytes())?;
@@ -99,16 +134,31 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
 
 /// What every destination's plan shares: the days and the sessions in them.
 pub(super) struct Window<'a> {
+    /// The local days a workday destination plans.
     pub(super) since: NaiveDate,
     pub(super) until: NaiveDate,
     pub(super) today: NaiveDate,
+    /// The instants a sessions destination plans: entries starting in `[from, to)`.
+    pub(super) from: DateTime<Utc>,
+    pub(super) to: DateTime<Utc>,
     pub(super) sessions: &'a [Session],
     /// Each session's tags, by session id.
     pub(super) tags: &'a BTreeMap<String, Vec<String>>,
+    /// Sessions mode: re-send every recorded entry as an update.
+    pub(super) force: bool,
 }
 
-/// One destination's daily plan over the window: what `sync` posts and `export --allocations` writes.
-/// With `show_synced`, days already synced carry the entries they were posted with.
+/// One destination's plan: its batches, the pieces of work still open (sessions mode) and, when the
+/// destination changed mode, the line that says where the new mode starts.
+pub(super) struct Planned {
+    pub(super) days: Vec<Batch>,
+    pub(super) open: usize,
+    pub(super) mode_note: Option<String>,
+}
+
+/// One destination's plan over the window, in its mode: what `sync` and `push` post and `export
+/// --allocations` writes. With `show_synced`, workday days already synced carry the entries they were
+/// posted with (sessions mode always lists what it keeps).
 pub(super) fn plan_for(
     app: &App,
     store: &Store,
@@ -116,21 +166,68 @@ pub(super) fn plan_for(
     workspace_id: &str,
     window: &Window<'_>,
     show_synced: bool,
-) -> Result<Vec<Batch>> {
+) -> Result<Planned> {
     let ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
-    Ok(plan(&PlanInput {
-        since: window.since,
-        until: window.until,
-        today: window.today,
-        work_days: &app.config.sync.work_days,
-        sessions: window.sessions,
-        rules: &destination.rules,
-        template: &destination.template,
-        tag_rules: &app.rules,
-        session_tags: window.tags,
-        ledger: &ledger,
-        show_synced,
-    }))
+    // A destination never holds both modes for one day: a mode starts after the other's last day.
+    let other = match destination.mode {
+        EntryMode::Workday => EntryMode::Sessions,
+        EntryMode::Sessions => EntryMode::Workday,
+    };
+    let floor = last_day_in(&ledger, other).and_then(|last| Some((last, last.succ_opt()?)));
+    let moved = floor.filter(|(_, first)| *first > workday::local_date(window.from, app.tz));
+    let mode_note = moved.map(|(last, first)| {
+        format!(
+            "{}: days through {last} were synced in {} mode and stay as they are; {} mode starts {first}\n",
+            destination.service.name(),
+            other.name(),
+            destination.mode.name()
+        )
+    });
+    match destination.mode {
+        EntryMode::Workday => {
+            let since = moved.map_or(window.since, |(_, first)| first.max(window.since));
+            let days = plan(&PlanInput {
+                since,
+                until: window.until,
+                today: window.today,
+                work_days: &app.config.sync.work_days,
+                sessions: window.sessions,
+                rules: &destination.rules,
+                template: &destination.template,
+                tag_rules: &app.rules,
+                session_tags: window.tags,
+                ledger: &ledger,
+                show_synced,
+            });
+            Ok(Planned { days, open: 0, mode_note })
+        }
+        EntryMode::Sessions => {
+            let from = moved.map_or(window.from, |(_, first)| workday::day_start(first, app.tz).max(window.from));
+            let plan = crate::sync::sessions::plan(&SessionsInput {
+                from,
+                to: window.to,
+                sessions: window.sessions,
+                rules: &destination.rules,
+                template: &destination.template,
+                tag_rules: &app.rules,
+                session_tags: window.tags,
+                granularity: destination.granularity,
+                timeline: timeline_settings(app),
+                ledger: &ledger,
+                force: window.force,
+            });
+            Ok(Planned { days: plan.batches, open: plan.open, mode_note })
+        }
+    }
+}
+
+/// The timeline as the config and the clock set it.
+pub(super) fn timeline_settings(app: &App) -> TimelineSettings {
+    TimelineSettings {
+        min_entry_ms: i64::from(app.config.sync.min_entry_minutes) * 60_000,
+        idle_ms: app.config.capture.idle_ms(),
+        now: app.now.timestamp_millis(),
+    }
 }
 
 /// The days to consider: from `since`, else the day of the first session, but (with `floor`) never before
@@ -164,25 +261,25 @@ pub(super) fn day_range(
 /// line per day otherwise.
 fn post(
     app: &App,
-    args: &SyncArgs,
+    options: PostOptions,
     store: &mut Store,
     destination: &Destination,
     window: &Window<'_>,
-) -> Result<(Vec<Batch>, SyncCounts, u64)> {
+) -> Result<(Planned, SyncCounts, u64)> {
     let mut connection = connect(app, destination, store)?;
-    let mut days = plan_for(app, store, destination, &connection.workspace_id, window, false)?;
+    let mut planned = plan_for(app, store, destination, &connection.workspace_id, window, false)?;
     let settings = RunSettings {
         scope: LedgerScope { destination: destination.service.key(), workspace_id: &connection.workspace_id },
-        reconcile: args.reconcile,
+        reconcile: options.reconcile,
         post_attempts: connection.options.attempts,
         unmapped_time_hint: destination.service.unmapped_time_hint(),
         backoff: connection.options.backoff,
         pause: app.pause.clone(),
         now: app.now,
     };
-    let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count() as u64;
-    let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(planned);
+    let to_post = planned.days.iter().filter(|d| d.status == DayStatus::Planned).count() as u64;
+    let bar = (!options.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(to_post);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} days  {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -190,14 +287,14 @@ fn post(
         bar.set_prefix(destination.service.name());
         bar
     });
-    let mut progress = DayLines { service: destination.service.key(), bar: bar.as_ref(), quiet: args.json };
-    let result = execute(&mut days, store, connection.timesheet.as_mut(), &settings, &mut progress);
+    let mut progress = DayLines { service: destination.service.key(), bar: bar.as_ref(), quiet: options.json };
+    let result = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     connection.remember(store)?;
     let counts = result?;
-    Ok((days, counts, connection.timesheet.requests_sent()))
+    Ok((planned, counts, connection.timesheet.requests_sent()))
 }
 
 /// Progress of a real sync: the bar on a terminal, else one line per day on stdout (none with `--json`).
@@ -209,10 +306,22 @@ struct DayLines<'a> {
 
 impl Progress for DayLines<'_> {
     fn batch_done(&mut self, day: &Batch, report: BatchReport) -> std::io::Result<()> {
-        let line = format!(
-            "{} {} synced: {} posted, {} adopted",
-            day.date, self.service, report.posted, report.adopted
-        );
+        let line = match day.mode {
+            EntryMode::Workday => format!(
+                "{} {} synced: {} posted, {} adopted",
+                day.date, self.service, report.posted, report.adopted
+            ),
+            EntryMode::Sessions => format!(
+                "{} {} pushed: {} posted, {} updated, {} deleted, {} adopted{}",
+                day.date,
+                self.service,
+                report.posted,
+                report.updated,
+                report.deleted,
+                report.adopted,
+                if report.failed > 0 { format!(", {} failed", report.failed) } else { String::new() }
+            ),
+        };
         match self.bar {
             Some(bar) => {
                 bar.set_message(line);
@@ -225,10 +334,16 @@ impl Progress for DayLines<'_> {
     }
 }
 
-fn summary(service: &str, days: &[Batch], counts: SyncCounts, requests: u64) -> String {
+fn summary(destination: &Destination, planned: &Planned, counts: &SyncCounts, requests: u64) -> String {
+    let service = destination.service.name();
+    let days = &planned.days;
+    let note = planned.mode_note.clone().unwrap_or_default();
+    if destination.mode == EntryMode::Sessions {
+        return note + &super::push::summary(service, planned, counts, requests);
+    }
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     format!(
-        "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
+        "{note}{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
          skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
         counts.days_synced,
         counts.entries_posted,
@@ -240,18 +355,22 @@ fn summary(service: &str, days: &[Batch], counts: SyncCounts, requests: u64) -> 
     )
 }
 
-/// The dry-run table: per day, each destination's status and, for planned days, each entry.
+/// The dry run: the workday destinations side by side, a day per line with each entry; then each
+/// sessions destination's listing.
 fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
-    let mut text = String::new();
-    let single = plans.len() == 1;
-    let dates: Vec<NaiveDate> =
-        plans.first().map(|p| p.days.iter().map(|d| d.date).collect()).unwrap_or_default();
-    for (index, date) in dates.iter().enumerate() {
+    let (workday, sessions): (Vec<&DestinationPlan>, Vec<&DestinationPlan>) =
+        plans.iter().partition(|p| p.destination.mode == EntryMode::Workday);
+    let mut text: String = plans.iter().filter_map(|p| p.planned.mode_note.clone()).collect();
+    let single = workday.len() == 1;
+    let mut dates: Vec<NaiveDate> = workday.iter().flat_map(|p| p.planned.days.iter().map(|d| d.date)).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    for date in &dates {
         if !single {
             text.push_str(&format!("{date} {}\n", date.format("%a")));
         }
-        for destination_plan in plans {
-            let day = &destination_plan.days[index];
+        for destination_plan in &workday {
+            let Some(day) = destination_plan.planned.days.iter().find(|d| d.date == *date) else { continue };
             let label = day.status.label(day.date);
             if single {
                 text.push_str(&format!("{date} {}  {label}\n", date.format("%a")));
@@ -263,32 +382,47 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
             }
         }
     }
-    for destination_plan in plans {
-        let planned = destination_plan.days.iter().filter(|d| d.status == DayStatus::Planned).count();
-        let entries: usize = destination_plan.days.iter().map(|d| d.steps.len()).sum();
+    for destination_plan in &workday {
+        let days = &destination_plan.planned.days;
+        let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count();
+        let entries: usize = days.iter().map(|d| d.steps.len()).sum();
         text.push_str(&format!(
             "\n{}: {planned} day(s) to sync, {entries} entries",
             destination_plan.destination.service.name()
         ));
     }
-    text.push_str(&format!(
-        "\n({} time zone, work day {}-{}); dry run: nothing was posted\n",
-        app.tz.name(),
-        app.config.sync.work_day_start.format("%H:%M"),
-        app.config.sync.work_day_end.format("%H:%M")
-    ));
+    if !workday.is_empty() {
+        text.push_str(&format!(
+            "\n({} time zone, work day {}-{}); dry run: nothing was posted\n",
+            app.tz.name(),
+            app.config.sync.work_day_start.format("%H:%M"),
+            app.config.sync.work_day_end.format("%H:%M")
+        ));
+    }
+    for destination_plan in &sessions {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&super::push::listing(destination_plan, app));
+    }
     text
+}
+
+/// How an entry's project reads: its mapped path and the destination's id, or Other.
+pub(super) fn project_label(step: &Step, destination: &Destination) -> String {
+    let entry = &step.entry;
+    match (&entry.mapped_path, &entry.project_id) {
+        (Some(path), Some(id)) => format!("{path} -> {id}"),
+        (Some(path), None) => format!("{path} -> (unmapped)"),
+        (None, Some(id)) => format!("Other -> {id}"),
+        (None, None) => format!("Other -> (set {})", destination.service.other_project_setting()),
+    }
 }
 
 fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
     let entry = &step.entry;
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
-    let project = match (&entry.mapped_path, &entry.project_id) {
-        (Some(path), Some(id)) => format!("{path} -> {id}"),
-        (Some(path), None) => format!("{path} -> (unmapped)"),
-        (None, Some(id)) => format!("Other -> {id}"),
-        (None, None) => format!("Other -> (set {})", destination.service.other_project_setting()),
-    };
+    let project = project_label(step, destination);
     let state = match step.action {
         Action::Create => "",
         Action::Keep { .. } => "  (posted)",
@@ -315,7 +449,7 @@ fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
     let mut rows: Vec<(NaiveDate, usize, serde_json::Value)> = Vec::new();
     for (order, destination_plan) in plans.iter().enumerate() {
         let service = destination_plan.destination.service.key();
-        for day in destination_plan.days.iter().filter(|d| d.status != DayStatus::Today) {
+        for day in destination_plan.planned.days.iter().filter(|d| d.status != DayStatus::Today) {
             let entries: Vec<serde_json::Value> = day
                 .steps
                 .iter()

@@ -8,6 +8,7 @@ use rusqlite::{TransactionBehavior, params};
 use super::Store;
 use crate::allocate::PlannedEntry;
 use crate::ledger::{EntryState, KeyedEntry, Ledger, LedgerScope, Operation};
+use crate::sync::steps::EntryMode;
 
 impl Store {
     /// Everything recorded of one destination's workspace.
@@ -16,9 +17,14 @@ impl Store {
         let scoped = params![scope.destination, scope.workspace_id];
         let mut days = self
             .conn
-            .prepare_cached("SELECT date FROM synced_days WHERE destination = ?1 AND workspace_id = ?2")?;
-        for date in days.query_map(scoped, |r| r.get::<_, String>(0))? {
-            ledger.synced_days.insert(parse_date(&date?)?);
+            .prepare_cached("SELECT date, mode FROM synced_days WHERE destination = ?1 AND workspace_id = ?2")?;
+        for row in days.query_map(scoped, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (date, mode) = row?;
+            let date = parse_date(&date)?;
+            ledger.synced_days.insert(date);
+            if mode == EntryMode::Sessions.name() {
+                ledger.sessions_days.insert(date);
+            }
         }
         let mut entries = self.conn.prepare_cached(
             "SELECT entry_key, remote_id, start_utc, end_utc, fingerprint, state, operation, adopted
@@ -169,19 +175,27 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a day complete: every entry of it is recorded.
+    /// Marks a day complete in a mode: every entry of it is recorded. A day keeps the mode that first
+    /// synced it.
     pub(crate) fn mark_day_synced(
         &self,
         scope: LedgerScope<'_>,
         date: NaiveDate,
+        mode: EntryMode,
         at: DateTime<Utc>,
     ) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO synced_days (destination, date, workspace_id, synced_at)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO synced_days (destination, date, workspace_id, synced_at, mode)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![scope.destination, date.to_string(), scope.workspace_id, instant(at)])?;
+            .execute(params![
+                scope.destination,
+                date.to_string(),
+                scope.workspace_id,
+                instant(at),
+                mode.name()
+            ])?;
         Ok(())
     }
 }

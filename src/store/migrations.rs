@@ -194,6 +194,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         start_utc, end_utc, seconds, share_ppm FROM day_plans;
     DROP TABLE day_plans;
     ALTER TABLE day_plans_v8 RENAME TO day_plans;",
+    // 9: which mode synced a day (`workday`: the ratio split, `sessions`: the timeline), so a destination
+    // never holds both for one day; every day synced before was a workday day.
+    "ALTER TABLE synced_days ADD COLUMN mode TEXT NOT NULL DEFAULT 'workday';",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -98,6 +98,7 @@ mod tests {
     use super::*;
     use crate::ledger::{EntryState, KeyedEntry, Ledger, LedgerScope, Operation};
     use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, SessionDigests, Span, Usage};
+    use crate::sync::steps::EntryMode;
     use chrono::NaiveDate;
     use std::path::Path;
 
@@ -279,10 +280,15 @@ mod tests {
         assert!(store.ledger(LedgerScope { destination: "toggl", ..scope }).unwrap().entries.is_empty());
         let stored = keyed(key, EntryState::Stored, Some("remote-1"));
         store.write_entry(scope, &stored).unwrap();
-        store.mark_day_synced(scope, date, "2026-11-03T00:00:00Z".parse().unwrap()).unwrap();
+        let synced_at = "2026-11-03T00:00:00Z".parse().unwrap();
+        store.mark_day_synced(scope, date, EntryMode::Workday, synced_at).unwrap();
+        let next_day = date.succ_opt().unwrap();
+        store.mark_day_synced(scope, next_day, EntryMode::Sessions, synced_at).unwrap();
+        store.mark_day_synced(scope, next_day, EntryMode::Workday, synced_at).unwrap();
         let ledger = store.ledger(scope).unwrap();
         assert_eq!(ledger.entries.values().collect::<Vec<_>>(), vec![&stored], "a rewrite replaces the row");
-        assert_eq!(ledger.synced_days.iter().collect::<Vec<_>>(), vec![&date]);
+        assert_eq!(ledger.synced_days.iter().collect::<Vec<_>>(), vec![&date, &next_day]);
+        assert_eq!(ledger.sessions_days.iter().collect::<Vec<_>>(), vec![&next_day], "the first mode stays");
         store.remove_entry(scope, key).unwrap();
         assert!(store.ledger(scope).unwrap().entries.is_empty());
     }

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use super::steps::{Action, Batch, DayStatus, EntryTemplate, Step, resume};
+use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry, allocate_day};
-use crate::classify::{Classified, Classifier, Rules, pair_tagged};
+use crate::classify::{Classified, Classifier, ProjectKey, Rules, pair_tagged};
 use crate::ledger::{Ledger, day_key};
 use crate::sessions::Session;
 use crate::timesheet::EntryDraft;
@@ -41,17 +41,27 @@ pub(crate) struct PlanInput<'a> {
 
 /// Plans every day from `since` to `until`.
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
-    let classifier = Classifier::new(input.rules.mapping.keys());
-    let projects = classifier.classify_all_with(input.tag_rules, input.sessions);
-    let mut classified = pair_tagged(input.sessions, &projects, input.session_tags);
-    for session in &mut classified {
-        session.billable = input.tag_rules.first_match(session.session).and_then(|rule| rule.billable);
-    }
+    let projects = Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
+    let classified = classified(input.sessions, &projects, input.session_tags, input.tag_rules);
     workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }
 
+/// Each session with its project, its tags and the `billable` of the rule it matches.
+pub(super) fn classified<'a>(
+    sessions: &'a [Session],
+    projects: &'a [ProjectKey],
+    tags: &'a BTreeMap<String, Vec<String>>,
+    rules: &Rules,
+) -> Vec<Classified<'a>> {
+    let mut classified = pair_tagged(sessions, projects, tags);
+    for session in &mut classified {
+        session.billable = rules.first_match(session.session).and_then(|rule| rule.billable);
+    }
+    classified
+}
+
 fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate) -> Batch {
-    let day = |status| Batch { date, status, steps: Vec::new(), fixes_plan: true };
+    let day = |status| Batch { date, status, steps: Vec::new(), mode: EntryMode::Workday };
     if date >= input.today {
         return day(DayStatus::Today);
     }
@@ -61,7 +71,7 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
     if input.ledger.synced_days.contains(&date) {
         let fixed = input.ledger.fixed_plans.get(&date).filter(|_| input.show_synced);
         let steps = fixed.into_iter().flatten().map(|entry| step(input, date, entry.clone())).collect();
-        return Batch { date, status: DayStatus::Synced, steps, fixes_plan: true };
+        return Batch { date, status: DayStatus::Synced, steps, mode: EntryMode::Workday };
     }
     // A day whose first entry went out keeps the plan (times) it was started with.
     let entries = match input.ledger.fixed_plans.get(&date) {
@@ -72,7 +82,7 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
         return day(DayStatus::NoSessions);
     }
     let steps = entries.into_iter().map(|entry| step(input, date, entry)).collect();
-    Batch { date, status: DayStatus::Planned, steps, fixes_plan: true }
+    Batch { date, status: DayStatus::Planned, steps, mode: EntryMode::Workday }
 }
 
 fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
@@ -96,7 +106,7 @@ fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
 }
 
 /// The destination's own tags, then the entry's (sessions' tags), each once.
-fn entry_tags(destination: &[String], entry: &[String]) -> Vec<String> {
+pub(super) fn entry_tags(destination: &[String], entry: &[String]) -> Vec<String> {
     let mut tags = destination.to_vec();
     for tag in entry {
         if !tags.contains(tag) {

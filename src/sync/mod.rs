@@ -9,6 +9,7 @@
 //! again; an update, delete or stop is repeated (they are idempotent).
 
 pub(crate) mod daily;
+pub(crate) mod sessions;
 pub(crate) mod steps;
 
 use std::time::Duration;
@@ -21,6 +22,8 @@ use crate::pause::Pause;
 use crate::store::Store;
 use crate::timesheet::{RemoteEntry, RemoteError, Timesheet, minutes};
 use steps::{Action, Batch, DayStatus, Step};
+#[cfg(test)]
+use steps::EntryMode;
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -41,13 +44,15 @@ pub(crate) struct RunSettings<'a> {
 }
 
 /// Counts for the summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SyncCounts {
     pub(crate) days_synced: usize,
     pub(crate) entries_posted: usize,
     pub(crate) entries_adopted: usize,
     pub(crate) entries_updated: usize,
     pub(crate) entries_deleted: usize,
+    /// Sessions-mode entries the service refused (the rest went on); a re-run retries them.
+    pub(crate) failures: Vec<EntryFailure>,
 }
 
 /// What happened to one batch, for progress output.
@@ -57,6 +62,17 @@ pub(crate) struct BatchReport {
     pub(crate) adopted: usize,
     pub(crate) updated: usize,
     pub(crate) deleted: usize,
+    pub(crate) failed: usize,
+}
+
+/// One entry the service refused, with what to do about it (seed 003's list of failed pushes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntryFailure {
+    pub(crate) start: DateTime<Utc>,
+    /// The project as the dry run shows it (`/w/a -> 11`, `Other -> 7`).
+    pub(crate) project: String,
+    pub(crate) error: String,
+    pub(crate) hint: String,
 }
 
 /// Where progress goes. Writing may fail (stdout closed by `| head`): the executor then stops reporting
@@ -144,13 +160,17 @@ pub(crate) fn execute(
         if batches[index].status != DayStatus::Planned {
             continue;
         }
-        let mut run = StepRun { store, timesheet, settings, remote: &mut remote };
-        let report = run
-            .batch(&mut batches[index])
-            .map_err(|failure| failure.into_error(batches, index, timesheet.service(), settings))?;
-        store.mark_day_synced(settings.scope, batches[index].date, settings.now)?;
-        batches[index].status = DayStatus::Synced;
-        counts.days_synced += 1;
+        let mut run = StepRun { store, timesheet, settings, remote: &mut remote, failures: Vec::new() };
+        let outcome = run.batch(&mut batches[index]);
+        let failures = std::mem::take(&mut run.failures);
+        let report =
+            outcome.map_err(|failure| failure.into_error(batches, index, timesheet.service(), settings))?;
+        if failures.is_empty() {
+            store.mark_day_synced(settings.scope, batches[index].date, batches[index].mode, settings.now)?;
+            batches[index].status = DayStatus::Synced;
+            counts.days_synced += 1;
+        }
+        counts.failures.extend(failures);
         counts.entries_posted += report.posted;
         counts.entries_adopted += report.adopted;
         counts.entries_updated += report.updated;
@@ -273,6 +293,8 @@ struct StepRun<'r, 'a> {
     timesheet: &'r mut dyn Timesheet,
     settings: &'r RunSettings<'a>,
     remote: &'r mut RemoteIndex,
+    /// Entries refused in a batch that goes on without them (sessions mode).
+    failures: Vec<EntryFailure>,
 }
 
 type StepResult<T> = Result<T, Box<StepFailure>>;
@@ -290,7 +312,9 @@ enum Done {
 
 impl StepRun<'_, '_> {
     fn batch(&mut self, batch: &mut Batch) -> StepResult<BatchReport> {
-        check_batch(batch)?;
+        if batch.mode.fixes_plan() {
+            check_batch(batch)?;
+        }
         // Every tag the day's entries carry must be usable before the first of them goes out.
         let mut tags: Vec<String> =
             batch.steps.iter().filter(|s| s.action.is_pending()).flat_map(|s| s.draft.tags.clone()).collect();
@@ -305,7 +329,7 @@ impl StepRun<'_, '_> {
         let date = batch.date;
         // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
         // even if the config changed in between (posted entries cannot be moved).
-        if batch.fixes_plan && batch.steps.iter().any(|s| s.action.is_pending()) {
+        if batch.mode.fixes_plan() && batch.steps.iter().any(|s| s.action.is_pending()) {
             let entries: Vec<_> = batch.steps.iter().map(|s| s.entry.clone()).collect();
             self.store
                 .fix_day_plan(self.settings.scope, date, &entries)
@@ -316,8 +340,20 @@ impl StepRun<'_, '_> {
             batch.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
         );
         let mut report = BatchReport::default();
+        let each_on_its_own = !batch.mode.fixes_plan();
         for step in &mut batch.steps {
-            let Some((done, remote_id)) = self.step(step, window)? else { continue };
+            let outcome = match self.step(step, window) {
+                Err(failure) if each_on_its_own => match entry_failure(step, *failure, self.settings) {
+                    Ok(refused) => {
+                        self.failures.push(refused);
+                        report.failed += 1;
+                        continue;
+                    }
+                    Err(failure) => return Err(failure),
+                },
+                outcome => outcome?,
+            };
+            let Some((done, remote_id)) = outcome else { continue };
             match done {
                 Done::Posted | Done::Started => report.posted += 1,
                 Done::Adopted => report.adopted += 1,
@@ -347,6 +383,9 @@ impl StepRun<'_, '_> {
         if let Some(id) = found {
             self.record(step, Operation::Create, EntryState::Stored, Some(&id), true)?;
             return Ok(Some((Done::Adopted, id)));
+        }
+        if step.action.sends_project() && project.is_none() {
+            return Err(failure(None, step.entry.mapped_path.clone(), FailureKind::NoOtherProject));
         }
         let done = match &step.action {
             Action::Keep { .. } => return Ok(None),
@@ -519,12 +558,40 @@ fn failure(project_id: Option<String>, mapped_path: Option<String>, error: Failu
     Box::new(StepFailure { project_id, mapped_path, error })
 }
 
-/// Refuses a batch that cannot be sent whole, before anything of it is sent.
+/// Refuses a day of the ratio split that cannot be sent whole, before anything of it is sent.
 fn check_batch(batch: &Batch) -> StepResult<()> {
-    match batch.steps.iter().find(|s| s.action.is_pending() && s.draft.project_id.is_none()) {
+    match batch.steps.iter().find(|s| s.action.sends_project() && s.draft.project_id.is_none()) {
         Some(step) => Err(failure(None, step.entry.mapped_path.clone(), FailureKind::NoOtherProject)),
         None => Ok(()),
     }
+}
+
+/// A sessions-mode step that failed on its own: refused (or without a project), it is listed and the
+/// run goes on; anything that stops every request (a spent quota, no answer) still stops the run.
+fn entry_failure(
+    step: &Step,
+    failure: StepFailure,
+    settings: &RunSettings<'_>,
+) -> StepResult<EntryFailure> {
+    let (error, hint) = match &failure.error {
+        FailureKind::Remote(RemoteError::Refused { status, request, message, hint }) => {
+            (format!("{request} was refused with HTTP {status}: {message}"), hint.clone())
+        }
+        FailureKind::Remote(RemoteError::Invalid { request, message, hint }) => {
+            (format!("{request} was not sent: {message}"), hint.clone())
+        }
+        FailureKind::NoOtherProject => {
+            ("unmapped time and no Other project".to_string(), settings.unmapped_time_hint.to_string())
+        }
+        _ => return Err(Box::new(failure)),
+    };
+    let project = match (&step.entry.mapped_path, &step.draft.project_id) {
+        (Some(path), Some(id)) => format!("{path} -> {id}"),
+        (Some(path), None) => format!("{path} -> (unmapped)"),
+        (None, Some(id)) => format!("Other -> {id}"),
+        (None, None) => "Other".to_string(),
+    };
+    Ok(EntryFailure { start: step.draft.start, project, error, hint })
 }
 
 fn with_detail(error: RemoteError, first: &str) -> RemoteError {
@@ -578,7 +645,7 @@ mod tests {
 
     fn day(date: &str, action: Action) -> Batch {
         let date: NaiveDate = date.parse().unwrap();
-        Batch { date, status: DayStatus::Planned, steps: vec![step(date, action)], fixes_plan: true }
+        Batch { date, status: DayStatus::Planned, steps: vec![step(date, action)], mode: EntryMode::Workday }
     }
 
     fn settings(reconcile: bool) -> RunSettings<'static> {
@@ -710,7 +777,7 @@ mod tests {
         start.key = "live:ws".into();
         start.draft.start = at("2026-11-02T18:30:00Z");
         let mut days =
-            vec![Batch { date, status: DayStatus::Planned, steps: vec![update, start], fixes_plan: false }];
+            vec![Batch { date, status: DayStatus::Planned, steps: vec![update, start], mode: EntryMode::Sessions }];
         let counts = run(&mut days, &mut store, &mut memory).unwrap();
         assert_eq!((counts.entries_updated, counts.entries_posted), (1, 1));
         let ledger = store.ledger(SCOPE).unwrap();
@@ -724,7 +791,7 @@ mod tests {
         stop.key = "live:ws".into();
         let delete = step(date, Action::Delete { remote_id: "e1".into() });
         let mut days =
-            vec![Batch { date, status: DayStatus::Planned, steps: vec![stop, delete], fixes_plan: false }];
+            vec![Batch { date, status: DayStatus::Planned, steps: vec![stop, delete], mode: EntryMode::Sessions }];
         let counts = run(&mut days, &mut store, &mut memory).unwrap();
         assert_eq!((counts.entries_updated, counts.entries_deleted), (1, 1));
         let ledger = store.ledger(SCOPE).unwrap();
@@ -750,8 +817,19 @@ mod tests {
         update.previous = Some(before.clone());
         memory.faults.push((refused(), false));
         let batch =
-            || Batch { date, status: DayStatus::Planned, steps: vec![update.clone()], fixes_plan: false };
-        assert!(run(&mut [batch()], &mut store, &mut memory).is_err());
+            || Batch { date, status: DayStatus::Planned, steps: vec![update.clone()], mode: EntryMode::Sessions };
+        let counts = run(&mut [batch()], &mut store, &mut memory).unwrap();
+        assert_eq!(
+            counts.failures,
+            vec![EntryFailure {
+                start: at("2026-11-02T09:00:00Z"),
+                project: "/w -> p".into(),
+                error: "PUT was refused with HTTP 400: no".into(),
+                hint: "fix".into(),
+            }],
+            "sessions mode lists a refused entry and goes on"
+        );
+        assert_eq!(counts.days_synced, 0, "a day with a failed entry is not complete");
         assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"], before, "refused: as it was");
 
         memory.faults.push((transient(), false));
@@ -778,13 +856,13 @@ mod tests {
             date,
             status: DayStatus::Planned,
             steps: vec![step.clone()],
-            fixes_plan: false,
+            mode: EntryMode::Sessions,
         };
         assert!(run(&mut [batch(&update)], &mut store, &mut memory).is_err());
         let in_doubt = store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"].clone();
         update.previous = Some(in_doubt.clone());
         memory.faults.push((refused(), false));
-        assert!(run(&mut [batch(&update)], &mut store, &mut memory).is_err());
+        assert_eq!(run(&mut [batch(&update)], &mut store, &mut memory).unwrap().failures.len(), 1);
         assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"], in_doubt, "kept, id and all");
         // A timer start refused over a key that held a stopped timer: the stopped one stays recorded.
         let mut start = step(date, Action::Start);
@@ -798,7 +876,7 @@ mod tests {
         let stopped = store.ledger(SCOPE).unwrap().entries["live:ws"].clone();
         start.previous = Some(stopped.clone());
         memory.faults.push((refused(), false));
-        assert!(run(&mut [batch(&start)], &mut store, &mut memory).is_err());
+        assert_eq!(run(&mut [batch(&start)], &mut store, &mut memory).unwrap().failures.len(), 1);
         assert_eq!(store.ledger(SCOPE).unwrap().entries["live:ws"], stopped);
     }
 

@@ -1,0 +1,347 @@
+//! The sessions planner (`mode = "sessions"`, seed 003 §2 `push`): every closed segment of the timeline
+//! (or every session, with `granularity = "session"`) becomes an entry at the time it happened, keyed
+//! `seg:<local date>:<start>`. The ledger is the seed's push log: an entry already posted is kept, one
+//! that changed since (the work went on, a re-ingest found more, rules moved its project or tags) is
+//! updated in place, one whose time went to a neighbour is deleted; `--force` re-sends every entry as an
+//! update. Pure: sessions, rules and the ledger in, batches of keyed steps out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono_tz::Tz;
+
+use super::daily::{classified, entry_tags};
+use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Granularity, Step, resume};
+use crate::allocate::{AllocationRules, PlannedEntry};
+use crate::classify::{Classified, Classifier, ProjectKey, Rules};
+use crate::ledger::{KeyedEntry, Ledger, fingerprint};
+use crate::sessions::{Millis, Session};
+use crate::timeline::{TimelineSettings, timeline};
+use crate::workday;
+
+/// The prefix of every sessions-mode key.
+pub(crate) const KEY_PREFIX: &str = "seg:";
+
+/// The placeholders a description template may hold.
+const PLACEHOLDERS: [&str; 4] = ["project", "path", "branch", "session"];
+
+/// Everything the plan depends on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionsInput<'a> {
+    /// Entries starting in `[from, to)` are planned; recorded ones starting there that no work matches
+    /// any more are deleted.
+    pub(crate) from: DateTime<Utc>,
+    pub(crate) to: DateTime<Utc>,
+    /// Sessions overlapping the range, in any order.
+    pub(crate) sessions: &'a [Session],
+    /// The destination's mapping, Other project and time zone.
+    pub(crate) rules: &'a AllocationRules,
+    pub(crate) template: &'a EntryTemplate,
+    pub(crate) tag_rules: &'a Rules,
+    pub(crate) session_tags: &'a BTreeMap<String, Vec<String>>,
+    pub(crate) granularity: Granularity,
+    /// The minimum entry, the idle threshold and now (open work is not posted yet).
+    pub(crate) timeline: TimelineSettings,
+    pub(crate) ledger: &'a Ledger,
+    /// Re-send every recorded entry as an update.
+    pub(crate) force: bool,
+}
+
+/// The plan: batches by local day, and how many pieces of work are still open (posted by a later run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionsPlan {
+    pub(crate) batches: Vec<Batch>,
+    pub(crate) open: usize,
+}
+
+/// One entry's worth of work, before it meets the ledger.
+#[derive(Debug, Clone)]
+struct Piece<'a> {
+    /// The key it gets when nothing recorded matches it.
+    natural_key: String,
+    start: Millis,
+    end: Millis,
+    /// Active seconds (the length, except for a whole session).
+    seconds: i64,
+    project: &'a ProjectKey,
+    tags: &'a [String],
+    billable: Option<bool>,
+    lead: &'a Session,
+    open: bool,
+}
+
+/// Plans the range.
+pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
+    let projects = Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
+    let sessions = classified(input.sessions, &projects, input.session_tags, input.tag_rules);
+    let (from, to) = (input.from.timestamp_millis(), input.to.timestamp_millis());
+    let tz = input.rules.tz;
+    let pieces: Vec<Piece<'_>> = match input.granularity {
+        Granularity::Segment => segment_pieces(&sessions, input.timeline, tz),
+        Granularity::Session => session_pieces(&sessions, input.timeline, tz),
+    }
+    .into_iter()
+    .filter(|piece| (from..to).contains(&piece.start))
+    .collect();
+    let recorded: Vec<&KeyedEntry> = input
+        .ledger
+        .entries
+        .range(KEY_PREFIX.to_string()..)
+        .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
+        .map(|(_, row)| row)
+        .filter(|row| (input.from..input.to).contains(&row.start))
+        .collect();
+    let matched = match_recorded(&pieces, &recorded);
+    let mut steps: Vec<Step> = Vec::new();
+    let mut open = 0;
+    let mut used = vec![false; recorded.len()];
+    for (piece, row) in pieces.iter().zip(&matched) {
+        if let Some(index) = row {
+            used[*index] = true;
+        }
+        if piece.open {
+            open += 1;
+            continue;
+        }
+        steps.push(piece_step(input, piece, row.map(|index| recorded[index])));
+    }
+    for (row, _) in recorded.iter().zip(&used).filter(|(row, used)| !**used && row.remote_id.is_some()) {
+        steps.push(delete_step(row));
+    }
+    SessionsPlan { batches: batches(steps), open }
+}
+
+fn segment_pieces<'a>(sessions: &[Classified<'a>], settings: TimelineSettings, tz: Tz) -> Vec<Piece<'a>> {
+    timeline(sessions, settings)
+        .into_iter()
+        .map(|segment| {
+            let start = instant(segment.start);
+            Piece {
+                natural_key: format!(
+                    "{KEY_PREFIX}{}:{}",
+                    workday::local_date(start, tz),
+                    start.to_rfc3339_opts(SecondsFormat::Millis, true)
+                ),
+                start: segment.start,
+                end: segment.end,
+                seconds: segment.duration_ms() / 1000,
+                project: segment.project,
+                tags: segment.tags,
+                billable: segment.billable,
+                lead: segment.lead,
+                open: segment.open,
+            }
+        })
+        .collect()
+}
+
+/// One piece per session with active time: it starts at the first activity and lasts the active time,
+/// so its stop minus its start is its duration (as Toggl requires); sessions in parallel overlap.
+fn session_pieces<'a>(sessions: &[Classified<'a>], settings: TimelineSettings, tz: Tz) -> Vec<Piece<'a>> {
+    let mut pieces: Vec<Piece<'a>> = sessions
+        .iter()
+        .filter_map(|classified| {
+            let session = classified.session;
+            let active: i64 = session.spans.iter().map(|s| s.end - s.start).sum();
+            let first = session.spans.iter().filter(|s| s.end > s.start).map(|s| s.start).min()?;
+            let last = session.spans.iter().map(|s| s.end).max()?;
+            let start = instant(first);
+            Some(Piece {
+                natural_key: format!(
+                    "{KEY_PREFIX}{}:session:{}",
+                    workday::local_date(start, tz),
+                    session.session_id
+                ),
+                start: first,
+                end: first + active,
+                seconds: active / 1000,
+                project: classified.project,
+                tags: classified.tags,
+                billable: classified.billable,
+                lead: session,
+                open: settings.now - last < settings.idle_ms,
+            })
+        })
+        .collect();
+    pieces.sort_by(|a, b| (a.start, &a.natural_key).cmp(&(b.start, &b.natural_key)));
+    pieces
+}
+
+/// For each piece, the recorded row it continues, if any: the row of its own key first; then, for a
+/// piece whose start moved (more work found, a neighbour's time absorbed), the unclaimed row it overlaps
+/// most. A row is claimed once.
+fn match_recorded(pieces: &[Piece<'_>], recorded: &[&KeyedEntry]) -> Vec<Option<usize>> {
+    let by_key: HashMap<&str, usize> =
+        recorded.iter().enumerate().map(|(index, row)| (row.key.as_str(), index)).collect();
+    let mut claimed = vec![false; recorded.len()];
+    let mut matched: Vec<Option<usize>> = pieces
+        .iter()
+        .map(|piece| {
+            let index = *by_key.get(piece.natural_key.as_str())?;
+            claimed[index] = true;
+            Some(index)
+        })
+        .collect();
+    for (piece, slot) in pieces.iter().zip(&mut matched).filter(|(_, slot)| slot.is_none()) {
+        let overlap = |row: &KeyedEntry| {
+            let (start, end) = (row.start.timestamp_millis(), row.end.unwrap_or(row.start).timestamp_millis());
+            piece.end.min(end) - piece.start.max(start)
+        };
+        let best = (0..recorded.len())
+            .filter(|&index| !claimed[index] && overlap(recorded[index]) > 0)
+            .max_by_key(|&index| (overlap(recorded[index]), std::cmp::Reverse(index)));
+        if let Some(index) = best {
+            claimed[index] = true;
+            *slot = Some(index);
+        }
+    }
+    matched
+}
+
+fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEntry>) -> Step {
+    let (project_id, mapped_path) = input.rules.target(piece.project);
+    let entry = PlannedEntry {
+        project_id: project_id.clone(),
+        mapped_path,
+        start: instant(piece.start),
+        end: instant(piece.end),
+        seconds: piece.seconds,
+        share_ppm: 0,
+        tags: piece.tags.to_vec(),
+        billable: piece.billable,
+    };
+    let draft = crate::timesheet::EntryDraft {
+        start: entry.start,
+        end: Some(entry.end),
+        project_id,
+        description: describe(&input.template.description, piece.project, piece.lead),
+        tags: entry_tags(&input.template.tags, piece.tags),
+        billable: piece.billable.or(input.template.billable),
+    };
+    let action = match row {
+        None => Action::Create,
+        Some(row) if row.state.is_unsettled() => resume(row),
+        Some(row) => match &row.remote_id {
+            Some(remote_id) if input.force || row.fingerprint != fingerprint(&draft) => {
+                Action::Update { remote_id: remote_id.clone() }
+            }
+            Some(remote_id) => Action::Keep { remote_id: remote_id.clone() },
+            None => Action::Adopt { look_for: row.start },
+        },
+    };
+    let key = row.map_or_else(|| piece.natural_key.clone(), |row| row.key.clone());
+    Step { key, action, draft, entry, previous: row.cloned() }
+}
+
+/// A recorded entry no work stands for any more (its time went to a neighbour).
+fn delete_step(row: &KeyedEntry) -> Step {
+    let end = row.end.unwrap_or(row.start);
+    let entry = PlannedEntry {
+        project_id: None,
+        mapped_path: None,
+        start: row.start,
+        end,
+        seconds: (end - row.start).num_seconds(),
+        share_ppm: 0,
+        tags: Vec::new(),
+        billable: None,
+    };
+    let draft = crate::timesheet::EntryDraft {
+        start: row.start,
+        end: Some(end),
+        project_id: None,
+        description: String::new(),
+        tags: Vec::new(),
+        billable: None,
+    };
+    let remote_id = row.remote_id.clone().unwrap_or_default();
+    Step { key: row.key.clone(), action: Action::Delete { remote_id }, draft, entry, previous: Some(row.clone()) }
+}
+
+/// Steps grouped by the local day their key names, in order of start; a day with nothing to send is
+/// `Synced`.
+fn batches(steps: Vec<Step>) -> Vec<Batch> {
+    let mut by_day: BTreeMap<NaiveDate, Vec<Step>> = BTreeMap::new();
+    for step in steps {
+        by_day.entry(key_date(&step.key).unwrap_or_else(|| step.entry.start.date_naive())).or_default().push(step);
+    }
+    by_day
+        .into_iter()
+        .map(|(date, mut steps)| {
+            steps.sort_by(|a, b| (a.entry.start, &a.key).cmp(&(b.entry.start, &b.key)));
+            let status = if steps.iter().any(|s| s.action.is_pending()) {
+                DayStatus::Planned
+            } else {
+                DayStatus::Synced
+            };
+            Batch { date, status, steps, mode: EntryMode::Sessions }
+        })
+        .collect()
+}
+
+/// The local date a `seg:` key names.
+fn key_date(key: &str) -> Option<NaiveDate> {
+    key.strip_prefix(KEY_PREFIX)?.get(..10)?.parse().ok()
+}
+
+fn instant(at: Millis) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(at).unwrap_or_default()
+}
+
+/// Refuses a description template with an unknown `{placeholder}`.
+pub(crate) fn check_template(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = &after[..close];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "`{{{name}}}` is not a placeholder of `description`: use {{project}}, {{path}}, {{branch}} or \
+                 {{session}} (never message text)"
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+/// A description from a template: `{project}` is the project's last path component (or the rule's
+/// project key), `{path}` the session's folder, `{branch}` its git branch, `{session}` the first 8
+/// characters of its id. A value that is missing leaves no empty `()` or `[]` behind.
+pub(crate) fn describe(template: &str, project: &ProjectKey, lead: &Session) -> String {
+    if !template.contains('{') {
+        return template.to_string();
+    }
+    let name = project.name().trim_end_matches(['/', '\\']);
+    let short_name = name.rsplit(['/', '\\']).next().filter(|n| !n.is_empty()).unwrap_or(name);
+    let values = [
+        ("{project}", short_name),
+        ("{path}", lead.project.as_str()),
+        ("{branch}", lead.git_branch.as_deref().unwrap_or("")),
+        ("{session}", lead.session_id.get(..8).unwrap_or(&lead.session_id)),
+    ];
+    let mut text = template.to_string();
+    let mut missing = false;
+    for (placeholder, value) in values {
+        if text.contains(placeholder) {
+            missing |= value.is_empty();
+            text = text.replace(placeholder, value);
+        }
+    }
+    if missing {
+        text = text.replace("()", "").replace("[]", "");
+        text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    text
+}
+
+/// The last day synced in `mode`: the other mode starts after it.
+pub(crate) fn last_day_in(ledger: &Ledger, mode: EntryMode) -> Option<NaiveDate> {
+    ledger
+        .synced_days
+        .iter()
+        .rev()
+        .find(|date| ledger.sessions_days.contains(date) == (mode == EntryMode::Sessions))
+        .copied()
+}

@@ -8,6 +8,44 @@ use crate::allocate::PlannedEntry;
 use crate::ledger::{KeyedEntry, Operation};
 use crate::timesheet::EntryDraft;
 
+/// How a destination receives the work: the seed's daily ratio split, or the real timeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum EntryMode {
+    /// Each past work day split across projects by tracked time (`day:` keys, plans fixed once posted).
+    #[default]
+    Workday,
+    /// Each closed stretch of work at the time it happened (`seg:` keys, updated when they change).
+    Sessions,
+}
+
+impl EntryMode {
+    /// The name in the config, the database and messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            EntryMode::Workday => "workday",
+            EntryMode::Sessions => "sessions",
+        }
+    }
+
+    /// A day's planned entries are fixed before its first request (the ratio split never moves a
+    /// posted entry); timeline entries follow the work instead.
+    pub(crate) fn fixes_plan(self) -> bool {
+        self == EntryMode::Workday
+    }
+}
+
+/// In sessions mode: what one entry stands for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Granularity {
+    /// A timeline segment: no second counted twice.
+    #[default]
+    Segment,
+    /// A whole session (seed 003): from its first activity, as long as its active time.
+    Session,
+}
+
 /// What a batch (a day) is, for the sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DayStatus {
@@ -85,6 +123,11 @@ impl Action {
     pub(crate) fn is_pending(&self) -> bool {
         !matches!(self, Action::Keep { .. })
     }
+
+    /// True when the request carries the entry's project (a delete or stop does not).
+    pub(crate) fn sends_project(&self) -> bool {
+        matches!(self, Action::Create | Action::Adopt { .. } | Action::Update { .. } | Action::Start)
+    }
 }
 
 /// One keyed step.
@@ -107,9 +150,9 @@ pub(crate) struct Batch {
     pub(crate) date: NaiveDate,
     pub(crate) status: DayStatus,
     pub(crate) steps: Vec<Step>,
-    /// The day's planned entries are fixed (`day_plans`) before its first request, so a later run
-    /// finishes the same plan (the daily ratio split: its entries are never moved once posted).
-    pub(crate) fixes_plan: bool,
+    /// Which planner made it: the day is recorded as synced in this mode, and a workday batch's plan is
+    /// fixed (`day_plans`) before its first request, so a later run finishes the same plan.
+    pub(crate) mode: EntryMode,
 }
 
 /// The step that finishes what an unsettled ledger row started: a create or start whose answer was lost

@@ -1,0 +1,257 @@
+//! `claude-tracker push` (seed 003 §2): the real timeline to the destinations in sessions mode, through
+//! the same planner, ledger and executor as `sync` (which posts sessions destinations too); `--csv`
+//! writes the entries without any destination. Also the sessions-mode dry-run listing and summary that
+//! `sync` prints.
+
+use anyhow::Result;
+use chrono::{DateTime, Datelike, Days, Utc};
+
+use crate::app::App;
+use crate::cli::PushArgs;
+use crate::connect::known_workspace;
+use crate::destination::{self, Destination, Service};
+use crate::export::{PUSH_HEADER, push_rows};
+use crate::ledger::{Ledger, LedgerScope};
+use crate::store::Store;
+use crate::sync::SyncCounts;
+use crate::sync::sessions::{KEY_PREFIX, SessionsInput};
+use crate::sync::steps::{Action, EntryMode, EntryTemplate, Granularity};
+use crate::workday::{self, BoundEnd, parse_bound};
+
+use super::sync::{DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, timeline_settings};
+
+/// Runs `push`.
+pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
+    let mut store = app.open_store()?;
+    super::ingest::refresh(app, &mut store)?;
+    if args.csv {
+        return write_csv(app, args, &store);
+    }
+    let destinations = chosen(app, args)?;
+    let mut to_push = Vec::new();
+    for destination in destinations {
+        let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
+        let last_push = last_push_day(&store, &destination, &workspace)?;
+        let (from, to) = range(app, args, &store, last_push)?;
+        to_push.push((destination, from, to));
+    }
+    // One window for all: the widest range; each destination is planned over its own.
+    for (destination, from, to) in to_push {
+        let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
+        let (query_from, query_to) = workday::days_window(since, until, app.tz);
+        let sessions = store.query_range(query_from, query_to)?;
+        let tags = store.tag_names()?;
+        let today = workday::local_date(app.now, app.tz);
+        let window =
+            Window { since, until, today, from, to, sessions: &sessions, tags: &tags, force: args.force };
+        let options = PostOptions { dry_run: args.dry_run, json: false, reconcile: false };
+        plan_and_post(app, &mut store, vec![destination], &window, options)?;
+    }
+    Ok(())
+}
+
+/// The destinations `--toggl`/`--clockify` name (else every one in sessions mode); one in workday mode
+/// is refused with what to change.
+fn chosen(app: &App, args: &PushArgs) -> Result<Vec<Destination>> {
+    let configured = destination::configured(&app.config, app.tz);
+    let named: Vec<Service> = [(args.toggl, Service::Toggl), (args.clockify, Service::Clockify)]
+        .into_iter()
+        .filter_map(|(wanted, service)| wanted.then_some(service))
+        .collect();
+    let mut chosen = Vec::new();
+    for service in &named {
+        let section = service.key();
+        let Some(destination) = configured.iter().find(|d| d.service == *service) else {
+            anyhow::bail!(
+                "{} is not set up: add a `[{section}]` section to {} (config.example.toml shows one), with \
+                 `mode = \"sessions\"`",
+                service.name(),
+                app.config_path.display()
+            );
+        };
+        anyhow::ensure!(
+            destination.mode == EntryMode::Sessions,
+            "{} is in workday mode (the daily split, posted by `claude-tracker sync`): to push the real \
+             timeline, set `mode = \"sessions\"` in `[{section}]` of {}",
+            service.name(),
+            app.config_path.display()
+        );
+        chosen.push(destination.clone());
+    }
+    if named.is_empty() {
+        chosen = configured.into_iter().filter(|d| d.mode == EntryMode::Sessions).collect();
+        anyhow::ensure!(
+            !chosen.is_empty(),
+            "no destination is in sessions mode: set `mode = \"sessions\"` in `[toggl]` or `[clockify]` of {} \
+             (or use `--csv`)",
+            app.config_path.display()
+        );
+    }
+    Ok(chosen)
+}
+
+/// The local day of the latest entry pushed to this destination, if any.
+fn last_push_day(
+    store: &Store,
+    destination: &Destination,
+    workspace_id: &str,
+) -> Result<Option<chrono::NaiveDate>> {
+    let ledger: Ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
+    Ok(ledger
+        .entries
+        .range(KEY_PREFIX.to_string()..)
+        .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
+        .map(|(_, row)| row.start)
+        .max()
+        .map(|start| workday::local_date(start, destination.rules.tz)))
+}
+
+/// `[from, to)`: `--since`, else (with `--all`) the first session, else the day of the last push, else
+/// Monday of this week; never before `start_date`. Through `--until`, else now.
+fn range(
+    app: &App,
+    args: &PushArgs,
+    store: &Store,
+    last_push: Option<chrono::NaiveDate>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let bound = |text: &str, end| parse_bound(text, end, app.tz).map_err(|e| anyhow::anyhow!("{e}"));
+    let today = workday::local_date(app.now, app.tz);
+    let monday = today.checked_sub_days(Days::new(u64::from(today.weekday().num_days_from_monday())));
+    let from = match (&args.since, args.all) {
+        (Some(since), _) => bound(since, BoundEnd::Start)?,
+        (None, true) => store
+            .earliest_activity()?
+            .and_then(DateTime::from_timestamp_millis)
+            .unwrap_or(app.now),
+        (None, false) => workday::day_start(last_push.or(monday).unwrap_or(today), app.tz),
+    };
+    let from = match app.config.sync.start_date {
+        Some(start) => from.max(workday::day_start(start, app.tz)),
+        None => from,
+    };
+    let to = match &args.until {
+        Some(until) => bound(until, BoundEnd::End)?,
+        None => app.now,
+    };
+    anyhow::ensure!(from < to, "the range is empty: `--since` must come before `--until`");
+    Ok((from, to))
+}
+
+/// `--csv`: the closed entries of the range, each project its own (no destination), as seed 003's
+/// columns.
+fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
+    let (from, to) = range(app, args, store, None)?;
+    let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
+    let (query_from, query_to) = workday::days_window(since, until, app.tz);
+    let sessions = store.query_range(query_from, query_to)?;
+    let tags = store.tag_names()?;
+    let rules = destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
+    let template =
+        EntryTemplate { description: app.config.sync.description.clone(), billable: None, tags: Vec::new() };
+    let plan = crate::sync::sessions::plan(&SessionsInput {
+        from,
+        to,
+        sessions: &sessions,
+        rules: &rules,
+        template: &template,
+        tag_rules: &app.rules,
+        session_tags: &tags,
+        granularity: Granularity::Segment,
+        timeline: timeline_settings(app),
+        ledger: &Ledger::default(),
+        force: false,
+    });
+    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
+    writer.write_record(PUSH_HEADER)?;
+    for row in push_rows(&plan.batches) {
+        writer.write_record(&row)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// The dry run of a sessions destination (seed 003's listing): each entry to post, update or delete,
+/// with its local day and times, duration, project, description and tags.
+pub(super) fn listing(plan: &DestinationPlan, app: &App) -> String {
+    let name = plan.destination.service.name();
+    let steps: Vec<_> = plan.planned.days.iter().flat_map(|d| &d.steps).collect();
+    let count = |wanted: fn(&Action) -> bool| steps.iter().filter(|s| wanted(&s.action)).count();
+    let new = count(|a| matches!(a, Action::Create | Action::Adopt { .. }));
+    let updates = count(|a| matches!(a, Action::Update { .. }));
+    let deletes = count(|a| matches!(a, Action::Delete { .. }));
+    let unchanged = count(|a| matches!(a, Action::Keep { .. }));
+    let mut text = format!(
+        "Would push {} entries to {name} ({new} new, {updates} to update, {deletes} to delete; {unchanged} \
+         unchanged, {} still open):\n\n",
+        new + updates + deletes,
+        plan.planned.open
+    );
+    let local = |at: DateTime<Utc>| at.with_timezone(&app.tz);
+    for step in steps.iter().filter(|s| s.action.is_pending()) {
+        let entry = &step.entry;
+        let (start, end) = (local(entry.start), local(entry.end));
+        let what = match step.action {
+            Action::Delete { .. } => "(delete)".to_string(),
+            _ => {
+                let tags = if step.draft.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", step.draft.tags.join(", "))
+                };
+                let state = match step.action {
+                    Action::Update { .. } => "  (update)",
+                    Action::Adopt { .. } => "  (in doubt: will check before posting)",
+                    _ => "",
+                };
+                format!("{}  \"{}\"{tags}{state}", project_label(step, &plan.destination), step.draft.description)
+            }
+        };
+        text.push_str(&format!(
+            "  {} {}-{}  {:>7}  {what}\n",
+            start.format("%Y-%m-%d %a"),
+            start.format("%H:%M"),
+            end.format("%H:%M"),
+            duration(entry.seconds)
+        ));
+    }
+    text.push_str(&format!("\n({} time zone) Run without --dry-run to push.\n", app.tz.name()));
+    text
+}
+
+/// "2h 15m", "0h 05m".
+fn duration(seconds: i64) -> String {
+    let minutes = seconds / 60;
+    format!("{}h {:02}m", minutes / 60, minutes % 60)
+}
+
+/// After a push: what each destination received, then every entry the service refused, with its hint.
+pub(super) fn summary(service: &str, planned: &Planned, counts: &SyncCounts, requests: u64) -> String {
+    let unchanged = planned
+        .days
+        .iter()
+        .flat_map(|d| &d.steps)
+        .filter(|s| matches!(s.action, Action::Keep { .. }))
+        .count()
+        .saturating_sub(
+            counts.entries_posted + counts.entries_adopted + counts.entries_updated + counts.entries_deleted,
+        );
+    let mut text = format!(
+        "{service}: pushed {} new, {} updated, {} deleted, {} adopted ({requests} requests); {unchanged} \
+         unchanged, {} still open\n",
+        counts.entries_posted, counts.entries_updated, counts.entries_deleted, counts.entries_adopted, planned.open
+    );
+    if !counts.failures.is_empty() {
+        text.push_str(&format!("{} failed:\n", counts.failures.len()));
+        for failure in &counts.failures {
+            text.push_str(&format!(
+                "  - {} {}: {}\n    Hint: {}\n",
+                failure.start.format("%Y-%m-%d %H:%M UTC"),
+                failure.project,
+                failure.error,
+                failure.hint
+            ));
+        }
+        text.push_str("Fix the issues and re-run to retry failed entries.\n");
+    }
+    text
+}
