@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use crate::classify::RuleSpec;
-use crate::sync::steps::{EntryMode, Granularity};
 use crate::sync::sessions::check_template;
+use crate::sync::steps::{EntryMode, Granularity};
 
 /// Default idle threshold: a gap of this many minutes or more between two activity lines is not work.
 pub(crate) const DEFAULT_IDLE_MINUTES: u32 = 15;

@@ -81,7 +81,8 @@ pub(crate) fn timeline<'a>(sessions: &[Classified<'a>], settings: TimelineSettin
 
 /// The distinct (project, tag set) owners, sorted (their order breaks ties), and each session's owner.
 fn owners<'a>(sessions: &[Classified<'a>]) -> Owners<'a> {
-    let mut keys: Vec<(&'a ProjectKey, &'a [String])> = sessions.iter().map(|c| (c.project, c.tags)).collect();
+    let mut keys: Vec<(&'a ProjectKey, &'a [String])> =
+        sessions.iter().map(|c| (c.project, c.tags)).collect();
     keys.sort_unstable();
     keys.dedup();
     let of_session =
@@ -100,7 +101,12 @@ fn stretches(sessions: &[Classified<'_>], owners: &Owners<'_>) -> Vec<Stretch> {
     for (index, classified) in sessions.iter().enumerate() {
         let owner = owners.of_session[index];
         spans.extend(
-            classified.session.spans.iter().filter(|s| s.end > s.start).map(|s| (owner, s.start, s.end, index)),
+            classified
+                .session
+                .spans
+                .iter()
+                .filter(|s| s.end > s.start)
+                .map(|s| (owner, s.start, s.end, index)),
         );
     }
     // By owner, then start; a tie in start goes to the smaller session id (deterministic leads).

@@ -18,7 +18,9 @@ use crate::sync::sessions::{KEY_PREFIX, SessionsInput};
 use crate::sync::steps::{Action, EntryMode, EntryTemplate, Granularity};
 use crate::workday::{self, BoundEnd, parse_bound};
 
-use super::sync::{DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, timeline_settings};
+use super::sync::{
+    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, timeline_settings,
+};
 
 /// Runs `push`.
 pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
@@ -44,7 +46,12 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
         let today = workday::local_date(app.now, app.tz);
         let window =
             Window { since, until, today, from, to, sessions: &sessions, tags: &tags, force: args.force };
-        let options = PostOptions { dry_run: args.dry_run, json: false, reconcile: false };
+        let options = PostOptions {
+            rerun: "claude-tracker push",
+            dry_run: args.dry_run,
+            json: false,
+            reconcile: false,
+        };
         plan_and_post(app, &mut store, vec![destination], &window, options)?;
     }
     Ok(())
@@ -96,7 +103,8 @@ fn last_push_day(
     destination: &Destination,
     workspace_id: &str,
 ) -> Result<Option<chrono::NaiveDate>> {
-    let ledger: Ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
+    let ledger: Ledger =
+        store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
     Ok(ledger
         .entries
         .range(KEY_PREFIX.to_string()..)
@@ -119,10 +127,9 @@ fn range(
     let monday = today.checked_sub_days(Days::new(u64::from(today.weekday().num_days_from_monday())));
     let from = match (&args.since, args.all) {
         (Some(since), _) => bound(since, BoundEnd::Start)?,
-        (None, true) => store
-            .earliest_activity()?
-            .and_then(DateTime::from_timestamp_millis)
-            .unwrap_or(app.now),
+        (None, true) => {
+            store.earliest_activity()?.and_then(DateTime::from_timestamp_millis).unwrap_or(app.now)
+        }
         (None, false) => workday::day_start(last_push.or(monday).unwrap_or(today), app.tz),
     };
     let from = match app.config.sync.start_date {
@@ -203,7 +210,11 @@ pub(super) fn listing(plan: &DestinationPlan, app: &App) -> String {
                     Action::Adopt { .. } => "  (in doubt: will check before posting)",
                     _ => "",
                 };
-                format!("{}  \"{}\"{tags}{state}", project_label(step, &plan.destination), step.draft.description)
+                format!(
+                    "{}  \"{}\"{tags}{state}",
+                    project_label(step, &plan.destination),
+                    step.draft.description
+                )
             }
         };
         text.push_str(&format!(
@@ -238,7 +249,11 @@ pub(super) fn summary(service: &str, planned: &Planned, counts: &SyncCounts, req
     let mut text = format!(
         "{service}: pushed {} new, {} updated, {} deleted, {} adopted ({requests} requests); {unchanged} \
          unchanged, {} still open\n",
-        counts.entries_posted, counts.entries_updated, counts.entries_deleted, counts.entries_adopted, planned.open
+        counts.entries_posted,
+        counts.entries_updated,
+        counts.entries_deleted,
+        counts.entries_adopted,
+        planned.open
     );
     if !counts.failures.is_empty() {
         text.push_str(&format!("{} failed:\n", counts.failures.len()));

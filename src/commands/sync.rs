@@ -70,13 +70,20 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
         tags: &tags,
         force: false,
     };
-    let options = PostOptions { dry_run: args.dry_run, json: args.json, reconcile: args.reconcile };
+    let options = PostOptions {
+        rerun: "claude-tracker sync",
+        dry_run: args.dry_run,
+        json: args.json,
+        reconcile: args.reconcile,
+    };
     plan_and_post(app, &mut store, destinations, &window, options)
 }
 
 /// What a run of `sync` or `push` was asked to do besides the range.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct PostOptions {
+    /// The command to run again after a stop.
+    pub(super) rerun: &'static str,
     pub(super) dry_run: bool,
     pub(super) json: bool,
     pub(super) reconcile: bool,
@@ -202,7 +209,8 @@ pub(super) fn plan_for(
             Ok(Planned { days, open: 0, mode_note })
         }
         EntryMode::Sessions => {
-            let from = moved.map_or(window.from, |(_, first)| workday::day_start(first, app.tz).max(window.from));
+            let from =
+                moved.map_or(window.from, |(_, first)| workday::day_start(first, app.tz).max(window.from));
             let plan = crate::sync::sessions::plan(&SessionsInput {
                 from,
                 to: window.to,
@@ -268,11 +276,15 @@ fn post(
 ) -> Result<(Planned, SyncCounts, u64)> {
     let mut connection = connect(app, destination, store)?;
     let mut planned = plan_for(app, store, destination, &connection.workspace_id, window, false)?;
+    if let (Some(note), false) = (&planned.mode_note, options.json) {
+        write!(std::io::stdout().lock(), "{note}")?;
+    }
     let settings = RunSettings {
         scope: LedgerScope { destination: destination.service.key(), workspace_id: &connection.workspace_id },
         reconcile: options.reconcile,
         post_attempts: connection.options.attempts,
         unmapped_time_hint: destination.service.unmapped_time_hint(),
+        rerun: options.rerun,
         backoff: connection.options.backoff,
         pause: app.pause.clone(),
         now: app.now,
@@ -287,7 +299,8 @@ fn post(
         bar.set_prefix(destination.service.name());
         bar
     });
-    let mut progress = DayLines { service: destination.service.key(), bar: bar.as_ref(), quiet: options.json };
+    let mut progress =
+        DayLines { service: destination.service.key(), bar: bar.as_ref(), quiet: options.json };
     let result = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -337,13 +350,12 @@ impl Progress for DayLines<'_> {
 fn summary(destination: &Destination, planned: &Planned, counts: &SyncCounts, requests: u64) -> String {
     let service = destination.service.name();
     let days = &planned.days;
-    let note = planned.mode_note.clone().unwrap_or_default();
     if destination.mode == EntryMode::Sessions {
-        return note + &super::push::summary(service, planned, counts, requests);
+        return super::push::summary(service, planned, counts, requests);
     }
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     format!(
-        "{note}{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
+        "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
          skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
         counts.days_synced,
         counts.entries_posted,
@@ -362,7 +374,8 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
         plans.iter().partition(|p| p.destination.mode == EntryMode::Workday);
     let mut text: String = plans.iter().filter_map(|p| p.planned.mode_note.clone()).collect();
     let single = workday.len() == 1;
-    let mut dates: Vec<NaiveDate> = workday.iter().flat_map(|p| p.planned.days.iter().map(|d| d.date)).collect();
+    let mut dates: Vec<NaiveDate> =
+        workday.iter().flat_map(|p| p.planned.days.iter().map(|d| d.date)).collect();
     dates.sort_unstable();
     dates.dedup();
     for date in &dates {

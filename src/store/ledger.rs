@@ -15,9 +15,9 @@ impl Store {
     pub(crate) fn ledger(&self, scope: LedgerScope<'_>) -> Result<Ledger> {
         let mut ledger = Ledger::default();
         let scoped = params![scope.destination, scope.workspace_id];
-        let mut days = self
-            .conn
-            .prepare_cached("SELECT date, mode FROM synced_days WHERE destination = ?1 AND workspace_id = ?2")?;
+        let mut days = self.conn.prepare_cached(
+            "SELECT date, mode FROM synced_days WHERE destination = ?1 AND workspace_id = ?2",
+        )?;
         for row in days.query_map(scoped, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
             let (date, mode) = row?;
             let date = parse_date(&date)?;

@@ -41,7 +41,8 @@ pub(crate) struct PlanInput<'a> {
 
 /// Plans every day from `since` to `until`.
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
-    let projects = Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
+    let projects =
+        Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
     let classified = classified(input.sessions, &projects, input.session_tags, input.tag_rules);
     workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }

@@ -21,9 +21,9 @@ use crate::ledger::{EntryState, KeyedEntry, LedgerScope, Operation, fingerprint}
 use crate::pause::Pause;
 use crate::store::Store;
 use crate::timesheet::{RemoteEntry, RemoteError, Timesheet, minutes};
-use steps::{Action, Batch, DayStatus, Step};
 #[cfg(test)]
 use steps::EntryMode;
+use steps::{Action, Batch, DayStatus, Step};
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub(crate) struct RunSettings<'a> {
     pub(crate) post_attempts: u32,
     /// What to tell the user when a day has unmapped time but no Other project to put it in.
     pub(crate) unmapped_time_hint: &'a str,
+    /// The command that finishes what a stopped run left (`claude-tracker sync`, `claude-tracker push`).
+    pub(crate) rerun: &'a str,
     pub(crate) backoff: Duration,
     /// Waits go through it, so a long-running caller can cut them short.
     pub(crate) pause: Pause,
@@ -208,8 +210,9 @@ fn initial_listing(
         let found = list_around(timesheet, first, last).map_err(|error| {
             anyhow::anyhow!(
                 "could not list your {} entries from {first} to {last} to check for entries already \
-                 posted: {error}; nothing was posted, run `claude-tracker sync` again",
-                timesheet.service()
+                 posted: {error}; nothing was posted, run `{}` again",
+                timesheet.service(),
+                settings.rerun
             )
         })?;
         remote.extend(found);
@@ -251,7 +254,7 @@ impl StepFailure {
             .flat_map(|b| &b.steps)
             .filter(|s| s.action.is_pending())
             .count();
-        let again = "run `claude-tracker sync` again";
+        let again = format!("run `{}` again", settings.rerun);
         match self.error {
             FailureKind::Remote(RemoteError::QuotaSpent { retry_after }) => {
                 let when = chrono::Duration::from_std(retry_after)
@@ -568,11 +571,7 @@ fn check_batch(batch: &Batch) -> StepResult<()> {
 
 /// A sessions-mode step that failed on its own: refused (or without a project), it is listed and the
 /// run goes on; anything that stops every request (a spent quota, no answer) still stops the run.
-fn entry_failure(
-    step: &Step,
-    failure: StepFailure,
-    settings: &RunSettings<'_>,
-) -> StepResult<EntryFailure> {
+fn entry_failure(step: &Step, failure: StepFailure, settings: &RunSettings<'_>) -> StepResult<EntryFailure> {
     let (error, hint) = match &failure.error {
         FailureKind::Remote(RemoteError::Refused { status, request, message, hint }) => {
             (format!("{request} was refused with HTTP {status}: {message}"), hint.clone())
@@ -654,6 +653,7 @@ mod tests {
             reconcile,
             post_attempts: 3,
             unmapped_time_hint: "map them",
+            rerun: "claude-tracker sync",
             backoff: Duration::ZERO,
             pause: Pause::default(),
             now: at("2026-12-01T00:00:00Z"),
@@ -776,8 +776,12 @@ mod tests {
         let mut start = step(date, Action::Start);
         start.key = "live:ws".into();
         start.draft.start = at("2026-11-02T18:30:00Z");
-        let mut days =
-            vec![Batch { date, status: DayStatus::Planned, steps: vec![update, start], mode: EntryMode::Sessions }];
+        let mut days = vec![Batch {
+            date,
+            status: DayStatus::Planned,
+            steps: vec![update, start],
+            mode: EntryMode::Sessions,
+        }];
         let counts = run(&mut days, &mut store, &mut memory).unwrap();
         assert_eq!((counts.entries_updated, counts.entries_posted), (1, 1));
         let ledger = store.ledger(SCOPE).unwrap();
@@ -790,8 +794,12 @@ mod tests {
         let mut stop = step(date, Action::Stop { remote_id: "e2".into(), at: at("2026-11-02T19:00:00Z") });
         stop.key = "live:ws".into();
         let delete = step(date, Action::Delete { remote_id: "e1".into() });
-        let mut days =
-            vec![Batch { date, status: DayStatus::Planned, steps: vec![stop, delete], mode: EntryMode::Sessions }];
+        let mut days = vec![Batch {
+            date,
+            status: DayStatus::Planned,
+            steps: vec![stop, delete],
+            mode: EntryMode::Sessions,
+        }];
         let counts = run(&mut days, &mut store, &mut memory).unwrap();
         assert_eq!((counts.entries_updated, counts.entries_deleted), (1, 1));
         let ledger = store.ledger(SCOPE).unwrap();
@@ -816,8 +824,12 @@ mod tests {
         update.draft.end = Some(at("2026-11-02T18:00:00Z"));
         update.previous = Some(before.clone());
         memory.faults.push((refused(), false));
-        let batch =
-            || Batch { date, status: DayStatus::Planned, steps: vec![update.clone()], mode: EntryMode::Sessions };
+        let batch = || Batch {
+            date,
+            status: DayStatus::Planned,
+            steps: vec![update.clone()],
+            mode: EntryMode::Sessions,
+        };
         let counts = run(&mut [batch()], &mut store, &mut memory).unwrap();
         assert_eq!(
             counts.failures,

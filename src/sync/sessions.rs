@@ -72,7 +72,8 @@ struct Piece<'a> {
 
 /// Plans the range.
 pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
-    let projects = Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
+    let projects =
+        Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
     let sessions = classified(input.sessions, &projects, input.session_tags, input.tag_rules);
     let (from, to) = (input.from.timestamp_millis(), input.to.timestamp_millis());
     let tz = input.rules.tz;
@@ -184,7 +185,8 @@ fn match_recorded(pieces: &[Piece<'_>], recorded: &[&KeyedEntry]) -> Vec<Option<
         .collect();
     for (piece, slot) in pieces.iter().zip(&mut matched).filter(|(_, slot)| slot.is_none()) {
         let overlap = |row: &KeyedEntry| {
-            let (start, end) = (row.start.timestamp_millis(), row.end.unwrap_or(row.start).timestamp_millis());
+            let (start, end) =
+                (row.start.timestamp_millis(), row.end.unwrap_or(row.start).timestamp_millis());
             piece.end.min(end) - piece.start.max(start)
         };
         let best = (0..recorded.len())
@@ -255,7 +257,13 @@ fn delete_step(row: &KeyedEntry) -> Step {
         billable: None,
     };
     let remote_id = row.remote_id.clone().unwrap_or_default();
-    Step { key: row.key.clone(), action: Action::Delete { remote_id }, draft, entry, previous: Some(row.clone()) }
+    Step {
+        key: row.key.clone(),
+        action: Action::Delete { remote_id },
+        draft,
+        entry,
+        previous: Some(row.clone()),
+    }
 }
 
 /// Steps grouped by the local day their key names, in order of start; a day with nothing to send is
@@ -263,7 +271,10 @@ fn delete_step(row: &KeyedEntry) -> Step {
 fn batches(steps: Vec<Step>) -> Vec<Batch> {
     let mut by_day: BTreeMap<NaiveDate, Vec<Step>> = BTreeMap::new();
     for step in steps {
-        by_day.entry(key_date(&step.key).unwrap_or_else(|| step.entry.start.date_naive())).or_default().push(step);
+        by_day
+            .entry(key_date(&step.key).unwrap_or_else(|| step.entry.start.date_naive()))
+            .or_default()
+            .push(step);
     }
     by_day
         .into_iter()

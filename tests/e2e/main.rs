@@ -6,6 +6,7 @@ mod export;
 mod fake_clockify;
 mod fake_http;
 mod fake_toggl;
+mod push;
 mod rules;
 mod support;
 mod sync;
