@@ -700,6 +700,31 @@ mod tests {
     }
 
     #[test]
+    fn sessions_mode_settings_are_read_and_checked() {
+        let config = parse(
+            "[sync]\nmin_entry_minutes = 5\n[toggl]\nmode = \"sessions\"\ngranularity = \"session\"\n\
+             description = \"{project} ({branch})\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.sync.min_entry_minutes, 5);
+        let toggl = config.toggl.unwrap();
+        assert_eq!((toggl.mode, toggl.granularity), (EntryMode::Sessions, Granularity::Session));
+        assert_eq!(toggl.description.as_deref(), Some("{project} ({branch})"));
+        assert_eq!(parse("").unwrap().sync.min_entry_minutes, 1);
+        assert_eq!(
+            error("[clockify]\ndescription = \"{prompt}\"\n"),
+            "config file /etc/ct.toml, line 2, column 15: `{prompt}` is not a placeholder of `description`: use \
+             {project}, {path}, {branch} or {session} (never message text) (every key is described in \
+             config.example.toml)"
+        );
+        let message = error("[toggl]\nmode = \"live\"\n");
+        assert!(
+            message.starts_with("config file /etc/ct.toml, line 2, column 8: unknown variant `live`"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn wrong_type_is_rejected_with_position() {
         let message = error("[capture]\nprojects_dirs = \"/just/one\"\n");
         assert!(message.contains("line 2"), "{message}");

@@ -356,3 +356,275 @@ pub(crate) fn last_day_in(ledger: &Ledger, mode: EntryMode) -> Option<NaiveDate>
         .find(|date| ledger.sessions_days.contains(date) == (mode == EntryMode::Sessions))
         .copied()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocate::ProjectMapping;
+    use crate::ledger::{EntryState, Operation};
+    use crate::sessions::Span;
+    use chrono::NaiveTime;
+
+    const MIN: i64 = 60_000;
+    /// 2026-11-02T00:00:00Z in milliseconds.
+    const MONDAY: i64 = 1_793_577_600_000;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        instant(MONDAY + minute * MIN)
+    }
+
+    /// A session in `cwd` active over `[from, to)` minutes after Monday 00:00 UTC.
+    fn session(id: &str, cwd: &str, from: i64, to: i64) -> Session {
+        Session {
+            session_id: id.into(),
+            project: cwd.into(),
+            git_branch: Some("main".into()),
+            spans: vec![Span { start: MONDAY + from * MIN, end: MONDAY + to * MIN }],
+            messages: Vec::new(),
+            models: Vec::new(),
+        }
+    }
+
+    fn rules() -> AllocationRules {
+        AllocationRules {
+            tz: chrono_tz::UTC,
+            work_day_start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            work_day_end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+            round_to_minutes: 0,
+            mapping: ProjectMapping::new([("/w/a".into(), "pa".into()), ("/w/b".into(), "pb".into())]),
+            other_project_id: Some("other".into()),
+        }
+    }
+
+    struct Fixture {
+        sessions: Vec<Session>,
+        rules: AllocationRules,
+        template: EntryTemplate,
+        tag_rules: Rules,
+        tags: BTreeMap<String, Vec<String>>,
+        ledger: Ledger,
+    }
+
+    impl Fixture {
+        fn new(sessions: Vec<Session>) -> Fixture {
+            Fixture {
+                sessions,
+                rules: rules(),
+                template: EntryTemplate {
+                    description: "{project} ({branch})".into(),
+                    ..EntryTemplate::default()
+                },
+                tag_rules: Rules::default(),
+                tags: BTreeMap::new(),
+                ledger: Ledger::default(),
+            }
+        }
+
+        fn plan(&self, granularity: Granularity, force: bool) -> SessionsPlan {
+            plan(&SessionsInput {
+                from: at(0),
+                to: at(24 * 60),
+                sessions: &self.sessions,
+                rules: &self.rules,
+                template: &self.template,
+                tag_rules: &self.tag_rules,
+                session_tags: &self.tags,
+                granularity,
+                timeline: TimelineSettings {
+                    min_entry_ms: MIN,
+                    idle_ms: 15 * MIN,
+                    now: MONDAY + 20 * 60 * MIN,
+                },
+                ledger: &self.ledger,
+                force,
+            })
+        }
+
+        /// Records every step of a plan as the executor would after success.
+        fn record(&mut self, plan: &SessionsPlan) {
+            for step in plan.batches.iter().flat_map(|b| &b.steps) {
+                if matches!(step.action, Action::Delete { .. }) {
+                    self.ledger.entries.remove(&step.key);
+                    continue;
+                }
+                let remote_id = match &step.action {
+                    Action::Keep { remote_id } | Action::Update { remote_id } => remote_id.clone(),
+                    _ => format!("r-{}", step.key),
+                };
+                self.ledger.entries.insert(
+                    step.key.clone(),
+                    KeyedEntry {
+                        key: step.key.clone(),
+                        remote_id: Some(remote_id),
+                        start: step.draft.start,
+                        end: step.draft.end,
+                        fingerprint: fingerprint(&step.draft),
+                        state: EntryState::Stored,
+                        operation: Operation::Create,
+                        adopted: false,
+                    },
+                );
+            }
+        }
+    }
+
+    /// (key, action name, project id, start minute, end minute, description) of every step.
+    fn shape(plan: &SessionsPlan) -> Vec<(String, &'static str, String, i64, i64, String)> {
+        plan.batches
+            .iter()
+            .flat_map(|b| &b.steps)
+            .map(|s| {
+                let action = match s.action {
+                    Action::Keep { .. } => "keep",
+                    Action::Create => "create",
+                    Action::Adopt { .. } => "adopt",
+                    Action::Update { .. } => "update",
+                    Action::Delete { .. } => "delete",
+                    Action::Start | Action::Stop { .. } => "timer",
+                };
+                let minute = |t: DateTime<Utc>| (t.timestamp_millis() - MONDAY) / MIN;
+                (
+                    s.key.clone(),
+                    action,
+                    s.draft.project_id.clone().unwrap_or_default(),
+                    minute(s.draft.start),
+                    minute(s.draft.end.unwrap()),
+                    s.draft.description.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn row(
+        key: &str,
+        action: &'static str,
+        project: &str,
+        span: (i64, i64),
+        description: &str,
+    ) -> (String, &'static str, String, i64, i64, String) {
+        (key.into(), action, project.into(), span.0, span.1, description.into())
+    }
+
+    const K540: &str = "seg:2026-11-02:2026-11-02T09:00:00.000Z";
+    const K570: &str = "seg:2026-11-02:2026-11-02T09:30:00.000Z";
+    const K600: &str = "seg:2026-11-02:2026-11-02T10:00:00.000Z";
+
+    #[test]
+    fn a_day_of_two_projects_plans_three_keyed_entries_and_then_keeps_them() {
+        let mut fixture =
+            Fixture::new(vec![session("a", "/w/a", 540, 660), session("b", "/w/b/x", 570, 600)]);
+        let first = fixture.plan(Granularity::Segment, false);
+        assert_eq!(
+            shape(&first),
+            vec![
+                row(K540, "create", "pa", (540, 570), "a (main)"),
+                row(K570, "create", "pb", (570, 600), "b (main)"),
+                row(K600, "create", "pa", (600, 660), "a (main)"),
+            ]
+        );
+        assert_eq!((first.batches[0].status, first.open), (DayStatus::Planned, 0));
+        fixture.record(&first);
+        let again = fixture.plan(Granularity::Segment, false);
+        assert!(shape(&again).iter().all(|s| s.1 == "keep"), "{:?}", shape(&again));
+        assert_eq!(again.batches[0].status, DayStatus::Synced);
+        let forced = fixture.plan(Granularity::Segment, true);
+        assert!(shape(&forced).iter().all(|s| s.1 == "update"), "--force re-sends every entry");
+    }
+
+    #[test]
+    fn changed_work_updates_the_matching_entry_and_deletes_what_no_work_stands_for() {
+        let mut fixture = Fixture::new(vec![session("a", "/w/a", 540, 660), session("b", "/w/b", 570, 600)]);
+        fixture.record(&fixture.plan(Granularity::Segment, false));
+        // b turns out to have started at 09:10: the shop entry shrinks, b's entry (keyed 09:30) moves.
+        fixture.sessions[1].spans[0].start = MONDAY + 550 * MIN;
+        assert_eq!(
+            shape(&fixture.plan(Granularity::Segment, false)),
+            vec![
+                row(K540, "update", "pa", (540, 550), "a (main)"),
+                row(K570, "update", "pb", (550, 600), "b (main)"),
+                row(K600, "keep", "pa", (600, 660), "a (main)"),
+            ]
+        );
+        // b belonged to a all along (a rule, a remapping): one stretch; the others are deleted.
+        fixture.rules.mapping = ProjectMapping::new([("/w".into(), "pw".into())]);
+        assert_eq!(
+            shape(&fixture.plan(Granularity::Segment, false)),
+            vec![
+                row(K540, "update", "pw", (540, 660), "w (main)"),
+                row(K570, "delete", "", (570, 600), ""),
+                row(K600, "delete", "", (600, 660), ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn open_work_is_not_posted_and_keeps_its_recorded_entry() {
+        let mut fixture = Fixture::new(vec![session("a", "/w/a", 540, 600)]);
+        fixture.record(&fixture.plan(Granularity::Segment, false));
+        // The session went on and is still going at 20:00 (its last line at 19:50).
+        fixture.sessions[0].spans[0].end = MONDAY + 1190 * MIN;
+        let plan = fixture.plan(Granularity::Segment, false);
+        assert_eq!(plan.open, 1);
+        assert!(shape(&plan).is_empty(), "nothing sent, nothing deleted: {:?}", shape(&plan));
+    }
+
+    #[test]
+    fn unsettled_rows_resume_and_a_lost_create_is_looked_for() {
+        let mut fixture = Fixture::new(vec![session("a", "/w/a", 540, 600)]);
+        let plan = fixture.plan(Granularity::Segment, false);
+        fixture.record(&plan);
+        let entry = fixture.ledger.entries.get_mut(K540).unwrap();
+        (entry.state, entry.remote_id) = (EntryState::InDoubt, None);
+        assert_eq!(shape(&fixture.plan(Granularity::Segment, false))[0].1, "adopt");
+        let entry = fixture.ledger.entries.get_mut(K540).unwrap();
+        (entry.state, entry.operation, entry.remote_id) =
+            (EntryState::Intended, Operation::Update, Some("r".into()));
+        assert_eq!(shape(&fixture.plan(Granularity::Segment, false))[0].1, "update");
+    }
+
+    #[test]
+    fn a_session_entry_lasts_its_active_time_from_its_first_activity() {
+        let mut long = session("a", "/w/a", 540, 600);
+        long.spans.push(Span { start: MONDAY + 700 * MIN, end: MONDAY + 730 * MIN });
+        let fixture = Fixture::new(vec![long, session("b", "/w/b", 550, 560)]);
+        assert_eq!(
+            shape(&fixture.plan(Granularity::Session, false)),
+            vec![
+                row("seg:2026-11-02:session:a", "create", "pa", (540, 630), "a (main)"),
+                row("seg:2026-11-02:session:b", "create", "pb", (550, 560), "b (main)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn descriptions_fill_placeholders_and_leave_no_empty_brackets() {
+        let mut lead = session("0123456789abcdef", "/home/dev/shop", 0, 1);
+        let project = ProjectKey::Mapped("/home/dev/shop/".into());
+        assert_eq!(
+            describe("{project} ({branch}) {path} {session}", &project, &lead),
+            "shop (main) /home/dev/shop 01234567"
+        );
+        lead.git_branch = None;
+        assert_eq!(describe("{project} ({branch})", &project, &lead), "shop");
+        assert_eq!(describe("Development", &project, &lead), "Development");
+        assert_eq!(describe("{project}", &ProjectKey::Mapped("acme".into()), &lead), "acme");
+        assert_eq!(check_template("{project} [{branch}] {path} {session}"), Ok(()));
+        assert_eq!(
+            check_template("{project} {message}"),
+            Err("`{message}` is not a placeholder of `description`: use {project}, {path}, {branch} or \
+                 {session} (never message text)"
+                .to_string())
+        );
+    }
+
+    #[test]
+    fn the_last_day_of_each_mode() {
+        let mut ledger = Ledger::default();
+        let date = |d: &str| d.parse::<NaiveDate>().unwrap();
+        ledger.synced_days.extend([date("2026-11-02"), date("2026-11-03"), date("2026-11-05")]);
+        ledger.sessions_days.insert(date("2026-11-03"));
+        assert_eq!(last_day_in(&ledger, EntryMode::Workday), Some(date("2026-11-05")));
+        assert_eq!(last_day_in(&ledger, EntryMode::Sessions), Some(date("2026-11-03")));
+        assert_eq!(last_day_in(&Ledger::default(), EntryMode::Sessions), None);
+    }
+}
