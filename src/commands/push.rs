@@ -29,21 +29,17 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
     if args.csv {
         return write_csv(app, args, &store);
     }
-    let destinations = chosen(app, args)?;
-    let mut to_push = Vec::new();
-    for destination in destinations {
+    let today = workday::local_date(app.now, app.tz);
+    let tags = store.tag_names()?;
+    let mut failures = Vec::new();
+    // Each destination over its own range (it starts from its own last push), one after the other; one
+    // failing does not stop the next.
+    for destination in chosen(app, args)? {
         let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
-        let last_push = last_push_day(&store, &destination, &workspace)?;
-        let (from, to) = range(app, args, &store, last_push)?;
-        to_push.push((destination, from, to));
-    }
-    // One window for all: the widest range; each destination is planned over its own.
-    for (destination, from, to) in to_push {
+        let (from, to) = range(app, args, &store, last_push_day(&store, &destination, &workspace)?)?;
         let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
         let (query_from, query_to) = workday::days_window(since, until, app.tz);
         let sessions = store.query_range(query_from, query_to)?;
-        let tags = store.tag_names()?;
-        let today = workday::local_date(app.now, app.tz);
         let window =
             Window { since, until, today, from, to, sessions: &sessions, tags: &tags, force: args.force };
         let options = PostOptions {
@@ -52,8 +48,11 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
             json: false,
             reconcile: false,
         };
-        plan_and_post(app, &mut store, vec![destination], &window, options)?;
+        if let Err(error) = plan_and_post(app, &mut store, vec![destination], &window, options) {
+            failures.push(format!("{error:#}"));
+        }
     }
+    anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
 }
 
