@@ -395,8 +395,15 @@ impl StepRun<'_, '_> {
             Action::Create | Action::Adopt { .. } => self.create(step)?,
             Action::Start => self.start(step)?,
             Action::Update { remote_id } => {
-                self.idempotent(step, Operation::Update, remote_id, |t, id| t.update(id, &step.draft))?;
-                (Done::Updated, remote_id.clone())
+                match self.idempotent(step, Operation::Update, remote_id, |t, id| t.update(id, &step.draft)) {
+                    Ok(()) => (Done::Updated, remote_id.clone()),
+                    // Deleted in the service meanwhile: nothing of it is left to double, so it is posted
+                    // anew (else every later run would fail on it).
+                    Err(failure) if failure.is_gone() => {
+                        self.create(&Step { previous: None, ..step.clone() })?
+                    }
+                    Err(failure) => return Err(failure),
+                }
             }
             Action::Delete { remote_id } => {
                 self.idempotent(step, Operation::Delete, remote_id, |t, id| t.delete(id))?;
@@ -554,6 +561,13 @@ impl StepRun<'_, '_> {
                 Err(self.remote_failure(step, error))
             }
         }
+    }
+}
+
+impl StepFailure {
+    /// The service says the entry does not exist (HTTP 404).
+    fn is_gone(&self) -> bool {
+        matches!(self.error, FailureKind::Remote(RemoteError::Refused { status: 404, .. }))
     }
 }
 
@@ -890,6 +904,25 @@ mod tests {
         memory.faults.push((refused(), false));
         assert_eq!(run(&mut [batch(&start)], &mut store, &mut memory).unwrap().failures.len(), 1);
         assert_eq!(store.ledger(SCOPE).unwrap().entries["live:ws"], stopped);
+    }
+
+    #[test]
+    fn an_update_of_an_entry_deleted_in_the_service_posts_it_anew() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        let mut update = step(date, Action::Update { remote_id: "gone".into() });
+        update.draft.end = Some(at("2026-11-02T18:00:00Z"));
+        let batch =
+            Batch { date, status: DayStatus::Planned, steps: vec![update], mode: EntryMode::Sessions };
+        let counts = run(&mut [batch], &mut store, &mut memory).unwrap();
+        assert_eq!((counts.entries_posted, counts.entries_updated, counts.failures.len()), (1, 0, 0));
+        assert_eq!(
+            memory.calls,
+            vec![Call::Update("gone".into()), Call::Create("2026-11-02T09:00:00+00:00".into())]
+        );
+        let row = &store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"];
+        assert_eq!((row.remote_id.as_deref(), row.state), (Some("e1"), EntryState::Stored));
     }
 
     /// A sink whose writes all fail, as stdout does once `| head` has gone.
