@@ -263,7 +263,12 @@ impl Classifier {
     /// The local project of one session when rules apply: the `project` key of the rule it matches, when
     /// the mapping names that key (the user's explicit intent beats the folder it ran in); else by path.
     pub(crate) fn classify_with(&self, rules: &Rules, session: &Session) -> ProjectKey {
-        let rule_key = rules.first_match(session).and_then(|rule| rule.project.as_deref()).map(normalize);
+        self.classify_by_rule(rules.first_match(session), session)
+    }
+
+    /// As [`Classifier::classify_with`], given the rule the session matched.
+    fn classify_by_rule(&self, rule: Option<&RuleSpec>, session: &Session) -> ProjectKey {
+        let rule_key = rule.and_then(|rule| rule.project.as_deref()).map(normalize);
         match rule_key.filter(|key| self.keys.contains(key)) {
             Some(key) => ProjectKey::Mapped(key),
             None => self.classify(session),
@@ -275,9 +280,20 @@ impl Classifier {
         sessions.iter().map(|s| self.classify(s)).collect()
     }
 
-    /// The local project of each session under the rules, in order.
-    pub(crate) fn classify_all_with(&self, rules: &Rules, sessions: &[Session]) -> Vec<ProjectKey> {
-        sessions.iter().map(|s| self.classify_with(rules, s)).collect()
+    /// The local project of each session under the rules, and the matched rule's `billable`, in order;
+    /// each session is matched against the rules once.
+    pub(crate) fn classify_all_with(
+        &self,
+        rules: &Rules,
+        sessions: &[Session],
+    ) -> (Vec<ProjectKey>, Vec<Option<bool>>) {
+        sessions
+            .iter()
+            .map(|session| {
+                let rule = rules.first_match(session);
+                (self.classify_by_rule(rule, session), rule.and_then(|rule| rule.billable))
+            })
+            .unzip()
     }
 }
 

@@ -41,22 +41,22 @@ pub(crate) struct PlanInput<'a> {
 
 /// Plans every day from `since` to `until`.
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
-    let projects =
+    let (projects, billable) =
         Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
-    let classified = classified(input.sessions, &projects, input.session_tags, input.tag_rules);
+    let classified = classified(input.sessions, &projects, &billable, input.session_tags);
     workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }
 
-/// Each session with its project, its tags and the `billable` of the rule it matches.
+/// Each session with its project, its tags and the `billable` of the rule it matched.
 pub(super) fn classified<'a>(
     sessions: &'a [Session],
     projects: &'a [ProjectKey],
+    billable: &[Option<bool>],
     tags: &'a BTreeMap<String, Vec<String>>,
-    rules: &Rules,
 ) -> Vec<Classified<'a>> {
     let mut classified = pair_tagged(sessions, projects, tags);
-    for session in &mut classified {
-        session.billable = rules.first_match(session.session).and_then(|rule| rule.billable);
+    for (session, billable) in classified.iter_mut().zip(billable) {
+        session.billable = *billable;
     }
     classified
 }

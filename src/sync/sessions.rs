@@ -72,9 +72,9 @@ struct Piece<'a> {
 
 /// Plans the range.
 pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
-    let projects =
+    let (projects, billable) =
         Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
-    let sessions = classified(input.sessions, &projects, input.session_tags, input.tag_rules);
+    let sessions = classified(input.sessions, &projects, &billable, input.session_tags);
     let (from, to) = (input.from.timestamp_millis(), input.to.timestamp_millis());
     let tz = input.rules.tz;
     let pieces: Vec<Piece<'_>> = match input.granularity {
