@@ -146,12 +146,12 @@ pub(crate) fn by_tag(sessions: &[Classified<'_>], range: ReportRange) -> (Vec<Ta
 }
 
 /// Rows per local day that saw any activity, oldest first.
-pub(crate) fn by_day(sessions: &[Session], range: ReportRange) -> Vec<DayRow> {
+pub(crate) fn by_day(sessions: &[Classified<'_>], range: ReportRange) -> Vec<DayRow> {
     workday::dates(range.since, range.until)
         .filter_map(|date| {
             let (from, to) = workday::days_window(date, date, range.tz);
             let mut totals = Totals::default();
-            for (session_totals, _) in sessions.iter().filter_map(|s| session_totals(s, from, to)) {
+            for (session_totals, _) in sessions.iter().filter_map(|c| session_totals(c.session, from, to)) {
                 totals.add(&session_totals);
             }
             (totals.sessions > 0).then_some(DayRow { date, totals })
@@ -517,7 +517,9 @@ mod tests {
         let second = by_project(&sessions, range("2026-11-03", "2026-11-03"));
         assert_eq!(second[0].totals.active_ms, HOUR + HOUR / 2);
         assert_eq!(second[0].totals.usage.output, 20);
-        let days = by_day(&sessions, range("2026-11-01", "2026-11-04"));
+        let projects = crate::classify::Classifier::default().classify_all(&sessions);
+        let days =
+            super::by_day(&crate::classify::pair(&sessions, &projects), range("2026-11-01", "2026-11-04"));
         assert_eq!(days.iter().map(|d| d.totals.active_ms).collect::<Vec<_>>(), vec![HOUR * 3 / 2; 2]);
     }
 

@@ -24,22 +24,13 @@ pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
     if let Some(wanted) = &args.tag {
         classified.retain(|c| c.tags.iter().any(|t| t == wanted));
     }
-    // Per day, the sessions themselves: the filtered ones only when a tag is asked for.
-    let filtered: Vec<_>;
-    let sessions_shown = match &args.tag {
-        Some(_) => {
-            filtered = classified.iter().map(|c| c.session.clone()).collect();
-            &filtered[..]
-        }
-        None => &sessions[..],
-    };
     let text = match (args.by, args.json) {
         (Grouping::Project, false) => report::project_table(&report::by_project(&classified, range), range),
         (Grouping::Project, true) => {
             report::project_json(&report::by_project(&classified, range), range) + "\n"
         }
-        (Grouping::Day, false) => report::day_table(&report::by_day(sessions_shown, range), range),
-        (Grouping::Day, true) => report::day_json(&report::by_day(sessions_shown, range), range) + "\n",
+        (Grouping::Day, false) => report::day_table(&report::by_day(&classified, range), range),
+        (Grouping::Day, true) => report::day_json(&report::by_day(&classified, range), range) + "\n",
         (Grouping::Tag, json) => {
             let (rows, total) = report::by_tag(&classified, range);
             if json {

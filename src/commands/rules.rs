@@ -54,7 +54,7 @@ fn dry_run(app: &App, rules: &Rules) -> Result<String> {
     let mut unmatched = 0;
     for session in &sessions {
         let matched = rules.first_match(session);
-        match rules.specs().position(|spec| Some(spec) == matched) {
+        match rules.specs().position(|spec| matched.is_some_and(|m| std::ptr::eq(spec, m))) {
             Some(index) => counts[index] += 1,
             None => unmatched += 1,
         }
