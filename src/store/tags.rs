@@ -33,37 +33,16 @@ impl Store {
             "SELECT session_id, project, git_branch, models FROM sessions"
         };
         let mut statement = self.conn.prepare(sql)?;
-        let rows = statement.query_map([], |row| {
-            Ok(Session {
-                session_id: row.get(0)?,
-                project: row.get(1)?,
-                git_branch: row.get(2)?,
-                spans: Vec::new(),
-                messages: Vec::new(),
-                models: row.get::<_, String>(3)?.lines().map(str::to_string).collect(),
-            })
-        })?;
+        let rows = statement.query_map([], facts_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// What rules match on, for one session.
     pub(crate) fn session_facts(&self, session_id: &str) -> Result<Option<Session>> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT project, git_branch, models FROM sessions WHERE session_id = ?1")?;
-        let session = statement
-            .query_row([session_id], |row| {
-                Ok(Session {
-                    session_id: session_id.to_string(),
-                    project: row.get(0)?,
-                    git_branch: row.get(1)?,
-                    spans: Vec::new(),
-                    messages: Vec::new(),
-                    models: row.get::<_, String>(2)?.lines().map(str::to_string).collect(),
-                })
-            })
-            .optional()?;
-        Ok(session)
+        let mut statement = self.conn.prepare_cached(
+            "SELECT session_id, project, git_branch, models FROM sessions WHERE session_id = ?1",
+        )?;
+        Ok(statement.query_row([session_id], facts_row).optional()?)
     }
 
     /// Replaces the rule tags of these sessions (a user tag of the same name stays the user's) and notes
@@ -108,7 +87,7 @@ impl Store {
             let source: String = row.get(1)?;
             Ok(Tag {
                 name: row.get(0)?,
-                source: if source == "user" { TagSource::User } else { TagSource::Rule },
+                source: if source == TagSource::User.name() { TagSource::User } else { TagSource::Rule },
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -172,4 +151,17 @@ impl Store {
         }
         Ok(tags)
     }
+}
+
+/// A session as rules see it (folder, branch, models; no spans or messages) from
+/// `session_id, project, git_branch, models`.
+fn facts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        session_id: row.get(0)?,
+        project: row.get(1)?,
+        git_branch: row.get(2)?,
+        spans: Vec::new(),
+        messages: Vec::new(),
+        models: row.get::<_, String>(3)?.lines().map(str::to_string).collect(),
+    })
 }
