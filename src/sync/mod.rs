@@ -338,10 +338,13 @@ impl StepRun<'_, '_> {
                 .fix_day_plan(self.settings.scope, date, &entries)
                 .map_err(|e| failure(None, None, FailureKind::Local(e)))?;
         }
-        let window = (
-            batch.steps.iter().map(|s| s.draft.start).min().unwrap_or_default(),
-            batch.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
-        );
+        // Where `--reconcile` looks for another machine's entries: the day's work window (ratio split).
+        let window = batch.mode.fixes_plan().then(|| {
+            (
+                batch.steps.iter().map(|s| s.draft.start).min().unwrap_or_default(),
+                batch.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
+            )
+        });
         let mut report = BatchReport::default();
         let each_on_its_own = !batch.mode.fixes_plan();
         for step in &mut batch.steps {
@@ -372,15 +375,18 @@ impl StepRun<'_, '_> {
     fn step(
         &mut self,
         step: &Step,
-        window: (DateTime<Utc>, DateTime<Utc>),
+        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> StepResult<Option<(Done, String)>> {
         let project = step.draft.project_id.as_deref();
         let found = match &step.action {
             Action::Keep { .. } => return Ok(None),
             Action::Adopt { look_for } => self.remote.take_exact(project, *look_for),
-            Action::Create if self.settings.reconcile => {
-                self.remote.take_in_window(project, window.0, window.1)
-            }
+            // Another machine's split of a day has other times: any entry of the project that day. A
+            // timeline entry is the same on every machine with the same transcripts: its exact start.
+            Action::Create if self.settings.reconcile => match window {
+                Some((from, to)) => self.remote.take_in_window(project, from, to),
+                None => self.remote.take_exact(project, step.draft.start),
+            },
             _ => None,
         };
         if let Some(id) = found {
@@ -904,6 +910,31 @@ mod tests {
         memory.faults.push((refused(), false));
         assert_eq!(run(&mut [batch(&start)], &mut store, &mut memory).unwrap().failures.len(), 1);
         assert_eq!(store.ledger(SCOPE).unwrap().entries["live:ws"], stopped);
+    }
+
+    #[test]
+    fn reconcile_adopts_a_timeline_entry_only_at_its_exact_start() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        memory.create(&draft(at("2026-11-02T09:00:00Z"))).unwrap();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        let mut later = step(date, Action::Create);
+        later.key = "seg:later".into();
+        later.draft.start = at("2026-11-02T10:00:00Z");
+        let batch = Batch {
+            date,
+            status: DayStatus::Planned,
+            steps: vec![later, step(date, Action::Create)],
+            mode: EntryMode::Sessions,
+        };
+        let counts = execute(&mut [batch], &mut store, &mut memory, &settings(true), &mut Silent).unwrap();
+        assert_eq!((counts.entries_adopted, counts.entries_posted), (1, 1));
+        let ledger = store.ledger(SCOPE).unwrap();
+        assert_eq!(
+            ledger.entries.values().map(|e| (e.key.as_str(), e.adopted)).collect::<Vec<_>>(),
+            vec![("day:2026-11-02:p", true), ("seg:later", false)],
+            "the 10:00 entry is not the 09:00 one"
+        );
     }
 
     #[test]
