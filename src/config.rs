@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use crate::classify::RuleSpec;
 use crate::sync::sessions::check_template;
-use crate::sync::steps::{EntryMode, Granularity};
+use crate::sync::steps::{EntryMode, ForeignTimer, Granularity};
 
 /// Default idle threshold: a gap of this many minutes or more between two activity lines is not work.
 pub(crate) const DEFAULT_IDLE_MINUTES: u32 = 15;
@@ -108,6 +108,9 @@ pub(crate) struct TogglConfig {
     /// This destination's description (a template); else `[sync] description`.
     #[serde(default, deserialize_with = "optional_description_template")]
     pub(crate) description: Option<String>,
+    /// Live mode: what `watch` does with a running entry it did not start.
+    #[serde(default)]
+    pub(crate) foreign_timer: ForeignTimer,
 }
 
 impl Default for TogglConfig {
@@ -122,6 +125,7 @@ impl Default for TogglConfig {
             mode: EntryMode::Workday,
             granularity: Granularity::Segment,
             description: None,
+            foreign_timer: ForeignTimer::Leave,
         }
     }
 }
@@ -244,6 +248,9 @@ pub(crate) struct ClockifyConfig {
     /// This destination's description (a template); else `[sync] description`.
     #[serde(default, deserialize_with = "optional_description_template")]
     pub(crate) description: Option<String>,
+    /// Live mode: what `watch` does with a running entry it did not start.
+    #[serde(default)]
+    pub(crate) foreign_timer: ForeignTimer,
 }
 
 impl Default for ClockifyConfig {
@@ -259,6 +266,7 @@ impl Default for ClockifyConfig {
             mode: EntryMode::Workday,
             granularity: Granularity::Segment,
             description: None,
+            foreign_timer: ForeignTimer::Leave,
         }
     }
 }
@@ -276,6 +284,7 @@ impl std::fmt::Debug for ClockifyConfig {
             .field("mode", &self.mode)
             .field("granularity", &self.granularity)
             .field("description", &self.description)
+            .field("foreign_timer", &self.foreign_timer)
             .finish()
     }
 }
@@ -717,9 +726,9 @@ mod tests {
              {project}, {path}, {branch} or {session} (never message text) (every key is described in \
              config.example.toml)"
         );
-        let message = error("[toggl]\nmode = \"live\"\n");
+        let message = error("[toggl]\nmode = \"hourly\"\n");
         assert!(
-            message.starts_with("config file /etc/ct.toml, line 2, column 8: unknown variant `live`"),
+            message.starts_with("config file /etc/ct.toml, line 2, column 8: unknown variant `hourly`"),
             "{message}"
         );
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::allocate::{AllocationRules, ProjectMapping};
 use crate::config::Config;
-use crate::sync::steps::{EntryMode, EntryTemplate, Granularity};
+use crate::sync::steps::{EntryMode, EntryTemplate, ForeignTimer, Granularity};
 
 /// A timesheet service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -68,6 +68,8 @@ pub(crate) struct Destination {
     /// The daily ratio split, or the real timeline.
     pub(crate) mode: EntryMode,
     pub(crate) granularity: Granularity,
+    /// Live mode: a running entry we did not start is left alone or stopped.
+    pub(crate) foreign_timer: ForeignTimer,
 }
 
 /// The destinations the config sets up: Clockify when `[clockify] workspace_id` is set, Toggl Track when
@@ -97,6 +99,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             },
             mode: clockify.mode,
             granularity: clockify.granularity,
+            foreign_timer: clockify.foreign_timer,
         });
     }
     if let Some(toggl) = &config.toggl {
@@ -112,6 +115,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             },
             mode: toggl.mode,
             granularity: toggl.granularity,
+            foreign_timer: toggl.foreign_timer,
         });
     }
     destinations

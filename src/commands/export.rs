@@ -50,6 +50,7 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
             sessions: &sessions,
             tags: &tags,
             force: false,
+            live: false,
         };
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {

@@ -40,8 +40,17 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
         let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
         let (query_from, query_to) = workday::days_window(since, until, app.tz);
         let sessions = store.query_range(query_from, query_to)?;
-        let window =
-            Window { since, until, today, from, to, sessions: &sessions, tags: &tags, force: args.force };
+        let window = Window {
+            since,
+            until,
+            today,
+            from,
+            to,
+            sessions: &sessions,
+            tags: &tags,
+            force: args.force,
+            live: false,
+        };
         let options = PostOptions {
             rerun: "claude-tracker push",
             dry_run: args.dry_run,
@@ -76,7 +85,7 @@ fn chosen(app: &App, args: &PushArgs) -> Result<Vec<Destination>> {
             );
         };
         anyhow::ensure!(
-            destination.mode == EntryMode::Sessions,
+            destination.mode != EntryMode::Workday,
             "{} is in workday mode (the daily split, posted by `claude-tracker sync`): to push the real \
              timeline, set `mode = \"sessions\"` in `[{section}]` of {}",
             service.name(),
@@ -85,7 +94,7 @@ fn chosen(app: &App, args: &PushArgs) -> Result<Vec<Destination>> {
         chosen.push(destination.clone());
     }
     if named.is_empty() {
-        chosen = configured.into_iter().filter(|d| d.mode == EntryMode::Sessions).collect();
+        chosen = configured.into_iter().filter(|d| d.mode != EntryMode::Workday).collect();
         anyhow::ensure!(
             !chosen.is_empty(),
             "no destination is in sessions mode: set `mode = \"sessions\"` in `[toggl]` or `[clockify]` of {} \
@@ -166,6 +175,7 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
         timeline: timeline_settings(app),
         ledger: &Ledger::default(),
         force: false,
+        live: false,
     });
     let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
     writer.write_record(PUSH_HEADER)?;

@@ -69,6 +69,7 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
         sessions: &sessions,
         tags: &tags,
         force: false,
+        live: false,
     };
     let options = PostOptions {
         rerun: "claude-tracker sync",
@@ -153,6 +154,8 @@ pub(super) struct Window<'a> {
     pub(super) tags: &'a BTreeMap<String, Vec<String>>,
     /// Sessions mode: re-send every recorded entry as an update.
     pub(super) force: bool,
+    /// `watch`: a live destination's open stretch gets a running entry.
+    pub(super) live: bool,
 }
 
 /// One destination's plan: its batches, the pieces of work still open (sessions mode) and, when the
@@ -178,7 +181,7 @@ pub(super) fn plan_for(
     // A destination never holds both modes for one day: a mode starts after the other's last day.
     let other = match destination.mode {
         EntryMode::Workday => EntryMode::Sessions,
-        EntryMode::Sessions => EntryMode::Workday,
+        EntryMode::Sessions | EntryMode::Live => EntryMode::Workday,
     };
     let floor = last_day_in(&ledger, other).and_then(|last| Some((last, last.succ_opt()?)));
     let moved = floor.filter(|(_, first)| *first > workday::local_date(window.from, app.tz));
@@ -208,7 +211,7 @@ pub(super) fn plan_for(
             });
             Ok(Planned { days, open: 0, mode_note })
         }
-        EntryMode::Sessions => {
+        EntryMode::Sessions | EntryMode::Live => {
             let from =
                 moved.map_or(window.from, |(_, first)| workday::day_start(first, app.tz).max(window.from));
             let plan = crate::sync::sessions::plan(&SessionsInput {
@@ -223,6 +226,7 @@ pub(super) fn plan_for(
                 timeline: timeline_settings(app),
                 ledger: &ledger,
                 force: window.force,
+                live: window.live && destination.mode == EntryMode::Live,
             });
             Ok(Planned { days: plan.batches, open: plan.open, mode_note })
         }
@@ -324,7 +328,7 @@ impl Progress for DayLines<'_> {
                 "{} {} synced: {} posted, {} adopted",
                 day.date, self.service, report.posted, report.adopted
             ),
-            EntryMode::Sessions => format!(
+            EntryMode::Sessions | EntryMode::Live => format!(
                 "{} {} pushed: {} posted, {} updated, {} deleted, {} adopted{}",
                 day.date,
                 self.service,
@@ -350,7 +354,7 @@ impl Progress for DayLines<'_> {
 fn summary(destination: &Destination, planned: &Planned, counts: &SyncCounts, requests: u64) -> String {
     let service = destination.service.name();
     let days = &planned.days;
-    if destination.mode == EntryMode::Sessions {
+    if destination.mode != EntryMode::Workday {
         return super::push::summary(service, planned, counts, requests);
     }
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();

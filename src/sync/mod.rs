@@ -437,6 +437,8 @@ impl StepRun<'_, '_> {
             (Operation::Start, _) => None,
             _ => step.draft.end,
         };
+        // An entry sent without an end runs on the service (a start, or a running one adopted or updated).
+        let state = if state == EntryState::Stored && end.is_none() { EntryState::Running } else { state };
         let row = KeyedEntry {
             key: step.key.clone(),
             remote_id: remote_id.map(str::to_string),

@@ -14,7 +14,7 @@ use super::daily::{classified, entry_tags};
 use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Granularity, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry};
 use crate::classify::{Classified, Classifier, ProjectKey, Rules};
-use crate::ledger::{KeyedEntry, Ledger, fingerprint};
+use crate::ledger::{EntryState, KeyedEntry, Ledger, fingerprint};
 use crate::sessions::{Millis, Session};
 use crate::timeline::{TimelineSettings, timeline};
 use crate::workday;
@@ -45,6 +45,10 @@ pub(crate) struct SessionsInput<'a> {
     pub(crate) ledger: &'a Ledger,
     /// Re-send every recorded entry as an update.
     pub(crate) force: bool,
+    /// Live mode under `watch`: the latest open stretch gets a running entry (started, or updated when
+    /// its project, tags or description change), and a running entry whose stretch another project's
+    /// work has followed is stopped at the switch (an update with its end).
+    pub(crate) live: bool,
 }
 
 /// The plan: batches by local day, and how many pieces of work are still open (posted by a later run).
@@ -96,15 +100,28 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
     let mut steps: Vec<Step> = Vec::new();
     let mut open = 0;
     let mut used = vec![false; recorded.len()];
-    for (piece, row) in pieces.iter().zip(&matched) {
-        if let Some(index) = row {
-            used[*index] = true;
-        }
-        if piece.open {
+    // The one stretch a live timer follows: the open one that ends last.
+    let latest_open = pieces
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.open)
+        .max_by_key(|(_, p)| (p.end, p.start))
+        .map(|(i, _)| i);
+    for (index, (piece, row)) in pieces.iter().zip(&matched).enumerate() {
+        let row = row.map(|r| {
+            used[r] = true;
+            recorded[r]
+        });
+        if !piece.open {
+            steps.push(piece_step(input, piece, row, false));
+        } else if input.live && Some(index) == latest_open {
+            steps.push(piece_step(input, piece, row, true));
+        } else if input.live && row.is_some_and(|r| r.state == EntryState::Running) {
+            // Work moved on to another project: this timer stops where its stretch ends so far.
+            steps.push(piece_step(input, piece, row, false));
+        } else {
             open += 1;
-            continue;
         }
-        steps.push(piece_step(input, piece, row.map(|index| recorded[index])));
     }
     for (row, _) in recorded.iter().zip(&used).filter(|(row, used)| !**used && row.remote_id.is_some()) {
         steps.push(delete_step(row));
@@ -200,7 +217,8 @@ fn match_recorded(pieces: &[Piece<'_>], recorded: &[&KeyedEntry]) -> Vec<Option<
     matched
 }
 
-fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEntry>) -> Step {
+/// The step for one piece; `running`: it is the live timer's (no end sent: it runs on).
+fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEntry>, running: bool) -> Step {
     let (project_id, mapped_path) = input.rules.target(piece.project);
     let entry = PlannedEntry {
         project_id: project_id.clone(),
@@ -214,13 +232,14 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
     };
     let draft = crate::timesheet::EntryDraft {
         start: entry.start,
-        end: Some(entry.end),
+        end: (!running).then_some(entry.end),
         project_id,
         description: describe(&input.template.description, piece.project, piece.lead),
         tags: entry_tags(&input.template.tags, piece.tags),
         billable: piece.billable.or(input.template.billable),
     };
     let action = match row {
+        None if running => Action::Start,
         None => Action::Create,
         Some(row) if row.state.is_unsettled() => resume(row),
         Some(row) => match &row.remote_id {
@@ -361,7 +380,7 @@ pub(crate) fn last_day_in(ledger: &Ledger, mode: EntryMode) -> Option<NaiveDate>
 mod tests {
     use super::*;
     use crate::allocate::ProjectMapping;
-    use crate::ledger::{EntryState, Operation};
+    use crate::ledger::Operation;
     use crate::sessions::Span;
     use chrono::NaiveTime;
 
@@ -437,6 +456,7 @@ mod tests {
                 },
                 ledger: &self.ledger,
                 force,
+                live: false,
             })
         }
 

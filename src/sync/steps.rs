@@ -17,6 +17,8 @@ pub(crate) enum EntryMode {
     Workday,
     /// Each closed stretch of work at the time it happened (`seg:` keys, updated when they change).
     Sessions,
+    /// As `sessions`, and `watch` keeps a running entry for the open stretch.
+    Live,
 }
 
 impl EntryMode {
@@ -25,6 +27,7 @@ impl EntryMode {
         match self {
             EntryMode::Workday => "workday",
             EntryMode::Sessions => "sessions",
+            EntryMode::Live => "live",
         }
     }
 
@@ -33,6 +36,17 @@ impl EntryMode {
     pub(crate) fn fixes_plan(self) -> bool {
         self == EntryMode::Workday
     }
+}
+
+/// What `watch` does with a running entry it did not start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ForeignTimer {
+    /// Leave it running and start none of ours (said once).
+    #[default]
+    Leave,
+    /// Stop it, then start ours.
+    Stop,
 }
 
 /// In sessions mode: what one entry stands for.
