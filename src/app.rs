@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -16,7 +16,7 @@ use crate::secrets::SecretStore;
 use crate::store::Store;
 
 /// Resolved settings for one run.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct App {
     pub(crate) config: Config,
     pub(crate) config_path: PathBuf,
@@ -25,6 +25,8 @@ pub(crate) struct App {
     pub(crate) projects_dirs: Vec<PathBuf>,
     pub(crate) tz: Tz,
     pub(crate) now: DateTime<Utc>,
+    /// Where a long-running command (`watch`) reads the time for each pass.
+    pub(crate) clock: Clock,
     pub(crate) verbose: bool,
     /// Where API keys are kept: the OS keychain, or `$CLAUDE_TRACKER_SECRETS_FILE`.
     pub(crate) secret_store: SecretStore,
@@ -82,6 +84,11 @@ impl App {
             projects_dirs,
             tz,
             now: global.now.unwrap_or_else(Utc::now),
+            clock: match (env_path("CLAUDE_TRACKER_CLOCK_FILE"), global.now) {
+                (Some(file), _) => Clock::File(file),
+                (None, Some(now)) => Clock::Fixed(now),
+                (None, None) => Clock::System,
+            },
             verbose: global.verbose,
             secret_store: SecretStore::from_env(),
             http: HttpOverrides {
@@ -96,6 +103,40 @@ impl App {
     /// Opens the database.
     pub(crate) fn open_store(&self) -> Result<Store> {
         Store::open(&self.db_path)
+    }
+}
+
+/// Where `now` comes from, pass after pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Clock {
+    /// The system clock.
+    System,
+    /// Pinned (`--now`): every pass sees the same instant.
+    Fixed(DateTime<Utc>),
+    /// `$CLAUDE_TRACKER_CLOCK_FILE`: an RFC 3339 instant a test writes and moves forward.
+    File(PathBuf),
+}
+
+impl Clock {
+    /// The time now.
+    #[allow(clippy::disallowed_methods)]
+    pub(crate) fn now(&self) -> Result<DateTime<Utc>> {
+        match self {
+            Clock::System => Ok(Utc::now()),
+            Clock::Fixed(now) => Ok(*now),
+            Clock::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the clock file {}", path.display()))?;
+                text.trim()
+                    .parse()
+                    .with_context(|| format!("the clock file {} holds no RFC 3339 time", path.display()))
+            }
+        }
+    }
+
+    /// True when the time only moves when a test moves it (then it is looked at often).
+    pub(crate) fn is_file(&self) -> bool {
+        matches!(self, Clock::File(_))
     }
 }
 

@@ -48,6 +48,9 @@ pub enum Command {
     /// Post the real timeline: every closed stretch of work as an entry at the time it happened, to the
     /// destinations with `mode = "sessions"`; entries that changed since are updated, not posted again
     Push(PushArgs),
+    /// Keep a running entry in every destination with `mode = "live"` that follows your Claude Code
+    /// work as it happens (runs until Ctrl-C; `--once` for one pass)
+    Watch(WatchArgs),
     /// Store your Clockify API key, or with --toggl your Toggl Track token (read without echo, or from
     /// stdin), check it and list your workspaces
     Setup {
@@ -197,6 +200,22 @@ pub struct PushArgs {
     /// Re-send every entry already pushed in the range, as updates
     #[arg(long)]
     pub force: bool,
+}
+
+/// `watch`'s options.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// One pass (ingest, start, update or stop the running entries) and exit: for cron or a Claude Code
+    /// hook
+    #[arg(long, conflicts_with_all = ["status", "install"])]
+    pub once: bool,
+    /// Show what runs where: the running entries, operations waiting, quota left, the last pass
+    #[arg(long, conflicts_with = "install")]
+    pub status: bool,
+    /// Write a systemd user unit (Linux) or a launchd agent (macOS) that runs `watch` at login, and say
+    /// how to start and remove it
+    #[arg(long)]
+    pub install: bool,
 }
 
 /// `clockify` subcommands.

@@ -54,6 +54,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         cli::Command::Report(args) => commands::report::run(&app, args),
         cli::Command::Sync(args) => commands::sync::run(&app, args),
         cli::Command::Push(args) => commands::push::run(&app, args),
+        cli::Command::Watch(args) => commands::watch::run(&app, args),
         cli::Command::Setup { toggl } => commands::setup::run(&app, *toggl),
         cli::Command::Clockify { command: cli::ClockifyCommand::Projects { workspace } } => {
             commands::setup::clockify_projects(&app, workspace.as_deref())

@@ -39,7 +39,6 @@ impl Pause {
     }
 
     /// Ends every current and future wait of this handle and its clones.
-    #[cfg_attr(not(test), allow(dead_code))] // `watch` is the first caller (next issue)
     pub(crate) fn interrupt(&self) {
         let (flag, signal) = &*self.shared;
         *flag.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;

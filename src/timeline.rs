@@ -10,8 +10,9 @@
 //!    else is where the attention went; the older stretch (a long agent run in the background) takes the
 //!    time back when the newer one ends. No wall-clock second is counted twice.
 //! 3. A segment shorter than the minimum entry that touches a neighbour is absorbed by the longer
-//!    neighbour it touches (its time is not lost; an owner met again on the other side merges). A short
-//!    segment with idle time on both sides stays: it is real work, alone.
+//!    neighbour it touches (its time is not lost; an owner met again on the other side merges);
+//!    interruptions go before the ends of a run (the last end may still be growing). A short segment
+//!    with idle time on both sides stays: it is real work, alone.
 //! 4. A segment whose last activity is within the idle threshold of `now` is open (work may go on).
 //!
 //! Pure: sessions and settings in, segments out; no clock, no I/O.
@@ -196,10 +197,13 @@ fn absorb_short(segments: &mut Vec<Segment<'_>>, min_ms: i64) {
 
 fn absorb_in_run(run: &mut Vec<Segment<'_>>, min_ms: i64) {
     while run.len() > 1 {
-        // The shortest one below the minimum (the earliest of equals).
+        // The shortest one below the minimum, an interruption (neighbours on both sides) before an end
+        // of the run: the end may be work that is still growing, and an interruption absorbed first
+        // lets its owner's two sides join (the earliest of equals).
+        let at_end = |i: usize| i == 0 || i + 1 == run.len();
         let Some(short) = (0..run.len())
             .filter(|&i| run[i].duration_ms() < min_ms)
-            .min_by_key(|&i| (run[i].duration_ms(), i))
+            .min_by_key(|&i| (at_end(i), run[i].duration_ms(), i))
         else {
             return;
         };

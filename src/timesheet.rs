@@ -81,13 +81,17 @@ pub(crate) trait Timesheet {
     fn start(&mut self, draft: &EntryDraft) -> Result<String, RemoteError>;
     /// Stops the running entry `id` at `at`.
     fn stop(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), RemoteError>;
-    /// The user's running entry, if any (the live timer, next, is its first caller).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The user's running entry, if any (the live timer looks once before its first start).
     fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError>;
     /// Makes sure every tag can go on an entry before a day's first request (Clockify takes tag ids: an
     /// unknown name is created, or refused with what to do); a service taking names needs nothing.
     fn prepare_tags(&mut self, _tags: &[String]) -> Result<(), RemoteError> {
         Ok(())
+    }
+    /// Requests the service still allows for entries in its current window, when it says (Toggl's
+    /// hourly quota): the live timer plans its switches with it.
+    fn quota_left(&self) -> Option<u32> {
+        None
     }
     /// Requests sent so far, retries included, for the summary and the benchmark.
     fn requests_sent(&self) -> u64;

@@ -368,6 +368,10 @@ impl Timesheet for TogglTimesheet {
         Ok(wire.and_then(WireEntry::into_remote))
     }
 
+    fn quota_left(&self) -> Option<u32> {
+        self.client.quotas.workspace.remaining.map(|left| u32::try_from(left.max(0)).unwrap_or(u32::MAX))
+    }
+
     fn requests_sent(&self) -> u64 {
         self.client.requests_sent()
     }

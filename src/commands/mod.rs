@@ -8,3 +8,4 @@ pub(crate) mod rules;
 pub(crate) mod setup;
 pub(crate) mod sync;
 pub(crate) mod tag;
+pub(crate) mod watch;

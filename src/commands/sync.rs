@@ -110,7 +110,7 @@ pub(super) fn plan_and_post(
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(());
     }
-    let _lock = SyncLock::acquire(&app.db_path)?;
+    let _lock = FileLock::sync(&app.db_path)?;
     let mut plans = Vec::new();
     let mut summaries = String::new();
     let mut failures = Vec::new();
@@ -501,15 +501,16 @@ fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
     serde_json::to_string(&values).unwrap_or_default() + "\n"
 }
 
-/// An exclusive lock beside the database for the length of a sync: a second sync exits at once.
-struct SyncLock {
+/// An exclusive lock on a file beside the database, held while the value lives (released by the OS
+/// when the process dies, so a crash never leaves it stuck).
+pub(super) struct FileLock {
     _file: File,
 }
 
-impl SyncLock {
-    fn acquire(db_path: &std::path::Path) -> Result<SyncLock> {
-        let mut path = PathBuf::from(db_path);
-        path.as_mut_os_string().push(".sync.lock");
+impl FileLock {
+    /// Takes `<database>.<suffix>`; `Ok(None)` when another process holds it.
+    pub(super) fn try_acquire(db_path: &std::path::Path, suffix: &str) -> Result<Option<FileLock>> {
+        let path = lock_path(db_path, suffix);
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -517,14 +518,28 @@ impl SyncLock {
             .open(&path)
             .with_context(|| format!("cannot open the lock file {}", path.display()))?;
         match file.try_lock() {
-            Ok(()) => Ok(SyncLock { _file: file }),
-            Err(TryLockError::WouldBlock) => anyhow::bail!(
-                "another `claude-tracker sync` is running (lock {}): wait for it to finish; nothing was posted",
-                path.display()
-            ),
+            Ok(()) => Ok(Some(FileLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(error)) => {
                 Err(error).with_context(|| format!("cannot lock {}", path.display()))
             }
         }
     }
+
+    /// The lock of a sync (or a watcher's pass): a second one exits at once.
+    pub(super) fn sync(db_path: &std::path::Path) -> Result<FileLock> {
+        FileLock::try_acquire(db_path, "sync.lock")?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "another `claude-tracker sync` is running (lock {}): wait for it to finish; nothing was posted",
+                lock_path(db_path, "sync.lock").display()
+            )
+        })
+    }
+}
+
+/// `<database>.<suffix>`.
+pub(super) fn lock_path(db_path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut path = PathBuf::from(db_path);
+    path.as_mut_os_string().push(format!(".{suffix}"));
+    path
 }

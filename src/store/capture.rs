@@ -136,6 +136,11 @@ impl Store {
         Ok(self.conn.query_row("SELECT MIN(first_ms) FROM sessions", [], |r| r.get(0))?)
     }
 
+    /// The latest moment any session shows activity: the open stretch closes the idle threshold after it.
+    pub(crate) fn latest_activity(&self) -> Result<Option<Millis>> {
+        Ok(self.conn.query_row("SELECT MAX(last_ms) FROM sessions", [], |r| r.get(0))?)
+    }
+
     /// How many sessions the database holds (for the ingest summary).
     pub(crate) fn session_count(&self) -> Result<u64> {
         let count: i64 = self.conn.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?;

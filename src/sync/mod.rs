@@ -9,6 +9,7 @@
 //! again; an update, delete or stop is repeated (they are idempotent).
 
 pub(crate) mod daily;
+pub(crate) mod live;
 pub(crate) mod sessions;
 pub(crate) mod steps;
 

@@ -123,8 +123,7 @@ pub(crate) enum Action {
     Delete {
         remote_id: String,
     },
-    // The live timer (`watch`, next) is the first planner to start and stop entries.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// A running entry (the live timer of the open stretch).
     Start,
     Stop {
         remote_id: String,

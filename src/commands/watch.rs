@@ -1,0 +1,453 @@
+//! `claude-tracker watch` (seed 004): a foreground process that keeps, in every destination with
+//! `mode = "live"`, a running entry that follows the open stretch of the timeline. Each pass ingests
+//! what the transcripts gained, plans with the sessions planner in live mode (start, update, stop at the
+//! switch or at the last activity, and the closed stretches the watcher missed), applies the
+//! foreign-timer and quota rules of `sync::live`, and hands the steps to the one executor. Passes run
+//! when a transcript changes (notify), when the open stretch is due to close, and at least once a
+//! minute; between them the process sleeps. Everything it does is in the ledger, so Ctrl-C, a crash or a
+//! sleeping laptop leave a state the next pass finishes.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+
+use crate::app::App;
+use crate::cli::WatchArgs;
+use crate::connect::{Connection, connect, known_workspace};
+use crate::destination::{self, Destination};
+use crate::ledger::{EntryState, LedgerScope};
+use crate::store::Store;
+use crate::sync::live::{LiveFacts, LiveNotice, guard, min_entry_ms};
+use crate::sync::sessions::KEY_PREFIX;
+use crate::sync::steps::{Action, Batch, EntryMode, Step};
+use crate::sync::{BatchReport, Progress, RunSettings, execute};
+use crate::workday;
+
+use super::sync::{FileLock, Window, lock_path, plan_for};
+
+/// The longest sleep between passes: a missed file event costs at most this.
+const FALLBACK_SCAN: Duration = Duration::from_secs(60);
+/// After a file event, wait this long for the write to finish (and for more events) before a pass.
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// Runs `watch`.
+pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
+    if args.install {
+        return install(app);
+    }
+    if args.status {
+        return status(app);
+    }
+    let destinations: Vec<Destination> = destination::configured(&app.config, app.tz)
+        .into_iter()
+        .filter(|d| d.mode == EntryMode::Live)
+        .collect();
+    anyhow::ensure!(
+        !destinations.is_empty(),
+        "no destination is in live mode: set `mode = \"live\"` in `[toggl]` or `[clockify]` of {} (live is \
+         sessions mode plus a running entry)",
+        app.config_path.display()
+    );
+    let Some(_watching) = FileLock::try_acquire(&app.db_path, "watch.lock")? else {
+        anyhow::bail!(
+            "another `claude-tracker watch` is running on this database (lock {}); `watch --status` shows it",
+            lock_path(&app.db_path, "watch.lock").display()
+        );
+    };
+    let mut store = app.open_store()?;
+    let mut links: Vec<Link> = destinations.into_iter().map(Link::new).collect();
+    if args.once {
+        pass(app, app.clock.now()?, &mut store, &mut links)?;
+        return Ok(());
+    }
+    watch_loop(app, &mut store, &mut links)
+}
+
+/// One destination as the watcher keeps it across passes.
+struct Link {
+    destination: Destination,
+    connection: Option<Connection>,
+    /// The running entry was looked at (once, before the first start: no polling).
+    foreign_checked: bool,
+    foreign: Option<String>,
+    said: BTreeSet<&'static str>,
+    /// After a failure, no request before this instant (doubling back-off).
+    retry_at: Option<DateTime<Utc>>,
+    backoff: chrono::Duration,
+}
+
+impl Link {
+    fn new(destination: Destination) -> Link {
+        Link {
+            destination,
+            connection: None,
+            foreign_checked: false,
+            foreign: None,
+            said: BTreeSet::new(),
+            retry_at: None,
+            backoff: chrono::Duration::seconds(5),
+        }
+    }
+}
+
+fn watch_loop(app: &App, store: &mut Store, links: &mut [Link]) -> Result<()> {
+    let (wake, woken) = mpsc::channel::<()>();
+    let events = wake.clone();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            let _ = events.send(());
+        }
+    })
+    .context("cannot watch the transcript folders")?;
+    for dir in app.projects_dirs.iter().filter(|d| d.is_dir()) {
+        notify::Watcher::watch(&mut watcher, dir, notify::RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {}", dir.display()))?;
+    }
+    let stopping = Arc::new(AtomicBool::new(false));
+    {
+        let (stopping, wake, pause) = (stopping.clone(), wake.clone(), app.pause.clone());
+        ctrlc::set_handler(move || {
+            stopping.store(true, Ordering::SeqCst);
+            pause.interrupt();
+            let _ = wake.send(());
+        })
+        .context("cannot catch Ctrl-C")?;
+    }
+    say(&format!(
+        "watching {} for {} (Ctrl-C stops)",
+        app.projects_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+        links.iter().map(|l| l.destination.service.name()).collect::<Vec<_>>().join(", ")
+    ));
+    while !stopping.load(Ordering::SeqCst) {
+        let now = app.clock.now()?;
+        let due = pass(app, now, store, links)?;
+        // A test's clock moves only when the test moves it: look at it often.
+        let longest = if app.clock.is_file() { Duration::from_millis(200) } else { FALLBACK_SCAN };
+        let wait = due
+            .and_then(|due| (due - now).to_std().ok())
+            .map_or(longest, |until_due| until_due.min(longest).max(Duration::from_millis(50)));
+        match woken.recv_timeout(wait) {
+            Ok(()) => {
+                std::thread::sleep(SETTLE);
+                while woken.try_recv().is_ok() {}
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    say("stopped; running entries stay as they are: the next `watch` (or `sync`) finishes them");
+    Ok(())
+}
+
+/// One pass: ingest, then each live destination. Returns when the open stretch is due to close (the
+/// next pass must come by then to stop its entry at the last activity).
+fn pass(
+    app: &App,
+    now: DateTime<Utc>,
+    store: &mut Store,
+    links: &mut [Link],
+) -> Result<Option<DateTime<Utc>>> {
+    let mut app = app.clone();
+    app.now = now;
+    super::ingest::refresh(&app, store)?;
+    store.cache("watch.last_pass", &now.to_rfc3339())?;
+    // A `sync` or `push` running right now owns the ledger: this pass waits for the next.
+    let Some(_lock) = FileLock::try_acquire(&app.db_path, "sync.lock")? else { return Ok(Some(now)) };
+    for link in links.iter_mut() {
+        if link.retry_at.is_some_and(|at| at > now) {
+            continue;
+        }
+        match link_pass(&app, store, link) {
+            Ok(()) => {
+                link.retry_at = None;
+                link.backoff = chrono::Duration::seconds(5);
+            }
+            Err(error) => {
+                say(&format!(
+                    "{}: {error:#}; trying again in {} s (nothing is lost: what is left waits in the ledger)",
+                    link.destination.service.name(),
+                    link.backoff.num_seconds()
+                ));
+                link.retry_at = Some(now + link.backoff);
+                link.backoff = (link.backoff * 2).min(chrono::Duration::minutes(5));
+            }
+        }
+    }
+    let closes = store
+        .latest_activity()?
+        .and_then(DateTime::from_timestamp_millis)
+        .map(|last| last + chrono::Duration::milliseconds(app.config.capture.idle_ms()))
+        .filter(|closes| *closes > now);
+    let retry = links.iter().filter_map(|l| l.retry_at).min();
+    Ok(closes.into_iter().chain(retry).min())
+}
+
+fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
+    if link.connection.is_none() {
+        link.connection = Some(connect(app, &link.destination, store)?);
+    }
+    let Some(connection) = link.connection.as_mut() else { return Ok(()) };
+    let workspace_id = connection.workspace_id.clone();
+    let scope = LedgerScope { destination: link.destination.service.key(), workspace_id: &workspace_id };
+    // Fewer switches when the quota runs low.
+    let quota_left = connection.timesheet.quota_left();
+    let mut app = app.clone();
+    let configured = i64::from(app.config.sync.min_entry_minutes) * 60_000;
+    app.config.sync.min_entry_minutes =
+        u32::try_from(min_entry_ms(configured, quota_left) / 60_000).unwrap_or(1);
+    let today = workday::local_date(app.now, app.tz);
+    let ledger = store.ledger(scope)?;
+    let last_push = ledger
+        .entries
+        .range(KEY_PREFIX.to_string()..)
+        .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
+        .map(|(_, row)| workday::local_date(row.start, app.tz))
+        .max();
+    let since = last_push.unwrap_or(today).min(today);
+    let since = app.config.sync.start_date.map_or(since, |start| start.max(since));
+    let (from, to) = (workday::day_start(since, app.tz), app.now + chrono::Duration::days(1));
+    let (query_from, query_to) = workday::days_window(since, today, app.tz);
+    let sessions = store.query_range(query_from, query_to)?;
+    let tags = store.tag_names()?;
+    let window = Window {
+        since,
+        until: today,
+        today,
+        from,
+        to,
+        sessions: &sessions,
+        tags: &tags,
+        force: false,
+        live: true,
+    };
+    let mut planned = plan_for(&app, store, &link.destination, &workspace_id, &window, false)?;
+    let starts = planned.days.iter().flat_map(|b| &b.steps).any(|s| s.action == Action::Start);
+    if starts && !link.foreign_checked {
+        link.foreign_checked = true;
+        let running = connection.timesheet.running().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let ours = |id: &str| ledger.entries.values().any(|row| row.remote_id.as_deref() == Some(id));
+        link.foreign = running.map(|entry| entry.id).filter(|id| !ours(id));
+    }
+    let facts = LiveFacts {
+        foreign: link.foreign.as_deref(),
+        policy: link.destination.foreign_timer,
+        quota_left,
+        now: app.now,
+    };
+    for notice in guard(&mut planned.days, &facts) {
+        tell_once(&mut link.said, link.destination.service.name(), notice);
+    }
+    let pending: Vec<Step> =
+        planned.days.iter().flat_map(|b| &b.steps).filter(|s| s.action.is_pending()).cloned().collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let settings = RunSettings {
+        scope,
+        reconcile: false,
+        post_attempts: connection.options.attempts,
+        unmapped_time_hint: link.destination.service.unmapped_time_hint(),
+        rerun: "claude-tracker watch",
+        backoff: connection.options.backoff,
+        pause: app.pause.clone(),
+        now: app.now,
+    };
+    let result = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut Quiet);
+    connection.remember(store)?;
+    report_done(&app, &link.destination, &pending, &planned.days);
+    if let Some(left) = connection.timesheet.quota_left() {
+        store.cache(&format!("watch.quota.{}", link.destination.service.key()), &left.to_string())?;
+    }
+    if pending.iter().any(|s| s.key.starts_with("foreign:")) && result.is_ok() {
+        link.foreign = None;
+    }
+    let counts = result?;
+    for failure in &counts.failures {
+        say(&format!(
+            "{}: {} {}: {}; {}",
+            link.destination.service.name(),
+            failure.start.format("%H:%M"),
+            failure.project,
+            failure.error,
+            failure.hint
+        ));
+    }
+    Ok(())
+}
+
+fn tell_once(said: &mut BTreeSet<&'static str>, name: &str, notice: LiveNotice) {
+    let (key, text) = match notice {
+        LiveNotice::ForeignLeft => (
+            "foreign",
+            format!(
+                "{name}: a timer not started by claude-tracker is running; it is left alone and none of ours \
+                 starts (set `foreign_timer = \"stop\"` to stop it instead); finished stretches are still posted"
+            ),
+        ),
+        LiveNotice::QuotaKeptForStops => (
+            "quota",
+            format!(
+                "{name}: the request quota is nearly spent: no timer starts until it renews; stops still go out"
+            ),
+        ),
+    };
+    if said.insert(key) {
+        say(&text);
+    }
+}
+
+/// One line per step the pass carried out: started, stopped (with the time of the stop), updated,
+/// posted, deleted.
+fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[Batch]) {
+    let done: Vec<&Step> = after.iter().flat_map(|b| &b.steps).filter(|s| !s.action.is_pending()).collect();
+    let local = |at: DateTime<Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
+    for step in pending {
+        if !done.iter().any(|d| d.key == step.key) {
+            continue;
+        }
+        let what = match (&step.action, step.draft.end) {
+            (Action::Start, _) | (Action::Adopt { .. }, None) => "started".to_string(),
+            (Action::Stop { at, .. }, _) => format!("stopped a timer not ours at {}", local(*at)),
+            (Action::Update { .. }, None) => "updated the running entry".to_string(),
+            (Action::Update { .. }, Some(end))
+                if step.previous.as_ref().is_some_and(|p| p.state == EntryState::Running) =>
+            {
+                format!("stopped at {}", local(end))
+            }
+            (Action::Update { .. }, Some(_)) => "updated".to_string(),
+            (Action::Delete { .. }, _) => "deleted".to_string(),
+            _ => "posted".to_string(),
+        };
+        let project = super::sync::project_label(step, destination);
+        say(&format!(
+            "{} {}: {what}: {}-{} {project} \"{}\"",
+            app.now.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),
+            destination.service.name(),
+            local(step.entry.start),
+            step.draft.end.map_or_else(|| "now".to_string(), local),
+            step.draft.description
+        ));
+    }
+}
+
+/// The watcher reports per step itself.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn batch_done(&mut self, _batch: &Batch, _report: BatchReport) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// `watch --status`: whether a watcher runs, and per live destination the running entry, the operations
+/// waiting (unsettled ledger rows) and the quota left as last seen. Reads only the database.
+fn status(app: &App) -> Result<()> {
+    let store = app.open_store()?;
+    let watching = FileLock::try_acquire(&app.db_path, "watch.lock")?.is_none();
+    let mut text = format!(
+        "watcher: {}; last pass: {}\n",
+        if watching { "running" } else { "not running" },
+        store.cached("watch.last_pass")?.unwrap_or_else(|| "never".into())
+    );
+    for destination in
+        destination::configured(&app.config, app.tz).iter().filter(|d| d.mode == EntryMode::Live)
+    {
+        let workspace = known_workspace(destination, &store)?.unwrap_or_default();
+        let ledger =
+            store.ledger(LedgerScope { destination: destination.service.key(), workspace_id: &workspace })?;
+        let running: Vec<String> = ledger
+            .entries
+            .values()
+            .filter(|e| e.state == EntryState::Running)
+            .map(|e| {
+                format!(
+                    "since {} (id {})",
+                    e.start.with_timezone(&app.tz).format("%Y-%m-%d %H:%M"),
+                    e.remote_id.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        let waiting = ledger.entries.values().filter(|e| e.state.is_unsettled()).count();
+        let quota = store.cached(&format!("watch.quota.{}", destination.service.key()))?;
+        text.push_str(&format!(
+            "{}: running: {}; operations waiting: {waiting}; quota left: {}\n",
+            destination.service.name(),
+            if running.is_empty() { "none".to_string() } else { running.join(", ") },
+            quota.map_or_else(|| "not reported".to_string(), |q| format!("{q} requests this hour"))
+        ));
+    }
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// `watch --install`: a systemd user unit (Linux) or a launchd agent (macOS) that runs this binary's
+/// `watch` with this config and database at login; prints what it wrote and how to start and remove it.
+fn install(app: &App) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot tell where this program is")?;
+    let home = dirs::home_dir().context("cannot tell where your home folder is")?;
+    let args = [
+        exe.display().to_string(),
+        "--config".into(),
+        app.config_path.display().to_string(),
+        "--db".into(),
+        app.db_path.display().to_string(),
+        "watch".into(),
+    ];
+    let (path, text, start, remove) = if cfg!(target_os = "macos") {
+        let path = home.join("Library/LaunchAgents/dev.claude-tracker.watch.plist");
+        let arguments: String =
+            args.iter().map(|a| format!("    <string>{}</string>\n", xml_escape(a))).collect();
+        let text = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \
+             \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n  \
+             <key>Label</key><string>dev.claude-tracker.watch</string>\n  <key>ProgramArguments</key>\n  \
+             <array>\n{arguments}  </array>\n  <key>RunAtLoad</key><true/>\n  <key>KeepAlive</key><true/>\n\
+             </dict>\n</plist>\n"
+        );
+        let start = format!("launchctl load {}", path.display());
+        let remove = format!("launchctl unload {0} && rm {0}", path.display());
+        (path, text, start, remove)
+    } else {
+        let config_home =
+            std::env::var_os("XDG_CONFIG_HOME").map_or_else(|| home.join(".config"), Into::into);
+        let path = config_home.join("systemd/user/claude-tracker-watch.service");
+        let command: Vec<String> = args.iter().map(|a| systemd_quote(a)).collect();
+        let text = format!(
+            "[Unit]\nDescription=claude-tracker watch: a running timer that follows Claude Code\n\n[Service]\n\
+             ExecStart={}\nRestart=on-failure\nRestartSec=30\n\n[Install]\nWantedBy=default.target\n",
+            command.join(" ")
+        );
+        let start =
+            "systemctl --user daemon-reload && systemctl --user enable --now claude-tracker-watch".into();
+        let remove = format!("systemctl --user disable --now claude-tracker-watch && rm {}", path.display());
+        (path, text, start, remove)
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    say(&format!("wrote {}:\n{text}\nstart it:  {start}\nremove it: {remove}", path.display()));
+    Ok(())
+}
+
+/// A systemd `ExecStart` word: quoted when it holds a space or a quote.
+fn systemd_quote(word: &str) -> String {
+    if word.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\') {
+        format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        word.to_string()
+    }
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

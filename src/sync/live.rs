@@ -1,0 +1,451 @@
+//! The live timer's rules beyond the timeline (seed 004): the sessions planner with `live` on gives the
+//! running entry of the open stretch (start, update, stop at the switch or at the last activity); here,
+//! what `watch` adds: a running entry it did not start is left alone (and ours not started) or stopped,
+//! as `foreign_timer` says; and when the request quota runs low, stretches must be longer before they
+//! become entries (fewer switches), and the last requests are kept for stops. Pure: a plan and facts in,
+//! the plan adjusted and what to tell the user out.
+
+use chrono::{DateTime, Utc};
+
+use super::steps::{Action, Batch, ForeignTimer, Step};
+use crate::timesheet::EntryDraft;
+
+/// What the watcher knows besides the plan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LiveFacts<'a> {
+    /// A running entry on the service that the ledger does not hold (not ours), if one was seen.
+    pub(crate) foreign: Option<&'a str>,
+    pub(crate) policy: ForeignTimer,
+    /// Requests the service still allows in its current window, when it says.
+    pub(crate) quota_left: Option<u32>,
+    pub(crate) now: DateTime<Utc>,
+}
+
+/// Why a plan was changed, said once by the watcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LiveNotice {
+    /// A timer not ours runs and `foreign_timer = "leave"`: ours is not started.
+    ForeignLeft,
+    /// The quota is nearly spent: no timer is started; what is left is kept for stops and updates.
+    QuotaKeptForStops,
+}
+
+/// Requests kept back for stops: below this many left, no timer is started.
+const KEPT_FOR_STOPS: u32 = 3;
+
+/// The minimum entry under a quota: as configured while requests are plentiful; longer as they run out
+/// (at two requests per switch, 10 minutes costs at most 12 an hour, 30 minutes 4).
+pub(crate) fn min_entry_ms(configured_ms: i64, quota_left: Option<u32>) -> i64 {
+    let floor_minutes = match quota_left {
+        Some(left) if left < 10 => 30,
+        Some(left) if left < 20 => 10,
+        _ => 0,
+    };
+    configured_ms.max(floor_minutes * 60_000)
+}
+
+/// Applies the foreign-timer policy and the quota reserve to a live plan.
+pub(crate) fn guard(batches: &mut [Batch], facts: &LiveFacts<'_>) -> Vec<LiveNotice> {
+    let mut notices = Vec::new();
+    let starts = |batches: &[Batch]| batches.iter().flat_map(|b| &b.steps).any(|s| s.action == Action::Start);
+    if !starts(batches) {
+        return notices;
+    }
+    if facts.quota_left.is_some_and(|left| left < KEPT_FOR_STOPS) {
+        drop_starts(batches);
+        notices.push(LiveNotice::QuotaKeptForStops);
+        return notices;
+    }
+    match (facts.foreign, facts.policy) {
+        (None, _) => {}
+        (Some(_), ForeignTimer::Leave) => {
+            drop_starts(batches);
+            notices.push(LiveNotice::ForeignLeft);
+        }
+        (Some(foreign), ForeignTimer::Stop) => {
+            if let Some(batch) =
+                batches.iter_mut().find(|b| b.steps.iter().any(|s| s.action == Action::Start))
+            {
+                let index = batch.steps.iter().position(|s| s.action == Action::Start).unwrap_or(0);
+                let template = batch.steps[index].clone();
+                batch.steps.insert(index, stop_foreign(&template, foreign, facts.now));
+            }
+        }
+    }
+    notices
+}
+
+fn drop_starts(batches: &mut [Batch]) {
+    for batch in batches {
+        batch.steps.retain(|s| s.action != Action::Start);
+    }
+}
+
+/// Stops a timer that is not ours, at `now`, recorded under a key of its own so it is stopped once.
+fn stop_foreign(template: &Step, remote_id: &str, now: DateTime<Utc>) -> Step {
+    Step {
+        key: format!("foreign:{remote_id}"),
+        action: Action::Stop { remote_id: remote_id.to_string(), at: now },
+        draft: EntryDraft { end: Some(now), ..template.draft.clone() },
+        entry: template.entry.clone(),
+        previous: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::allocate::{AllocationRules, ProjectMapping};
+    use crate::classify::Rules;
+    use crate::ledger::{EntryState, KeyedEntry, Ledger, Operation, fingerprint};
+    use crate::sessions::{Millis, Session, active_spans};
+    use crate::sync::sessions::{SessionsInput, plan};
+    use crate::sync::steps::{EntryTemplate, Granularity};
+    use crate::timeline::TimelineSettings;
+    use chrono::NaiveTime;
+
+    const MIN: i64 = 60_000;
+    /// 2026-11-02T00:00:00Z.
+    const MONDAY: i64 = 1_793_577_600_000;
+    const IDLE: i64 = 15 * MIN;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(MONDAY + minute * MIN).unwrap()
+    }
+
+    fn minute(t: DateTime<Utc>) -> i64 {
+        (t.timestamp_millis() - MONDAY) / MIN
+    }
+
+    /// A service as the watcher sees it: entries by id (start, end, project), one timer at most.
+    #[derive(Default)]
+    struct Service {
+        entries: BTreeMap<String, (i64, Option<i64>, String)>,
+        next: u32,
+        requests: u32,
+    }
+
+    /// A day of work: per session, its folder and activity timestamps (minutes).
+    struct Day {
+        activity: Vec<(&'static str, &'static str, Vec<i64>)>,
+    }
+
+    impl Day {
+        /// The sessions as ingested by `now` (activity after `now` has not happened yet).
+        fn sessions(&self, now: i64) -> Vec<Session> {
+            self.activity
+                .iter()
+                .map(|(id, cwd, minutes)| {
+                    let seen: Vec<Millis> =
+                        minutes.iter().filter(|m| **m <= now).map(|m| MONDAY + m * MIN).collect();
+                    Session {
+                        session_id: (*id).into(),
+                        project: (*cwd).into(),
+                        git_branch: None,
+                        spans: active_spans(&seen, IDLE),
+                        messages: Vec::new(),
+                        models: Vec::new(),
+                    }
+                })
+                .collect()
+        }
+    }
+
+    /// Every 2 minutes from `from` to `to`, inclusive.
+    fn every_two(from: i64, to: i64) -> Vec<i64> {
+        (from..=to).step_by(2).collect()
+    }
+
+    struct Watcher {
+        ledger: Ledger,
+        service: Service,
+        rules: AllocationRules,
+        policy: ForeignTimer,
+        foreign: Option<String>,
+        quota_left: Option<u32>,
+        notices: Vec<LiveNotice>,
+        /// The service fails every request (offline) while set.
+        offline: bool,
+    }
+
+    impl Watcher {
+        fn new() -> Watcher {
+            Watcher {
+                ledger: Ledger::default(),
+                service: Service::default(),
+                rules: AllocationRules {
+                    tz: chrono_tz::UTC,
+                    work_day_start: NaiveTime::MIN,
+                    work_day_end: NaiveTime::MIN,
+                    round_to_minutes: 0,
+                    mapping: ProjectMapping::new([
+                        ("/w/a".into(), "pa".into()),
+                        ("/w/b".into(), "pb".into()),
+                    ]),
+                    other_project_id: Some("other".into()),
+                },
+                policy: ForeignTimer::Leave,
+                foreign: None,
+                quota_left: None,
+                notices: Vec::new(),
+                offline: false,
+            }
+        }
+
+        /// One pass at minute `now`: plan, guard, then execute as the executor would (intent, request,
+        /// settle), against the simulated service.
+        fn pass(&mut self, day: &Day, now: i64) {
+            let sessions = day.sessions(now);
+            let tags = BTreeMap::new();
+            let rules = Rules::default();
+            let template = EntryTemplate { description: "{project}".into(), ..EntryTemplate::default() };
+            let mut batches = plan(&SessionsInput {
+                from: at(0),
+                to: at(24 * 60),
+                sessions: &sessions,
+                rules: &self.rules,
+                template: &template,
+                tag_rules: &rules,
+                session_tags: &tags,
+                granularity: Granularity::Segment,
+                timeline: TimelineSettings {
+                    min_entry_ms: min_entry_ms(MIN, self.quota_left),
+                    idle_ms: IDLE,
+                    now: MONDAY + now * MIN,
+                },
+                ledger: &self.ledger,
+                force: false,
+                live: true,
+            })
+            .batches;
+            let facts = LiveFacts {
+                foreign: self.foreign.as_deref(),
+                policy: self.policy,
+                quota_left: self.quota_left,
+                now: at(now),
+            };
+            for notice in guard(&mut batches, &facts) {
+                if !self.notices.contains(&notice) {
+                    self.notices.push(notice);
+                }
+            }
+            for step in batches.iter().flat_map(|b| &b.steps) {
+                self.execute(step);
+            }
+        }
+
+        fn execute(&mut self, step: &Step) {
+            if !step.action.is_pending() {
+                return;
+            }
+            // Intent first: a request that fails leaves the row unsettled for the next pass.
+            let intent = |operation, remote_id: Option<String>| KeyedEntry {
+                key: step.key.clone(),
+                remote_id,
+                start: step.draft.start,
+                end: step.draft.end,
+                fingerprint: fingerprint(&step.draft),
+                state: EntryState::InDoubt,
+                operation,
+                adopted: false,
+            };
+            let project = step.draft.project_id.clone().unwrap_or_default();
+            let (start, end) = (minute(step.draft.start), step.draft.end.map(minute));
+            let (operation, remote_id) = match &step.action {
+                Action::Create | Action::Start | Action::Adopt { .. } => (Operation::Create, None),
+                Action::Update { remote_id } => (Operation::Update, Some(remote_id.clone())),
+                Action::Delete { remote_id } => (Operation::Delete, Some(remote_id.clone())),
+                Action::Stop { remote_id, .. } => (Operation::Stop, Some(remote_id.clone())),
+                Action::Keep { .. } => return,
+            };
+            self.ledger.entries.insert(step.key.clone(), intent(operation, remote_id.clone()));
+            self.service.requests += 1;
+            if self.offline {
+                return;
+            }
+            let id = match (&step.action, remote_id) {
+                (Action::Delete { .. }, Some(id)) => {
+                    self.service.entries.remove(&id);
+                    self.ledger.entries.remove(&step.key);
+                    return;
+                }
+                (Action::Stop { at, .. }, Some(id)) => {
+                    if Some(&id) == self.foreign.as_ref() {
+                        self.foreign = None;
+                    }
+                    if let Some(entry) = self.service.entries.get_mut(&id) {
+                        entry.1 = Some(minute(*at));
+                    }
+                    id
+                }
+                (_, Some(id)) => {
+                    self.service.entries.insert(id.clone(), (start, end, project));
+                    id
+                }
+                (_, None) => {
+                    self.service.next += 1;
+                    let id = format!("e{}", self.service.next);
+                    // One timer per user: starting one stops the running one at the new start.
+                    for entry in self.service.entries.values_mut().filter(|e| e.1.is_none()) {
+                        entry.1 = Some(start);
+                    }
+                    self.service.entries.insert(id.clone(), (start, end, project));
+                    id
+                }
+            };
+            let row = self.ledger.entries.get_mut(&step.key).unwrap();
+            row.remote_id = Some(id);
+            row.state = if end.is_none() { EntryState::Running } else { EntryState::Stored };
+        }
+
+        /// The entry running on the service: (project, start).
+        fn running(&self) -> Option<(String, i64)> {
+            self.service.entries.values().find(|e| e.1.is_none()).map(|e| (e.2.clone(), e.0))
+        }
+
+        /// Every entry: (project, start, end).
+        fn entries(&self) -> Vec<(String, i64, Option<i64>)> {
+            let mut all: Vec<_> = self.service.entries.values().map(|e| (e.2.clone(), e.0, e.1)).collect();
+            all.sort_by_key(|e| e.1);
+            all
+        }
+    }
+
+    /// A day: a from 09:00 to 10:00; b interrupts for 30 seconds at 09:30 (flapping) and takes over from
+    /// 10:00 to 10:40; a comes back at 11:00 to 11:20; then nothing.
+    fn day() -> Day {
+        let mut a = every_two(540, 600);
+        a.extend(every_two(660, 680));
+        Day {
+            activity: vec![("a", "/w/a", a), ("b", "/w/b", every_two(600, 640)), ("blip", "/w/b", vec![570])],
+        }
+    }
+
+    #[test]
+    fn a_day_of_work_runs_one_timer_that_follows_it_and_stops_at_the_last_activity() {
+        let day = day();
+        let mut watcher = Watcher::new();
+        let mut seen = Vec::new();
+        for now in 530..=760 {
+            watcher.pass(&day, now);
+            seen.push((now, watcher.running()));
+        }
+        let at_minute = |m: i64| seen.iter().find(|(now, _)| *now == m).unwrap().1.clone();
+        assert_eq!(at_minute(535), None, "no work yet");
+        assert_eq!(at_minute(541), None, "one line is no time yet");
+        assert_eq!(at_minute(542), Some(("pa".into(), 540)), "started from the first activity at the second");
+        assert_eq!(at_minute(571), Some(("pa".into(), 540)), "a lone line of b does not switch");
+        assert_eq!(at_minute(603), Some(("pb".into(), 600)), "switched once b's stretch is long enough");
+        assert_eq!(at_minute(650), Some(("pb".into(), 600)));
+        assert_eq!(at_minute(655), None, "stopped within a minute of the idle threshold");
+        assert_eq!(at_minute(662), Some(("pa".into(), 660)));
+        assert_eq!(
+            watcher.entries(),
+            vec![("pa".into(), 540, Some(600)), ("pb".into(), 600, Some(640)), ("pa".into(), 660, Some(680))],
+            "each stopped where its work ended, not where the stop was noticed"
+        );
+        // Requests: per entry a start and a stop (an update with the end), nothing else.
+        assert_eq!(watcher.service.requests, 6);
+        // `sync` afterwards has nothing to do: the ledger holds every closed stretch as posted.
+        assert!(watcher.ledger.entries.values().all(|e| e.state == EntryState::Stored));
+    }
+
+    #[test]
+    fn a_crash_or_sleep_resumes_from_the_ledger_and_an_offline_spell_is_replayed() {
+        let day = day();
+        let mut watcher = Watcher::new();
+        for now in 530..=560 {
+            watcher.pass(&day, now);
+        }
+        // The watcher dies at 09:20 and comes back at 10:30: b runs, a's timer is stopped at 10:00.
+        watcher.pass(&day, 630);
+        assert_eq!(watcher.running(), Some(("pb".into(), 600)));
+        assert_eq!(watcher.entries()[0], ("pa".into(), 540, Some(600)));
+        // Offline from 10:45: the stop cannot go out; the intent waits; back online at 11:10, it is sent.
+        watcher.offline = true;
+        for now in 645..=669 {
+            watcher.pass(&day, now);
+        }
+        assert!(watcher.ledger.entries.values().any(|e| e.state == EntryState::InDoubt));
+        watcher.offline = false;
+        for now in 670..=760 {
+            watcher.pass(&day, now);
+        }
+        assert_eq!(
+            watcher.entries(),
+            vec![("pa".into(), 540, Some(600)), ("pb".into(), 600, Some(640)), ("pa".into(), 660, Some(680))]
+        );
+    }
+
+    #[test]
+    fn a_foreign_timer_is_left_or_stopped() {
+        let day = day();
+        let mut leaving = Watcher::new();
+        leaving.foreign = Some("theirs".into());
+        leaving.service.entries.insert("theirs".into(), (500, None, "x".into()));
+        for now in 530..=560 {
+            leaving.pass(&day, now);
+        }
+        assert_eq!(leaving.running(), Some(("x".into(), 500)), "theirs runs on; ours is not started");
+        assert_eq!(leaving.notices, vec![LiveNotice::ForeignLeft]);
+
+        let mut stopping = Watcher::new();
+        stopping.policy = ForeignTimer::Stop;
+        stopping.foreign = Some("theirs".into());
+        stopping.service.entries.insert("theirs".into(), (500, None, "x".into()));
+        for now in 530..=560 {
+            stopping.pass(&day, now);
+        }
+        assert_eq!(stopping.running(), Some(("pa".into(), 540)));
+        assert_eq!(
+            stopping.service.entries["theirs"],
+            (500, Some(542), "x".into()),
+            "stopped when ours began"
+        );
+        assert!(stopping.notices.is_empty());
+    }
+
+    #[test]
+    fn a_low_quota_means_longer_entries_and_keeps_the_last_requests_for_stops() {
+        assert_eq!(min_entry_ms(MIN, None), MIN);
+        assert_eq!(min_entry_ms(MIN, Some(25)), MIN);
+        assert_eq!(min_entry_ms(MIN, Some(15)), 10 * MIN);
+        assert_eq!(min_entry_ms(MIN, Some(5)), 30 * MIN);
+        // Eight minutes of b inside a's work would switch twice; with few requests left they stay a's.
+        let mut a = every_two(540, 640);
+        a.retain(|m| !(591..=597).contains(m));
+        let day = Day { activity: vec![("a", "/w/a", a), ("b", "/w/b", every_two(590, 598))] };
+        let mut plenty = Watcher::new();
+        let mut scarce = Watcher::new();
+        scarce.quota_left = Some(15);
+        for now in 530..=700 {
+            plenty.pass(&day, now);
+            scarce.pass(&day, now);
+        }
+        assert_eq!(plenty.entries().len(), 3);
+        assert_eq!(scarce.entries(), vec![("pa".into(), 540, Some(640))]);
+        assert_eq!((scarce.service.requests, plenty.service.requests), (2, 6));
+        // Almost nothing left: no timer is started, but a running one is still stopped.
+        let day =
+            Day { activity: vec![("a", "/w/a", every_two(540, 600)), ("b", "/w/b", every_two(650, 690))] };
+        let mut last = Watcher::new();
+        for now in 530..=560 {
+            last.pass(&day, now);
+        }
+        last.quota_left = Some(2);
+        for now in 561..=720 {
+            last.pass(&day, now);
+            if now == 670 {
+                assert_eq!(last.running(), None, "b's timer is not started");
+            }
+        }
+        assert_eq!(
+            last.entries(),
+            vec![("pa".into(), 540, Some(600)), ("pb".into(), 650, Some(690))],
+            "a's timer stopped at its end; b's stretch posted once closed"
+        );
+        assert_eq!(last.notices, vec![LiveNotice::QuotaKeptForStops]);
+    }
+}
