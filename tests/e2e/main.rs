@@ -12,3 +12,4 @@ mod support;
 mod sync;
 mod toggl;
 mod upgrade;
+mod watch;

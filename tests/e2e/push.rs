@@ -12,52 +12,54 @@ use crate::support::{Transcript, World};
 const NOON: &str = "--now=2026-11-02T12:00:00Z";
 
 /// One of the two fakes.
-enum Fake {
+pub(crate) enum Fake {
     Toggl(FakeToggl),
     Clockify(FakeClockify),
 }
 
 /// An entry as both services are compared: (project, "MM-DDTHH:MM" start, end, description, tags).
-type Posted = (String, String, String, String, Vec<String>);
+pub(crate) type Posted = (String, String, String, String, Vec<String>);
 
-struct Setup {
-    world: World,
-    fake: Fake,
+pub(crate) struct Setup {
+    pub(crate) world: World,
+    pub(crate) fake: Fake,
 }
 
 impl Setup {
-    fn toggl() -> Setup {
+    /// Both fakes with the projects, in `mode`, no transcripts yet.
+    pub(crate) fn bare(mode: &str) -> [Setup; 2] {
         let toggl = FakeToggl::start();
         toggl.set_min_interval_ms(0);
         for (id, name) in [(100, "Shop"), (200, "Tracker"), (900, "Other")] {
             toggl.add_project(fake_toggl::WORKSPACE_ID, id, name, "Client");
         }
-        Setup::with(Fake::Toggl(toggl))
-    }
-
-    fn clockify() -> Setup {
         let clockify = FakeClockify::start();
         for id in ["p-shop", "p-tracker", "p-other"] {
             clockify.add_project(fake_clockify::WORKSPACE_ID, id, id, "Client");
         }
-        Setup::with(Fake::Clockify(clockify))
+        [Fake::Toggl(toggl), Fake::Clockify(clockify)].map(|fake| {
+            let setup = Setup { world: World::new(), fake };
+            setup.configure(&format!("mode = \"{mode}\""), "");
+            setup
+        })
     }
 
-    fn both() -> [Setup; 2] {
-        [Setup::toggl(), Setup::clockify()]
+    fn toggl() -> Setup {
+        let [toggl, _] = Setup::both();
+        toggl
     }
 
     /// Shop from 09:00 to 11:00, tracker from 09:30 to 10:00, in sessions mode.
-    fn with(fake: Fake) -> Setup {
-        let setup = Setup { world: World::new(), fake };
-        setup.configure("mode = \"sessions\"", "");
-        setup.world.session("shop", "/w/shop", "2026-11-02T09:00:00Z", 120);
-        setup.world.session("trk", "/w/tracker", "2026-11-02T09:30:00Z", 30);
-        setup
+    fn both() -> [Setup; 2] {
+        Setup::bare("sessions").map(|setup| {
+            setup.world.session("shop", "/w/shop", "2026-11-02T09:00:00Z", 120);
+            setup.world.session("trk", "/w/tracker", "2026-11-02T09:30:00Z", 30);
+            setup
+        })
     }
 
     /// Writes the config: `section` lines go into the service's table, `rules` after it.
-    fn configure(&self, section: &str, rules: &str) {
+    pub(crate) fn configure(&self, section: &str, rules: &str) {
         let service = match &self.fake {
             Fake::Toggl(toggl) => format!(
                 "[toggl]\nbase_url = \"{}\"\nworkspace_id = {}\nother_project_id = 900\n\
@@ -77,7 +79,7 @@ impl Setup {
         self.world.config(&format!("timezone = \"UTC\"\n{service}{rules}"));
     }
 
-    fn command(&self) -> std::process::Command {
+    pub(crate) fn command(&self) -> std::process::Command {
         let mut command = self.world.std_cmd();
         command
             .env("TOGGL_API_TOKEN", fake_toggl::API_TOKEN)
@@ -89,7 +91,7 @@ impl Setup {
         command
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.command()
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -98,14 +100,14 @@ impl Setup {
             .unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args);
         assert!(output.status.success(), "{args:?} failed: {}", text(&output));
         String::from_utf8(output.stdout).unwrap()
     }
 
     /// The service's project id for a short name.
-    fn project(&self, name: &str) -> String {
+    pub(crate) fn project(&self, name: &str) -> String {
         match (&self.fake, name) {
             (Fake::Toggl(_), "shop") => "100".into(),
             (Fake::Toggl(_), "tracker") => "200".into(),
@@ -114,7 +116,7 @@ impl Setup {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self.fake {
             Fake::Toggl(_) => "Toggl Track",
             Fake::Clockify(_) => "Clockify",
@@ -122,7 +124,7 @@ impl Setup {
     }
 
     /// Entries the service holds, by start.
-    fn posted(&self) -> Vec<Posted> {
+    pub(crate) fn posted(&self) -> Vec<Posted> {
         let short = |at: &str| at.get(5..16).unwrap_or_default().to_string();
         let mut entries: Vec<Posted> = match &self.fake {
             Fake::Toggl(toggl) => toggl
@@ -166,7 +168,7 @@ impl Setup {
     }
 
     /// Requests of one method on time entries (answered or not).
-    fn count(&self, method: &str) -> usize {
+    pub(crate) fn count(&self, method: &str) -> usize {
         let entries = |path: &str| path.contains("time-entries") || path.contains("time_entries");
         match &self.fake {
             Fake::Toggl(toggl) => {
@@ -179,7 +181,7 @@ impl Setup {
     }
 
     /// Sent, answered or not, of the writing kinds: (POST, PUT, DELETE).
-    fn writes(&self) -> (usize, usize, usize) {
+    pub(crate) fn writes(&self) -> (usize, usize, usize) {
         (self.count("POST"), self.count("PUT"), self.count("DELETE"))
     }
 
@@ -197,7 +199,7 @@ impl Setup {
         )
     }
 
-    fn entry(&self, project: &str, start: &str, end: &str, description: &str) -> Posted {
+    pub(crate) fn entry(&self, project: &str, start: &str, end: &str, description: &str) -> Posted {
         (
             self.project(project),
             format!("11-02T{start}"),
@@ -248,7 +250,7 @@ impl Setup {
     }
 }
 
-fn text(output: &Output) -> String {
+pub(crate) fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 

@@ -1,0 +1,268 @@
+//! `watch` (live mode): the real binary keeps a running entry that follows the transcripts, against both
+//! fakes, with the clock pinned per pass (`--now`) or moved by the test (`$CLAUDE_TRACKER_CLOCK_FILE`).
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::fake_clockify;
+use crate::fake_toggl;
+use crate::push::{Fake, Posted, Setup};
+use crate::support::Transcript;
+
+/// Appends user lines of session `id` in `cwd`, one at each `HH:MM` of 2026-11-02 (UTC).
+fn work(setup: &Setup, id: &str, cwd: &str, minutes: &[&str]) {
+    let lines =
+        minutes.iter().fold(Transcript::new(id, cwd), |t, hm| t.user(&format!("2026-11-02T{hm}:00Z")));
+    let relative = format!("{}/{id}.jsonl", cwd.replace('/', "-"));
+    if setup.world.projects().join(&relative).exists() {
+        setup.world.append(&relative, lines.text());
+    } else {
+        setup.world.write(&relative, lines.text());
+    }
+}
+
+fn once(setup: &Setup, now: &str) -> String {
+    setup.ok(&["watch", "--once", &format!("--now=2026-11-02T{now}:00Z")])
+}
+
+/// What the service holds, a running entry's end as "".
+fn held(setup: &Setup) -> Vec<Posted> {
+    setup.posted()
+}
+
+fn running(setup: &Setup, project: &str, start: &str, description: &str) -> Posted {
+    let mut entry = setup.entry(project, start, "00:00", description);
+    entry.2 = String::new();
+    entry
+}
+
+#[test]
+fn watch_once_starts_switches_and_stops_at_the_last_activity_and_sync_has_nothing_left() {
+    for setup in Setup::bare("live") {
+        let name = setup.name();
+        let (shop, tracker) = (setup.project("shop"), setup.project("tracker"));
+        work(&setup, "shop", "/w/shop", &["09:00", "09:05", "09:10", "09:20", "09:30", "09:40"]);
+        assert_eq!(
+            once(&setup, "09:41"),
+            format!("2026-11-02 09:41:00 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\"\n")
+        );
+        assert_eq!(held(&setup), vec![running(&setup, "shop", "09:00", "shop (main)")]);
+        // Work moves to the tracker at 09:45: shop's stretch closed at 09:40 (its last line), tracker's runs.
+        work(&setup, "trk", "/w/tracker", &["09:45", "09:50", "10:00"]);
+        assert_eq!(
+            once(&setup, "10:01"),
+            format!(
+                "2026-11-02 10:01:00 {name}: stopped at 09:40: 09:00-09:40 /w/shop -> {shop} \"shop (main)\"\n\
+                 2026-11-02 10:01:00 {name}: started: 09:45-now /w/tracker -> {tracker} \"tracker (main)\"\n"
+            )
+        );
+        // Nothing new: nothing sent.
+        let writes = setup.writes();
+        assert_eq!(once(&setup, "10:05"), "");
+        assert_eq!(setup.writes(), writes);
+        // Idle for the threshold: stopped at the last activity (10:00), not when it was noticed.
+        assert_eq!(
+            once(&setup, "10:16"),
+            format!(
+                "2026-11-02 10:16:00 {name}: stopped at 10:00: 09:45-10:00 /w/tracker -> {tracker} \"tracker (main)\"\n"
+            )
+        );
+        assert_eq!(
+            held(&setup),
+            vec![
+                setup.entry("shop", "09:00", "09:40", "shop (main)"),
+                setup.entry("tracker", "09:45", "10:00", "tracker (main)"),
+            ]
+        );
+        assert_eq!(setup.writes(), (2, 2, 0), "a start and a stop per entry");
+        // `sync` for the live destination backfills only what the watcher missed: nothing.
+        let output = setup.ok(&["sync", "--now=2026-11-02T12:00:00Z"]);
+        assert_eq!(
+            output,
+            format!(
+                "{name}: pushed 0 new, 0 updated, 0 deleted, 0 adopted (0 requests); 2 unchanged, 0 still open\n"
+            )
+        );
+        assert_eq!(setup.writes(), (2, 2, 0));
+        assert_eq!(
+            setup.ok(&["watch", "--status"]),
+            format!(
+                "watcher: not running; last pass: 2026-11-02T10:16:00+00:00\n{name}: running: none; operations \
+                 waiting: 0; quota left: {}\n",
+                // Toggl reports its quota in every answer; Clockify has none.
+                if matches!(setup.fake, Fake::Toggl(_)) { "596 requests this hour" } else { "not reported" }
+            )
+        );
+    }
+}
+
+#[test]
+fn a_foreign_timer_is_left_alone_or_stopped_as_configured() {
+    for setup in Setup::bare("live") {
+        let name = setup.name();
+        match &setup.fake {
+            Fake::Toggl(toggl) => toggl.insert_entry(fake_toggl::Entry {
+                id: 5,
+                workspace_id: fake_toggl::WORKSPACE_ID,
+                project_id: None,
+                start: "2026-11-02T08:30:00+00:00".into(),
+                stop: String::new(),
+                duration: -1,
+                description: "call".into(),
+                tags: Vec::new(),
+                billable: false,
+                created_with: "Timery".into(),
+            }),
+            Fake::Clockify(clockify) => clockify.insert_entry(fake_clockify::Entry {
+                id: "theirs".into(),
+                workspace_id: fake_clockify::WORKSPACE_ID.into(),
+                user_id: fake_clockify::USER_ID.into(),
+                project_id: None,
+                start: "2026-11-02T08:30:00Z".into(),
+                end: String::new(),
+                description: "call".into(),
+                billable: false,
+                tag_ids: Vec::new(),
+            }),
+        }
+        work(&setup, "shop", "/w/shop", &["09:00", "09:05"]);
+        let left = once(&setup, "09:06");
+        assert_eq!(
+            left,
+            format!(
+                "{name}: a timer not started by claude-tracker is running; it is left alone and none of ours \
+                 starts (set `foreign_timer = \"stop\"` to stop it instead); finished stretches are still posted\n"
+            )
+        );
+        assert_eq!(held(&setup).len(), 1, "theirs only");
+        setup.configure("mode = \"live\"\nforeign_timer = \"stop\"", "");
+        let stopped = once(&setup, "09:07");
+        let shop = setup.project("shop");
+        assert_eq!(
+            stopped,
+            format!(
+                "2026-11-02 09:07:00 {name}: stopped a timer not ours at 09:07: 09:00-09:07 /w/shop -> {shop} \"shop (main)\"\n\
+                 2026-11-02 09:07:00 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\"\n"
+            )
+        );
+        let entries = held(&setup);
+        assert_eq!(entries.len(), 2);
+        // Clockify stops at the time sent; Toggl's PATCH .../stop stops at the service's own clock (the
+        // real now, which this test does not pin).
+        assert_eq!(entries[0].1, "11-02T08:30");
+        match setup.fake {
+            Fake::Clockify(_) => assert_eq!(entries[0].2, "11-02T09:07", "theirs stopped"),
+            Fake::Toggl(_) => assert!(!entries[0].2.is_empty(), "theirs stopped"),
+        }
+        assert_eq!(entries[1], running(&setup, "shop", "09:00", "shop (main)"));
+    }
+}
+
+/// Starts `watch` in the background with the clock in a file the test moves.
+fn spawn_watch(setup: &Setup, clock: &std::path::Path) -> Child {
+    setup
+        .command()
+        .env("CLAUDE_TRACKER_CLOCK_FILE", clock)
+        .arg("watch")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    started.elapsed()
+}
+
+#[test]
+fn the_watcher_follows_appended_lines_stops_on_idle_and_exits_cleanly_on_sigterm() {
+    for setup in Setup::bare("live") {
+        let clock = setup.world.dir.path().join("clock");
+        std::fs::write(&clock, "2026-11-02T09:00:30Z").unwrap();
+        work(&setup, "shop", "/w/shop", &["09:00"]);
+        let mut watcher = spawn_watch(&setup, &clock);
+        let mut out = BufReader::new(watcher.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(first.starts_with("watching "), "{first}");
+        // A second watcher on the same database refuses.
+        let second = setup.run(&["watch", "--once"]);
+        assert_eq!(
+            String::from_utf8(second.stderr).unwrap(),
+            format!(
+                "claude-tracker: error: another `claude-tracker watch` is running on this database (lock {}.watch.lock); \
+                 `watch --status` shows it\n",
+                setup.world.db().display()
+            )
+        );
+        // A line appended while it watches: the running entry appears within 2 seconds.
+        std::fs::write(&clock, "2026-11-02T09:02:00Z").unwrap();
+        work(&setup, "shop", "/w/shop", &["09:01"]);
+        let latency = wait_for("the running entry", || held(&setup).len() == 1);
+        assert!(latency < Duration::from_secs(2), "{latency:?}");
+        assert_eq!(held(&setup), vec![running(&setup, "shop", "09:00", "shop (main)")]);
+        // Idle past the threshold: stopped at the last line, 09:01.
+        std::fs::write(&clock, "2026-11-02T09:17:00Z").unwrap();
+        wait_for("the stop", || held(&setup).iter().all(|e| !e.2.is_empty()));
+        assert_eq!(held(&setup), vec![setup.entry("shop", "09:00", "09:01", "shop (main)")]);
+        // SIGTERM: a clean exit.
+        let status =
+            std::process::Command::new("kill").args(["-TERM", &watcher.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let exit = watcher.wait().unwrap();
+        let mut rest = String::new();
+        out.read_to_string(&mut rest).unwrap();
+        assert!(exit.success(), "{exit:?}: {rest}");
+        let name = setup.name();
+        let shop = setup.project("shop");
+        let lines: Vec<&str> = rest.lines().collect();
+        assert_eq!(
+            lines,
+            vec![
+                format!("2026-11-02 09:02:00 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\""),
+                format!(
+                    "2026-11-02 09:17:00 {name}: stopped at 09:01: 09:00-09:01 /w/shop -> {shop} \"shop (main)\""
+                ),
+                "stopped; running entries stay as they are: the next `watch` (or `sync`) finishes them"
+                    .to_string(),
+            ]
+        );
+    }
+}
+
+#[test]
+fn install_writes_a_user_unit_and_says_how_to_start_and_remove_it() {
+    let [setup, _] = Setup::bare("live");
+    let output = setup.ok(&["watch", "--install"]);
+    let home = setup.world.home();
+    let unit = home.join(".config/systemd/user/claude-tracker-watch.service");
+    let written = std::fs::read_to_string(&unit).unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("claude-tracker");
+    let config = setup.world.dir.path().join("config.toml");
+    assert_eq!(
+        written,
+        format!(
+            "[Unit]\nDescription=claude-tracker watch: a running timer that follows Claude Code\n\n[Service]\n\
+             ExecStart={} --config {} --db {} watch\nRestart=on-failure\nRestartSec=30\n\n[Install]\n\
+             WantedBy=default.target\n",
+            exe.display(),
+            config.display(),
+            setup.world.db().display()
+        )
+    );
+    assert_eq!(
+        output,
+        format!(
+            "wrote {}:\n{written}\nstart it:  systemctl --user daemon-reload && systemctl --user enable --now \
+             claude-tracker-watch\nremove it: systemctl --user disable --now claude-tracker-watch && rm {}\n",
+            unit.display(),
+            unit.display()
+        )
+    );
+}
