@@ -62,7 +62,13 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
     let mut store = app.open_store()?;
     let mut links: Vec<Link> = destinations.into_iter().map(Link::new).collect();
     if args.once {
-        pass(app, app.clock.now()?, &mut store, &mut links)?;
+        pass(app, app.clock.now()?, &mut store, &mut links, true)?;
+        let failed: Vec<String> = links.iter().filter_map(|l| l.failure.clone()).collect();
+        anyhow::ensure!(
+            failed.is_empty(),
+            "{}; nothing is lost: what is left waits in the ledger for the next `watch --once`",
+            failed.join("; ")
+        );
         return Ok(());
     }
     watch_loop(app, &mut store, &mut links)
@@ -78,6 +84,8 @@ struct Link {
     said: BTreeSet<&'static str>,
     /// After a failure, no request before this instant (doubling back-off).
     retry_at: Option<DateTime<Utc>>,
+    /// What the last pass could not do.
+    failure: Option<String>,
     backoff: chrono::Duration,
 }
 
@@ -90,6 +98,7 @@ impl Link {
             foreign: None,
             said: BTreeSet::new(),
             retry_at: None,
+            failure: None,
             backoff: chrono::Duration::seconds(5),
         }
     }
@@ -125,7 +134,7 @@ fn watch_loop(app: &App, store: &mut Store, links: &mut [Link]) -> Result<()> {
     ));
     while !stopping.load(Ordering::SeqCst) {
         let now = app.clock.now()?;
-        let due = pass(app, now, store, links)?;
+        let due = pass(app, now, store, links, false)?;
         // A test's clock moves only when the test moves it: look at it often.
         let longest = if app.clock.is_file() { Duration::from_millis(200) } else { FALLBACK_SCAN };
         let wait = due
@@ -151,6 +160,7 @@ fn pass(
     now: DateTime<Utc>,
     store: &mut Store,
     links: &mut [Link],
+    once: bool,
 ) -> Result<Option<DateTime<Utc>>> {
     let mut app = app.clone();
     app.now = now;
@@ -165,14 +175,18 @@ fn pass(
         match link_pass(&app, store, link) {
             Ok(()) => {
                 link.retry_at = None;
+                link.failure = None;
                 link.backoff = chrono::Duration::seconds(5);
             }
             Err(error) => {
-                say(&format!(
-                    "{}: {error:#}; trying again in {} s (nothing is lost: what is left waits in the ledger)",
-                    link.destination.service.name(),
-                    link.backoff.num_seconds()
-                ));
+                let failure = format!("{}: {error:#}", link.destination.service.name());
+                if !once {
+                    say(&format!(
+                        "{failure}; trying again in {} s (nothing is lost: what is left waits in the ledger)",
+                        link.backoff.num_seconds()
+                    ));
+                }
+                link.failure = Some(failure);
                 link.retry_at = Some(now + link.backoff);
                 link.backoff = (link.backoff * 2).min(chrono::Duration::minutes(5));
             }
@@ -315,7 +329,7 @@ fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[
             (Action::Stop { at, .. }, _) => format!("stopped a timer not ours at {}", local(*at)),
             (Action::Update { .. }, None) => "updated the running entry".to_string(),
             (Action::Update { .. }, Some(end))
-                if step.previous.as_ref().is_some_and(|p| p.state == EntryState::Running) =>
+                if step.previous.as_ref().is_some_and(|p| p.state != EntryState::Stored) =>
             {
                 format!("stopped at {}", local(end))
             }
@@ -376,7 +390,25 @@ fn status(app: &App) -> Result<()> {
                 )
             })
             .collect();
-        let waiting = ledger.entries.values().filter(|e| e.state.is_unsettled()).count();
+        let waiting: Vec<String> = ledger
+            .entries
+            .values()
+            .filter(|e| e.state.is_unsettled())
+            .map(|e| {
+                let local = |at: DateTime<Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
+                format!(
+                    "{} {}-{}",
+                    e.operation.name(),
+                    local(e.start),
+                    e.end.map_or_else(|| "now".into(), local)
+                )
+            })
+            .collect();
+        let waiting = if waiting.is_empty() {
+            "0".to_string()
+        } else {
+            format!("{} ({})", waiting.len(), waiting.join(", "))
+        };
         let quota = store.cached(&format!("watch.quota.{}", destination.service.key()))?;
         text.push_str(&format!(
             "{}: running: {}; operations waiting: {waiting}; quota left: {}\n",

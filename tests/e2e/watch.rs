@@ -266,3 +266,45 @@ fn install_writes_a_user_unit_and_says_how_to_start_and_remove_it() {
         )
     );
 }
+
+#[test]
+fn a_stop_the_service_does_not_answer_waits_in_the_ledger_and_goes_out_on_the_next_pass() {
+    for setup in Setup::bare("live") {
+        let name = setup.name();
+        work(&setup, "shop", "/w/shop", &["09:00", "09:05"]);
+        once(&setup, "09:06");
+        // Offline at 09:30: every PUT answers 503 (the client retries 4 times, then gives up).
+        for _ in 0..4 {
+            match &setup.fake {
+                Fake::Toggl(toggl) => toggl.fail_next("PUT", fake_toggl::Fault::Status(503)),
+                Fake::Clockify(clockify) => clockify.fail_next("PUT", fake_clockify::Fault::Status(503)),
+            }
+        }
+        let offline = setup.run(&["watch", "--once", "--now=2026-11-02T09:30:00Z"]);
+        assert!(!offline.status.success());
+        let stderr = String::from_utf8(offline.stderr).unwrap();
+        assert!(
+            stderr.ends_with(
+                "; nothing is lost: what is left waits in the ledger for the next `watch --once`\n"
+            ),
+            "{stderr}"
+        );
+        assert_eq!(held(&setup), vec![running(&setup, "shop", "09:00", "shop (main)")]);
+        assert_eq!(
+            setup.ok(&["watch", "--status"]).lines().nth(1).unwrap(),
+            format!(
+                "{name}: running: none; operations waiting: 1 (update 09:00-09:05); quota left: {}",
+                if matches!(setup.fake, Fake::Toggl(_)) { "595 requests this hour" } else { "not reported" }
+            )
+        );
+        // Back online: the stop goes out, at the last activity.
+        let shop = setup.project("shop");
+        assert_eq!(
+            once(&setup, "09:40"),
+            format!(
+                "2026-11-02 09:40:00 {name}: stopped at 09:05: 09:00-09:05 /w/shop -> {shop} \"shop (main)\"\n"
+            )
+        );
+        assert_eq!(held(&setup), vec![setup.entry("shop", "09:00", "09:05", "shop (main)")]);
+    }
+}
