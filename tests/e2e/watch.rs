@@ -308,3 +308,23 @@ fn a_stop_the_service_does_not_answer_waits_in_the_ledger_and_goes_out_on_the_ne
         assert_eq!(held(&setup), vec![setup.entry("shop", "09:00", "09:05", "shop (main)")]);
     }
 }
+
+#[test]
+fn a_tag_given_mid_entry_updates_the_running_entry_once() {
+    for setup in Setup::bare("live") {
+        let name = setup.name();
+        let shop = setup.project("shop");
+        work(&setup, "shop", "/w/shop", &["09:00", "09:05"]);
+        once(&setup, "09:06");
+        setup.ok(&["tag", "shop", "urgent"]);
+        assert_eq!(
+            once(&setup, "09:07"),
+            format!("2026-11-02 09:07:00 {name}: updated the running entry: 09:00-now /w/shop -> {shop} \"shop (main)\"\n")
+        );
+        let mut expected = running(&setup, "shop", "09:00", "shop (main)");
+        expected.4 = vec!["urgent".to_string()];
+        assert_eq!(held(&setup), vec![expected]);
+        assert_eq!(once(&setup, "09:08"), "", "once: the next pass has nothing to send");
+        assert_eq!(setup.writes(), (1, 1, 0));
+    }
+}
