@@ -319,7 +319,9 @@ fn a_tag_given_mid_entry_updates_the_running_entry_once() {
         setup.ok(&["tag", "shop", "urgent"]);
         assert_eq!(
             once(&setup, "09:07"),
-            format!("2026-11-02 09:07:00 {name}: updated the running entry: 09:00-now /w/shop -> {shop} \"shop (main)\"\n")
+            format!(
+                "2026-11-02 09:07:00 {name}: updated the running entry: 09:00-now /w/shop -> {shop} \"shop (main)\"\n"
+            )
         );
         let mut expected = running(&setup, "shop", "09:00", "shop (main)");
         expected.4 = vec!["urgent".to_string()];
