@@ -1,9 +1,10 @@
 //! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
 //!
 //! The pure core (`transcripts::parse`, `sessions`, `classify`, `workday`, `allocate`, `ledger`,
-//! `timeline`, `timesheet`, `report`, `export`, `sync::steps`, `sync::daily`, `sync::sessions`) takes and
-//! returns values and imports no edge module; the edges (`app`, `ingest`, `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s
-//! executor, `commands`) do the I/O. `notes/00-architecture.md` draws the map.
+//! `timeline`, `timesheet`, `report`, `export`, `sync::steps`, `sync::daily`, `sync::sessions`,
+//! `sync::live`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
+//! `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s executor, `commands`) do the I/O.
+//! `notes/00-architecture.md` draws the map.
 
 mod allocate;
 mod app;
