@@ -212,9 +212,8 @@ fn the_watcher_follows_appended_lines_stops_on_idle_and_exits_cleanly_on_sigterm
         wait_for("the stop", || held(&setup).iter().all(|e| !e.2.is_empty()));
         assert_eq!(held(&setup), vec![setup.entry("shop", "09:00", "09:01", "shop (main)")]);
         // SIGTERM: a clean exit.
-        let pid = i32::try_from(watcher.id()).unwrap();
-        // SAFETY: a plain signal to the child this test started and still owns (not yet waited on).
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(watcher.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
         let exit = watcher.wait().unwrap();
         let mut rest = String::new();
         out.read_to_string(&mut rest).unwrap();
