@@ -27,6 +27,8 @@ pub(crate) struct App {
     pub(crate) now: DateTime<Utc>,
     /// Where a long-running command (`watch`) reads the time for each pass.
     pub(crate) clock: Clock,
+    /// Claude Code's own settings file (its `cleanupPeriodDays` says when transcripts go).
+    pub(crate) claude_settings: Option<PathBuf>,
     pub(crate) verbose: bool,
     /// Where API keys are kept: the OS keychain, or `$CLAUDE_TRACKER_SECRETS_FILE`.
     pub(crate) secret_store: SecretStore,
@@ -90,6 +92,7 @@ impl App {
                 (None, None) => Clock::System,
             },
             verbose: global.verbose,
+            claude_settings: claude_settings(home.as_deref()),
             secret_store: SecretStore::from_env(),
             http: HttpOverrides {
                 backoff: millis("CLAUDE_TRACKER_BACKOFF_MS"),
@@ -142,6 +145,15 @@ impl Clock {
 
 fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// `$CLAUDE_CONFIG_DIR/settings.json` (the first of a comma-separated list), else `~/.claude/settings.json`.
+fn claude_settings(home: Option<&Path>) -> Option<PathBuf> {
+    let dir = std::env::var("CLAUDE_CONFIG_DIR")
+        .ok()
+        .and_then(|dirs| dirs.split(',').map(str::trim).find(|d| !d.is_empty()).map(PathBuf::from))
+        .or_else(|| home.map(|h| h.join(".claude")))?;
+    Some(dir.join("settings.json"))
 }
 
 fn config_home(home: Option<&Path>) -> Option<PathBuf> {

@@ -51,6 +51,23 @@ pub enum Command {
     /// Keep a running entry in every destination with `mode = "live"` that follows your Claude Code
     /// work as it happens (runs until Ctrl-C; `--once` for one pass)
     Watch(WatchArgs),
+    /// One screen of what the tool sees and what is waiting: transcripts, database, last ingest, each
+    /// destination's mode, last sync and days waiting, and warnings
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// A terminal dashboard: time per project and tag for today, 7 days, 30 days or a range, a chart by
+    /// day, and each destination's sync state; it refreshes when transcripts change
+    Dashboard(DashboardArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `claude-tracker man > claude-tracker.1`
+    Man,
     /// Store your Clockify API key, or with --toggl your Toggl Track token (read without echo, or from
     /// stdin), check it and list your workspaces
     Setup {
@@ -200,6 +217,32 @@ pub struct PushArgs {
     /// Re-send every entry already pushed in the range, as updates
     #[arg(long)]
     pub force: bool,
+}
+
+/// `dashboard`'s options.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// The tab to open
+    #[arg(long, value_enum, default_value_t = DashboardTab::Today)]
+    pub tab: DashboardTab,
+    /// First day of the Range tab [default: the first of this month]
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<NaiveDate>,
+    /// Last day of the Range tab [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<NaiveDate>,
+    /// Print one frame of this size (e.g. 80x24) as text and exit, without a terminal
+    #[arg(long, hide = true, value_name = "WxH")]
+    pub snapshot: Option<String>,
+}
+
+/// The dashboard's tabs, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DashboardTab {
+    Today,
+    Week,
+    Month,
+    Range,
 }
 
 /// `watch`'s options.

@@ -16,6 +16,7 @@ mod clockify;
 mod commands;
 mod config;
 mod connect;
+mod dashboard;
 mod destination;
 mod export;
 mod http;
@@ -56,6 +57,10 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         cli::Command::Sync(args) => commands::sync::run(&app, args),
         cli::Command::Push(args) => commands::push::run(&app, args),
         cli::Command::Watch(args) => commands::watch::run(&app, args),
+        cli::Command::Status { json } => commands::status::run(&app, *json),
+        cli::Command::Dashboard(args) => commands::dashboard::run(&app, args),
+        cli::Command::Completions { shell } => commands::docs::completions(*shell),
+        cli::Command::Man => commands::docs::man(),
         cli::Command::Setup { toggl } => commands::setup::run(&app, *toggl),
         cli::Command::Clockify { command: cli::ClockifyCommand::Projects { workspace } } => {
             commands::setup::clockify_projects(&app, workspace.as_deref())

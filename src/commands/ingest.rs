@@ -14,18 +14,33 @@ use crate::store::Store;
 /// tags.
 pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = refresh_sessions(app, store)?;
+    apply_rule_tags(app, store)?;
+    Ok(summary)
+}
+
+/// As [`refresh`], saying nothing: for a full-screen terminal that stderr would scribble over.
+pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSummary> {
+    let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;
+    store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+    apply_rule_tags(app, store)?;
+    Ok(summary)
+}
+
+/// Gives every session the rules in force have not seen its rule tags.
+fn apply_rule_tags(app: &App, store: &mut Store) -> Result<()> {
     let pending = store.sessions_needing_rule_tags(app.rules.fingerprint())?;
     if !pending.is_empty() {
         let tags: Vec<(String, Vec<String>)> =
             pending.iter().map(|s| (s.session_id.clone(), app.rules.tags_for(s))).collect();
         store.record_rule_tags(app.rules.fingerprint(), &tags)?;
     }
-    Ok(summary)
+    Ok(())
 }
 
 /// The ingest alone, rule tags left as they are (what `rules check --dry-run` previews).
 pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;
+    store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     let mut stderr = std::io::stderr().lock();
     for problem in &summary.problems {
         writeln!(stderr, "claude-tracker: warning: {problem}")?;
@@ -44,6 +59,9 @@ pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSum
     }
     Ok(summary)
 }
+
+/// The `meta` key of the last ingest's time (what `status` shows).
+pub(crate) const LAST_INGEST: &str = "ingest.last";
 
 /// Runs `ingest` and prints what it did.
 pub(crate) fn run(app: &App) -> Result<()> {

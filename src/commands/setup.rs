@@ -111,6 +111,23 @@ fn print_projects<'a>(rows: impl Iterator<Item = (String, &'a str, &'a str)>) ->
     Ok(())
 }
 
+/// The `meta` key of a workspace's project ids as last listed (`status` checks mappings against it).
+pub(crate) fn project_ids_key(service: Service, workspace: &str) -> String {
+    format!("project_ids:{}:{workspace}", service.key())
+}
+
+/// Keeps the ids a project listing returned, with when, so `status` can tell a mapping to a project the
+/// service no longer lists without asking it.
+fn remember_project_ids(
+    app: &App,
+    service: Service,
+    workspace: &str,
+    ids: impl Iterator<Item = String>,
+) -> Result<()> {
+    let listed = (app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), ids.collect::<Vec<_>>());
+    Store::open(&app.db_path)?.cache(&project_ids_key(service, workspace), &serde_json::to_string(&listed)?)
+}
+
 /// Runs `clockify projects`.
 pub(crate) fn clockify_projects(app: &App, workspace: Option<&str>) -> Result<()> {
     let workspace = workspace.or(app.config.clockify.workspace_id.as_deref()).ok_or_else(|| {
@@ -122,6 +139,7 @@ pub(crate) fn clockify_projects(app: &App, workspace: Option<&str>) -> Result<()
     let key = key_for(app, Service::Clockify)?;
     let mut client = connect::clockify(app, &app.config.clockify.base_url, key);
     let projects = client.projects(workspace).context("Clockify")?;
+    remember_project_ids(app, Service::Clockify, workspace, projects.iter().map(|p| p.id.clone()))?;
     print_projects(
         projects.iter().map(|p| (p.id.clone(), p.name.as_str(), p.client_name.as_deref().unwrap_or(""))),
     )
@@ -150,6 +168,7 @@ pub(crate) fn toggl_projects(app: &App, workspace: Option<&str>, refresh: bool) 
             let mut client = connect::toggl(app, &toggl.base_url, token);
             let projects = client.projects(&workspace).context("Toggl Track")?;
             store.cache(&cache_key, &serde_json::to_string(&(now, &projects))?)?;
+            remember_project_ids(app, Service::Toggl, &workspace, projects.iter().map(|p| p.id.to_string()))?;
             projects
         }
     };

@@ -198,6 +198,17 @@ impl Store {
             ])?;
         Ok(())
     }
+
+    /// When a day of this destination's workspace was last marked synced (the last run that finished
+    /// something), for `status`.
+    pub(crate) fn last_synced_at(&self, scope: LedgerScope<'_>) -> Result<Option<DateTime<Utc>>> {
+        let last: Option<String> = self.conn.query_row(
+            "SELECT MAX(synced_at) FROM synced_days WHERE destination = ?1 AND workspace_id = ?2",
+            params![scope.destination, scope.workspace_id],
+            |r| r.get(0),
+        )?;
+        last.as_deref().map(parse_instant).transpose()
+    }
 }
 
 fn instant(at: DateTime<Utc>) -> String {

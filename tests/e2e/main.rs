@@ -2,6 +2,7 @@
 //! time low.
 
 mod capture;
+mod dashboard;
 mod export;
 mod fake_clockify;
 mod fake_http;

@@ -1,0 +1,220 @@
+//! `claude-tracker dashboard`: builds the dashboard's view model from the store and runs the terminal
+//! (ratatui on crossterm): keys and transcript changes (notify) wake it; nothing polls. The terminal is
+//! restored on every exit path: a normal quit, an error (a guard's `Drop`) and a panic (ratatui's hook).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{Datelike, Days};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+
+use crate::app::App;
+use crate::classify::{Classifier, pair_tagged};
+use crate::cli::{DashboardArgs, DashboardTab};
+use crate::connect::known_workspace;
+use crate::dashboard::{DashboardView, DestinationLine, Row, Tab, render, snapshot};
+use crate::destination;
+use crate::ledger::{EntryState, LedgerScope};
+use crate::report::{self, ReportRange, Totals, UNTAGGED};
+use crate::store::Store;
+use crate::workday;
+
+use super::status::destination_status;
+
+/// The longest wait between refreshes when nothing happens (a missed file event costs at most this).
+const FALLBACK_REFRESH: Duration = Duration::from_secs(60);
+
+/// Runs `dashboard`.
+pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
+    let mut store = app.open_store()?;
+    let tab = match args.tab {
+        DashboardTab::Today => Tab::Today,
+        DashboardTab::Week => Tab::Week,
+        DashboardTab::Month => Tab::Month,
+        DashboardTab::Range => Tab::Range,
+    };
+    let mut screen = Screen { tab, help: false, args };
+    if let Some(size) = &args.snapshot {
+        let (width, height) = parse_size(size)?;
+        super::ingest::refresh(app, &mut store)?;
+        let view = build_view(app, &store, &screen)?;
+        print!("{}", snapshot(&view, width, height));
+        return Ok(());
+    }
+    super::ingest::refresh_quietly(app, &mut store)?;
+    run_terminal(app, &mut store, &mut screen)
+}
+
+/// What the user chose on screen.
+struct Screen<'a> {
+    tab: Tab,
+    help: bool,
+    args: &'a DashboardArgs,
+}
+
+fn parse_size(text: &str) -> Result<(u16, u16)> {
+    let (width, height) = text.split_once('x').context("write the size as WIDTHxHEIGHT, e.g. 80x24")?;
+    Ok((width.parse().context("a width in cells")?, height.parse().context("a height in cells")?))
+}
+
+/// What wakes the screen.
+enum Wake {
+    Input(Event),
+    Changed,
+}
+
+fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result<()> {
+    let (wake, woken) = mpsc::channel::<Wake>();
+    let events = wake.clone();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            let _ = events.send(Wake::Changed);
+        }
+    })
+    .context("cannot watch the transcript folders")?;
+    for dir in app.projects_dirs.iter().filter(|d| d.is_dir()) {
+        notify::Watcher::watch(&mut watcher, dir, notify::RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {}", dir.display()))?;
+    }
+    std::thread::spawn(move || {
+        while let Ok(event) = event::read() {
+            if wake.send(Wake::Input(event)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut terminal = ratatui::init();
+    let _restore = Restore;
+    let mut view = build_view(app, store, screen)?;
+    loop {
+        terminal.draw(|frame| render(&view, frame))?;
+        let refresh = match woken.recv_timeout(FALLBACK_REFRESH) {
+            Ok(Wake::Input(Event::Key(key))) if key.kind == KeyEventKind::Press => {
+                match key.code {
+                    KeyCode::Char('q') | KeyCode::Esc => return Ok(()),
+                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Ok(()),
+                    KeyCode::Right | KeyCode::Tab => screen.tab = screen.tab.step(true),
+                    KeyCode::Left | KeyCode::BackTab => screen.tab = screen.tab.step(false),
+                    KeyCode::Char(digit @ '1'..='4') => {
+                        screen.tab = Tab::ALL[usize::from(digit as u8 - b'1')];
+                    }
+                    KeyCode::Char('?') => screen.help = !screen.help,
+                    KeyCode::Char('r') => {}
+                    _ => continue,
+                }
+                key.code == KeyCode::Char('r')
+            }
+            Ok(Wake::Input(_)) => false,
+            Ok(Wake::Changed) => {
+                // Let the write finish, and take the burst of events as one.
+                std::thread::sleep(Duration::from_millis(100));
+                while let Ok(Wake::Changed) = woken.try_recv() {}
+                true
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => true,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        let mut app = app.clone();
+        app.now = app.clock.now()?;
+        if refresh {
+            super::ingest::refresh_quietly(&app, store)?;
+        }
+        view = build_view(&app, store, screen)?;
+    }
+}
+
+/// Restores the terminal when the loop ends, by an error too.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// The view of the chosen tab, from the store.
+fn build_view(app: &App, store: &Store, screen: &Screen<'_>) -> Result<DashboardView> {
+    let today = workday::local_date(app.now, app.tz);
+    let back = |days: u64| today.checked_sub_days(Days::new(days)).unwrap_or(today);
+    let (since, until) = match screen.tab {
+        Tab::Today => (today, today),
+        Tab::Week => (back(6), today),
+        Tab::Month => (back(29), today),
+        Tab::Range => (
+            screen.args.since.unwrap_or_else(|| today.with_day(1).unwrap_or(today)),
+            screen.args.until.unwrap_or(today),
+        ),
+    };
+    let range = ReportRange { since, until: until.max(since), tz: app.tz };
+    let (from, to) = workday::days_window(range.since, range.until, app.tz);
+    let sessions = store.query_range(from, to)?;
+    let projects = Classifier::default().classify_all(&sessions);
+    let tags = store.tag_names()?;
+    let classified = pair_tagged(&sessions, &projects, &tags);
+    let row = |label: String, totals: &Totals| Row {
+        label,
+        seconds: totals.active_seconds(),
+        sessions: totals.sessions,
+        tokens: totals
+            .usage
+            .input
+            .saturating_add(totals.usage.output)
+            .saturating_add(totals.usage.cache_creation)
+            .saturating_add(totals.usage.cache_read),
+    };
+    let by_day = report::by_day(&classified, range);
+    let days = workday::dates(range.since, range.until)
+        .map(|date| {
+            let seconds = by_day.iter().find(|d| d.date == date).map_or(0, |d| d.totals.active_seconds());
+            (date, seconds)
+        })
+        .collect();
+    Ok(DashboardView {
+        tab: screen.tab,
+        range_label: if since == until { since.to_string() } else { format!("{since} - {until}") },
+        projects: report::by_project(&classified, range)
+            .iter()
+            .map(|p| row(p.name.clone(), &p.totals))
+            .collect(),
+        tags: report::by_tag(&classified, range)
+            .0
+            .iter()
+            .map(|t| row(t.tag.clone().unwrap_or_else(|| UNTAGGED.to_string()), &t.totals))
+            .collect(),
+        days,
+        destinations: destination_lines(app, store)?,
+        timezone: app.tz.name().to_string(),
+        help: screen.help,
+        color: std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+    })
+}
+
+/// Each destination's sync state from the ledger and the caches (no request).
+fn destination_lines(app: &App, store: &Store) -> Result<Vec<DestinationLine>> {
+    let local =
+        |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M").to_string();
+    let mut lines = Vec::new();
+    for destination in destination::configured(&app.config, app.tz) {
+        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+        let ledger =
+            store.ledger(LedgerScope { destination: destination.service.key(), workspace_id: &workspace })?;
+        let status = destination_status(app, store, &destination, &workspace)?;
+        let running = ledger
+            .entries
+            .values()
+            .find(|e| e.state == EntryState::Running)
+            .map(|e| format!("since {}", e.start.with_timezone(&app.tz).format("%H:%M")));
+        lines.push(DestinationLine {
+            name: destination.service.name().to_string(),
+            mode: destination.mode.name().to_string(),
+            days_synced: ledger.synced_days.len(),
+            days_waiting: status.days_waiting,
+            in_doubt: ledger.entries.values().filter(|e| e.state.is_unsettled()).count(),
+            last_run: status.last_sync.map(local),
+            quota_left: store.cached(&format!("watch.quota.{}", destination.service.key()))?,
+            running,
+        });
+    }
+    Ok(lines)
+}

@@ -1,0 +1,289 @@
+//! `claude-tracker status`: one screen of what the tool sees and what is waiting (text or `--json`):
+//! where transcripts are read from, the database, the last ingest, each destination's mode, last sync
+//! and days waiting, and the warnings that matter. It reads files' metadata, the database and Claude
+//! Code's settings; it never ingests, and never asks a service anything.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::json;
+
+use crate::app::App;
+use crate::connect::known_workspace;
+use crate::destination::{self, Destination, Service};
+use crate::ledger::LedgerScope;
+use crate::store::Store;
+use crate::sync::steps::DayStatus;
+use crate::transcripts::discover::{TranscriptFile, discover};
+use crate::workday;
+
+use super::ingest::LAST_INGEST;
+use super::setup::project_ids_key;
+use super::sync::{Window, day_range, plan_for};
+
+/// Claude Code's default `cleanupPeriodDays`.
+const DEFAULT_CLEANUP_DAYS: i64 = 30;
+/// A transcript this close to its deletion, with lines not yet read, is worth a warning.
+const WARN_DAYS_BEFORE_DELETION: i64 = 3;
+
+/// What `status` shows.
+struct Status {
+    folders: Vec<PathBuf>,
+    files: usize,
+    oldest_change: Option<DateTime<Utc>>,
+    db_path: PathBuf,
+    db_bytes: u64,
+    sessions: u64,
+    last_ingest: Option<DateTime<Utc>>,
+    cleanup_days: i64,
+    destinations: Vec<DestinationStatus>,
+    warnings: Vec<String>,
+}
+
+/// A destination as `status` and the dashboard show it.
+pub(super) struct DestinationStatus {
+    pub(super) service: Service,
+    pub(super) mode: &'static str,
+    pub(super) last_sync: Option<DateTime<Utc>>,
+    /// Days with something left to post (sessions mode: days with entries to post).
+    pub(super) days_waiting: usize,
+}
+
+/// Runs `status`.
+pub(crate) fn run(app: &App, json: bool) -> Result<()> {
+    let store = app.open_store()?;
+    let status = gather(app, &store)?;
+    let text = if json { as_json(&status) } else { as_text(&status, app) };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn gather(app: &App, store: &Store) -> Result<Status> {
+    let (files, _) = discover(&app.projects_dirs);
+    let last_ingest =
+        store.cached(LAST_INGEST)?.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.to_utc());
+    let cleanup_days = cleanup_period_days(app);
+    let mut warnings = Vec::new();
+    warnings.extend(cleanup_warnings(app, store, &files, last_ingest, cleanup_days)?);
+    if app.config.holds_secret() {
+        warnings.extend(crate::secrets::config_permission_warning(&app.config_path));
+    }
+    let mut destinations = Vec::new();
+    for destination in destination::configured(&app.config, app.tz) {
+        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+        warnings.extend(mapping_warnings(store, &destination, &workspace)?);
+        destinations.push(destination_status(app, store, &destination, &workspace)?);
+    }
+    Ok(Status {
+        folders: app.projects_dirs.clone(),
+        files: files.len(),
+        oldest_change: files.iter().map(|f| f.mtime_ns).min().map(from_nanos),
+        db_path: app.db_path.clone(),
+        db_bytes: std::fs::metadata(&app.db_path).map(|m| m.len()).unwrap_or(0),
+        sessions: store.session_count()?,
+        last_ingest,
+        cleanup_days,
+        destinations,
+        warnings,
+    })
+}
+
+fn from_nanos(nanos: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(nanos)
+}
+
+/// `cleanupPeriodDays` from Claude Code's settings, else its default.
+fn cleanup_period_days(app: &App) -> i64 {
+    app.claude_settings
+        .as_ref()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|settings| settings.get("cleanupPeriodDays").and_then(serde_json::Value::as_i64))
+        .filter(|days| *days > 0)
+        .unwrap_or(DEFAULT_CLEANUP_DAYS)
+}
+
+/// Claude Code deletes transcripts unchanged for `cleanupPeriodDays`: an ingest older than that may have
+/// missed some for good; a transcript about to go with lines not yet read should be read now.
+fn cleanup_warnings(
+    app: &App,
+    store: &Store,
+    files: &[TranscriptFile],
+    last_ingest: Option<DateTime<Utc>>,
+    cleanup_days: i64,
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let period = chrono::Duration::days(cleanup_days);
+    if let Some(last) = last_ingest.filter(|last| app.now - *last > period) {
+        warnings.push(format!(
+            "the last ingest was {} days ago and Claude Code deletes transcripts unchanged for {cleanup_days} \
+             days (`cleanupPeriodDays`): sessions in transcripts deleted since are lost; run `claude-tracker \
+             ingest` now, and often (`claude-tracker watch` keeps up)",
+            (app.now - last).num_days()
+        ));
+    }
+    let read = store.file_states()?;
+    let unread = files.iter().filter(|file| {
+        read.get(&file.path).is_none_or(|state| state.size != file.size || state.mtime_ns != file.mtime_ns)
+    });
+    if let Some(oldest) = unread.min_by_key(|file| file.mtime_ns) {
+        let goes = from_nanos(oldest.mtime_ns) + period;
+        let days_left = (goes - app.now).num_days();
+        if goes > app.now && days_left < WARN_DAYS_BEFORE_DELETION {
+            warnings.push(format!(
+                "{} holds lines not yet read and Claude Code deletes it in {} (unchanged for {cleanup_days} \
+                 days): run `claude-tracker ingest`",
+                oldest.path.display(),
+                if days_left == 0 { "less than a day".to_string() } else { format!("{days_left} days") }
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+/// Mapped ids (and the Other project) the service no longer listed when its projects were last listed
+/// (`clockify projects`, `toggl projects`); no request is made.
+fn mapping_warnings(store: &Store, destination: &Destination, workspace: &str) -> Result<Vec<String>> {
+    let service = destination.service;
+    let Some((listed_at, ids)) = store
+        .cached(&project_ids_key(service, workspace))?
+        .and_then(|text| serde_json::from_str::<(String, Vec<String>)>(&text).ok())
+    else {
+        return Ok(Vec::new());
+    };
+    let section = service.key();
+    let mut mapped: Vec<(String, &str)> = destination
+        .rules
+        .mapping
+        .keys()
+        .filter_map(|key| {
+            Some((format!("[{section}.project_mapping] \"{key}\""), destination.rules.mapping.id_of(key)?))
+        })
+        .collect();
+    if let Some(other) = &destination.rules.other_project_id {
+        mapped.push((format!("[{section}] other_project_id"), other.as_str()));
+    }
+    Ok(mapped
+        .into_iter()
+        .filter(|(_, id)| !ids.iter().any(|listed| listed == id))
+        .map(|(setting, id)| {
+            format!(
+                "{setting} = {id}: {} did not list that project on {listed_at} (`claude-tracker {section} \
+                 projects`): fix the id, or list the projects again if it is new",
+                service.name()
+            )
+        })
+        .collect())
+}
+
+/// Mode, last sync and the days (sessions mode: the days with entries) still to post.
+pub(super) fn destination_status(
+    app: &App,
+    store: &Store,
+    destination: &Destination,
+    workspace: &str,
+) -> Result<DestinationStatus> {
+    let scope = LedgerScope { destination: destination.service.key(), workspace_id: workspace };
+    let today = workday::local_date(app.now, app.tz);
+    let days_waiting = match day_range(app, (None, None), store, today, true)? {
+        Some((since, until)) if since <= until => {
+            let (from, to) = workday::days_window(since, until, app.tz);
+            let sessions = store.query_range(from, to)?;
+            let tags = store.tag_names()?;
+            let window = Window {
+                since,
+                until,
+                today,
+                from: workday::day_start(since, app.tz),
+                to: workday::day_start(until.succ_opt().unwrap_or(until), app.tz),
+                sessions: &sessions,
+                tags: &tags,
+                force: false,
+                live: false,
+            };
+            let planned = plan_for(app, store, destination, workspace, &window, false)?;
+            planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
+        }
+        _ => 0,
+    };
+    Ok(DestinationStatus {
+        service: destination.service,
+        mode: destination.mode.name(),
+        last_sync: store.last_synced_at(scope)?,
+        days_waiting,
+    })
+}
+
+fn as_text(status: &Status, app: &App) -> String {
+    let when = |at: Option<DateTime<Utc>>| {
+        at.map_or_else(
+            || "never".to_string(),
+            |at| at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M").to_string(),
+        )
+    };
+    let folders: Vec<String> = status.folders.iter().map(|f| f.display().to_string()).collect();
+    let mut text = format!(
+        "transcripts: {} files in {} (oldest changed {}); Claude Code deletes them after {} days unchanged\n",
+        status.files,
+        if folders.is_empty() { "no folder found".to_string() } else { folders.join(", ") },
+        status.oldest_change.map_or_else(|| "-".to_string(), |at| when(Some(at))),
+        status.cleanup_days
+    );
+    text.push_str(&format!(
+        "database: {} ({} KB, {} sessions); last ingest {}\n",
+        status.db_path.display(),
+        status.db_bytes.div_ceil(1024),
+        status.sessions,
+        when(status.last_ingest)
+    ));
+    for destination in &status.destinations {
+        text.push_str(&format!(
+            "{} ({} mode): last sync {}; {} day(s) waiting\n",
+            destination.service.name(),
+            destination.mode,
+            when(destination.last_sync),
+            destination.days_waiting
+        ));
+    }
+    if status.destinations.is_empty() {
+        text.push_str("no destination configured (config.example.toml shows [clockify] and [toggl])\n");
+    }
+    if status.warnings.is_empty() {
+        text.push_str("no warnings\n");
+    } else {
+        text.push_str("warnings:\n");
+        for warning in &status.warnings {
+            text.push_str(&format!("  - {warning}\n"));
+        }
+    }
+    text.push_str(&format!("({} time zone)\n", app.tz.name()));
+    text
+}
+
+fn as_json(status: &Status) -> String {
+    let instant = |at: Option<DateTime<Utc>>| at.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true));
+    let value = json!({
+        "transcripts": {
+            "folders": status.folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "files": status.files,
+            "oldest_change": instant(status.oldest_change),
+            "cleanup_period_days": status.cleanup_days,
+        },
+        "database": {
+            "path": status.db_path.display().to_string(),
+            "bytes": status.db_bytes,
+            "sessions": status.sessions,
+            "last_ingest": instant(status.last_ingest),
+        },
+        "destinations": status.destinations.iter().map(|d| json!({
+            "destination": d.service.key(),
+            "mode": d.mode,
+            "last_sync": instant(d.last_sync),
+            "days_waiting": d.days_waiting,
+        })).collect::<Vec<_>>(),
+        "warnings": status.warnings,
+    });
+    serde_json::to_string(&value).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,372 @@
+//! The dashboard's screen as a pure function of a view model: tabs (today, 7 days, 30 days, a range),
+//! time per project and per tag as bars with `h:mm`, sessions and tokens, a chart by day, each
+//! destination's sync state and the running entries, and the keys. `commands/dashboard` builds the
+//! model from the store and runs the terminal; tests render it into ratatui's test backend.
+//!
+//! Pure: no I/O, no clock.
+
+use chrono::NaiveDate;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs};
+
+use crate::report::{compact, hours_minutes};
+
+/// The four ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tab {
+    Today,
+    Week,
+    Month,
+    Range,
+}
+
+impl Tab {
+    pub(crate) const ALL: [Tab; 4] = [Tab::Today, Tab::Week, Tab::Month, Tab::Range];
+
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Today => "Today",
+            Tab::Week => "7 days",
+            Tab::Month => "30 days",
+            Tab::Range => "Range",
+        }
+    }
+
+    /// The next tab (`forward`) or the previous one, wrapping.
+    pub(crate) fn step(self, forward: bool) -> Tab {
+        let index = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0);
+        let next = if forward { index + 1 } else { index + Tab::ALL.len() - 1 };
+        Tab::ALL[next % Tab::ALL.len()]
+    }
+}
+
+/// One line of a breakdown: a project or a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Row {
+    pub(crate) label: String,
+    pub(crate) seconds: i64,
+    pub(crate) sessions: u64,
+    pub(crate) tokens: u64,
+}
+
+/// A destination's sync state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DestinationLine {
+    pub(crate) name: String,
+    pub(crate) mode: String,
+    pub(crate) days_synced: usize,
+    pub(crate) days_waiting: usize,
+    pub(crate) in_doubt: usize,
+    /// Local time of the last day marked synced.
+    pub(crate) last_run: Option<String>,
+    pub(crate) quota_left: Option<String>,
+    /// The running entry (live mode): its project and local start.
+    pub(crate) running: Option<String>,
+}
+
+/// Everything on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DashboardView {
+    pub(crate) tab: Tab,
+    /// `2026-11-07` or `2026-11-01 - 2026-11-07`.
+    pub(crate) range_label: String,
+    pub(crate) projects: Vec<Row>,
+    pub(crate) tags: Vec<Row>,
+    pub(crate) days: Vec<(NaiveDate, i64)>,
+    pub(crate) destinations: Vec<DestinationLine>,
+    pub(crate) timezone: String,
+    pub(crate) help: bool,
+    /// Off with `NO_COLOR`.
+    pub(crate) color: bool,
+}
+
+/// Draws the view.
+pub(crate) fn render(view: &DashboardView, frame: &mut Frame<'_>) {
+    let area = frame.area();
+    let sync_height = u16::try_from(sync_lines(view).len()).unwrap_or(1) + 2;
+    let [tabs, body, sync, keys] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(sync_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_tabs(view, frame, tabs);
+    let wide = body.width >= 120;
+    if wide {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        let [projects, tags] =
+            Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
+        render_rows(view, frame, projects, &projects_title(view), &view.projects);
+        render_rows(view, frame, tags, TAGS_TITLE, &view.tags);
+        render_days(view, frame, right);
+    } else {
+        let day_height =
+            if view.days.len() > 1 { u16::try_from(view.days.len().min(5)).unwrap_or(5) + 2 } else { 0 };
+        let [projects, tags, days] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(tag_height(view)),
+            Constraint::Length(day_height),
+        ])
+        .areas(body);
+        render_rows(view, frame, projects, &projects_title(view), &view.projects);
+        render_rows(view, frame, tags, TAGS_TITLE, &view.tags);
+        if day_height > 0 {
+            render_days(view, frame, days);
+        }
+    }
+    render_sync(view, frame, sync);
+    let keys_line = Line::from(vec![
+        key(view, "q"),
+        Span::raw(" quit  "),
+        key(view, "←/→ tab"),
+        Span::raw(" range  "),
+        key(view, "r"),
+        Span::raw(" refresh  "),
+        key(view, "?"),
+        Span::raw(" help"),
+        Span::raw(format!("   ({})", view.timezone)),
+    ]);
+    frame.render_widget(Paragraph::new(keys_line), keys);
+    if view.help {
+        render_help(frame, area);
+    }
+}
+
+/// Projects, with the range's total (each second once).
+fn projects_title(view: &DashboardView) -> String {
+    format!(" Projects  {} ", hours_minutes(view.projects.iter().map(|r| r.seconds).sum()))
+}
+
+/// A session counts under each of its tags, so tags have no total.
+const TAGS_TITLE: &str = " Tags ";
+
+fn tag_height(view: &DashboardView) -> u16 {
+    u16::try_from(view.tags.len().clamp(1, 3)).unwrap_or(3) + 2
+}
+
+fn style(view: &DashboardView, color: Color) -> Style {
+    if view.color { Style::default().fg(color) } else { Style::default() }
+}
+
+fn key(view: &DashboardView, text: &str) -> Span<'static> {
+    Span::styled(text.to_string(), style(view, Color::Yellow).add_modifier(Modifier::BOLD))
+}
+
+fn render_tabs(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
+    let [tabs, label] = Layout::horizontal([Constraint::Length(40), Constraint::Min(10)]).areas(area);
+    let selected = Tab::ALL.iter().position(|t| *t == view.tab).unwrap_or(0);
+    let widget = Tabs::new(Tab::ALL.iter().map(|t| t.title()))
+        .select(selected)
+        .highlight_style(style(view, Color::Cyan).add_modifier(Modifier::REVERSED))
+        .divider("|");
+    frame.render_widget(widget, tabs);
+    frame.render_widget(
+        Paragraph::new(format!("claude-tracker  {}", view.range_label)).right_aligned(),
+        label,
+    );
+}
+
+/// A table of rows with a bar each: `label  ████▌  h:mm  sessions  tokens`.
+fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &str, rows: &[Row]) {
+    let block = Block::default().borders(Borders::ALL).title(title.to_string());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if rows.is_empty() {
+        frame.render_widget(Paragraph::new("no activity in this range"), inner);
+        return;
+    }
+    let width = usize::from(inner.width);
+    let label_width = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0).clamp(6, width / 3);
+    // label, space, bar, space, "hh:mm" (6), "  sessions" (6), "  tokens" (8)
+    let bar_width = width.saturating_sub(label_width + 1 + 1 + 6 + 6 + 8).max(1);
+    let longest = rows.iter().map(|r| r.seconds).max().unwrap_or(1).max(1);
+    let lines: Vec<Line<'_>> = rows
+        .iter()
+        .take(usize::from(inner.height))
+        .map(|row| {
+            let label: String = row.label.chars().take(label_width).collect();
+            let filled = usize::try_from(row.seconds.max(0)).unwrap_or(0) * bar_width * 8
+                / usize::try_from(longest).unwrap_or(1);
+            Line::from(vec![
+                Span::raw(format!("{label:<label_width$} ")),
+                Span::styled(format!("{:<bar_width$}", bar(filled)), style(view, Color::Green)),
+                Span::raw(format!(
+                    " {:>6}{:>6}{:>8}",
+                    hours_minutes(row.seconds),
+                    row.sessions,
+                    compact(row.tokens)
+                )),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A bar of `eighths` eighths of a cell.
+fn bar(eighths: usize) -> String {
+    const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let mut text = "█".repeat(eighths / 8);
+    text.push_str(PARTS[eighths % 8]);
+    text
+}
+
+/// The range day by day, as horizontal bars (one line per day, the latest days when they do not fit).
+fn render_days(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
+    let block = Block::default().borders(Borders::ALL).title(" By day ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let shown = usize::from(inner.height).min(view.days.len());
+    let days = &view.days[view.days.len() - shown..];
+    let longest = days.iter().map(|d| d.1).max().unwrap_or(1).max(1);
+    // "Mon 11-02 " (10), the bar, " hh:mm" (7).
+    let bar_width = usize::from(inner.width).saturating_sub(10 + 7).max(1);
+    let lines: Vec<Line<'_>> = days
+        .iter()
+        .map(|(date, seconds)| {
+            let filled = usize::try_from(*seconds).unwrap_or(0) * bar_width * 8
+                / usize::try_from(longest).unwrap_or(1);
+            Line::from(vec![
+                Span::raw(format!("{} ", date.format("%a %m-%d"))),
+                Span::styled(format!("{:<bar_width$}", bar(filled)), style(view, Color::Blue)),
+                Span::raw(format!(" {:>6}", hours_minutes(*seconds))),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Lines of the sync box: per destination its state, then (when known) its quota and running entry.
+fn sync_lines(view: &DashboardView) -> Vec<String> {
+    if view.destinations.is_empty() {
+        return vec!["no destination configured (config.example.toml shows [clockify] and [toggl])".into()];
+    }
+    let mut lines = Vec::new();
+    for d in &view.destinations {
+        lines.push(format!(
+            "{} ({}): {} synced, {} waiting, {} in doubt, last {}",
+            d.name,
+            d.mode,
+            d.days_synced,
+            d.days_waiting,
+            d.in_doubt,
+            d.last_run.as_deref().unwrap_or("never")
+        ));
+        let extra: Vec<String> = [
+            d.running.as_ref().map(|r| format!("running {r}")),
+            d.quota_left.as_ref().map(|q| format!("quota left: {q}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !extra.is_empty() {
+            lines.push(format!("  {}", extra.join("; ")));
+        }
+    }
+    lines
+}
+
+fn render_sync(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
+    let block = Block::default().borders(Borders::ALL).title(" Sync ");
+    let lines: Vec<Line<'_>> = sync_lines(view).into_iter().map(Line::from).collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn render_help(frame: &mut Frame<'_>, area: Rect) {
+    let width = area.width.min(60);
+    let height = area.height.min(11);
+    let popup =
+        Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    let text = vec![
+        Line::from("q, Esc        quit"),
+        Line::from("→, Tab        next range"),
+        Line::from("←, Shift-Tab  previous range"),
+        Line::from("1 2 3 4       today, 7 days, 30 days, range"),
+        Line::from("r             read new transcripts now"),
+        Line::from("?             this help"),
+        Line::from(""),
+        Line::from("It refreshes by itself when transcripts change."),
+    ];
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(" Help ")),
+        popup,
+    );
+}
+
+/// The screen as text (one line per row, trailing blanks kept): what snapshot tests compare.
+pub(crate) fn snapshot(view: &DashboardView, width: u16, height: u16) -> String {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend) else { return String::new() };
+    if terminal.draw(|frame| render(view, frame)).is_err() {
+        return String::new();
+    }
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> DashboardView {
+        DashboardView {
+            tab: Tab::Week,
+            range_label: "2026-11-01 - 2026-11-07".into(),
+            projects: vec![
+                Row { label: "webshop".into(), seconds: 5400, sessions: 3, tokens: 1_200_000 },
+                Row { label: "infra".into(), seconds: 1800, sessions: 1, tokens: 45_000 },
+            ],
+            tags: vec![Row { label: "acme".into(), seconds: 5400, sessions: 3, tokens: 1_200_000 }],
+            days: vec![("2026-11-02".parse().unwrap(), 3600), ("2026-11-03".parse().unwrap(), 1800)],
+            destinations: vec![DestinationLine {
+                name: "Toggl Track".into(),
+                mode: "live".into(),
+                days_synced: 4,
+                days_waiting: 1,
+                in_doubt: 0,
+                last_run: Some("2026-11-07 12:00".into()),
+                quota_left: Some("596".into()),
+                running: Some("since 09:00".into()),
+            }],
+            timezone: "UTC".into(),
+            help: false,
+            color: false,
+        }
+    }
+
+    #[test]
+    fn bars_are_drawn_in_eighths() {
+        assert_eq!(bar(0), "");
+        assert_eq!(bar(8), "█");
+        assert_eq!(bar(13), "█▋");
+    }
+
+    #[test]
+    fn tabs_wrap_both_ways() {
+        assert_eq!(Tab::Today.step(false), Tab::Range);
+        assert_eq!(Tab::Range.step(true), Tab::Today);
+        assert_eq!(Tab::Week.step(true), Tab::Month);
+    }
+
+    #[test]
+    fn every_part_fits_80_by_24_and_160_by_48() {
+        assert_eq!(snapshot(&view(), 80, 24), include_str!("../tests/e2e/snapshots/view-80x24.txt"));
+        assert_eq!(
+            snapshot(&DashboardView { help: true, ..view() }, 80, 24),
+            include_str!("../tests/e2e/snapshots/view-help-80x24.txt")
+        );
+        assert_eq!(snapshot(&view(), 160, 48), include_str!("../tests/e2e/snapshots/view-160x48.txt"));
+    }
+}

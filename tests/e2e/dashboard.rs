@@ -1,0 +1,30 @@
+//! The dashboard's screens on the sample corpus, drawn by the real binary into a buffer of a given size
+//! (`dashboard --snapshot WxH`), compared whole with the files in `tests/e2e/snapshots/`.
+
+use crate::support::{World, repo_file};
+
+/// Friday 2026-11-20, 17:00 UTC: the sample's last day.
+const NOW: &str = "--now=2026-11-20T17:00:00Z";
+
+fn frame(world: &World, size: &str, tab: &str) -> String {
+    let config = repo_file("examples/sample/config.toml");
+    world.ok(&["--config", config.to_str().unwrap(), NOW, "dashboard", "--snapshot", size, "--tab", tab])
+}
+
+#[test]
+fn the_sample_week_at_80_by_24() {
+    let world = World::new();
+    assert_eq!(frame(&world, "80x24", "week"), include_str!("snapshots/sample-week-80x24.txt"));
+}
+
+#[test]
+fn the_sample_month_at_160_by_48() {
+    let world = World::new();
+    assert_eq!(frame(&world, "160x48", "month"), include_str!("snapshots/sample-month-160x48.txt"));
+}
+
+#[test]
+fn today_at_80_by_24_without_a_chart() {
+    let world = World::new();
+    assert_eq!(frame(&world, "80x24", "today"), include_str!("snapshots/sample-today-80x24.txt"));
+}
