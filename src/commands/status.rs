@@ -81,7 +81,7 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
         files: files.len(),
         oldest_change: files.iter().map(|f| f.mtime_ns).min().map(from_nanos),
         db_path: app.db_path.clone(),
-        db_bytes: std::fs::metadata(&app.db_path).map(|m| m.len()).unwrap_or(0),
+        db_bytes: store.size_bytes()?,
         sessions: store.session_count()?,
         last_ingest,
         cleanup_days,

@@ -64,6 +64,16 @@ impl Store {
         Ok(usize::try_from(version).unwrap_or(0))
     }
 
+    /// The database's size in bytes (pages in use, whatever still sits in the write-ahead log).
+    pub(crate) fn size_bytes(&self) -> Result<u64> {
+        let bytes: i64 = self.conn.query_row(
+            "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
     /// A small cached value (e.g. the Clockify user id of a key), if present.
     pub(crate) fn cached(&self, key: &str) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)

@@ -9,6 +9,7 @@ mod fake_http;
 mod fake_toggl;
 mod push;
 mod rules;
+mod status;
 mod support;
 mod sync;
 mod toggl;
