@@ -3,6 +3,7 @@
 
 mod capture;
 mod dashboard;
+mod docs;
 mod export;
 mod fake_clockify;
 mod fake_http;
