@@ -181,7 +181,8 @@ fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &
         return;
     }
     let width = usize::from(inner.width);
-    let label_width = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0).clamp(6, width / 3);
+    let longest_label = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0);
+    let label_width = longest_label.max(6).min((width / 3).max(1));
     // label, space, bar, space, "hh:mm" (6), "  sessions" (6), "  tokens" (8)
     let bar_width = width.saturating_sub(label_width + 1 + 1 + 6 + 6 + 8).max(1);
     let longest = rows.iter().map(|r| r.seconds).max().unwrap_or(1).max(1);
@@ -358,6 +359,18 @@ mod tests {
         assert_eq!(Tab::Today.step(false), Tab::Range);
         assert_eq!(Tab::Range.step(true), Tab::Today);
         assert_eq!(Tab::Week.step(true), Tab::Month);
+    }
+
+    #[test]
+    fn any_terminal_size_draws_without_a_panic() {
+        for width in [0, 1, 5, 12, 20, 39, 80] {
+            for height in [0, 1, 3, 7, 12, 24] {
+                for help in [false, true] {
+                    let text = snapshot(&DashboardView { help, ..view() }, width, height);
+                    assert_eq!(text.lines().count(), usize::from(height), "{width}x{height}");
+                }
+            }
+        }
     }
 
     #[test]

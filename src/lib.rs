@@ -2,7 +2,7 @@
 //!
 //! The pure core (`transcripts::parse`, `sessions`, `classify`, `workday`, `allocate`, `ledger`,
 //! `timeline`, `timesheet`, `report`, `export`, `sync::steps`, `sync::daily`, `sync::sessions`,
-//! `sync::live`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
+//! `sync::live`, `dashboard`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
 //! `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s executor, `commands`) do the I/O.
 //! `notes/00-architecture.md` draws the map.
 
