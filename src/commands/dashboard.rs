@@ -38,7 +38,7 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
     if let Some(size) = &args.snapshot {
         let (width, height) = parse_size(size)?;
         super::ingest::refresh(app, &mut store)?;
-        let view = build_view(app, &store, &screen)?;
+        let view = build_view(app, &store, &screen, destination_lines(app, &store)?)?;
         print!("{}", snapshot(&view, width, height));
         return Ok(());
     }
@@ -86,7 +86,9 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
     });
     let mut terminal = ratatui::init();
     let _restore = Restore;
-    let mut view = build_view(app, store, screen)?;
+    // The sync state changes only with the data: it is recomputed on a refresh, not on every key.
+    let mut destinations = destination_lines(app, store)?;
+    let mut view = build_view(app, store, screen, destinations.clone())?;
     loop {
         terminal.draw(|frame| render(&view, frame))?;
         let refresh = match woken.recv_timeout(FALLBACK_REFRESH) {
@@ -119,8 +121,9 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
         app.now = app.clock.now()?;
         if refresh {
             super::ingest::refresh_quietly(&app, store)?;
+            destinations = destination_lines(&app, store)?;
         }
-        view = build_view(&app, store, screen)?;
+        view = build_view(&app, store, screen, destinations.clone())?;
     }
 }
 
@@ -134,7 +137,12 @@ impl Drop for Restore {
 }
 
 /// The view of the chosen tab, from the store.
-fn build_view(app: &App, store: &Store, screen: &Screen<'_>) -> Result<DashboardView> {
+fn build_view(
+    app: &App,
+    store: &Store,
+    screen: &Screen<'_>,
+    destinations: Vec<DestinationLine>,
+) -> Result<DashboardView> {
     let today = workday::local_date(app.now, app.tz);
     let back = |days: u64| today.checked_sub_days(Days::new(days)).unwrap_or(today);
     let (since, until) = match screen.tab {
@@ -183,7 +191,7 @@ fn build_view(app: &App, store: &Store, screen: &Screen<'_>) -> Result<Dashboard
             .map(|t| row(t.tag.clone().unwrap_or_else(|| UNTAGGED.to_string()), &t.totals))
             .collect(),
         days,
-        destinations: destination_lines(app, store)?,
+        destinations,
         timezone: app.tz.name().to_string(),
         help: screen.help,
         color: std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),

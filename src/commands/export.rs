@@ -41,17 +41,7 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     } else {
         writer.write_record(ALLOCATION_HEADER)?;
         let tags = store.tag_names()?;
-        let window = Window {
-            since,
-            until,
-            today,
-            from: workday::day_start(since, app.tz),
-            to: workday::day_start(until.succ_opt().unwrap_or(until), app.tz),
-            sessions: &sessions,
-            tags: &tags,
-            force: false,
-            live: false,
-        };
+        let window = Window::days((since, until, today), app.tz, &sessions, &tags);
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
             // No destination: every project is its own bucket, its id its path; nothing was posted.

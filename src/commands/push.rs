@@ -14,7 +14,7 @@ use crate::export::{PUSH_HEADER, push_rows};
 use crate::ledger::{Ledger, LedgerScope};
 use crate::store::Store;
 use crate::sync::SyncCounts;
-use crate::sync::sessions::{KEY_PREFIX, SessionsInput};
+use crate::sync::sessions::{SessionsInput, last_entry_day};
 use crate::sync::steps::{Action, EntryMode, EntryTemplate, Granularity};
 use crate::workday::{self, BoundEnd, parse_bound};
 
@@ -111,15 +111,8 @@ fn last_push_day(
     destination: &Destination,
     workspace_id: &str,
 ) -> Result<Option<chrono::NaiveDate>> {
-    let ledger: Ledger =
-        store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
-    Ok(ledger
-        .entries
-        .range(KEY_PREFIX.to_string()..)
-        .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
-        .map(|(_, row)| row.start)
-        .max()
-        .map(|start| workday::local_date(start, destination.rules.tz)))
+    let ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
+    Ok(last_entry_day(&ledger, destination.rules.tz))
 }
 
 /// `[from, to)`: `--since`, else (with `--all`) the first session, else the day of the last push, else

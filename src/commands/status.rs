@@ -192,17 +192,7 @@ pub(super) fn destination_status(
             let (from, to) = workday::days_window(since, until, app.tz);
             let sessions = store.query_range(from, to)?;
             let tags = store.tag_names()?;
-            let window = Window {
-                since,
-                until,
-                today,
-                from: workday::day_start(since, app.tz),
-                to: workday::day_start(until.succ_opt().unwrap_or(until), app.tz),
-                sessions: &sessions,
-                tags: &tags,
-                force: false,
-                live: false,
-            };
+            let window = Window::days((since, until, today), app.tz, &sessions, &tags);
             let planned = plan_for(app, store, destination, workspace, &window, false)?;
             planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
         }

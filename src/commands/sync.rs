@@ -60,17 +60,7 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
     let tags = store.tag_names()?;
-    let window = Window {
-        since,
-        until,
-        today,
-        from: workday::day_start(since, app.tz),
-        to: workday::day_start(until.succ_opt().unwrap_or(until), app.tz),
-        sessions: &sessions,
-        tags: &tags,
-        force: false,
-        live: false,
-    };
+    let window = Window::days((since, until, today), app.tz, &sessions, &tags);
     let options = PostOptions {
         rerun: "claude-tracker sync",
         dry_run: args.dry_run,
@@ -156,6 +146,28 @@ pub(super) struct Window<'a> {
     pub(super) force: bool,
     /// `watch`: a live destination's open stretch gets a running entry.
     pub(super) live: bool,
+}
+
+impl<'a> Window<'a> {
+    /// The local days `since..=until` (a sessions destination plans the same days' instants).
+    pub(super) fn days(
+        (since, until, today): (NaiveDate, NaiveDate, NaiveDate),
+        tz: chrono_tz::Tz,
+        sessions: &'a [Session],
+        tags: &'a BTreeMap<String, Vec<String>>,
+    ) -> Window<'a> {
+        Window {
+            since,
+            until,
+            today,
+            from: workday::day_start(since, tz),
+            to: workday::day_start(until.succ_opt().unwrap_or(until), tz),
+            sessions,
+            tags,
+            force: false,
+            live: false,
+        }
+    }
 }
 
 /// One destination's plan: its batches, the pieces of work still open (sessions mode) and, when the

@@ -23,7 +23,7 @@ use crate::destination::{self, Destination};
 use crate::ledger::{EntryState, LedgerScope};
 use crate::store::Store;
 use crate::sync::live::{LiveFacts, LiveNotice, guard, min_entry_ms};
-use crate::sync::sessions::KEY_PREFIX;
+use crate::sync::sessions::last_entry_day;
 use crate::sync::steps::{Action, Batch, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, execute};
 use crate::workday;
@@ -216,13 +216,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         u32::try_from(min_entry_ms(configured, quota_left) / 60_000).unwrap_or(1);
     let today = workday::local_date(app.now, app.tz);
     let ledger = store.ledger(scope)?;
-    let last_push = ledger
-        .entries
-        .range(KEY_PREFIX.to_string()..)
-        .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
-        .map(|(_, row)| workday::local_date(row.start, app.tz))
-        .max();
-    let since = last_push.unwrap_or(today).min(today);
+    let since = last_entry_day(&ledger, app.tz).unwrap_or(today).min(today);
     let since = app.config.sync.start_date.map_or(since, |start| start.max(since));
     let (from, to) = (workday::day_start(since, app.tz), app.now + chrono::Duration::days(1));
     let (query_from, query_to) = workday::days_window(since, today, app.tz);

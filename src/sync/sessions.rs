@@ -366,6 +366,18 @@ pub(crate) fn describe(template: &str, project: &ProjectKey, lead: &Session) -> 
     text
 }
 
+/// The local day of the latest timeline entry recorded: a push or a watcher pass starts there (that
+/// whole day, so its changes are seen).
+pub(crate) fn last_entry_day(ledger: &Ledger, tz: Tz) -> Option<NaiveDate> {
+    ledger
+        .entries
+        .range(KEY_PREFIX.to_string()..)
+        .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
+        .map(|(_, row)| row.start)
+        .max()
+        .map(|start| workday::local_date(start, tz))
+}
+
 /// The last day synced in `mode`: the other mode starts after it.
 pub(crate) fn last_day_in(ledger: &Ledger, mode: EntryMode) -> Option<NaiveDate> {
     ledger
