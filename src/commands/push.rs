@@ -19,7 +19,8 @@ use crate::sync::steps::{Action, EntryMode, EntryTemplate, Granularity};
 use crate::workday::{self, BoundEnd, parse_bound};
 
 use super::sync::{
-    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, timeline_settings,
+    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, sessions_around,
+    timeline_settings,
 };
 
 /// Runs `push`.
@@ -38,8 +39,7 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
         let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
         let (from, to) = range(app, args, &store, last_push_day(&store, &destination, &workspace)?)?;
         let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
-        let (query_from, query_to) = workday::days_window(since, until, app.tz);
-        let sessions = store.query_range(query_from, query_to)?;
+        let sessions = sessions_around(&store, (since, until), app.tz)?;
         let window = Window {
             since,
             until,
@@ -150,8 +150,7 @@ fn range(
 fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
     let (from, to) = range(app, args, store, None)?;
     let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
-    let (query_from, query_to) = workday::days_window(since, until, app.tz);
-    let sessions = store.query_range(query_from, query_to)?;
+    let sessions = sessions_around(store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
     let rules = destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
     let template =
@@ -159,6 +158,7 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
     let plan = crate::sync::sessions::plan(&SessionsInput {
         from,
         to,
+        earliest: app.config.sync.start_date.map_or(from, |start| workday::day_start(start, app.tz)),
         sessions: &sessions,
         rules: &rules,
         template: &template,

@@ -21,7 +21,7 @@ use crate::workday;
 
 use super::ingest::LAST_INGEST;
 use super::setup::project_ids_key;
-use super::sync::{Window, day_range, plan_for};
+use super::sync::{Window, day_range, plan_for, sessions_around};
 
 /// Claude Code's default `cleanupPeriodDays`.
 const DEFAULT_CLEANUP_DAYS: i64 = 30;
@@ -189,8 +189,7 @@ pub(super) fn destination_status(
     let today = workday::local_date(app.now, app.tz);
     let days_waiting = match day_range(app, (None, None), store, today, true)? {
         Some((since, until)) if since <= until => {
-            let (from, to) = workday::days_window(since, until, app.tz);
-            let sessions = store.query_range(from, to)?;
+            let sessions = sessions_around(store, (since, until), app.tz)?;
             let tags = store.tag_names()?;
             let window = Window::days((since, until, today), app.tz, &sessions, &tags);
             let planned = plan_for(app, store, destination, workspace, &window, false)?;

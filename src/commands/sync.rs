@@ -57,8 +57,7 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
         since <= until,
         "`--since {since}` is after the last day to sync ({until}): nothing to do"
     );
-    let (from, to) = workday::days_window(since, until, app.tz);
-    let sessions = store.query_range(from, to)?;
+    let sessions = sessions_around(&store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
     let window = Window::days((since, until, today), app.tz, &sessions, &tags);
     let options = PostOptions {
@@ -224,11 +223,18 @@ pub(super) fn plan_for(
             Ok(Planned { days, open: 0, mode_note })
         }
         EntryMode::Sessions | EntryMode::Live => {
-            let from =
-                moved.map_or(window.from, |(_, first)| workday::day_start(first, app.tz).max(window.from));
+            let earliest = [
+                floor.map(|(_, first)| workday::day_start(first, app.tz)),
+                app.config.sync.start_date.map(|start| workday::day_start(start, app.tz)),
+            ]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
             let plan = crate::sync::sessions::plan(&SessionsInput {
-                from,
+                from: window.from.max(earliest),
                 to: window.to,
+                earliest,
                 sessions: window.sessions,
                 rules: &destination.rules,
                 template: &destination.template,
@@ -243,6 +249,19 @@ pub(super) fn plan_for(
             Ok(Planned { days: plan.batches, open: plan.open, mode_note })
         }
     }
+}
+
+/// The sessions a plan of the local days `since..=until` needs: those days and one more each side, so
+/// a stretch of work that crosses the range's ends is seen whole.
+pub(super) fn sessions_around(
+    store: &Store,
+    (since, until): (NaiveDate, NaiveDate),
+    tz: chrono_tz::Tz,
+) -> Result<Vec<Session>> {
+    let before = since.pred_opt().unwrap_or(since);
+    let after = until.succ_opt().unwrap_or(until);
+    let (from, to) = workday::days_window(before, after, tz);
+    store.query_range(from, to)
 }
 
 /// The timeline as the config and the clock set it.

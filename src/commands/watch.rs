@@ -28,7 +28,7 @@ use crate::sync::steps::{Action, Batch, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, execute};
 use crate::workday;
 
-use super::sync::{FileLock, Window, lock_path, plan_for};
+use super::sync::{FileLock, Window, lock_path, plan_for, sessions_around};
 
 /// The longest sleep between passes: a missed file event costs at most this.
 const FALLBACK_SCAN: Duration = Duration::from_secs(60);
@@ -219,8 +219,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     let since = last_entry_day(&ledger, app.tz).unwrap_or(today).min(today);
     let since = app.config.sync.start_date.map_or(since, |start| start.max(since));
     let (from, to) = (workday::day_start(since, app.tz), app.now + chrono::Duration::days(1));
-    let (query_from, query_to) = workday::days_window(since, today, app.tz);
-    let sessions = store.query_range(query_from, query_to)?;
+    let sessions = sessions_around(store, (since, today), app.tz)?;
     let tags = store.tag_names()?;
     let window = Window {
         since,

@@ -204,6 +204,7 @@ mod tests {
             let mut batches = plan(&SessionsInput {
                 from: at(0),
                 to: at(24 * 60),
+                earliest: at(0),
                 sessions: &sessions,
                 rules: &self.rules,
                 template: &template,

@@ -28,10 +28,13 @@ const PLACEHOLDERS: [&str; 4] = ["project", "path", "branch", "session"];
 /// Everything the plan depends on.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SessionsInput<'a> {
-    /// Entries starting in `[from, to)` are planned; recorded ones starting there that no work matches
-    /// any more are deleted.
+    /// Work and recorded entries overlapping `[from, to)` are planned (the range grows to take in whole
+    /// entries that cross its ends); recorded ones that no work matches any more are deleted.
     pub(crate) from: DateTime<Utc>,
     pub(crate) to: DateTime<Utc>,
+    /// Nothing starting before this is planned, however the range grows (`start_date`, or the day after
+    /// the last day another mode synced).
+    pub(crate) earliest: DateTime<Utc>,
     /// Sessions overlapping the range, in any order.
     pub(crate) sessions: &'a [Session],
     /// The destination's mapping, Other project and time zone.
@@ -79,24 +82,31 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
     let (projects, billable) =
         Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
     let sessions = classified(input.sessions, &projects, &billable, input.session_tags);
-    let (from, to) = (input.from.timestamp_millis(), input.to.timestamp_millis());
     let tz = input.rules.tz;
-    let pieces: Vec<Piece<'_>> = match input.granularity {
+    let now = input.timeline.now;
+    let all_pieces = match input.granularity {
         Granularity::Segment => segment_pieces(&sessions, input.timeline, tz),
         Granularity::Session => session_pieces(&sessions, input.timeline, tz),
-    }
-    .into_iter()
-    .filter(|piece| (from..to).contains(&piece.start))
-    .collect();
-    let recorded: Vec<&KeyedEntry> = input
+    };
+    let all_rows: Vec<&KeyedEntry> = input
         .ledger
         .entries
         .range(KEY_PREFIX.to_string()..)
         .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
         .map(|(_, row)| row)
-        .filter(|row| (input.from..input.to).contains(&row.start))
         .collect();
-    let matched = match_recorded(&pieces, &recorded);
+    let spans: Vec<(Millis, Millis)> = all_pieces
+        .iter()
+        .map(|p| (p.start, p.end))
+        .chain(all_rows.iter().map(|row| row_span(row, now)))
+        .collect();
+    let earliest = input.earliest.timestamp_millis();
+    let (lo, hi) =
+        whole_range((input.from.timestamp_millis(), input.to.timestamp_millis()), &spans, earliest);
+    let inside = |(start, end): (Millis, Millis)| start >= earliest && overlaps((start, end), (lo, hi));
+    let pieces: Vec<Piece<'_>> = all_pieces.into_iter().filter(|p| inside((p.start, p.end))).collect();
+    let recorded: Vec<&KeyedEntry> = all_rows.into_iter().filter(|row| inside(row_span(row, now))).collect();
+    let matched = match_recorded(&pieces, &recorded, now);
     let mut steps: Vec<Step> = Vec::new();
     let mut open = 0;
     let mut used = vec![false; recorded.len()];
@@ -188,7 +198,34 @@ fn session_pieces<'a>(sessions: &[Classified<'a>], settings: TimelineSettings, t
 /// For each piece, the recorded row it continues, if any: the row of its own key first; then, for a
 /// piece whose start moved (more work found, a neighbour's time absorbed), the unclaimed row it overlaps
 /// most. A row is claimed once.
-fn match_recorded(pieces: &[Piece<'_>], recorded: &[&KeyedEntry]) -> Vec<Option<usize>> {
+/// A recorded entry's span; a running one reaches `now`.
+fn row_span(row: &KeyedEntry, now: Millis) -> (Millis, Millis) {
+    let start = row.start.timestamp_millis();
+    (start, row.end.map_or(now.max(start), |end| end.timestamp_millis()))
+}
+
+/// True when two spans share a moment (an empty span counts at its start).
+fn overlaps((start, end): (Millis, Millis), (from, to): (Millis, Millis)) -> bool {
+    start < to && end.max(start + 1) > from
+}
+
+/// The range grown until no piece of work or recorded entry crosses its ends (an entry half in the range
+/// is planned whole, so it is neither lost nor doubled), never before `earliest`.
+fn whole_range(range: (Millis, Millis), spans: &[(Millis, Millis)], earliest: Millis) -> (Millis, Millis) {
+    let mut range = range;
+    loop {
+        let mut grown = range;
+        for &(start, end) in spans.iter().filter(|span| overlaps(**span, range)) {
+            grown = (grown.0.min(start).max(earliest), grown.1.max(end));
+        }
+        if grown == range {
+            return range;
+        }
+        range = grown;
+    }
+}
+
+fn match_recorded(pieces: &[Piece<'_>], recorded: &[&KeyedEntry], now: Millis) -> Vec<Option<usize>> {
     let by_key: HashMap<&str, usize> =
         recorded.iter().enumerate().map(|(index, row)| (row.key.as_str(), index)).collect();
     let mut claimed = vec![false; recorded.len()];
@@ -202,8 +239,7 @@ fn match_recorded(pieces: &[Piece<'_>], recorded: &[&KeyedEntry]) -> Vec<Option<
         .collect();
     for (piece, slot) in pieces.iter().zip(&mut matched).filter(|(_, slot)| slot.is_none()) {
         let overlap = |row: &KeyedEntry| {
-            let (start, end) =
-                (row.start.timestamp_millis(), row.end.unwrap_or(row.start).timestamp_millis());
+            let (start, end) = row_span(row, now);
             piece.end.min(end) - piece.start.max(start)
         };
         let best = (0..recorded.len())
@@ -392,7 +428,7 @@ pub(crate) fn last_day_in(ledger: &Ledger, mode: EntryMode) -> Option<NaiveDate>
 mod tests {
     use super::*;
     use crate::allocate::ProjectMapping;
-    use crate::ledger::Operation;
+    use crate::ledger::{EntryState, Operation};
     use crate::sessions::Span;
     use chrono::NaiveTime;
 
@@ -452,9 +488,14 @@ mod tests {
         }
 
         fn plan(&self, granularity: Granularity, force: bool) -> SessionsPlan {
+            self.plan_from(0, granularity, force, false)
+        }
+
+        fn plan_from(&self, minute: i64, granularity: Granularity, force: bool, live: bool) -> SessionsPlan {
             plan(&SessionsInput {
-                from: at(0),
+                from: at(minute),
                 to: at(24 * 60),
+                earliest: at(-24 * 60),
                 sessions: &self.sessions,
                 rules: &self.rules,
                 template: &self.template,
@@ -468,7 +509,7 @@ mod tests {
                 },
                 ledger: &self.ledger,
                 force,
-                live: false,
+                live,
             })
         }
 
@@ -491,7 +532,11 @@ mod tests {
                         start: step.draft.start,
                         end: step.draft.end,
                         fingerprint: fingerprint(&step.draft),
-                        state: EntryState::Stored,
+                        state: if step.draft.end.is_none() {
+                            EntryState::Running
+                        } else {
+                            EntryState::Stored
+                        },
                         operation: Operation::Create,
                         adopted: false,
                     },
@@ -520,7 +565,7 @@ mod tests {
                     action,
                     s.draft.project_id.clone().unwrap_or_default(),
                     minute(s.draft.start),
-                    minute(s.draft.end.unwrap()),
+                    s.draft.end.map_or(-1, minute),
                     s.draft.description.clone(),
                 )
             })
@@ -586,6 +631,46 @@ mod tests {
                 row(K570, "delete", "", (570, 600), ""),
                 row(K600, "delete", "", (600, 660), ""),
             ]
+        );
+    }
+
+    #[test]
+    fn an_entry_crossing_the_start_of_the_range_is_planned_whole_never_lost_or_doubled() {
+        let mut fixture = Fixture::new(vec![session("a", "/w/a", 540, 600), session("b", "/w/b", 600, 660)]);
+        fixture.record(&fixture.plan(Granularity::Segment, false));
+        // Both turn out to be one project's work; the push starts at 10:00.
+        fixture.rules.mapping = ProjectMapping::new([("/w".into(), "pw".into())]);
+        assert_eq!(
+            shape(&fixture.plan_from(600, Granularity::Segment, false, false)),
+            vec![row(K540, "update", "pw", (540, 660), "w (main)"), row(K600, "delete", "", (600, 660), "")]
+        );
+        fixture.record(&fixture.plan_from(600, Granularity::Segment, false, false));
+        // And back: the merged entry (from 09:00) shrinks, the 10:00 one is posted again, from 10:00 too.
+        fixture.rules = rules();
+        assert_eq!(
+            shape(&fixture.plan_from(600, Granularity::Segment, false, false)),
+            vec![
+                row(K540, "update", "pa", (540, 600), "a (main)"),
+                row(K600, "create", "pb", (600, 660), "b (main)")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_running_entry_follows_its_stretch_when_the_stretch_start_moves() {
+        let mut fixture = Fixture::new(vec![session("a", "/w/a", 1186, 1199)]);
+        fixture.record(&fixture.plan_from(0, Granularity::Segment, false, true));
+        let running = &fixture.ledger.entries["seg:2026-11-02:2026-11-02T19:46:00.000Z"];
+        assert_eq!((running.state, running.end), (EntryState::Running, None));
+        // Earlier activity of the same stretch turns up: it began at 19:40.
+        fixture.sessions[0].spans[0].start = MONDAY + 1180 * MIN;
+        assert_eq!(
+            shape(&fixture.plan_from(0, Granularity::Segment, false, true))
+                .into_iter()
+                .map(|s| (s.0, s.1, s.3))
+                .collect::<Vec<_>>(),
+            vec![("seg:2026-11-02:2026-11-02T19:46:00.000Z".to_string(), "update", 1180)],
+            "the running entry is updated in place, not deleted and started again"
         );
     }
 
