@@ -113,7 +113,7 @@ impl RemoteIndex {
 
     /// Takes the entry of `project` that starts exactly at `start`: what an earlier request of ours
     /// stored.
-    fn take_exact(&mut self, project: Option<&str>, start: DateTime<Utc>) -> Option<String> {
+    fn take_exact(&mut self, project: Option<&str>, start: DateTime<Utc>) -> Option<RemoteEntry> {
         self.take_where(|e| e.project_id.as_deref() == project && e.start.timestamp() == start.timestamp())
     }
 
@@ -124,13 +124,13 @@ impl RemoteIndex {
         project: Option<&str>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Option<String> {
+    ) -> Option<RemoteEntry> {
         self.take_where(|e| e.project_id.as_deref() == project && e.start >= from && e.start < to)
     }
 
-    fn take_where(&mut self, matches: impl Fn(&RemoteEntry) -> bool) -> Option<String> {
+    fn take_where(&mut self, matches: impl Fn(&RemoteEntry) -> bool) -> Option<RemoteEntry> {
         let index = self.entries.iter().position(matches)?;
-        Some(self.entries.swap_remove(index).id)
+        Some(self.entries.swap_remove(index))
     }
 }
 
@@ -390,8 +390,15 @@ impl StepRun<'_, '_> {
             },
             _ => None,
         };
-        if let Some(id) = found {
+        if let Some(found) = found {
+            let id = found.id.clone();
             self.record(step, Operation::Create, EntryState::Stored, Some(&id), true)?;
+            // A timeline entry found as an earlier run left it (still running, or an older draft) is
+            // brought to what is planned now; a day of the ratio split adopted from another machine is
+            // kept as that machine posted it.
+            if window.is_none() && !matches_draft(&found, &step.draft) {
+                self.idempotent(step, Operation::Update, &id, |t, id| t.update(id, &step.draft))?;
+            }
             return Ok(Some((Done::Adopted, id)));
         }
         if step.action.sends_project() && project.is_none() {
@@ -504,9 +511,10 @@ impl StepRun<'_, '_> {
                     let found = list_around(self.timesheet, date, date)
                         .map_err(|e| self.remote_failure(step, with_detail(e, &detail)))?
                         .take_exact(project, step.draft.start);
-                    if let Some(id) = found {
-                        self.record(step, Operation::Create, EntryState::Stored, Some(&id), true)?;
-                        return Ok((Done::Adopted, id));
+                    if let Some(found) = found {
+                        // What this very request stored: the draft itself.
+                        self.record(step, Operation::Create, EntryState::Stored, Some(&found.id), true)?;
+                        return Ok((Done::Adopted, found.id));
                     }
                 }
                 Err(error @ RemoteError::MaybeStored { .. }) => {
@@ -614,6 +622,15 @@ fn entry_failure(step: &Step, failure: StepFailure, settings: &RunSettings<'_>) 
         (None, None) => "Other".to_string(),
     };
     Ok(EntryFailure { start: step.draft.start, project, error, hint })
+}
+
+/// True when the service's entry says what the draft says (times to the second, project, description).
+fn matches_draft(found: &RemoteEntry, draft: &crate::timesheet::EntryDraft) -> bool {
+    let second = |at: Option<DateTime<Utc>>| at.map(|at| at.timestamp());
+    found.start.timestamp() == draft.start.timestamp()
+        && second(found.end) == second(draft.end)
+        && found.project_id == draft.project_id
+        && found.description == draft.description
 }
 
 fn with_detail(error: RemoteError, first: &str) -> RemoteError {
@@ -913,6 +930,29 @@ mod tests {
         memory.faults.push((refused(), false));
         assert_eq!(run(&mut [batch(&start)], &mut store, &mut memory).unwrap().failures.len(), 1);
         assert_eq!(store.ledger(SCOPE).unwrap().entries["live:ws"], stopped);
+    }
+
+    #[test]
+    fn a_timer_left_running_by_a_lost_start_is_adopted_and_stopped_where_the_plan_says() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        // An earlier run's start reached the service; its answer was lost.
+        memory.start(&draft(at("2026-11-02T09:00:00Z"))).unwrap();
+        memory.calls.clear();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        let mut closed = step(date, Action::Adopt { look_for: at("2026-11-02T09:00:00Z") });
+        closed.draft.end = Some(at("2026-11-02T10:00:00Z"));
+        let batch =
+            Batch { date, status: DayStatus::Planned, steps: vec![closed], mode: EntryMode::Sessions };
+        let counts = run(&mut [batch], &mut store, &mut memory).unwrap();
+        assert_eq!((counts.entries_adopted, counts.entries_posted), (1, 0));
+        assert_eq!(
+            memory.entries.iter().map(|(e, _)| e.end).collect::<Vec<_>>(),
+            vec![Some(at("2026-11-02T10:00:00Z"))],
+            "stopped at the planned end, not left running"
+        );
+        let row = &store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"];
+        assert_eq!((row.state, row.end), (EntryState::Stored, Some(at("2026-11-02T10:00:00Z"))));
     }
 
     #[test]
