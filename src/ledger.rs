@@ -120,6 +120,9 @@ pub(crate) struct Ledger {
     pub(crate) fixed_plans: BTreeMap<NaiveDate, Vec<PlannedEntry>>,
 }
 
+/// The prefix of every key of the daily ratio split.
+pub(crate) const DAY_KEY_PREFIX: &str = "day:";
+
 /// The key of one (project, tag set) entry of a day in the daily ratio split; without tags it is the key
 /// entries had before tags (`day:<date>:<project>`), so existing ledgers still match.
 pub(crate) fn day_key(date: NaiveDate, project_id: &str, tags: &[String]) -> String {

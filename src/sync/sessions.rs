@@ -414,14 +414,19 @@ pub(crate) fn last_entry_day(ledger: &Ledger, tz: Tz) -> Option<NaiveDate> {
         .map(|start| workday::local_date(start, tz))
 }
 
-/// The last day synced in `mode`: the other mode starts after it.
+/// The last day `mode` holds anything of: days it synced, and days it began (an entry recorded or, for
+/// the ratio split, a plan fixed) even if a stop left them unfinished. The other mode starts after it.
 pub(crate) fn last_day_in(ledger: &Ledger, mode: EntryMode) -> Option<NaiveDate> {
-    ledger
-        .synced_days
-        .iter()
-        .rev()
-        .find(|date| ledger.sessions_days.contains(date) == (mode == EntryMode::Sessions))
-        .copied()
+    let sessions = mode != EntryMode::Workday;
+    let synced = ledger.synced_days.iter().filter(|date| ledger.sessions_days.contains(date) == sessions);
+    let prefix = if sessions { KEY_PREFIX } else { crate::ledger::DAY_KEY_PREFIX };
+    let begun = ledger
+        .entries
+        .range(prefix.to_string()..)
+        .take_while(|(key, _)| key.starts_with(prefix))
+        .filter_map(|(key, _)| key.get(prefix.len()..prefix.len() + 10)?.parse::<NaiveDate>().ok());
+    let fixed = ledger.fixed_plans.keys().filter(|_| !sessions);
+    synced.copied().chain(begun).chain(fixed.copied()).max()
 }
 
 #[cfg(test)]
@@ -743,5 +748,22 @@ mod tests {
         assert_eq!(last_day_in(&ledger, EntryMode::Workday), Some(date("2026-11-05")));
         assert_eq!(last_day_in(&ledger, EntryMode::Sessions), Some(date("2026-11-03")));
         assert_eq!(last_day_in(&Ledger::default(), EntryMode::Sessions), None);
+        // Days begun and not finished (a quota stop) count too.
+        let begun = |key: &str| KeyedEntry {
+            key: key.into(),
+            remote_id: Some("r".into()),
+            start: at(0),
+            end: Some(at(1)),
+            fingerprint: String::new(),
+            state: EntryState::Stored,
+            operation: Operation::Create,
+            adopted: false,
+        };
+        ledger.entries.insert("day:2026-11-06:p".into(), begun("day:2026-11-06:p"));
+        ledger.entries.insert("seg:2026-11-04:x".into(), begun("seg:2026-11-04:x"));
+        assert_eq!(last_day_in(&ledger, EntryMode::Workday), Some(date("2026-11-06")));
+        assert_eq!(last_day_in(&ledger, EntryMode::Sessions), Some(date("2026-11-04")));
+        ledger.fixed_plans.insert(date("2026-11-09"), Vec::new());
+        assert_eq!(last_day_in(&ledger, EntryMode::Workday), Some(date("2026-11-09")));
     }
 }
