@@ -19,7 +19,7 @@ use crate::sync::steps::{Action, EntryMode, EntryTemplate, Granularity};
 use crate::workday::{self, BoundEnd, parse_bound};
 
 use super::sync::{
-    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, sessions_around,
+    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, retry_from, sessions_around,
     timeline_settings,
 };
 
@@ -37,7 +37,9 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
     // failing does not stop the next.
     for destination in chosen(app, args)? {
         let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
-        let (from, to) = range(app, args, &store, last_push_day(&store, &destination, &workspace)?)?;
+        let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
+        let start = [last_push_day(&store, &destination, &workspace)?, retry_from(&store, scope)?];
+        let (from, to) = range(app, args, &store, start.into_iter().flatten().min())?;
         let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
         let sessions = sessions_around(&store, (since, until), app.tz)?;
         let window = Window {
@@ -115,8 +117,9 @@ fn last_push_day(
     Ok(last_entry_day(&ledger, destination.rules.tz))
 }
 
-/// `[from, to)`: `--since`, else (with `--all`) the first session, else the day of the last push, else
-/// Monday of this week; never before `start_date`. Through `--until`, else now.
+/// `[from, to)`: `--since`, else (with `--all`) the first session, else the day of the last push (or of
+/// an entry refused since, if earlier), else Monday of this week; never before `start_date`. Through
+/// `--until`, else now.
 fn range(
     app: &App,
     args: &PushArgs,

@@ -102,7 +102,8 @@ fn cleanup_period_days(app: &App) -> i64 {
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|settings| settings.get("cleanupPeriodDays").and_then(serde_json::Value::as_i64))
         .filter(|days| *days > 0)
-        .unwrap_or(DEFAULT_CLEANUP_DAYS)
+        // A century at most: what Claude Code would keep is then "for ever", and date arithmetic holds.
+        .map_or(DEFAULT_CLEANUP_DAYS, |days| days.min(36_500))
 }
 
 /// Claude Code deletes transcripts unchanged for `cleanupPeriodDays`: an ingest older than that may have

@@ -342,7 +342,41 @@ fn post(
     }
     connection.remember(store)?;
     let counts = result?;
+    let scope =
+        LedgerScope { destination: destination.service.key(), workspace_id: &connection.workspace_id };
+    remember_failures(store, scope, &counts, window.from, app.tz)?;
     Ok((planned, counts, connection.timesheet.requests_sent()))
+}
+
+fn retry_key(scope: LedgerScope<'_>) -> String {
+    format!("retry_from:{}:{}", scope.destination, scope.workspace_id)
+}
+
+/// The earliest local day with an entry a service refused, until a run covering it has none: where the
+/// next `push` or `watch` pass starts at the latest, so a re-run retries it.
+pub(super) fn retry_from(store: &Store, scope: LedgerScope<'_>) -> Result<Option<NaiveDate>> {
+    Ok(store.cached(&retry_key(scope))?.and_then(|day| day.parse().ok()))
+}
+
+/// Notes the days of refused entries; forgets them once a run from that day on refused nothing.
+pub(super) fn remember_failures(
+    store: &Store,
+    scope: LedgerScope<'_>,
+    counts: &SyncCounts,
+    run_from: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<()> {
+    let known = retry_from(store, scope)?;
+    let failed = counts.failures.iter().map(|f| workday::local_date(f.start, tz)).min();
+    let keep = match (known, failed) {
+        (_, Some(day)) => Some(known.map_or(day, |known| known.min(day))),
+        (Some(known), None) if workday::day_start(known, tz) < run_from => Some(known),
+        _ => None,
+    };
+    if keep != known {
+        store.cache(&retry_key(scope), &keep.map(|day| day.to_string()).unwrap_or_default())?;
+    }
+    Ok(())
 }
 
 /// Progress of a real sync: the bar on a terminal, else one line per day on stdout (none with `--json`).

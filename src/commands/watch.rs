@@ -28,10 +28,13 @@ use crate::sync::steps::{Action, Batch, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, execute};
 use crate::workday;
 
-use super::sync::{FileLock, Window, lock_path, plan_for, sessions_around};
+use super::sync::{FileLock, Window, lock_path, plan_for, remember_failures, retry_from, sessions_around};
 
 /// The longest sleep between passes: a missed file event costs at most this.
 const FALLBACK_SCAN: Duration = Duration::from_secs(60);
+/// While a timer not ours holds ours back, it is looked at again at most this often (each look is a
+/// request).
+const FOREIGN_RECHECK_MINUTES: i64 = 10;
 /// After a file event, wait this long for the write to finish (and for more events) before a pass.
 const SETTLE: Duration = Duration::from_millis(150);
 
@@ -78,9 +81,9 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
 struct Link {
     destination: Destination,
     connection: Option<Connection>,
-    /// The running entry was looked at (once, before the first start: no polling).
-    foreign_checked: bool,
     foreign: Option<String>,
+    /// When the running entry was last looked at.
+    foreign_checked_at: Option<DateTime<Utc>>,
     said: BTreeSet<&'static str>,
     /// After a failure, no request before this instant (doubling back-off).
     retry_at: Option<DateTime<Utc>>,
@@ -94,8 +97,8 @@ impl Link {
         Link {
             destination,
             connection: None,
-            foreign_checked: false,
             foreign: None,
+            foreign_checked_at: None,
             said: BTreeSet::new(),
             retry_at: None,
             failure: None,
@@ -167,7 +170,14 @@ fn pass(
     super::ingest::refresh(&app, store)?;
     store.cache("watch.last_pass", &now.to_rfc3339())?;
     // A `sync` or `push` running right now owns the ledger: this pass waits for the next.
-    let Some(_lock) = FileLock::try_acquire(&app.db_path, "sync.lock")? else { return Ok(Some(now)) };
+    let Some(_lock) = FileLock::try_acquire(&app.db_path, "sync.lock")? else {
+        anyhow::ensure!(
+            !once,
+            "a `claude-tracker sync` or `push` is running: run `watch --once` again after it"
+        );
+        // Look again in a little while, not at once: the sync may take minutes.
+        return Ok(Some(now + chrono::Duration::seconds(5)));
+    };
     for link in links.iter_mut() {
         if link.retry_at.is_some_and(|at| at > now) {
             continue;
@@ -216,7 +226,8 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         u32::try_from(min_entry_ms(configured, quota_left) / 60_000).unwrap_or(1);
     let today = workday::local_date(app.now, app.tz);
     let ledger = store.ledger(scope)?;
-    let since = last_entry_day(&ledger, app.tz).unwrap_or(today).min(today);
+    let start = [last_entry_day(&ledger, app.tz), retry_from(store, scope)?].into_iter().flatten().min();
+    let since = start.unwrap_or(today).min(today);
     let since = app.config.sync.start_date.map_or(since, |start| start.max(since));
     let (from, to) = (workday::day_start(since, app.tz), app.now + chrono::Duration::days(1));
     let sessions = sessions_around(store, (since, today), app.tz)?;
@@ -234,11 +245,23 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     };
     let mut planned = plan_for(&app, store, &link.destination, &workspace_id, &window, false)?;
     let starts = planned.days.iter().flat_map(|b| &b.steps).any(|s| s.action == Action::Start);
-    if starts && !link.foreign_checked {
-        link.foreign_checked = true;
+    // Before a start, the running entry is looked at (one request; starts are rare): a timer the user
+    // started since the last look is not stopped by ours, and one they stopped no longer holds ours back.
+    let recheck = link.foreign.is_none()
+        || link
+            .foreign_checked_at
+            .is_none_or(|at| app.now - at >= chrono::Duration::minutes(FOREIGN_RECHECK_MINUTES));
+    if starts && recheck {
+        link.foreign_checked_at = Some(app.now);
         let running = connection.timesheet.running().map_err(|e| anyhow::anyhow!("{e}"))?;
         let ours = |id: &str| ledger.entries.values().any(|row| row.remote_id.as_deref() == Some(id));
         link.foreign = running.map(|entry| entry.id).filter(|id| !ours(id));
+        // Stops of earlier foreign timers are settled: that timer is gone, or it is the one seen now.
+        for row in ledger.entries.values().filter(|row| row.key.starts_with("foreign:")) {
+            if row.remote_id != link.foreign {
+                store.remove_entry(scope, &row.key)?;
+            }
+        }
     }
     let facts = LiveFacts {
         foreign: link.foreign.as_deref(),
@@ -274,16 +297,19 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         link.foreign = None;
     }
     let counts = result?;
+    remember_failures(store, scope, &counts, from, app.tz)?;
     for failure in &counts.failures {
         say(&format!(
             "{}: {} {}: {}; {}",
             link.destination.service.name(),
-            failure.start.format("%H:%M"),
+            failure.start.with_timezone(&app.tz).format("%H:%M"),
             failure.project,
             failure.error,
             failure.hint
         ));
     }
+    // Refused entries back the destination off (the quota is not spent on the same refusal every pass).
+    anyhow::ensure!(counts.failures.is_empty(), "{} entries refused (listed above)", counts.failures.len());
     Ok(())
 }
 

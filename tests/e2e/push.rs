@@ -494,3 +494,37 @@ fn csv_lists_the_entries_with_the_seeds_columns() {
          2026-11-02T11:20:00Z,2026-11-02T11:40:00Z,0.3333,'@-x,,/w/-x\n"
     );
 }
+
+#[test]
+fn a_day_that_failed_is_retried_by_the_next_default_push_though_later_days_went_out() {
+    for setup in Setup::bare("sessions") {
+        // Monday's work is in a folder no mapping covers, and there is no Other project yet.
+        setup.world.session("mon", "/w/misc", "2026-11-02T09:00:00Z", 30);
+        setup.world.session("tue", "/w/shop", "2026-11-03T09:00:00Z", 30);
+        let without_other = |setup: &Setup| {
+            let text = std::fs::read_to_string(setup.world.dir.path().join("config.toml")).unwrap();
+            let text: String = text
+                .lines()
+                .filter(|l| !l.starts_with("other_project_id"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            setup.world.config(&text);
+        };
+        without_other(&setup);
+        let first = setup.run(&["push", "--now=2026-11-04T12:00:00Z"]);
+        assert!(!first.status.success());
+        assert_eq!(setup.posted().len(), 1, "Tuesday went out");
+        // The Other project is set; a plain push (from the last push day, Tuesday) retries Monday too.
+        setup.configure("mode = \"sessions\"", "");
+        setup.ok(&["push", "--now=2026-11-04T13:00:00Z"]);
+        let other = setup.project("other");
+        assert_eq!(
+            setup.posted().iter().map(|e| (e.0.clone(), e.1.clone())).collect::<Vec<_>>(),
+            vec![(other, "11-02T09:00".to_string()), (setup.project("shop"), "11-03T09:00".to_string())]
+        );
+        // Nothing left to retry: the next push starts at Tuesday again and sends nothing.
+        assert_eq!(setup.writes().0, 2);
+        setup.ok(&["push", "--now=2026-11-04T14:00:00Z"]);
+        assert_eq!(setup.writes().0, 2);
+    }
+}

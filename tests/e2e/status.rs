@@ -158,3 +158,14 @@ fn a_fresh_machine_has_no_warnings() {
         )
     );
 }
+
+#[test]
+fn an_absurd_cleanup_period_is_read_as_a_century() {
+    let world = World::new();
+    std::fs::write(world.dir.path().join("claude/settings.json"), r#"{"cleanupPeriodDays": 200000000}"#)
+        .unwrap();
+    world.session("a", "/w/shop", "2026-11-02T09:00:00Z", 10);
+    let value: serde_json::Value = serde_json::from_str(&world.ok(&["status", "--json", NOW])).unwrap();
+    assert_eq!(value["transcripts"]["cleanup_period_days"], 36_500);
+    assert_eq!(value["warnings"], json!([]));
+}

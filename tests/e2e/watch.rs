@@ -329,3 +329,31 @@ fn a_tag_given_mid_entry_updates_the_running_entry_once() {
         assert_eq!(setup.writes(), (1, 1, 0));
     }
 }
+
+#[test]
+fn a_refused_start_fails_the_pass_and_is_retried_by_the_next() {
+    for setup in Setup::bare("live") {
+        let name = setup.name();
+        work(&setup, "shop", "/w/shop", &["09:00", "09:05"]);
+        match &setup.fake {
+            Fake::Toggl(toggl) => toggl.fail_next("POST", fake_toggl::Fault::Status(400)),
+            Fake::Clockify(clockify) => clockify.fail_next("POST", fake_clockify::Fault::Status(400)),
+        }
+        let refused = setup.run(&["watch", "--once", "--now=2026-11-02T09:06:00Z"]);
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8(refused.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!(
+                "claude-tracker: error: {name}: 1 entries refused (listed above); nothing is lost: what is left \
+                 waits in the ledger for the next `watch --once`\n"
+            )
+        );
+        assert!(held(&setup).is_empty());
+        let shop = setup.project("shop");
+        assert_eq!(
+            once(&setup, "09:07"),
+            format!("2026-11-02 09:07:00 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\"\n")
+        );
+    }
+}
