@@ -2,6 +2,7 @@
 //! (ratatui on crossterm): keys and transcript changes (notify) wake it; nothing polls. The terminal is
 //! restored on every exit path: a normal quit, an error (a guard's `Drop`) and a panic (ratatui's hook).
 
+use std::io::IsTerminal;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -42,6 +43,10 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
         print!("{}", snapshot(&view, width, height));
         return Ok(());
     }
+    anyhow::ensure!(
+        std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
+        "the dashboard needs a terminal: run it in one (`claude-tracker report` and `status` print text)"
+    );
     super::ingest::refresh_quietly(app, &mut store)?;
     run_terminal(app, &mut store, &mut screen)
 }
@@ -84,7 +89,8 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
             }
         }
     });
-    let mut terminal = ratatui::init();
+    let mut terminal = ratatui::try_init().context("cannot take over the terminal")?;
+    // From here on the terminal is restored on every exit: the guard on return, ratatui's hook on a panic.
     let _restore = Restore;
     // The sync state changes only with the data: it is recomputed on a refresh, not on every key.
     let mut destinations = destination_lines(app, store)?;

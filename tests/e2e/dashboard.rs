@@ -28,3 +28,15 @@ fn today_at_80_by_24_without_a_chart() {
     let world = World::new();
     assert_eq!(frame(&world, "80x24", "today"), include_str!("snapshots/sample-today-80x24.txt"));
 }
+
+#[test]
+fn without_a_terminal_it_says_so_instead_of_panicking() {
+    let world = World::new();
+    let output = world.cmd().args(["dashboard", NOW]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "claude-tracker: error: the dashboard needs a terminal: run it in one (`claude-tracker report` and \
+         `status` print text)\n"
+    );
+}
