@@ -61,6 +61,12 @@ pub enum Command {
     /// A terminal dashboard: time per project and tag for today, 7 days, 30 days or a range, a chart by
     /// day, and each destination's sync state; it refreshes when transcripts change
     Dashboard(DashboardArgs),
+    /// Claude Code hooks that run `watch --once` in the background at each session start, prompt, reply
+    /// and session end (for those who do not keep `watch` running)
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout
     Completions {
         /// The shell
@@ -243,6 +249,15 @@ pub enum DashboardTab {
     Week,
     Month,
     Range,
+}
+
+/// `hooks` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Add the hooks to Claude Code's settings.json (your other settings and hooks are kept)
+    Install,
+    /// Remove the hooks `install` added, and nothing else
+    Uninstall,
 }
 
 /// `watch`'s options.

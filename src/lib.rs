@@ -60,6 +60,8 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         cli::Command::Status { json } => commands::status::run(&app, *json),
         cli::Command::Dashboard(args) => commands::dashboard::run(&app, args),
         cli::Command::Completions { shell } => commands::docs::completions(*shell),
+        cli::Command::Hooks { command: cli::HooksCommand::Install } => commands::hooks::install(&app),
+        cli::Command::Hooks { command: cli::HooksCommand::Uninstall } => commands::hooks::uninstall(&app),
         cli::Command::Man => commands::docs::man(),
         cli::Command::Setup { toggl } => commands::setup::run(&app, *toggl),
         cli::Command::Clockify { command: cli::ClockifyCommand::Projects { workspace } } => {

@@ -8,6 +8,7 @@ mod export;
 mod fake_clockify;
 mod fake_http;
 mod fake_toggl;
+mod hooks;
 mod push;
 mod rules;
 mod status;
