@@ -52,6 +52,7 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
             tags: &tags,
             force: args.force,
             live: false,
+            quota_left: None,
         };
         let options = PostOptions {
             rerun: "claude-tracker push",
@@ -168,7 +169,7 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
         tag_rules: &app.rules,
         session_tags: &tags,
         granularity: Granularity::Segment,
-        timeline: timeline_settings(app),
+        timeline: timeline_settings(app, None),
         ledger: &Ledger::default(),
         force: false,
         live: false,

@@ -14,11 +14,12 @@ use crate::app::App;
 use crate::cli::SyncArgs;
 use crate::connect::{connect, known_workspace};
 use crate::destination::{self, Destination};
-use crate::ledger::LedgerScope;
+use crate::ledger::{Ledger, LedgerScope};
 use crate::report::hours_minutes;
 use crate::sessions::Session;
 use crate::store::Store;
 use crate::sync::daily::{PlanInput, plan};
+use crate::sync::live::min_entry_ms;
 use crate::sync::sessions::{SessionsInput, last_day_in};
 use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, SyncCounts, execute};
@@ -145,6 +146,8 @@ pub(super) struct Window<'a> {
     pub(super) force: bool,
     /// `watch`: a live destination's open stretch gets a running entry.
     pub(super) live: bool,
+    /// `watch`: requests the service still allows this hour (fewer switches when few are left).
+    pub(super) quota_left: Option<u32>,
 }
 
 impl<'a> Window<'a> {
@@ -165,6 +168,7 @@ impl<'a> Window<'a> {
             tags,
             force: false,
             live: false,
+            quota_left: None,
         }
     }
 }
@@ -189,12 +193,23 @@ pub(super) fn plan_for(
     show_synced: bool,
 ) -> Result<Planned> {
     let ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
+    Ok(plan_with_ledger(app, &ledger, destination, window, show_synced))
+}
+
+/// As [`plan_for`], with the destination's ledger already read.
+pub(super) fn plan_with_ledger(
+    app: &App,
+    ledger: &Ledger,
+    destination: &Destination,
+    window: &Window<'_>,
+    show_synced: bool,
+) -> Planned {
     // A destination never holds both modes for one day: a mode starts after the other's last day.
     let other = match destination.mode {
         EntryMode::Workday => EntryMode::Sessions,
         EntryMode::Sessions | EntryMode::Live => EntryMode::Workday,
     };
-    let floor = last_day_in(&ledger, other).and_then(|last| Some((last, last.succ_opt()?)));
+    let floor = last_day_in(ledger, other).and_then(|last| Some((last, last.succ_opt()?)));
     let moved = floor.filter(|(_, first)| *first > workday::local_date(window.from, app.tz));
     let mode_note = moved.map(|(last, first)| {
         format!(
@@ -217,10 +232,10 @@ pub(super) fn plan_for(
                 template: &destination.template,
                 tag_rules: &app.rules,
                 session_tags: window.tags,
-                ledger: &ledger,
+                ledger,
                 show_synced,
             });
-            Ok(Planned { days, open: 0, mode_note })
+            Planned { days, open: 0, mode_note }
         }
         EntryMode::Sessions | EntryMode::Live => {
             let earliest = [
@@ -241,12 +256,12 @@ pub(super) fn plan_for(
                 tag_rules: &app.rules,
                 session_tags: window.tags,
                 granularity: destination.granularity,
-                timeline: timeline_settings(app),
-                ledger: &ledger,
+                timeline: timeline_settings(app, window.quota_left),
+                ledger,
                 force: window.force,
                 live: window.live && destination.mode == EntryMode::Live,
             });
-            Ok(Planned { days: plan.batches, open: plan.open, mode_note })
+            Planned { days: plan.batches, open: plan.open, mode_note }
         }
     }
 }
@@ -264,10 +279,12 @@ pub(super) fn sessions_around(
     store.query_range(from, to)
 }
 
-/// The timeline as the config and the clock set it.
-pub(super) fn timeline_settings(app: &App) -> TimelineSettings {
+/// The timeline as the config and the clock set it; the minimum entry grows when the service's quota
+/// runs low (the live timer then switches less).
+pub(super) fn timeline_settings(app: &App, quota_left: Option<u32>) -> TimelineSettings {
+    let configured = i64::from(app.config.sync.min_entry_minutes) * 60_000;
     TimelineSettings {
-        min_entry_ms: i64::from(app.config.sync.min_entry_minutes) * 60_000,
+        min_entry_ms: min_entry_ms(configured, quota_left),
         idle_ms: app.config.capture.idle_ms(),
         now: app.now.timestamp_millis(),
     }

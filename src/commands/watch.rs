@@ -22,13 +22,15 @@ use crate::connect::{Connection, connect, known_workspace};
 use crate::destination::{self, Destination};
 use crate::ledger::{EntryState, LedgerScope};
 use crate::store::Store;
-use crate::sync::live::{LiveFacts, LiveNotice, guard, min_entry_ms};
+use crate::sync::live::{LiveFacts, LiveNotice, guard};
 use crate::sync::sessions::last_entry_day;
 use crate::sync::steps::{Action, Batch, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, execute};
 use crate::workday;
 
-use super::sync::{FileLock, Window, lock_path, plan_for, remember_failures, retry_from, sessions_around};
+use super::sync::{
+    FileLock, Window, lock_path, plan_with_ledger, remember_failures, retry_from, sessions_around,
+};
 
 /// The longest sleep between passes: a missed file event costs at most this.
 const FALLBACK_SCAN: Duration = Duration::from_secs(60);
@@ -218,12 +220,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     let Some(connection) = link.connection.as_mut() else { return Ok(()) };
     let workspace_id = connection.workspace_id.clone();
     let scope = LedgerScope { destination: link.destination.service.key(), workspace_id: &workspace_id };
-    // Fewer switches when the quota runs low.
     let quota_left = connection.timesheet.quota_left();
-    let mut app = app.clone();
-    let configured = i64::from(app.config.sync.min_entry_minutes) * 60_000;
-    app.config.sync.min_entry_minutes =
-        u32::try_from(min_entry_ms(configured, quota_left) / 60_000).unwrap_or(1);
     let today = workday::local_date(app.now, app.tz);
     let ledger = store.ledger(scope)?;
     let start = [last_entry_day(&ledger, app.tz), retry_from(store, scope)?].into_iter().flatten().min();
@@ -242,8 +239,9 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         tags: &tags,
         force: false,
         live: true,
+        quota_left,
     };
-    let mut planned = plan_for(&app, store, &link.destination, &workspace_id, &window, false)?;
+    let mut planned = plan_with_ledger(app, &ledger, &link.destination, &window, false);
     let starts = planned.days.iter().flat_map(|b| &b.steps).any(|s| s.action == Action::Start);
     // Before a start, the running entry is looked at (one request; starts are rare): a timer the user
     // started since the last look is not stopped by ours, and one they stopped no longer holds ours back.
@@ -289,7 +287,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     };
     let result = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut Quiet);
     connection.remember(store)?;
-    report_done(&app, &link.destination, &pending, &planned.days);
+    report_done(app, &link.destination, &pending, &planned.days);
     if let Some(left) = connection.timesheet.quota_left() {
         store.cache(&format!("watch.quota.{}", link.destination.service.key()), &left.to_string())?;
     }
