@@ -13,15 +13,12 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers
 use crate::app::App;
 use crate::classify::{Classifier, pair_tagged};
 use crate::cli::{DashboardArgs, DashboardTab};
-use crate::connect::known_workspace;
 use crate::dashboard::{DashboardView, DestinationLine, Row, Tab, render, snapshot};
-use crate::destination;
-use crate::ledger::{EntryState, LedgerScope};
 use crate::report::{self, ReportRange, Totals, UNTAGGED};
 use crate::store::Store;
 use crate::workday;
 
-use super::status::destination_status;
+use super::status::destination_states;
 
 /// The longest wait between refreshes when nothing happens (a missed file event costs at most this).
 const FALLBACK_REFRESH: Duration = Duration::from_secs(60);
@@ -204,31 +201,22 @@ fn build_view(
     })
 }
 
-/// Each destination's sync state from the ledger and the caches (no request).
+/// Each destination's sync state, as `status` gathers it.
 fn destination_lines(app: &App, store: &Store) -> Result<Vec<DestinationLine>> {
-    let local =
-        |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M").to_string();
-    let mut lines = Vec::new();
-    for destination in destination::configured(&app.config, app.tz) {
-        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
-        let ledger =
-            store.ledger(LedgerScope { destination: destination.service.key(), workspace_id: &workspace })?;
-        let status = destination_status(app, store, &destination, &workspace)?;
-        let running = ledger
-            .entries
-            .values()
-            .find(|e| e.state == EntryState::Running)
-            .map(|e| format!("since {}", e.start.with_timezone(&app.tz).format("%H:%M")));
-        lines.push(DestinationLine {
-            name: destination.service.name().to_string(),
-            mode: destination.mode.name().to_string(),
-            days_synced: ledger.synced_days.len(),
-            days_waiting: status.days_waiting,
-            in_doubt: ledger.entries.values().filter(|e| e.state.is_unsettled()).count(),
-            last_run: status.last_sync.map(local),
-            quota_left: store.cached(&format!("watch.quota.{}", destination.service.key()))?,
-            running,
-        });
-    }
-    Ok(lines)
+    let local = |at: chrono::DateTime<chrono::Utc>, format: &str| {
+        at.with_timezone(&app.tz).format(format).to_string()
+    };
+    Ok(destination_states(app, store)?
+        .into_iter()
+        .map(|state| DestinationLine {
+            name: state.destination.service.name().to_string(),
+            mode: state.destination.mode.name().to_string(),
+            days_synced: state.days_synced,
+            days_waiting: state.days_waiting,
+            in_doubt: state.in_doubt,
+            last_run: state.last_sync.map(|at| local(at, "%Y-%m-%d %H:%M")),
+            quota_left: state.quota_left,
+            running: state.running_since.map(|at| format!("since {}", local(at, "%H:%M"))),
+        })
+        .collect())
 }

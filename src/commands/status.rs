@@ -12,8 +12,8 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::connect::known_workspace;
-use crate::destination::{self, Destination, Service};
-use crate::ledger::LedgerScope;
+use crate::destination::{self, Destination};
+use crate::ledger::{EntryState, LedgerScope};
 use crate::store::Store;
 use crate::sync::steps::DayStatus;
 use crate::transcripts::discover::{TranscriptFile, discover};
@@ -21,7 +21,7 @@ use crate::workday;
 
 use super::ingest::LAST_INGEST;
 use super::setup::project_ids_key;
-use super::sync::{Window, day_range, plan_for, sessions_around};
+use super::sync::{Window, day_range, plan_with_ledger, sessions_around};
 
 /// Claude Code's default `cleanupPeriodDays`.
 const DEFAULT_CLEANUP_DAYS: i64 = 30;
@@ -42,13 +42,20 @@ struct Status {
     warnings: Vec<String>,
 }
 
-/// A destination as `status` and the dashboard show it.
+/// A destination as `status` and the dashboard show it, from its ledger and the caches (no request).
 pub(super) struct DestinationStatus {
-    pub(super) service: Service,
-    pub(super) mode: &'static str,
+    pub(super) destination: Destination,
+    pub(super) workspace: String,
     pub(super) last_sync: Option<DateTime<Utc>>,
     /// Days with something left to post (sessions mode: days with entries to post).
     pub(super) days_waiting: usize,
+    pub(super) days_synced: usize,
+    /// Entries whose last request's outcome is unknown.
+    pub(super) in_doubt: usize,
+    /// The start of the running entry (live mode), if one runs.
+    pub(super) running_since: Option<DateTime<Utc>>,
+    /// As the watcher last saw it.
+    pub(super) quota_left: Option<String>,
 }
 
 /// Runs `status`.
@@ -70,11 +77,9 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
     if app.config.holds_secret() {
         warnings.extend(crate::secrets::config_permission_warning(&app.config_path));
     }
-    let mut destinations = Vec::new();
-    for destination in destination::configured(&app.config, app.tz) {
-        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
-        warnings.extend(mapping_warnings(store, &destination, &workspace)?);
-        destinations.push(destination_status(app, store, &destination, &workspace)?);
+    let destinations = destination_states(app, store)?;
+    for state in &destinations {
+        warnings.extend(mapping_warnings(store, &state.destination, &state.workspace)?);
     }
     Ok(Status {
         folders: app.projects_dirs.clone(),
@@ -179,31 +184,38 @@ fn mapping_warnings(store: &Store, destination: &Destination, workspace: &str) -
         .collect())
 }
 
-/// Mode, last sync and the days (sessions mode: the days with entries) still to post.
-pub(super) fn destination_status(
-    app: &App,
-    store: &Store,
-    destination: &Destination,
-    workspace: &str,
-) -> Result<DestinationStatus> {
-    let scope = LedgerScope { destination: destination.service.key(), workspace_id: workspace };
+/// Every configured destination's state. The days to consider and their sessions are the same for all
+/// (read once); each ledger is read once.
+pub(super) fn destination_states(app: &App, store: &Store) -> Result<Vec<DestinationStatus>> {
     let today = workday::local_date(app.now, app.tz);
-    let days_waiting = match day_range(app, (None, None), store, today, true)? {
-        Some((since, until)) if since <= until => {
-            let sessions = sessions_around(store, (since, until), app.tz)?;
-            let tags = store.tag_names()?;
-            let window = Window::days((since, until, today), app.tz, &sessions, &tags);
-            let planned = plan_for(app, store, destination, workspace, &window, false)?;
-            planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
-        }
-        _ => 0,
+    let days = day_range(app, (None, None), store, today, true)?.filter(|(since, until)| since <= until);
+    let sessions = match days {
+        Some(range) => sessions_around(store, range, app.tz)?,
+        None => Vec::new(),
     };
-    Ok(DestinationStatus {
-        service: destination.service,
-        mode: destination.mode.name(),
-        last_sync: store.last_synced_at(scope)?,
-        days_waiting,
-    })
+    let tags = store.tag_names()?;
+    let mut states = Vec::new();
+    for destination in destination::configured(&app.config, app.tz) {
+        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+        let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
+        let ledger = store.ledger(scope)?;
+        let days_waiting = days.map_or(0, |(since, until)| {
+            let window = Window::days((since, until, today), app.tz, &sessions, &tags);
+            let planned = plan_with_ledger(app, &ledger, &destination, &window, false);
+            planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
+        });
+        states.push(DestinationStatus {
+            last_sync: store.last_synced_at(scope)?,
+            days_waiting,
+            days_synced: ledger.synced_days.len(),
+            in_doubt: ledger.entries.values().filter(|e| e.state.is_unsettled()).count(),
+            running_since: ledger.entries.values().find(|e| e.state == EntryState::Running).map(|e| e.start),
+            quota_left: store.cached(&format!("watch.quota.{}", destination.service.key()))?,
+            workspace,
+            destination,
+        });
+    }
+    Ok(states)
 }
 
 fn as_text(status: &Status, app: &App) -> String {
@@ -231,8 +243,8 @@ fn as_text(status: &Status, app: &App) -> String {
     for destination in &status.destinations {
         text.push_str(&format!(
             "{} ({} mode): last sync {}; {} day(s) waiting\n",
-            destination.service.name(),
-            destination.mode,
+            destination.destination.service.name(),
+            destination.destination.mode.name(),
             when(destination.last_sync),
             destination.days_waiting
         ));
@@ -268,8 +280,8 @@ fn as_json(status: &Status) -> String {
             "last_ingest": instant(status.last_ingest),
         },
         "destinations": status.destinations.iter().map(|d| json!({
-            "destination": d.service.key(),
-            "mode": d.mode,
+            "destination": d.destination.service.key(),
+            "mode": d.destination.mode.name(),
             "last_sync": instant(d.last_sync),
             "days_waiting": d.days_waiting,
         })).collect::<Vec<_>>(),
