@@ -242,7 +242,13 @@ fn duration(seconds: i64) -> String {
 }
 
 /// After a push: what each destination received, then every entry the service refused, with its hint.
-pub(super) fn summary(service: &str, planned: &Planned, counts: &SyncCounts, requests: u64) -> String {
+pub(super) fn summary(
+    service: &str,
+    planned: &Planned,
+    counts: &SyncCounts,
+    requests: u64,
+    tz: chrono_tz::Tz,
+) -> String {
     let unchanged = planned
         .days
         .iter()
@@ -266,7 +272,7 @@ pub(super) fn summary(service: &str, planned: &Planned, counts: &SyncCounts, req
         for failure in &counts.failures {
             text.push_str(&format!(
                 "  - {} {}: {}\n    Hint: {}\n",
-                failure.start.format("%Y-%m-%d %H:%M UTC"),
+                failure.start.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
                 failure.project,
                 failure.error,
                 failure.hint

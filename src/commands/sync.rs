@@ -108,7 +108,7 @@ pub(super) fn plan_and_post(
         let name = destination.service.name();
         match post(app, options, store, &destination, window) {
             Ok((planned, counts, requests)) => {
-                summaries.push_str(&summary(&destination, &planned, &counts, requests));
+                summaries.push_str(&summary(&destination, &planned, &counts, requests, app.tz));
                 if !counts.failures.is_empty() {
                     failures.push(format!("{name}: {} entries failed (listed above)", counts.failures.len()));
                 }
@@ -433,11 +433,17 @@ impl Progress for DayLines<'_> {
     }
 }
 
-fn summary(destination: &Destination, planned: &Planned, counts: &SyncCounts, requests: u64) -> String {
+fn summary(
+    destination: &Destination,
+    planned: &Planned,
+    counts: &SyncCounts,
+    requests: u64,
+    tz: chrono_tz::Tz,
+) -> String {
     let service = destination.service.name();
     let days = &planned.days;
     if destination.mode != EntryMode::Workday {
-        return super::push::summary(service, planned, counts, requests);
+        return super::push::summary(service, planned, counts, requests, tz);
     }
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     format!(

@@ -396,7 +396,7 @@ fn a_refused_entry_is_listed_with_a_hint_and_the_rest_go_on() {
         "2026-11-02 toggl pushed: 2 posted, 0 updated, 0 deleted, 0 adopted, 1 failed\n\
          Toggl Track: pushed 2 new, 0 updated, 0 deleted, 0 adopted (3 requests); 0 unchanged, 0 still open\n\
          1 failed:\n\
-         \x20 - 2026-11-02 09:30 UTC /w/tracker -> 200: POST /workspaces/777/time_entries was refused with HTTP \
+         \x20 - 2026-11-02 09:30 /w/tracker -> 200: POST /workspaces/777/time_entries was refused with HTTP \
          400: Bad Request\n\
          \x20   Hint: check that the project id is in this workspace (`claude-tracker toggl projects` lists them) \
          and the `[toggl]` settings\n\
