@@ -109,7 +109,6 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
     let matched = match_recorded(&pieces, &recorded, now);
     let mut steps: Vec<Step> = Vec::new();
     let mut open = 0;
-    let mut used = vec![false; recorded.len()];
     // The one stretch a live timer follows: the open one that ends last.
     let latest_open = pieces
         .iter()
@@ -118,10 +117,7 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
         .max_by_key(|(_, p)| (p.end, p.start))
         .map(|(i, _)| i);
     for (index, (piece, row)) in pieces.iter().zip(&matched).enumerate() {
-        let row = row.map(|r| {
-            used[r] = true;
-            recorded[r]
-        });
+        let row = row.map(|r| recorded[r]);
         if !piece.open {
             steps.push(piece_step(input, piece, row, false));
         } else if input.live && Some(index) == latest_open {
@@ -133,7 +129,13 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
             open += 1;
         }
     }
-    for (row, _) in recorded.iter().zip(&used).filter(|(row, used)| !**used && row.remote_id.is_some()) {
+    // A recorded entry no piece claimed stands for no work any more.
+    let mut claimed = vec![false; recorded.len()];
+    for &index in matched.iter().flatten() {
+        claimed[index] = true;
+    }
+    for (row, _) in recorded.iter().zip(claimed).filter(|(row, claimed)| !claimed && row.remote_id.is_some())
+    {
         steps.push(delete_step(row));
     }
     SessionsPlan { batches: batches(steps), open }
