@@ -12,81 +12,22 @@
 mod fake_clockify;
 #[path = "../tests/e2e/fake_http.rs"]
 mod fake_http;
+mod support;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
+use chrono::NaiveDate;
+use support::{PROJECTS, command, run, user_lines, work_days, write_corpus};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_claude-tracker");
-const PROJECTS: [&str; 5] = ["/w/shop", "/w/api", "/w/infra", "/w/docs", "/w/misc"];
 /// Monday 2026-11-23: today, after the 250 work days.
 const TODAY: &str = "2026-11-23";
 
-fn work_days(count: usize) -> Vec<NaiveDate> {
-    let mut days = Vec::new();
-    let mut day = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
-    while days.len() < count {
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-            days.push(day);
-        }
-        day = day.checked_add_days(Days::new(1)).unwrap();
-    }
-    days
-}
-
-/// User lines every 2 minutes from `start` for `minutes`.
-fn lines(project: &str, session: &str, start: DateTime<Utc>, minutes: usize, first_minute: usize) -> String {
-    let mut text = String::new();
-    for minute in (first_minute..=minutes).step_by(2) {
-        let at = start + chrono::Duration::minutes(i64::try_from(minute).unwrap());
-        let _ = writeln!(
-            text,
-            r#"{{"type":"user","cwd":"{project}","sessionId":"{session}","uuid":"{session}-{minute}","timestamp":"{}","message":{{"role":"user","content":"x"}}}}"#,
-            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-    }
-    text
-}
-
-fn write_transcripts(root: &Path, days: &[NaiveDate]) {
-    for (project_index, project) in PROJECTS.iter().enumerate() {
-        let dir = root.join("projects").join(project.replace('/', "-"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for (day_index, day) in days.iter().enumerate() {
-            let minutes = 10 + ((day_index * 7 + project_index * 13) % 81);
-            let start = day.and_hms_opt(8 + u32::try_from(project_index).unwrap(), 0, 0).unwrap().and_utc();
-            let session = format!("{project_index}-{day_index}");
-            std::fs::write(dir.join(format!("{session}.jsonl")), lines(project, &session, start, minutes, 0))
-                .unwrap();
-        }
-    }
-}
-
-fn command(root: &Path, config: &Path, now: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .env_clear()
-        .env("HOME", root.join("home"))
-        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
-        .arg("--config")
-        .arg(config)
-        .arg("--db")
-        .arg(root.join("tracker.db"))
-        .arg(format!("--now={TODAY}T{now}:00Z"))
-        .args(args);
-    command
-}
-
-fn run(mut command: Command) -> (Duration, String) {
-    let started = Instant::now();
-    let output = command.output().unwrap();
-    let elapsed = started.elapsed();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    (elapsed, String::from_utf8(output.stdout).unwrap())
+/// `--now` at a time of today.
+fn at(time: &str) -> String {
+    format!("{TODAY}T{time}:00Z")
 }
 
 fn main() {
@@ -94,12 +35,12 @@ fn main() {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("home")).unwrap();
     let days = work_days(250);
-    write_transcripts(&root, &days);
+    write_corpus(&root, &days);
     // Today so far: an hour of shop work, closed by 10:30.
     let today: NaiveDate = TODAY.parse().unwrap();
     let nine = today.and_hms_opt(9, 0, 0).unwrap().and_utc();
     let shop_today = root.join("projects/-w-shop/today.jsonl");
-    std::fs::write(&shop_today, lines("/w/shop", "today", nine, 60, 0)).unwrap();
+    std::fs::write(&shop_today, user_lines("/w/shop", "today", nine, 0..=60)).unwrap();
 
     let fake = fake_clockify::FakeClockify::start();
     let mut mapping = String::new();
@@ -121,26 +62,27 @@ fn main() {
     )
     .unwrap();
 
-    run(command(&root, &config, "10:30", &["ingest"]));
-    let mut dry_runs: Vec<Duration> =
-        (0..7).map(|_| run(command(&root, &config, "10:30", &["push", "--all", "--dry-run"])).0).collect();
+    run(command(&root, &config, &at("10:30"), &["ingest"]));
+    let mut dry_runs: Vec<Duration> = (0..7)
+        .map(|_| run(command(&root, &config, &at("10:30"), &["push", "--all", "--dry-run"])).0)
+        .collect();
     dry_runs.sort();
     let dry_run = dry_runs[dry_runs.len() / 2];
 
-    let (first, _) = run(command(&root, &config, "10:30", &["push", "--all"]));
+    let (first, _) = run(command(&root, &config, &at("10:30"), &["push", "--all"]));
     let requests = fake.requests().len();
     let entries = fake.entries();
     let distinct: HashSet<(Option<String>, String)> =
         entries.iter().map(|e| (e.project_id.clone(), e.start.clone())).collect();
 
     // One more hour: the shop session goes on to 11:00, and an api session runs from 11:05 to 11:25.
-    let mut more = lines("/w/shop", "today", nine, 120, 62);
-    more.push_str(&lines("/w/api", "today-api", today.and_hms_opt(11, 5, 0).unwrap().and_utc(), 20, 0));
+    let mut more = user_lines("/w/shop", "today", nine, 62..=120);
+    more.push_str(&user_lines("/w/api", "today-api", today.and_hms_opt(11, 5, 0).unwrap().and_utc(), 0..=20));
     std::fs::write(&shop_today, std::fs::read_to_string(&shop_today).unwrap() + &more).unwrap();
-    let (_, listing) = run(command(&root, &config, "11:45", &["push", "--dry-run"]));
+    let (_, listing) = run(command(&root, &config, &at("11:45"), &["push", "--dry-run"]));
     let changed = listing.lines().filter(|l| l.starts_with("  2026-")).count();
     let before = fake.requests().len();
-    run(command(&root, &config, "11:45", &["push"]));
+    run(command(&root, &config, &at("11:45"), &["push"]));
     let second = fake.requests().len() - before;
 
     println!(

@@ -11,83 +11,24 @@
 mod fake_clockify;
 #[path = "../tests/e2e/fake_http.rs"]
 mod fake_http;
+mod support;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use support::{PROJECTS, command, run, work_days, write_corpus};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_claude-tracker");
-const PROJECTS: [&str; 5] = ["/w/shop", "/w/api", "/w/infra", "/w/docs", "/w/misc"];
-const NOW: &str = "--now=2026-11-23T12:00:00Z";
-
-fn work_days(count: usize) -> Vec<NaiveDate> {
-    let mut days = Vec::new();
-    let mut day = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
-    while days.len() < count {
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-            days.push(day);
-        }
-        day = day.checked_add_days(Days::new(1)).unwrap();
-    }
-    days
-}
-
-/// One session per project per day, of 10 to 90 active minutes, a user line every 2 minutes.
-fn write_transcripts(root: &Path, days: &[NaiveDate]) {
-    for (project_index, project) in PROJECTS.iter().enumerate() {
-        let dir = root.join("projects").join(project.replace('/', "-"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for (day_index, day) in days.iter().enumerate() {
-            let minutes = 10 + ((day_index * 7 + project_index * 13) % 81);
-            let start = day.and_hms_opt(8 + u32::try_from(project_index).unwrap(), 0, 0).unwrap().and_utc();
-            let session = format!("{project_index}-{day_index}");
-            let mut text = String::new();
-            for minute in (0..=minutes).step_by(2) {
-                let at = start + chrono::Duration::minutes(i64::try_from(minute).unwrap());
-                let _ = writeln!(
-                    text,
-                    r#"{{"type":"user","cwd":"{project}","sessionId":"{session}","uuid":"{session}-{minute}","timestamp":"{}","message":{{"role":"user","content":"x"}}}}"#,
-                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                );
-            }
-            std::fs::write(dir.join(format!("{session}.jsonl")), text).unwrap();
-        }
-    }
-}
-
-fn command(root: &Path, config: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .env_clear()
-        .env("HOME", root.join("home"))
-        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
-        .arg("--config")
-        .arg(config)
-        .arg("--db")
-        .arg(root.join("tracker.db"))
-        .arg(NOW)
-        .args(args);
-    command
-}
-
-fn run(mut command: Command) -> Duration {
-    let started = Instant::now();
-    let output = command.output().unwrap();
-    let elapsed = started.elapsed();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    elapsed
-}
+/// Monday 2026-11-23: after the 250 work days.
+const NOW: &str = "2026-11-23T12:00:00Z";
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-sync");
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("home")).unwrap();
     let days = work_days(250);
-    write_transcripts(&root, &days);
+    write_corpus(&root, &days);
     let fake = fake_clockify::FakeClockify::start();
     let mut mapping = String::new();
     for (index, project) in PROJECTS.iter().take(4).enumerate() {
@@ -107,23 +48,23 @@ fn main() {
     )
     .unwrap();
 
-    run(command(&root, &config, &["ingest"]));
+    run(command(&root, &config, NOW, &["ingest"]));
     let mut dry_runs: Vec<Duration> =
-        (0..7).map(|_| run(command(&root, &config, &["sync", "--dry-run"]))).collect();
+        (0..7).map(|_| run(command(&root, &config, NOW, &["sync", "--dry-run"])).0).collect();
     dry_runs.sort();
     let dry_run = dry_runs[dry_runs.len() / 2];
-    let output = command(&root, &config, &["sync", "--dry-run", "--json"]).output().unwrap();
+    let output = command(&root, &config, NOW, &["sync", "--dry-run", "--json"]).output().unwrap();
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let planned_days = plan.as_array().unwrap().iter().filter(|d| d["status"] == "planned").count();
 
-    let sync = run(command(&root, &config, &["sync"]));
+    let (sync, _) = run(command(&root, &config, NOW, &["sync"]));
     let requests = fake.requests();
     let entries = fake.entries();
     let distinct: HashSet<(Option<String>, String)> =
         entries.iter().map(|e| (e.project_id.clone(), e.start.clone())).collect();
     let throttled = requests.iter().filter(|r| r.status == 429).count();
     let before_second = requests.len();
-    run(command(&root, &config, &["sync"]));
+    run(command(&root, &config, NOW, &["sync"]));
     let second_run_requests = fake.requests().len() - before_second;
 
     let per_entry = requests.len() as f64 / entries.len() as f64;
