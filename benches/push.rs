@@ -15,12 +15,11 @@ mod fake_http;
 mod support;
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use support::{PROJECTS, command, run, user_lines, work_days, write_corpus};
+use support::{clockify_and_config, command, run, user_lines, work_days, write_corpus};
 
 /// Monday 2026-11-23: today, after the 250 work days.
 const TODAY: &str = "2026-11-23";
@@ -42,25 +41,8 @@ fn main() {
     let shop_today = root.join("projects/-w-shop/today.jsonl");
     std::fs::write(&shop_today, user_lines("/w/shop", "today", nine, 0..=60)).unwrap();
 
-    let fake = fake_clockify::FakeClockify::start();
-    let mut mapping = String::new();
-    for (index, project) in PROJECTS.iter().take(4).enumerate() {
-        fake.add_project(fake_clockify::WORKSPACE_ID, &format!("p-{index}"), project, "Client");
-        let _ = writeln!(mapping, "\"{project}\" = \"p-{index}\"");
-    }
-    fake.add_project(fake_clockify::WORKSPACE_ID, "p-other", "Other", "Client");
-    let config = root.join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "timezone = \"UTC\"\n[capture]\nprojects_dirs = [\"projects\"]\n[clockify]\nworkspace_id = \"{}\"\n\
-             other_project_id = \"p-other\"\nbase_url = \"{}\"\nmode = \"sessions\"\n\
-             description = \"{{project}} ({{branch}})\"\n[clockify.project_mapping]\n{mapping}",
-            fake_clockify::WORKSPACE_ID,
-            fake.base_url()
-        ),
-    )
-    .unwrap();
+    let (fake, config) =
+        clockify_and_config(&root, "mode = \"sessions\"\ndescription = \"{project} ({branch})\"\n");
 
     run(command(&root, &config, &at("10:30"), &["ingest"]));
     let mut dry_runs: Vec<Duration> = (0..7)

@@ -14,11 +14,10 @@ mod fake_http;
 mod support;
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use support::{PROJECTS, command, run, work_days, write_corpus};
+use support::{clockify_and_config, command, run, work_days, write_corpus};
 
 /// Monday 2026-11-23: after the 250 work days.
 const NOW: &str = "2026-11-23T12:00:00Z";
@@ -29,24 +28,7 @@ fn main() {
     std::fs::create_dir_all(root.join("home")).unwrap();
     let days = work_days(250);
     write_corpus(&root, &days);
-    let fake = fake_clockify::FakeClockify::start();
-    let mut mapping = String::new();
-    for (index, project) in PROJECTS.iter().take(4).enumerate() {
-        fake.add_project(fake_clockify::WORKSPACE_ID, &format!("p-{index}"), project, "Client");
-        let _ = writeln!(mapping, "\"{project}\" = \"p-{index}\"");
-    }
-    fake.add_project(fake_clockify::WORKSPACE_ID, "p-other", "Other", "Client");
-    let config = root.join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "timezone = \"UTC\"\n[capture]\nprojects_dirs = [\"projects\"]\n[clockify]\nworkspace_id = \"{}\"\n\
-             other_project_id = \"p-other\"\nbase_url = \"{}\"\n[clockify.project_mapping]\n{mapping}",
-            fake_clockify::WORKSPACE_ID,
-            fake.base_url()
-        ),
-    )
-    .unwrap();
+    let (fake, config) = clockify_and_config(&root, "");
 
     run(command(&root, &config, NOW, &["ingest"]));
     let mut dry_runs: Vec<Duration> =

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -86,4 +86,31 @@ pub fn run(mut command: Command) -> (Duration, String) {
     let elapsed = started.elapsed();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     (elapsed, String::from_utf8(output.stdout).unwrap())
+}
+
+/// The fake Clockify with the first four projects mapped (the fifth goes to Other), and a config for it
+/// in `root` with `clockify_extra` lines in `[clockify]`.
+pub fn clockify_and_config(
+    root: &Path,
+    clockify_extra: &str,
+) -> (crate::fake_clockify::FakeClockify, PathBuf) {
+    use crate::fake_clockify::{FakeClockify, WORKSPACE_ID};
+    let fake = FakeClockify::start();
+    let mut mapping = String::new();
+    for (index, project) in PROJECTS.iter().take(4).enumerate() {
+        fake.add_project(WORKSPACE_ID, &format!("p-{index}"), project, "Client");
+        let _ = writeln!(mapping, "\"{project}\" = \"p-{index}\"");
+    }
+    fake.add_project(WORKSPACE_ID, "p-other", "Other", "Client");
+    let config = root.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "timezone = \"UTC\"\n[capture]\nprojects_dirs = [\"projects\"]\n[clockify]\nworkspace_id = \"{WORKSPACE_ID}\"\n\
+             other_project_id = \"p-other\"\nbase_url = \"{}\"\n{clockify_extra}[clockify.project_mapping]\n{mapping}",
+            fake.base_url()
+        ),
+    )
+    .unwrap();
+    (fake, config)
 }
