@@ -136,22 +136,7 @@ fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, String>> {
 /// the same folder, flushed to disk, then renamed over the old file. A crash leaves the old file or the new
 /// one, never a truncated one; an old file readable by others is replaced by a private one.
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let folder = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the folder {}", parent.display()))?;
-            parent
-        }
-        None => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(folder)
-        .with_context(|| format!("cannot write in {}", folder.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.persist(path).map_err(|e| e.error).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    crate::files::replace(path, text, None)
 }
 
 /// Finds a key: the environment, else the config file's value, else the store. The error says how to

@@ -118,18 +118,8 @@ fn read(path: &Path) -> Result<Value> {
     }
 }
 
-/// Writes through a temporary file and a rename, so Claude Code never reads half a file.
+/// Replaces the settings file whole (Claude Code never reads half of it), keeping its permissions.
 fn write(path: &Path, settings: &Value) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let mut temporary = path.to_path_buf();
-    temporary.as_mut_os_string().push(".claude-tracker.tmp");
-    let text = serde_json::to_string_pretty(settings)? + "\n";
-    std::fs::write(&temporary, text).with_context(|| format!("cannot write {}", temporary.display()))?;
-    // The file keeps its permissions.
-    if let Ok(metadata) = std::fs::metadata(path) {
-        std::fs::set_permissions(&temporary, metadata.permissions())?;
-    }
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot replace {}", path.display()))
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
+    crate::files::replace(path, &(serde_json::to_string_pretty(settings)? + "\n"), permissions)
 }
