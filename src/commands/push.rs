@@ -218,7 +218,7 @@ pub(super) fn listing(plan: &DestinationPlan, app: &App) -> String {
                 };
                 format!(
                     "{}  \"{}\"{tags}{state}",
-                    project_label(step, &plan.destination),
+                    project_label(&step.entry, &plan.destination),
                     step.draft.description
                 )
             }
@@ -243,7 +243,7 @@ fn duration(seconds: i64) -> String {
 
 /// After a push: what each destination received, then every entry the service refused, with its hint.
 pub(super) fn summary(
-    service: &str,
+    destination: &Destination,
     planned: &Planned,
     counts: &SyncCounts,
     requests: u64,
@@ -258,6 +258,7 @@ pub(super) fn summary(
         .saturating_sub(
             counts.entries_posted + counts.entries_adopted + counts.entries_updated + counts.entries_deleted,
         );
+    let service = destination.service.name();
     let mut text = format!(
         "{service}: pushed {} new, {} updated, {} deleted, {} adopted ({requests} requests); {unchanged} \
          unchanged, {} still open\n",
@@ -273,7 +274,7 @@ pub(super) fn summary(
             text.push_str(&format!(
                 "  - {} {}: {}\n    Hint: {}\n",
                 failure.start.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-                failure.project,
+                project_label(&failure.entry, destination),
                 failure.error,
                 failure.hint
             ));

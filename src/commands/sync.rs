@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
+use crate::allocate::PlannedEntry;
 use crate::app::App;
 use crate::cli::SyncArgs;
 use crate::connect::{connect, known_workspace};
@@ -443,7 +444,7 @@ fn summary(
     let service = destination.service.name();
     let days = &planned.days;
     if destination.mode != EntryMode::Workday {
-        return super::push::summary(service, planned, counts, requests, tz);
+        return super::push::summary(destination, planned, counts, requests, tz);
     }
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     format!(
@@ -514,8 +515,7 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
 }
 
 /// How an entry's project reads: its mapped path and the destination's id, or Other.
-pub(super) fn project_label(step: &Step, destination: &Destination) -> String {
-    let entry = &step.entry;
+pub(super) fn project_label(entry: &PlannedEntry, destination: &Destination) -> String {
     match (&entry.mapped_path, &entry.project_id) {
         (Some(path), Some(id)) => format!("{path} -> {id}"),
         (Some(path), None) => format!("{path} -> (unmapped)"),
@@ -527,7 +527,7 @@ pub(super) fn project_label(step: &Step, destination: &Destination) -> String {
 fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
     let entry = &step.entry;
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
-    let project = project_label(step, destination);
+    let project = project_label(entry, destination);
     let state = match step.action {
         Action::Create => "",
         Action::Keep { .. } => "  (posted)",

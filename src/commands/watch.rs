@@ -301,7 +301,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
             "{}: {} {}: {}; {}",
             link.destination.service.name(),
             failure.start.with_timezone(&app.tz).format("%H:%M"),
-            failure.project,
+            super::sync::project_label(&failure.entry, &link.destination),
             failure.error,
             failure.hint
         ));
@@ -354,7 +354,7 @@ fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[
             (Action::Delete { .. }, _) => "deleted".to_string(),
             _ => "posted".to_string(),
         };
-        let project = super::sync::project_label(step, destination);
+        let project = super::sync::project_label(&step.entry, destination);
         say(&format!(
             "{} {}: {what}: {}-{} {project} \"{}\"",
             app.now.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),

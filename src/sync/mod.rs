@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
+use crate::allocate::PlannedEntry;
 use crate::ledger::{EntryState, KeyedEntry, LedgerScope, Operation, fingerprint};
 use crate::pause::Pause;
 use crate::store::Store;
@@ -72,8 +73,8 @@ pub(crate) struct BatchReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EntryFailure {
     pub(crate) start: DateTime<Utc>,
-    /// The project as the dry run shows it (`/w/a -> 11`, `Other -> 7`).
-    pub(crate) project: String,
+    /// The entry as planned (its project and mapped path, for the listing).
+    pub(crate) entry: PlannedEntry,
     pub(crate) error: String,
     pub(crate) hint: String,
 }
@@ -615,13 +616,7 @@ fn entry_failure(step: &Step, failure: StepFailure, settings: &RunSettings<'_>) 
         }
         _ => return Err(Box::new(failure)),
     };
-    let project = match (&step.entry.mapped_path, &step.draft.project_id) {
-        (Some(path), Some(id)) => format!("{path} -> {id}"),
-        (Some(path), None) => format!("{path} -> (unmapped)"),
-        (None, Some(id)) => format!("Other -> {id}"),
-        (None, None) => "Other".to_string(),
-    };
-    Ok(EntryFailure { start: step.draft.start, project, error, hint })
+    Ok(EntryFailure { start: step.draft.start, entry: step.entry.clone(), error, hint })
 }
 
 /// True when the service's entry says what the draft says (times to the second, project, description).
@@ -875,7 +870,7 @@ mod tests {
             counts.failures,
             vec![EntryFailure {
                 start: at("2026-11-02T09:00:00Z"),
-                project: "/w -> p".into(),
+                entry: step(date, Action::Create).entry,
                 error: "PUT was refused with HTTP 400: no".into(),
                 hint: "fix".into(),
             }],
