@@ -187,6 +187,10 @@ fn mapping_warnings(store: &Store, destination: &Destination, workspace: &str) -
 /// Every configured destination's state. The days to consider and their sessions are the same for all
 /// (read once); each ledger is read once.
 pub(super) fn destination_states(app: &App, store: &Store) -> Result<Vec<DestinationStatus>> {
+    let configured = destination::configured(&app.config, app.tz);
+    if configured.is_empty() {
+        return Ok(Vec::new());
+    }
     let today = workday::local_date(app.now, app.tz);
     let days = day_range(app, (None, None), store, today, true)?.filter(|(since, until)| since <= until);
     let sessions = match days {
@@ -195,7 +199,7 @@ pub(super) fn destination_states(app: &App, store: &Store) -> Result<Vec<Destina
     };
     let tags = store.tag_names()?;
     let mut states = Vec::new();
-    for destination in destination::configured(&app.config, app.tz) {
+    for destination in configured {
         let workspace = known_workspace(&destination, store)?.unwrap_or_default();
         let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
         let ledger = store.ledger(scope)?;
