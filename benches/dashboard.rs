@@ -20,14 +20,17 @@ const BINARY: &str = env!("CARGO_BIN_EXE_claude-tracker");
 /// The corpus ends on 2026-10-30.
 const NOW: &str = "--now=2026-10-30T20:00:00Z";
 
-fn frame(work: &Path) -> Duration {
+/// One frame with `config` (a missing file: no destination).
+fn frame(work: &Path, config: &Path) -> Duration {
     let started = Instant::now();
     let output = Command::new(BINARY)
         .env_clear()
         .env("HOME", work.join("home"))
         .env("CLAUDE_CONFIG_DIR", work)
         .env("TZ", "UTC")
-        .args(["--config", "/nonexistent/config.toml", "--db"])
+        .arg("--config")
+        .arg(config)
+        .arg("--db")
         .arg(work.join("tracker.db"))
         .args([NOW, "dashboard", "--snapshot", "160x48", "--tab", "month"])
         .output()
@@ -49,8 +52,21 @@ fn main() {
         println!("no corpus: run `cargo bench --bench ingest` first (it writes target/bench-ingest)");
         return;
     }
-    frame(&work); // whatever the ingest bench left unread
-    let first = median((0..7).map(|_| frame(&work)).collect());
+    let bare = Path::new("/nonexistent/config.toml");
+    // Two destinations (the sync box then plans each over every day since the first session).
+    let with_destinations = work.join("dashboard-destinations.toml");
+    std::fs::write(
+        &with_destinations,
+        format!(
+            "timezone = \"UTC\"\n[capture]\nprojects_dirs = [\"{}\"]\n[clockify]\nworkspace_id = \"ws\"\n\
+             other_project_id = \"o\"\n[toggl]\nworkspace_id = 1\nother_project_id = 2\nmode = \"sessions\"\n",
+            work.join("projects").display()
+        ),
+    )
+    .unwrap();
+    frame(&work, bare); // whatever the ingest bench left unread
+    let first = median((0..7).map(|_| frame(&work, bare)).collect());
+    let first_with_destinations = median((0..7).map(|_| frame(&work, &with_destinations)).collect());
     let transcript = std::fs::read_dir(work.join("projects"))
         .unwrap()
         .filter_map(Result::ok)
@@ -66,7 +82,7 @@ fn main() {
                 r#"{{"type":"user","sessionId":"bench-dashboard","uuid":"bench-dashboard-{n}","timestamp":"2026-10-30T19:{n:02}:00Z","cwd":"/bench/dashboard","message":{{"role":"user","content":"x"}}}}"#
             )
             .unwrap();
-            frame(&work)
+            frame(&work, bare)
         })
         .collect();
     let peak_kb = getrusage(UsageWho::RUSAGE_CHILDREN).map(|usage| usage.max_rss()).unwrap_or(0);
@@ -77,6 +93,10 @@ fn main() {
     println!(
         "after an appended line, ingest + frame: {:.1} ms (median of 7)",
         median(redraws).as_secs_f64() * 1e3
+    );
+    println!(
+        "the first frame with two destinations (Clockify workday, Toggl sessions): {:.1} ms (median of 7)",
+        first_with_destinations.as_secs_f64() * 1e3
     );
     println!("peak memory of those processes: {:.1} MB", peak_kb as f64 / 1024.0);
 }
