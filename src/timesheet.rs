@@ -22,6 +22,24 @@ pub(crate) struct EntryDraft {
     pub(crate) billable: Option<bool>,
 }
 
+/// The one rounding rule for every instant sent to a service: down to the whole second. Services keep
+/// whole seconds (Toggl checks `duration` = `stop` - `start`), and the ledger, its fingerprints and
+/// adoption compare whole seconds too, so start and end are cut alike, once, before anything (a
+/// duration) is derived from them. Cutting rather than rounding to the nearest keeps every entry posted
+/// before this rule exactly as it was recorded (no update on upgrade).
+pub(crate) fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
+}
+
+impl EntryDraft {
+    /// The draft as it is sent: start and end in whole seconds ([`whole_second`]).
+    pub(crate) fn in_whole_seconds(mut self) -> EntryDraft {
+        self.start = whole_second(self.start);
+        self.end = self.end.map(whole_second);
+        self
+    }
+}
+
 /// An entry as the service holds it, as much as adoption and the live timer need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RemoteEntry {
@@ -291,5 +309,23 @@ mod tests {
             hint: "fix it".into(),
         };
         assert_eq!(error.to_string(), "POST time_entries was not sent: `abc` is not a Toggl id. fix it");
+    }
+
+    #[test]
+    fn instants_are_cut_to_the_whole_second_alike() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(whole_second(at("2026-11-02T17:00:00.900Z")), at("2026-11-02T17:00:00Z"));
+        assert_eq!(whole_second(at("2026-11-02T17:10:00.100Z")), at("2026-11-02T17:10:00Z"));
+        assert_eq!(whole_second(at("1969-12-31T23:59:59.700Z")), at("1969-12-31T23:59:59Z"));
+        let draft = EntryDraft {
+            start: at("2026-11-02T17:00:00.900Z"),
+            end: Some(at("2026-11-02T17:10:00.100Z")),
+            project_id: None,
+            description: String::new(),
+            tags: Vec::new(),
+            billable: None,
+        }
+        .in_whole_seconds();
+        assert_eq!(draft.end.unwrap() - draft.start, chrono::Duration::seconds(600));
     }
 }

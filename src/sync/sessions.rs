@@ -275,7 +275,8 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
         description: describe(&input.template.description, piece.project, piece.lead),
         tags: entry_tags(&input.template.tags, piece.tags),
         billable: piece.billable.or(input.template.billable),
-    };
+    }
+    .in_whole_seconds();
     let action = match row {
         None if running => Action::Start,
         None => Action::Create,
