@@ -32,9 +32,26 @@ pub(crate) enum EntryState {
     InDoubt,
     /// A running entry (a timer) the service holds.
     Running,
+    /// The service refused the last request for this key (`reason` says why). The row still says what
+    /// the service holds: nothing without a remote id, else the entry as last stored. Every later run
+    /// plans it again, whatever its range.
+    Refused,
+    /// The user deleted the entry in the service (an update answered 404): it is not posted again, except
+    /// by `push --force`.
+    DeletedByUser,
 }
 
 impl EntryState {
+    /// Every state, for lookups and tests.
+    pub(crate) const ALL: [EntryState; 6] = [
+        EntryState::Intended,
+        EntryState::Stored,
+        EntryState::InDoubt,
+        EntryState::Running,
+        EntryState::Refused,
+        EntryState::DeletedByUser,
+    ];
+
     /// The name in the database.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -42,14 +59,14 @@ impl EntryState {
             EntryState::Stored => "stored",
             EntryState::InDoubt => "in_doubt",
             EntryState::Running => "running",
+            EntryState::Refused => "refused",
+            EntryState::DeletedByUser => "deleted_by_user",
         }
     }
 
     /// The state a database name stands for.
     pub(crate) fn from_name(name: &str) -> Option<EntryState> {
-        [EntryState::Intended, EntryState::Stored, EntryState::InDoubt, EntryState::Running]
-            .into_iter()
-            .find(|s| s.name() == name)
+        EntryState::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// True when the last request's outcome is unknown: the next run must look (or repeat an
@@ -89,6 +106,41 @@ impl Operation {
     }
 }
 
+/// What a request carried besides the times: kept with the row, so an entry whose answer was lost is
+/// looked for as it was sent (never as the plan says now), and a stopped or withdrawn entry can be
+/// rewritten without the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sent {
+    pub(crate) project_id: Option<String>,
+    pub(crate) description: String,
+    pub(crate) tags: Vec<String>,
+    pub(crate) billable: Option<bool>,
+}
+
+impl Sent {
+    /// What a draft carries besides its times.
+    pub(crate) fn of(draft: &EntryDraft) -> Sent {
+        Sent {
+            project_id: draft.project_id.clone(),
+            description: draft.description.clone(),
+            tags: draft.tags.clone(),
+            billable: draft.billable,
+        }
+    }
+
+    /// The draft that sends this again between `start` and `end` (`None`: running).
+    pub(crate) fn draft(&self, start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> EntryDraft {
+        EntryDraft {
+            start,
+            end,
+            project_id: self.project_id.clone(),
+            description: self.description.clone(),
+            tags: self.tags.clone(),
+            billable: self.billable,
+        }
+    }
+}
+
 /// One keyed entry of a destination's workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct KeyedEntry {
@@ -105,6 +157,10 @@ pub(crate) struct KeyedEntry {
     pub(crate) operation: Operation,
     /// Found on the service rather than created by this database.
     pub(crate) adopted: bool,
+    /// What the row's request carried (`None` for rows written before schema 10).
+    pub(crate) sent: Option<Sent>,
+    /// Why the service refused the last request (state `Refused`), with the hint.
+    pub(crate) reason: Option<String>,
 }
 
 /// What the database knows of one destination's workspace.
@@ -193,7 +249,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for state in [EntryState::Intended, EntryState::Stored, EntryState::InDoubt, EntryState::Running] {
+        for state in EntryState::ALL {
             assert_eq!(EntryState::from_name(state.name()), Some(state));
         }
         for operation in

@@ -226,6 +226,9 @@ pub(crate) mod memory {
 
         fn list(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RemoteEntry>, RemoteError> {
             self.calls.push(Call::List(from, to));
+            if let Some((error, _)) = self.fault() {
+                return Err(error);
+            }
             Ok(self
                 .entries
                 .iter()

@@ -4,7 +4,7 @@
 //! `sync` prints.
 
 use anyhow::Result;
-use chrono::{DateTime, Datelike, Days, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::app::App;
 use crate::cli::PushArgs;
@@ -14,12 +14,12 @@ use crate::export::{PUSH_HEADER, push_rows};
 use crate::ledger::{Ledger, LedgerScope};
 use crate::store::Store;
 use crate::sync::SyncCounts;
-use crate::sync::sessions::{SessionsInput, last_entry_day};
+use crate::sync::sessions::{SessionsInput, default_first_day};
 use crate::sync::steps::{Action, EntryMode, EntryTemplate, Granularity};
 use crate::workday::{self, BoundEnd, parse_bound};
 
 use super::sync::{
-    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, retry_from, sessions_around,
+    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, sessions_around,
     timeline_settings,
 };
 
@@ -38,8 +38,9 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
     for destination in chosen(app, args)? {
         let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
         let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
-        let start = [last_push_day(&store, &destination, &workspace)?, retry_from(&store, scope)?];
-        let (from, to) = range(app, args, &store, start.into_iter().flatten().min())?;
+        let ledger = store.ledger(scope)?;
+        let first = default_first_day(&ledger, app.tz, today, app.config.sync.start_date);
+        let (from, to) = range(app, args, &store, Some(first))?;
         let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
         let sessions = sessions_around(&store, (since, until), app.tz)?;
         let window = Window {
@@ -108,34 +109,25 @@ fn chosen(app: &App, args: &PushArgs) -> Result<Vec<Destination>> {
     Ok(chosen)
 }
 
-/// The local day of the latest entry pushed to this destination, if any.
-fn last_push_day(
-    store: &Store,
-    destination: &Destination,
-    workspace_id: &str,
-) -> Result<Option<chrono::NaiveDate>> {
-    let ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
-    Ok(last_entry_day(&ledger, destination.rules.tz))
-}
-
-/// `[from, to)`: `--since`, else (with `--all`) the first session, else the day of the last push (or of
-/// an entry refused since, if earlier), else Monday of this week; never before `start_date`. Through
-/// `--until`, else now.
+/// `[from, to)`: `--since`, else (with `--all`) the first session, else `default_first` (the one range
+/// rule of sessions mode, [`default_first_day`]; Monday of this week without a ledger); never before
+/// `start_date`. Through `--until`, else now.
 fn range(
     app: &App,
     args: &PushArgs,
     store: &Store,
-    last_push: Option<chrono::NaiveDate>,
+    default_first: Option<chrono::NaiveDate>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     let bound = |text: &str, end| parse_bound(text, end, app.tz).map_err(|e| anyhow::anyhow!("{e}"));
     let today = workday::local_date(app.now, app.tz);
-    let monday = today.checked_sub_days(Days::new(u64::from(today.weekday().num_days_from_monday())));
+    let default_first = default_first
+        .unwrap_or_else(|| default_first_day(&Ledger::default(), app.tz, today, app.config.sync.start_date));
     let from = match (&args.since, args.all) {
         (Some(since), _) => bound(since, BoundEnd::Start)?,
         (None, true) => {
             store.earliest_activity()?.and_then(DateTime::from_timestamp_millis).unwrap_or(app.now)
         }
-        (None, false) => workday::day_start(last_push.or(monday).unwrap_or(today), app.tz),
+        (None, false) => workday::day_start(default_first, app.tz),
     };
     let from = match app.config.sync.start_date {
         Some(start) => from.max(workday::day_start(start, app.tz)),
@@ -191,7 +183,7 @@ pub(super) fn listing(plan: &DestinationPlan, app: &App) -> String {
     let count = |wanted: fn(&Action) -> bool| steps.iter().filter(|s| wanted(&s.action)).count();
     let new = count(|a| matches!(a, Action::Create | Action::Adopt { .. }));
     let updates = count(|a| matches!(a, Action::Update { .. }));
-    let deletes = count(|a| matches!(a, Action::Delete { .. }));
+    let deletes = count(|a| matches!(a, Action::Delete { .. } | Action::Withdraw { look_for: Some(_) }));
     let unchanged = count(|a| matches!(a, Action::Keep { .. }));
     let mut text = format!(
         "Would push {} entries to {name} ({new} new, {updates} to update, {deletes} to delete; {unchanged} \
@@ -205,6 +197,12 @@ pub(super) fn listing(plan: &DestinationPlan, app: &App) -> String {
         let (start, end) = (local(entry.start), local(entry.end));
         let what = match step.action {
             Action::Delete { .. } => "(delete)".to_string(),
+            Action::Withdraw { look_for: Some(_) } => {
+                "(in doubt, no longer worked: will delete it if a lost answer stored it)".to_string()
+            }
+            Action::Withdraw { look_for: None } => {
+                "(refused earlier, no longer worked: forgotten)".to_string()
+            }
             _ => {
                 let tags = if step.draft.tags.is_empty() {
                     String::new()

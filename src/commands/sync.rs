@@ -23,7 +23,7 @@ use crate::sync::daily::{PlanInput, plan};
 use crate::sync::live::min_entry_ms;
 use crate::sync::sessions::{SessionsInput, last_day_in};
 use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
-use crate::sync::{BatchReport, Progress, RunSettings, SyncCounts, execute};
+use crate::sync::{BatchReport, Progress, RunReport, RunSettings, SyncCounts, execute};
 use crate::timeline::TimelineSettings;
 use crate::workday;
 
@@ -108,10 +108,15 @@ pub(super) fn plan_and_post(
     for destination in destinations {
         let name = destination.service.name();
         match post(app, options, store, &destination, window) {
-            Ok((planned, counts, requests)) => {
-                summaries.push_str(&summary(&destination, &planned, &counts, requests, app.tz));
+            Ok((planned, run, requests)) => {
+                let counts = &run.counts;
+                let stopped = run.stopped.is_some();
+                summaries.push_str(&summary(&destination, &planned, counts, requests, app.tz, stopped));
                 if !counts.failures.is_empty() {
                     failures.push(format!("{name}: {} entries failed (listed above)", counts.failures.len()));
+                }
+                if let Some(error) = run.stopped {
+                    failures.push(format!("{name}: {error:#}"));
                 }
                 plans.push(DestinationPlan { destination, planned });
             }
@@ -326,7 +331,7 @@ fn post(
     store: &mut Store,
     destination: &Destination,
     window: &Window<'_>,
-) -> Result<(Planned, SyncCounts, u64)> {
+) -> Result<(Planned, RunReport, u64)> {
     let mut connection = connect(app, destination, store)?;
     let mut planned = plan_for(app, store, destination, &connection.workspace_id, window, false)?;
     if let (Some(note), false) = (&planned.mode_note, options.json) {
@@ -354,47 +359,12 @@ fn post(
     });
     let mut progress =
         DayLines { service: destination.service.key(), bar: bar.as_ref(), quiet: options.json };
-    let result = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut progress);
+    let run = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     connection.remember(store)?;
-    let counts = result?;
-    let scope =
-        LedgerScope { destination: destination.service.key(), workspace_id: &connection.workspace_id };
-    remember_failures(store, scope, &counts, window.from, app.tz)?;
-    Ok((planned, counts, connection.timesheet.requests_sent()))
-}
-
-fn retry_key(scope: LedgerScope<'_>) -> String {
-    format!("retry_from:{}:{}", scope.destination, scope.workspace_id)
-}
-
-/// The earliest local day with an entry a service refused, until a run covering it has none: where the
-/// next `push` or `watch` pass starts at the latest, so a re-run retries it.
-pub(super) fn retry_from(store: &Store, scope: LedgerScope<'_>) -> Result<Option<NaiveDate>> {
-    Ok(store.cached(&retry_key(scope))?.and_then(|day| day.parse().ok()))
-}
-
-/// Notes the days of refused entries; forgets them once a run from that day on refused nothing.
-pub(super) fn remember_failures(
-    store: &Store,
-    scope: LedgerScope<'_>,
-    counts: &SyncCounts,
-    run_from: DateTime<Utc>,
-    tz: chrono_tz::Tz,
-) -> Result<()> {
-    let known = retry_from(store, scope)?;
-    let failed = counts.failures.iter().map(|f| workday::local_date(f.start, tz)).min();
-    let keep = match (known, failed) {
-        (_, Some(day)) => Some(known.map_or(day, |known| known.min(day))),
-        (Some(known), None) if workday::day_start(known, tz) < run_from => Some(known),
-        _ => None,
-    };
-    if keep != known {
-        store.cache(&retry_key(scope), &keep.map(|day| day.to_string()).unwrap_or_default())?;
-    }
-    Ok(())
+    Ok((planned, run, connection.timesheet.requests_sent()))
 }
 
 /// Progress of a real sync: the bar on a terminal, else one line per day on stdout (none with `--json`).
@@ -440,11 +410,24 @@ fn summary(
     counts: &SyncCounts,
     requests: u64,
     tz: chrono_tz::Tz,
+    stopped: bool,
 ) -> String {
     let service = destination.service.name();
     let days = &planned.days;
     if destination.mode != EntryMode::Workday {
-        return super::push::summary(destination, planned, counts, requests, tz);
+        let text = super::push::summary(destination, planned, counts, requests, tz);
+        return if stopped {
+            text + &format!("{service}: stopped before the end (see below)\n")
+        } else {
+            text
+        };
+    }
+    if stopped {
+        return format!(
+            "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests); stopped before \
+             the end (see below)\n",
+            counts.days_synced, counts.entries_posted, counts.entries_adopted
+        );
     }
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     format!(
@@ -536,6 +519,8 @@ fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
         Action::Delete { .. } => "  (delete)",
         Action::Start => "  (start)",
         Action::Stop { .. } => "  (stop)",
+        Action::Withdraw { .. } => "  (withdraw: delete if a lost answer stored it)",
+        Action::Leave => "  (deleted by you in the service: left deleted)",
     };
     let tags = if entry.tags.is_empty() { String::new() } else { format!("  [{}]", entry.tags.join(", ")) };
     format!(

@@ -23,14 +23,12 @@ use crate::destination::{self, Destination};
 use crate::ledger::{EntryState, LedgerScope};
 use crate::store::Store;
 use crate::sync::live::{LiveFacts, LiveNotice, guard};
-use crate::sync::sessions::last_entry_day;
+use crate::sync::sessions::default_first_day;
 use crate::sync::steps::{Action, Batch, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, execute};
 use crate::workday;
 
-use super::sync::{
-    FileLock, Window, lock_path, plan_with_ledger, remember_failures, retry_from, sessions_around,
-};
+use super::sync::{FileLock, Window, lock_path, plan_with_ledger, sessions_around};
 
 /// The longest sleep between passes: a missed file event costs at most this.
 const FALLBACK_SCAN: Duration = Duration::from_secs(60);
@@ -223,9 +221,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     let quota_left = connection.timesheet.quota_left();
     let today = workday::local_date(app.now, app.tz);
     let ledger = store.ledger(scope)?;
-    let start = [last_entry_day(&ledger, app.tz), retry_from(store, scope)?].into_iter().flatten().min();
-    let since = start.unwrap_or(today).min(today);
-    let since = app.config.sync.start_date.map_or(since, |start| start.max(since));
+    let since = default_first_day(&ledger, app.tz, today, app.config.sync.start_date);
     let (from, to) = (workday::day_start(since, app.tz), app.now + chrono::Duration::days(1));
     let sessions = sessions_around(store, (since, today), app.tz)?;
     let tags = store.tag_names()?;
@@ -285,17 +281,16 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         pause: app.pause.clone(),
         now: app.now,
     };
-    let result = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut Quiet);
+    let run = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut Quiet);
     connection.remember(store)?;
     report_done(app, &link.destination, &pending, &planned.days);
     if let Some(left) = connection.timesheet.quota_left() {
         store.cache(&format!("watch.quota.{}", link.destination.service.key()), &left.to_string())?;
     }
-    if pending.iter().any(|s| s.key.starts_with("foreign:")) && result.is_ok() {
+    if pending.iter().any(|s| s.key.starts_with("foreign:")) && run.stopped.is_none() {
         link.foreign = None;
     }
-    let counts = result?;
-    remember_failures(store, scope, &counts, from, app.tz)?;
+    let counts = &run.counts;
     for failure in &counts.failures {
         say(&format!(
             "{}: {} {}: {}; {}",
@@ -305,6 +300,9 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
             failure.error,
             failure.hint
         ));
+    }
+    if let Some(error) = run.stopped {
+        return Err(error);
     }
     // Refused entries back the destination off (the quota is not spent on the same refusal every pass).
     anyhow::ensure!(counts.failures.is_empty(), "{} entries refused (listed above)", counts.failures.len());

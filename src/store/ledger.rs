@@ -7,7 +7,7 @@ use rusqlite::{TransactionBehavior, params};
 
 use super::Store;
 use crate::allocate::PlannedEntry;
-use crate::ledger::{EntryState, KeyedEntry, Ledger, LedgerScope, Operation};
+use crate::ledger::{EntryState, KeyedEntry, Ledger, LedgerScope, Operation, Sent};
 use crate::sync::steps::EntryMode;
 
 impl Store {
@@ -27,24 +27,48 @@ impl Store {
             }
         }
         let mut entries = self.conn.prepare_cached(
-            "SELECT entry_key, remote_id, start_utc, end_utc, fingerprint, state, operation, adopted
+            "SELECT entry_key, remote_id, start_utc, end_utc, fingerprint, state, operation, adopted,
+                 sent, project_id, description, tags, billable, reason
              FROM ledger WHERE destination = ?1 AND workspace_id = ?2",
         )?;
         let rows = entries.query_map(scoped, |r| {
+            let sent = r.get::<_, bool>(8)?.then(|| -> rusqlite::Result<_> {
+                Ok((
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, String>(10)?,
+                    r.get::<_, String>(11)?,
+                    r.get(12)?,
+                ))
+            });
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, bool>(7)?,
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ),
+                (
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, bool>(7)?,
+                ),
+                sent.transpose()?,
+                r.get::<_, Option<String>>(13)?,
             ))
         })?;
         for row in rows {
-            let (key, remote_id, start, end, fingerprint, state, operation, adopted) = row?;
+            let ((key, remote_id, start, end), (fingerprint, state, operation, adopted), sent, reason) = row?;
+            let sent = sent
+                .map(|(project_id, description, tags, billable)| -> Result<Sent> {
+                    let tags = serde_json::from_str(&tags)
+                        .with_context(|| format!("bad tags `{tags}` in the database"))?;
+                    Ok(Sent { project_id, description, tags, billable })
+                })
+                .transpose()?;
             let entry = KeyedEntry {
+                sent,
+                reason,
                 remote_id,
                 start: parse_instant(&start)?,
                 end: end.as_deref().map(parse_instant).transpose()?,
@@ -60,6 +84,12 @@ impl Store {
         }
         self.load_fixed_plans(scope, &mut ledger)?;
         Ok(ledger)
+    }
+
+    /// One keyed entry as recorded now, if any.
+    pub(crate) fn ledger_entry(&self, scope: LedgerScope<'_>, key: &str) -> Result<Option<KeyedEntry>> {
+        // The ledgers are small (a row per entry ever posted): reading one whole keeps one row mapping.
+        Ok(self.ledger(scope)?.entries.remove(key))
     }
 
     fn load_fixed_plans(&self, scope: LedgerScope<'_>, ledger: &mut Ledger) -> Result<()> {
@@ -143,12 +173,15 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT INTO ledger (destination, workspace_id, entry_key, remote_id, start_utc, end_utc,
-                     fingerprint, state, operation, adopted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     fingerprint, state, operation, adopted, sent, project_id, description, tags, billable,
+                     reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (destination, workspace_id, entry_key) DO UPDATE SET
                      remote_id = excluded.remote_id, start_utc = excluded.start_utc,
                      end_utc = excluded.end_utc, fingerprint = excluded.fingerprint, state = excluded.state,
-                     operation = excluded.operation, adopted = excluded.adopted",
+                     operation = excluded.operation, adopted = excluded.adopted, sent = excluded.sent,
+                     project_id = excluded.project_id, description = excluded.description,
+                     tags = excluded.tags, billable = excluded.billable, reason = excluded.reason",
             )?
             .execute(params![
                 scope.destination,
@@ -160,7 +193,13 @@ impl Store {
                 entry.fingerprint,
                 entry.state.name(),
                 entry.operation.name(),
-                entry.adopted
+                entry.adopted,
+                entry.sent.is_some(),
+                entry.sent.as_ref().and_then(|s| s.project_id.as_deref()),
+                entry.sent.as_ref().map_or("", |s| s.description.as_str()),
+                serde_json::to_string(entry.sent.as_ref().map_or(&[][..], |s| &s.tags[..]))?,
+                entry.sent.as_ref().and_then(|s| s.billable),
+                entry.reason,
             ])?;
         Ok(())
     }

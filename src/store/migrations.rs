@@ -197,6 +197,36 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 9: which mode synced a day (`workday`: the ratio split, `sessions`: the timeline), so a destination
     // never holds both for one day; every day synced before was a workday day.
     "ALTER TABLE synced_days ADD COLUMN mode TEXT NOT NULL DEFAULT 'workday';",
+    // 10: the ledger records what was sent (project, description, tags as JSON, billable; `sent` = 1 when
+    // known), so an answer lost before a config change is looked for as it was sent; a refused request
+    // stays as a row (`refused`, with its reason) that every later run retries; an entry the user deleted
+    // in the service is remembered (`deleted_by_user`) and not posted again. Older rows keep `sent` = 0.
+    "CREATE TABLE ledger_v10 (
+        destination TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        remote_id TEXT,
+        start_utc TEXT NOT NULL,
+        end_utc TEXT,
+        fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('intended', 'stored', 'in_doubt', 'running', 'refused',
+            'deleted_by_user')),
+        operation TEXT NOT NULL CHECK (operation IN ('create', 'update', 'delete', 'start', 'stop')),
+        adopted INTEGER NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0,
+        project_id TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]',
+        billable INTEGER,
+        reason TEXT,
+        PRIMARY KEY (destination, workspace_id, entry_key)
+    ) WITHOUT ROWID;
+    INSERT INTO ledger_v10 (destination, workspace_id, entry_key, remote_id, start_utc, end_utc,
+        fingerprint, state, operation, adopted)
+        SELECT destination, workspace_id, entry_key, remote_id, start_utc, end_utc, fingerprint, state,
+            operation, adopted FROM ledger;
+    DROP TABLE ledger;
+    ALTER TABLE ledger_v10 RENAME TO ledger;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -275,6 +275,8 @@ mod tests {
             state,
             operation: Operation::Create,
             adopted: false,
+            sent: None,
+            reason: None,
         }
     }
 
@@ -349,6 +351,8 @@ mod tests {
                 state: EntryState::Stored,
                 operation: Operation::Create,
                 adopted: true,
+                sent: None,
+                reason: None,
             }]
         );
         let toggl = store.ledger(LedgerScope { destination: "toggl", workspace_id: "777" }).unwrap();
@@ -363,6 +367,8 @@ mod tests {
                 state: EntryState::InDoubt,
                 operation: Operation::Create,
                 adopted: false,
+                sent: None,
+                reason: None,
             }]
         );
         assert_eq!(toggl.fixed_plans[&"2026-11-03".parse().unwrap()].len(), 1);
@@ -470,6 +476,49 @@ mod tests {
         assert_eq!(store.session_count().unwrap(), 1);
         let scope = LedgerScope { destination: "clockify", workspace_id: "ws" };
         assert_eq!(store.ledger(scope).unwrap(), Ledger::default());
+    }
+
+    #[test]
+    fn every_older_schema_upgrades_its_ledger_rows_to_what_was_sent_unknown() {
+        // From each schema that had the keyed ledger (5 to 9): a row in doubt keeps its state and key,
+        // `sent` unknown; a row written now keeps what was sent and why it was refused.
+        for from in 5..MIGRATIONS.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("old.db");
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                let tx = conn.transaction().unwrap();
+                for sql in &MIGRATIONS[..from] {
+                    tx.execute_batch(sql).unwrap();
+                }
+                tx.pragma_update(None, "user_version", i64::try_from(from).unwrap()).unwrap();
+                tx.execute(
+                    "INSERT INTO ledger VALUES ('toggl', 'ws', 'seg:2026-11-02:x', NULL, '2026-11-02T09:00:00Z',
+                         '2026-11-02T10:00:00Z', 'f', 'in_doubt', 'create', 0)",
+                    [],
+                )
+                .unwrap();
+                tx.commit().unwrap();
+            }
+            let store = Store::open(&path).unwrap();
+            let scope = LedgerScope { destination: "toggl", workspace_id: "ws" };
+            let row = store.ledger(scope).unwrap().entries["seg:2026-11-02:x"].clone();
+            assert_eq!(
+                (row.state, row.sent.clone(), row.reason.clone()),
+                (EntryState::InDoubt, None, None),
+                "{from}"
+            );
+            let sent = crate::ledger::Sent {
+                project_id: Some("p".into()),
+                description: "d".into(),
+                tags: vec!["a,b".into(), "c".into()],
+                billable: Some(true),
+            };
+            let refused =
+                KeyedEntry { state: EntryState::Refused, sent: Some(sent), reason: Some("no".into()), ..row };
+            store.write_entry(scope, &refused).unwrap();
+            assert_eq!(store.ledger(scope).unwrap().entries["seg:2026-11-02:x"], refused);
+        }
     }
 
     #[test]

@@ -253,6 +253,8 @@ mod tests {
             state,
             operation: Operation::Create,
             adopted: false,
+            sent: None,
+            reason: None,
         };
         ledger.entries.insert(
             "day:2026-11-02:pa".into(),

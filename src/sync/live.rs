@@ -251,6 +251,8 @@ mod tests {
                 state: EntryState::InDoubt,
                 operation,
                 adopted: false,
+                sent: None,
+                reason: None,
             };
             let project = step.draft.project_id.clone().unwrap_or_default();
             let (start, end) = (minute(step.draft.start), step.draft.end.map(minute));
@@ -259,7 +261,7 @@ mod tests {
                 Action::Update { remote_id } => (Operation::Update, Some(remote_id.clone())),
                 Action::Delete { remote_id } => (Operation::Delete, Some(remote_id.clone())),
                 Action::Stop { remote_id, .. } => (Operation::Stop, Some(remote_id.clone())),
-                Action::Keep { .. } => return,
+                Action::Keep { .. } | Action::Leave | Action::Withdraw { .. } => return,
             };
             self.ledger.entries.insert(step.key.clone(), intent(operation, remote_id.clone()));
             self.service.requests += 1;

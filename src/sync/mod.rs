@@ -19,7 +19,7 @@ use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use crate::allocate::PlannedEntry;
-use crate::ledger::{EntryState, KeyedEntry, LedgerScope, Operation, fingerprint};
+use crate::ledger::{EntryState, KeyedEntry, LedgerScope, Operation, Sent, fingerprint};
 use crate::pause::Pause;
 use crate::store::Store;
 use crate::timesheet::{RemoteEntry, RemoteError, Timesheet, minutes};
@@ -55,6 +55,8 @@ pub(crate) struct SyncCounts {
     pub(crate) entries_adopted: usize,
     pub(crate) entries_updated: usize,
     pub(crate) entries_deleted: usize,
+    /// Entries the user deleted in the service (an update answered 404): left deleted.
+    pub(crate) entries_deleted_by_user: usize,
     /// Sessions-mode entries the service refused (the rest went on); a re-run retries them.
     pub(crate) failures: Vec<EntryFailure>,
 }
@@ -66,12 +68,16 @@ pub(crate) struct BatchReport {
     pub(crate) adopted: usize,
     pub(crate) updated: usize,
     pub(crate) deleted: usize,
+    /// Updates answered 404: the user deleted the entry in the service, and it is left deleted.
+    pub(crate) deleted_by_user: usize,
     pub(crate) failed: usize,
 }
 
 /// One entry the service refused, with what to do about it (seed 003's list of failed pushes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EntryFailure {
+    /// The ledger key it stays recorded under (state `refused`).
+    pub(crate) key: String,
     pub(crate) start: DateTime<Utc>,
     /// The entry as planned (its project and mapped path, for the listing).
     pub(crate) entry: PlannedEntry,
@@ -148,6 +154,26 @@ fn list_around(
     Ok(RemoteIndex { entries: timesheet.list(from, to)? })
 }
 
+/// What a run did, also when it stopped early: the commands print the summary (with every refused
+/// entry and its hint) in every case, then why it stopped.
+#[derive(Debug)]
+pub(crate) struct RunReport {
+    pub(crate) counts: SyncCounts,
+    /// Why the run stopped before the end of the plan (a spent quota, no answer, a local error).
+    pub(crate) stopped: Option<anyhow::Error>,
+}
+
+#[cfg(test)]
+impl RunReport {
+    /// The counts when the run went to the end, else why it stopped.
+    pub(crate) fn into_result(self) -> Result<SyncCounts> {
+        match self.stopped {
+            None => Ok(self.counts),
+            Some(error) => Err(error),
+        }
+    }
+}
+
 /// Walks the plan: adopts what is already there, sends the rest, marks complete days. Updates the plan
 /// in place (each done step becomes `Keep`, each finished day `Synced`) and reports after every batch.
 pub(crate) fn execute(
@@ -156,34 +182,56 @@ pub(crate) fn execute(
     timesheet: &mut dyn Timesheet,
     settings: &RunSettings<'_>,
     progress: &mut dyn Progress,
-) -> Result<SyncCounts> {
+) -> RunReport {
     let mut counts = SyncCounts::default();
-    let mut remote = initial_listing(batches, timesheet, settings)?;
+    let mut remote = match initial_listing(batches, timesheet, settings) {
+        Ok(remote) => remote,
+        Err(error) => return RunReport { counts, stopped: Some(error) },
+    };
     let mut reporting = true;
     for index in 0..batches.len() {
         if batches[index].status != DayStatus::Planned {
             continue;
         }
-        let mut run = StepRun { store, timesheet, settings, remote: &mut remote, failures: Vec::new() };
+        let mut run = StepRun {
+            store,
+            timesheet,
+            settings,
+            remote: &mut remote,
+            failures: Vec::new(),
+            report: BatchReport::default(),
+        };
         let outcome = run.batch(&mut batches[index]);
         let failures = std::mem::take(&mut run.failures);
-        let report =
-            outcome.map_err(|failure| failure.into_error(batches, index, timesheet.service(), settings))?;
-        if failures.is_empty() {
-            store.mark_day_synced(settings.scope, batches[index].date, batches[index].mode, settings.now)?;
-            batches[index].status = DayStatus::Synced;
-            counts.days_synced += 1;
-        }
+        let report = run.report;
+        let day_refused = !failures.is_empty();
         counts.failures.extend(failures);
+        // What a batch did before it stopped counts too: the summary is always whole.
         counts.entries_posted += report.posted;
         counts.entries_adopted += report.adopted;
         counts.entries_updated += report.updated;
         counts.entries_deleted += report.deleted;
+        counts.entries_deleted_by_user += report.deleted_by_user;
+        if let Err(failure) = outcome {
+            let service = timesheet.service();
+            let refused: Vec<&str> = counts.failures.iter().map(|f| f.key.as_str()).collect();
+            let error = failure.into_error(batches, index, service, settings, &refused);
+            return RunReport { counts, stopped: Some(error) };
+        }
+        if !day_refused {
+            if let Err(error) =
+                store.mark_day_synced(settings.scope, batches[index].date, batches[index].mode, settings.now)
+            {
+                return RunReport { counts, stopped: Some(error) };
+            }
+            batches[index].status = DayStatus::Synced;
+            counts.days_synced += 1;
+        }
         if reporting && progress.batch_done(&batches[index], report).is_err() {
             reporting = false;
         }
     }
-    Ok(counts)
+    RunReport { counts, stopped: None }
 }
 
 /// The listings a run may need: with `--reconcile`, one over the whole span of days with something to
@@ -194,7 +242,12 @@ fn initial_listing(
     timesheet: &mut dyn Timesheet,
     settings: &RunSettings<'_>,
 ) -> Result<RemoteIndex> {
-    let in_doubt = |batch: &&Batch| batch.steps.iter().any(|s| matches!(s.action, Action::Adopt { .. }));
+    let in_doubt = |batch: &&Batch| {
+        batch
+            .steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Adopt { .. } | Action::Withdraw { look_for: Some(_) }))
+    };
     let to_do = |batch: &&Batch| batch.steps.iter().any(|s| s.action.is_pending());
     let planned = batches.iter().filter(|b| b.status == DayStatus::Planned);
     let whole_span = |dates: &mut dyn DoubleEndedIterator<Item = NaiveDate>| -> Vec<(NaiveDate, NaiveDate)> {
@@ -242,8 +295,16 @@ impl StepFailure {
         index: usize,
         service: &str,
         settings: &RunSettings<'_>,
+        refused: &[&str],
     ) -> anyhow::Error {
+        let refused_earlier = !refused.is_empty();
         let day = &batches[index];
+        let command = settings.rerun.strip_prefix("claude-tracker ").unwrap_or(settings.rerun);
+        let before = if refused_earlier {
+            "Earlier entries are done except those refused (listed above)"
+        } else {
+            "Earlier days are complete"
+        };
         let project = match (&self.mapped_path, &self.project_id) {
             (Some(path), Some(id)) => format!("`{id}` ({path})"),
             (Some(path), None) => format!("({path})"),
@@ -254,7 +315,7 @@ impl StepFailure {
             .iter()
             .filter(|b| b.status == DayStatus::Planned)
             .flat_map(|b| &b.steps)
-            .filter(|s| s.action.is_pending())
+            .filter(|s| s.action.is_pending() && !refused.contains(&s.key.as_str()))
             .count();
         let again = format!("run `{}` again", settings.rerun);
         match self.error {
@@ -277,11 +338,13 @@ impl StepFailure {
                 day.date
             ),
             FailureKind::Remote(error) => anyhow::anyhow!(
-                "sync stopped at {} {project}: {service}: {error}. Earlier days are complete; {remaining} \
-                 entries remain: fix this and {again}",
+                "{command} stopped at {} {project}: {service}: {error}. {before}; {remaining} entries remain: \
+                 fix this and {again}",
                 day.date
             ),
-            FailureKind::Local(error) => error.context(format!("sync stopped at {} {project}", day.date)),
+            FailureKind::Local(error) => {
+                error.context(format!("{command} stopped at {} {project}", day.date))
+            }
             FailureKind::NoOtherProject => anyhow::anyhow!(
                 "{} has time in projects that are not mapped and no Other project to put it in: {}, then \
                  {again}; nothing of that day was posted",
@@ -300,6 +363,8 @@ struct StepRun<'r, 'a> {
     remote: &'r mut RemoteIndex,
     /// Entries refused in a batch that goes on without them (sessions mode).
     failures: Vec<EntryFailure>,
+    /// What the batch did so far.
+    report: BatchReport,
 }
 
 type StepResult<T> = Result<T, Box<StepFailure>>;
@@ -313,10 +378,14 @@ enum Done {
     Deleted,
     Started,
     Stopped,
+    /// An update answered 404: the user deleted the entry; it is left deleted.
+    DeletedByUser,
+    /// A row no work stands for was dropped without a request (nothing of it was on the service).
+    Forgotten,
 }
 
 impl StepRun<'_, '_> {
-    fn batch(&mut self, batch: &mut Batch) -> StepResult<BatchReport> {
+    fn batch(&mut self, batch: &mut Batch) -> StepResult<()> {
         if batch.mode.fixes_plan() {
             check_batch(batch)?;
         }
@@ -347,14 +416,14 @@ impl StepRun<'_, '_> {
                 batch.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
             )
         });
-        let mut report = BatchReport::default();
         let each_on_its_own = !batch.mode.fixes_plan();
         for step in &mut batch.steps {
             let outcome = match self.step(step, window) {
                 Err(failure) if each_on_its_own => match entry_failure(step, *failure, self.settings) {
                     Ok(refused) => {
+                        self.keep_refused(step, &refused)?;
                         self.failures.push(refused);
-                        report.failed += 1;
+                        self.report.failed += 1;
                         continue;
                     }
                     Err(failure) => return Err(failure),
@@ -363,14 +432,19 @@ impl StepRun<'_, '_> {
             };
             let Some((done, remote_id)) = outcome else { continue };
             match done {
-                Done::Posted | Done::Started => report.posted += 1,
-                Done::Adopted => report.adopted += 1,
-                Done::Updated | Done::Stopped => report.updated += 1,
-                Done::Deleted => report.deleted += 1,
+                Done::Posted | Done::Started => self.report.posted += 1,
+                Done::Adopted => self.report.adopted += 1,
+                Done::Updated | Done::Stopped => self.report.updated += 1,
+                Done::Deleted => self.report.deleted += 1,
+                Done::DeletedByUser => self.report.deleted_by_user += 1,
+                Done::Forgotten => {}
             }
-            step.action = Action::Keep { remote_id };
+            step.action = match done {
+                Done::DeletedByUser | Done::Forgotten => Action::Leave,
+                _ => Action::Keep { remote_id },
+            };
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Runs one step; `None` when it had nothing to do.
@@ -380,9 +454,16 @@ impl StepRun<'_, '_> {
         window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> StepResult<Option<(Done, String)>> {
         let project = step.draft.project_id.as_deref();
+        // An earlier request is looked for as it was sent: the plan may have moved it to another project.
+        let sent_project =
+            step.previous.as_ref().and_then(|row| row.sent.as_ref()).map(|s| s.project_id.clone());
         let found = match &step.action {
-            Action::Keep { .. } => return Ok(None),
-            Action::Adopt { look_for } => self.remote.take_exact(project, *look_for),
+            Action::Keep { .. } | Action::Leave => return Ok(None),
+            Action::Withdraw { look_for } => return self.withdraw(step, *look_for, sent_project),
+            Action::Adopt { look_for } => {
+                let looked_for = sent_project.as_ref().map_or(project, |sent| sent.as_deref());
+                self.remote.take_exact(looked_for, *look_for)
+            }
             // Another machine's split of a day has other times: any entry of the project that day. A
             // timeline entry is the same on every machine with the same transcripts: its exact start.
             Action::Create if self.settings.reconcile => match window {
@@ -393,12 +474,20 @@ impl StepRun<'_, '_> {
         };
         if let Some(found) = found {
             let id = found.id.clone();
-            self.record(step, Operation::Create, EntryState::Stored, Some(&id), true)?;
-            // A timeline entry found as an earlier run left it (still running, or an older draft) is
-            // brought to what is planned now; a day of the ratio split adopted from another machine is
-            // kept as that machine posted it.
-            if window.is_none() && !matches_draft(&found, &step.draft) {
-                self.idempotent(step, Operation::Update, &id, |t, id| t.update(id, &step.draft))?;
+            // A timeline entry found as an earlier run left it (still running, an older draft, another
+            // project) is brought to what is planned now; a day of the ratio split adopted from another
+            // machine is kept as that machine posted it.
+            let bring_to_plan = window.is_none() && !matches_draft(&found, &step.draft);
+            let adopted = adopted_row(step, &found);
+            let adopted = if bring_to_plan {
+                adopted
+            } else {
+                self.row(step, Operation::Create, EntryState::Stored, Some(&id), true)
+            };
+            self.store.write_entry(self.settings.scope, &adopted).map_err(|e| self.local(step, e))?;
+            if bring_to_plan {
+                let update = Step { previous: Some(adopted), ..step.clone() };
+                self.idempotent(&update, Operation::Update, &id, |t, id| t.update(id, &step.draft))?;
             }
             return Ok(Some((Done::Adopted, id)));
         }
@@ -406,16 +495,22 @@ impl StepRun<'_, '_> {
             return Err(failure(None, step.entry.mapped_path.clone(), FailureKind::NoOtherProject));
         }
         let done = match &step.action {
-            Action::Keep { .. } => return Ok(None),
+            Action::Keep { .. } | Action::Leave | Action::Withdraw { .. } => return Ok(None),
             Action::Create | Action::Adopt { .. } => self.create(step)?,
             Action::Start => self.start(step)?,
             Action::Update { remote_id } => {
                 match self.idempotent(step, Operation::Update, remote_id, |t, id| t.update(id, &step.draft)) {
                     Ok(()) => (Done::Updated, remote_id.clone()),
-                    // Deleted in the service meanwhile: nothing of it is left to double, so it is posted
-                    // anew (else every later run would fail on it).
+                    // The user deleted it in the service: their deletion wins (recorded, not posted again
+                    // except by `push --force`).
                     Err(failure) if failure.is_gone() => {
-                        self.create(&Step { previous: None, ..step.clone() })?
+                        let mut row = step.previous.clone().unwrap_or_else(|| {
+                            self.row(step, Operation::Update, EntryState::Stored, Some(remote_id), false)
+                        });
+                        row.state = EntryState::DeletedByUser;
+                        row.reason = None;
+                        self.store.write_entry(self.settings.scope, &row).map_err(|e| self.local(step, e))?;
+                        (Done::DeletedByUser, remote_id.clone())
                     }
                     Err(failure) => return Err(failure),
                 }
@@ -432,15 +527,16 @@ impl StepRun<'_, '_> {
         Ok(Some(done))
     }
 
-    /// Writes the step's row: what is (about to be) sent, in `state`.
-    fn record(
-        &mut self,
+    /// The step's row: what is (about to be) sent, in `state`. A delete or stop sends no entry: the row
+    /// keeps what the service holds.
+    fn row(
+        &self,
         step: &Step,
         operation: Operation,
         state: EntryState,
         remote_id: Option<&str>,
         adopted: bool,
-    ) -> StepResult<()> {
+    ) -> KeyedEntry {
         let end = match (operation, &step.action) {
             (Operation::Stop, Action::Stop { at, .. }) => Some(*at),
             (Operation::Start, _) => None,
@@ -448,7 +544,12 @@ impl StepRun<'_, '_> {
         };
         // An entry sent without an end runs on the service (a start, or a running one adopted or updated).
         let state = if state == EntryState::Stored && end.is_none() { EntryState::Running } else { state };
-        let row = KeyedEntry {
+        let sends_entry = !matches!(operation, Operation::Delete | Operation::Stop);
+        let sent = match (&step.previous, sends_entry) {
+            (Some(previous), false) => previous.sent.clone(),
+            _ => Some(Sent::of(&step.draft)),
+        };
+        KeyedEntry {
             key: step.key.clone(),
             remote_id: remote_id.map(str::to_string),
             start: step.draft.start,
@@ -457,8 +558,60 @@ impl StepRun<'_, '_> {
             state,
             operation,
             adopted,
-        };
+            sent,
+            reason: None,
+        }
+    }
+
+    /// Writes the step's row (see [`StepRun::row`]).
+    fn record(
+        &mut self,
+        step: &Step,
+        operation: Operation,
+        state: EntryState,
+        remote_id: Option<&str>,
+        adopted: bool,
+    ) -> StepResult<()> {
+        let row = self.row(step, operation, state, remote_id, adopted);
         self.store.write_entry(self.settings.scope, &row).map_err(|e| self.local(step, e))
+    }
+
+    /// A refused entry stays in the ledger with its reason, so every later run (whatever its range) plans
+    /// it again and `status` shows it: what the service holds is kept (its id, its last stored state, a
+    /// running timer still running); a create that stored nothing holds no id.
+    fn keep_refused(&mut self, step: &Step, refused: &EntryFailure) -> StepResult<()> {
+        let current =
+            self.store.ledger_entry(self.settings.scope, &step.key).map_err(|e| self.local(step, e))?;
+        let mut row = match current {
+            Some(row) if row.remote_id.is_some() || row.state == EntryState::InDoubt => row,
+            _ => self.row(step, Operation::Create, EntryState::Refused, None, false),
+        };
+        if row.state != EntryState::Running && row.state != EntryState::InDoubt {
+            row.state = EntryState::Refused;
+        }
+        row.reason = Some(format!("{}. {}", refused.error, refused.hint).trim_end_matches(". ").to_string());
+        self.store.write_entry(self.settings.scope, &row).map_err(|e| self.local(step, e))
+    }
+
+    /// A row no work stands for: what its lost create may have stored is deleted, and the row goes.
+    fn withdraw(
+        &mut self,
+        step: &Step,
+        look_for: Option<DateTime<Utc>>,
+        sent_project: Option<Option<String>>,
+    ) -> StepResult<Option<(Done, String)>> {
+        let found = look_for.and_then(|at| match &sent_project {
+            Some(project) => self.remote.take_exact(project.as_deref(), at),
+            // A row from before the ledger kept what was sent: any entry starting at that very second.
+            None => self.remote.take_where(|e| e.start.timestamp() == at.timestamp()),
+        });
+        let Some(found) = found else {
+            self.store.remove_entry(self.settings.scope, &step.key).map_err(|e| self.local(step, e))?;
+            return Ok(Some((Done::Forgotten, String::new())));
+        };
+        let held = Step { previous: Some(adopted_row(step, &found)), ..step.clone() };
+        self.idempotent(&held, Operation::Delete, &found.id, |t, id| t.delete(id))?;
+        Ok(Some((Done::Deleted, found.id)))
     }
 
     /// After a refusal (nothing happened on the service): the row as it was before the intent, or none.
@@ -616,7 +769,36 @@ fn entry_failure(step: &Step, failure: StepFailure, settings: &RunSettings<'_>) 
         }
         _ => return Err(Box::new(failure)),
     };
-    Ok(EntryFailure { start: step.draft.start, entry: step.entry.clone(), error, hint })
+    Ok(EntryFailure {
+        key: step.key.clone(),
+        start: step.draft.start,
+        entry: step.entry.clone(),
+        error,
+        hint,
+    })
+}
+
+/// The row of an entry found on the service as it holds it (its own times, project and description), so
+/// that a refusal of what follows never forgets it.
+fn adopted_row(step: &Step, found: &RemoteEntry) -> KeyedEntry {
+    let sent = Sent {
+        project_id: found.project_id.clone(),
+        description: found.description.clone(),
+        tags: Vec::new(),
+        billable: None,
+    };
+    KeyedEntry {
+        key: step.key.clone(),
+        remote_id: Some(found.id.clone()),
+        start: found.start,
+        end: found.end,
+        fingerprint: fingerprint(&sent.draft(found.start, found.end)),
+        state: if found.end.is_some() { EntryState::Stored } else { EntryState::Running },
+        operation: Operation::Create,
+        adopted: true,
+        sent: Some(sent),
+        reason: None,
+    }
 }
 
 /// True when the service's entry says what the draft says (times to the second, project, description).
@@ -696,7 +878,7 @@ mod tests {
     }
 
     fn run(batches: &mut [Batch], store: &mut Store, memory: &mut Memory) -> Result<SyncCounts> {
-        execute(batches, store, memory, &settings(false), &mut Silent)
+        execute(batches, store, memory, &settings(false), &mut Silent).into_result()
     }
 
     fn transient() -> RemoteError {
@@ -754,7 +936,9 @@ mod tests {
 
         let mut other_store = Store::open_in_memory().unwrap();
         let mut days = vec![day("2026-11-02", Action::Create), day("2026-11-03", Action::Create)];
-        let counts = execute(&mut days, &mut other_store, &mut memory, &settings(true), &mut Silent).unwrap();
+        let counts = execute(&mut days, &mut other_store, &mut memory, &settings(true), &mut Silent)
+            .into_result()
+            .unwrap();
         assert_eq!(memory.count(|c| matches!(c, Call::List(..))), 1);
         assert_eq!(counts.entries_adopted, 2, "a second machine adopts what the first posted");
         assert_eq!(memory.count(|c| matches!(c, Call::Create(_))), 2);
@@ -780,7 +964,8 @@ mod tests {
         let mut days = vec![day("2026-11-02", Action::Create)];
         let mut once = settings(false);
         once.post_attempts = 1;
-        let error = execute(&mut days, &mut store, &mut memory, &once, &mut Silent).unwrap_err();
+        let error =
+            execute(&mut days, &mut store, &mut memory, &once, &mut Silent).into_result().unwrap_err();
         assert_eq!(
             error.to_string(),
             "sync stopped at 2026-11-02 `p` (/w): Memory: no usable answer (connection reset). Earlier days \
@@ -869,6 +1054,7 @@ mod tests {
         assert_eq!(
             counts.failures,
             vec![EntryFailure {
+                key: "day:2026-11-02:p".into(),
                 start: at("2026-11-02T09:00:00Z"),
                 entry: step(date, Action::Create).entry,
                 error: "PUT was refused with HTTP 400: no".into(),
@@ -877,7 +1063,16 @@ mod tests {
             "sessions mode lists a refused entry and goes on"
         );
         assert_eq!(counts.days_synced, 0, "a day with a failed entry is not complete");
-        assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"], before, "refused: as it was");
+        let refused_row = KeyedEntry {
+            state: EntryState::Refused,
+            reason: Some("PUT was refused with HTTP 400: no. fix".into()),
+            ..before.clone()
+        };
+        assert_eq!(
+            store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"],
+            refused_row,
+            "refused: what the service holds, marked refused with the reason"
+        );
 
         memory.faults.push((transient(), false));
         assert!(run(&mut [batch()], &mut store, &mut memory).is_err());
@@ -910,7 +1105,11 @@ mod tests {
         update.previous = Some(in_doubt.clone());
         memory.faults.push((refused(), false));
         assert_eq!(run(&mut [batch(&update)], &mut store, &mut memory).unwrap().failures.len(), 1);
-        assert_eq!(store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"], in_doubt, "kept, id and all");
+        assert_eq!(
+            store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"],
+            KeyedEntry { reason: Some("PUT was refused with HTTP 400: no. fix".into()), ..in_doubt },
+            "kept in doubt, id and all"
+        );
         // A timer start refused over a key that held a stopped timer: the stopped one stays recorded.
         let mut start = step(date, Action::Start);
         start.key = "live:ws".into();
@@ -924,7 +1123,14 @@ mod tests {
         start.previous = Some(stopped.clone());
         memory.faults.push((refused(), false));
         assert_eq!(run(&mut [batch(&start)], &mut store, &mut memory).unwrap().failures.len(), 1);
-        assert_eq!(store.ledger(SCOPE).unwrap().entries["live:ws"], stopped);
+        assert_eq!(
+            store.ledger(SCOPE).unwrap().entries["live:ws"],
+            KeyedEntry {
+                state: EntryState::Refused,
+                reason: Some("PUT was refused with HTTP 400: no. fix".into()),
+                ..stopped
+            }
+        );
     }
 
     #[test]
@@ -965,7 +1171,9 @@ mod tests {
             steps: vec![later, step(date, Action::Create)],
             mode: EntryMode::Sessions,
         };
-        let counts = execute(&mut [batch], &mut store, &mut memory, &settings(true), &mut Silent).unwrap();
+        let counts = execute(&mut [batch], &mut store, &mut memory, &settings(true), &mut Silent)
+            .into_result()
+            .unwrap();
         assert_eq!((counts.entries_adopted, counts.entries_posted), (1, 1));
         let ledger = store.ledger(SCOPE).unwrap();
         assert_eq!(
@@ -976,7 +1184,7 @@ mod tests {
     }
 
     #[test]
-    fn an_update_of_an_entry_deleted_in_the_service_posts_it_anew() {
+    fn an_entry_the_user_deleted_in_the_service_stays_deleted() {
         let mut store = Store::open_in_memory().unwrap();
         let mut memory = Memory::default();
         let date: NaiveDate = "2026-11-02".parse().unwrap();
@@ -985,13 +1193,134 @@ mod tests {
         let batch =
             Batch { date, status: DayStatus::Planned, steps: vec![update], mode: EntryMode::Sessions };
         let counts = run(&mut [batch], &mut store, &mut memory).unwrap();
-        assert_eq!((counts.entries_posted, counts.entries_updated, counts.failures.len()), (1, 0, 0));
         assert_eq!(
-            memory.calls,
-            vec![Call::Update("gone".into()), Call::Create("2026-11-02T09:00:00+00:00".into())]
+            (
+                counts.entries_posted,
+                counts.entries_updated,
+                counts.entries_deleted_by_user,
+                counts.failures.len()
+            ),
+            (0, 0, 1, 0)
         );
+        assert_eq!(memory.calls, vec![Call::Update("gone".into())], "not posted again");
         let row = &store.ledger(SCOPE).unwrap().entries["day:2026-11-02:p"];
-        assert_eq!((row.remote_id.as_deref(), row.state), (Some("e1"), EntryState::Stored));
+        assert_eq!((row.remote_id.as_deref(), row.state), (Some("gone"), EntryState::DeletedByUser));
+    }
+
+    #[test]
+    fn a_lost_answer_then_a_project_change_adopts_what_was_sent_and_moves_it() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        // Stored, answer lost, and the follow-up listing fails too: the row stays in doubt.
+        memory.faults.push((transient(), true));
+        memory.faults.push((transient(), false));
+        let mut first = step(date, Action::Create);
+        first.key = "seg:a".into();
+        let batch = |step: Step| Batch {
+            date,
+            status: DayStatus::Planned,
+            steps: vec![step],
+            mode: EntryMode::Sessions,
+        };
+        assert!(run(&mut [batch(first.clone())], &mut store, &mut memory).is_err());
+        let in_doubt = store.ledger(SCOPE).unwrap().entries["seg:a"].clone();
+        assert_eq!((in_doubt.state, in_doubt.remote_id.clone()), (EntryState::InDoubt, None));
+        // A mapping change moves the work to project q: the entry is looked for as it was sent (p).
+        let mut moved = Step { action: steps::resume(&in_doubt), previous: Some(in_doubt), ..first };
+        moved.draft.project_id = Some("q".into());
+        let counts = run(&mut [batch(moved)], &mut store, &mut memory).unwrap();
+        assert_eq!((counts.entries_adopted, counts.entries_posted), (1, 0));
+        assert_eq!(memory.entries.len(), 1, "never posted twice");
+        assert_eq!(memory.entries[0].0.project_id.as_deref(), Some("q"), "brought to the plan");
+        let row = &store.ledger(SCOPE).unwrap().entries["seg:a"];
+        assert_eq!((row.state, row.remote_id.as_deref()), (EntryState::Stored, Some("e1")));
+        assert_eq!(row.sent.as_ref().unwrap().project_id.as_deref(), Some("q"));
+    }
+
+    #[test]
+    fn a_withdrawn_create_in_doubt_is_deleted_if_stored_and_forgotten_if_not() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        memory.faults.push((transient(), true));
+        let mut stored = step(date, Action::Create);
+        stored.key = "seg:stored".into();
+        let mut lost = step(date, Action::Create);
+        lost.key = "seg:lost".into();
+        lost.draft.start = at("2026-11-02T18:00:00Z");
+        let mut once = settings(false);
+        once.post_attempts = 1;
+        let batch =
+            |steps: Vec<Step>| Batch { date, status: DayStatus::Planned, steps, mode: EntryMode::Sessions };
+        assert!(
+            execute(&mut [batch(vec![stored])], &mut store, &mut memory, &once, &mut Silent)
+                .stopped
+                .is_some()
+        );
+        memory.faults.push((transient(), false));
+        assert!(
+            execute(&mut [batch(vec![lost])], &mut store, &mut memory, &once, &mut Silent).stopped.is_some()
+        );
+        let ledger = store.ledger(SCOPE).unwrap();
+        let withdraw = |key: &str| {
+            let row = ledger.entries[key].clone();
+            Step {
+                key: key.into(),
+                action: Action::Withdraw { look_for: Some(row.start) },
+                previous: Some(row),
+                ..step(date, Action::Create)
+            }
+        };
+        memory.calls.clear();
+        let counts =
+            run(&mut [batch(vec![withdraw("seg:stored"), withdraw("seg:lost")])], &mut store, &mut memory)
+                .unwrap();
+        assert_eq!(counts.entries_deleted, 1);
+        assert!(memory.entries.is_empty(), "what the lost answer stored is deleted");
+        assert_eq!(memory.count(|c| matches!(c, Call::List(..))), 1);
+        assert!(store.ledger(SCOPE).unwrap().entries.is_empty(), "no row is left in doubt");
+    }
+
+    #[test]
+    fn a_refusal_then_a_dropped_connection_keeps_the_refusal_and_reports_both() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut memory = Memory::default();
+        let date: NaiveDate = "2026-11-02".parse().unwrap();
+        memory.faults.push((refused(), false));
+        memory.faults.push((transient(), false));
+        let mut second = step(date, Action::Create);
+        second.key = "seg:b".into();
+        second.draft.start = at("2026-11-02T18:00:00Z");
+        let mut first = step(date, Action::Create);
+        first.key = "seg:a".into();
+        let mut once = settings(false);
+        once.post_attempts = 1;
+        once.rerun = "claude-tracker push";
+        let mut batches = [Batch {
+            date,
+            status: DayStatus::Planned,
+            steps: vec![first, second],
+            mode: EntryMode::Sessions,
+        }];
+        let report = execute(&mut batches, &mut store, &mut memory, &once, &mut Silent);
+        assert_eq!(report.counts.failures.len(), 1, "the refusal is reported though the run stopped");
+        assert_eq!(
+            report.stopped.map(|e| e.to_string()),
+            Some(
+                "push stopped at 2026-11-02 `p` (/w): Memory: no usable answer (connection reset). Earlier \
+                 entries are done except those refused (listed above); 1 entries remain: fix this and run \
+                 `claude-tracker push` again"
+                    .to_string()
+            )
+        );
+        let ledger = store.ledger(SCOPE).unwrap();
+        assert_eq!(
+            (ledger.entries["seg:a"].state, ledger.entries["seg:a"].reason.as_deref()),
+            (EntryState::Refused, Some("PUT was refused with HTTP 400: no. fix"))
+        );
+        assert_eq!(ledger.entries["seg:b"].state, EntryState::InDoubt);
+        assert!(ledger.synced_days.is_empty());
     }
 
     /// A sink whose writes all fail, as stdout does once `| head` has gone.
@@ -1010,7 +1339,8 @@ mod tests {
         let mut memory = Memory::default();
         let mut days = vec![day("2026-11-02", Action::Create), day("2026-11-03", Action::Create)];
         let mut sink = ClosedPipe(0);
-        let counts = execute(&mut days, &mut store, &mut memory, &settings(false), &mut sink).unwrap();
+        let counts =
+            execute(&mut days, &mut store, &mut memory, &settings(false), &mut sink).into_result().unwrap();
         assert_eq!(counts.days_synced, 2);
         assert_eq!(sink.0, 1, "asked once, then left alone");
         assert_eq!(store.ledger(SCOPE).unwrap().synced_days.len(), 2);

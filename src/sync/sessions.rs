@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
 use super::daily::{classified, entry_tags};
@@ -134,8 +134,10 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
     for &index in matched.iter().flatten() {
         claimed[index] = true;
     }
-    for (row, _) in recorded.iter().zip(claimed).filter(|(row, claimed)| !claimed && row.remote_id.is_some())
-    {
+    // Every unclaimed row gets a step, so none is left in doubt by a later plan: one the service holds is
+    // deleted; a create in doubt is looked for as it was sent and deleted if found; a refused create or
+    // a deletion by the user is forgotten.
+    for (row, _) in recorded.iter().zip(claimed).filter(|(_, claimed)| !claimed) {
         steps.push(delete_step(row));
     }
     SessionsPlan { batches: batches(steps), open }
@@ -281,6 +283,16 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
         None if running => Action::Start,
         None => Action::Create,
         Some(row) if row.state.is_unsettled() => resume(row),
+        // The user deleted it in the service: their deletion wins, except with `--force`.
+        Some(row) if row.state == EntryState::DeletedByUser && !input.force => Action::Leave,
+        Some(row) if row.state == EntryState::DeletedByUser && running => Action::Start,
+        Some(row) if row.state == EntryState::DeletedByUser => Action::Create,
+        // Refused last time: sent again (an update when the service holds an older version).
+        Some(row) if row.state == EntryState::Refused => match &row.remote_id {
+            Some(remote_id) => Action::Update { remote_id: remote_id.clone() },
+            None if running => Action::Start,
+            None => Action::Create,
+        },
         Some(row) => match &row.remote_id {
             Some(remote_id) if input.force || row.fingerprint != fingerprint(&draft) => {
                 Action::Update { remote_id: remote_id.clone() }
@@ -314,14 +326,13 @@ fn delete_step(row: &KeyedEntry) -> Step {
         tags: Vec::new(),
         billable: None,
     };
-    let remote_id = row.remote_id.clone().unwrap_or_default();
-    Step {
-        key: row.key.clone(),
-        action: Action::Delete { remote_id },
-        draft,
-        entry,
-        previous: Some(row.clone()),
-    }
+    let action = match (&row.remote_id, row.state) {
+        (_, EntryState::DeletedByUser) => Action::Withdraw { look_for: None },
+        (Some(remote_id), _) => Action::Delete { remote_id: remote_id.clone() },
+        (None, EntryState::Refused) => Action::Withdraw { look_for: None },
+        (None, _) => Action::Withdraw { look_for: Some(row.start) },
+    };
+    Step { key: row.key.clone(), action, draft, entry, previous: Some(row.clone()) }
 }
 
 /// Steps grouped by the local day their key names, in order of start; a day with nothing to send is
@@ -405,16 +416,35 @@ pub(crate) fn describe(template: &str, project: &ProjectKey, lead: &Session) -> 
     text
 }
 
-/// The local day of the latest timeline entry recorded: a push or a watcher pass starts there (that
-/// whole day, so its changes are seen).
-pub(crate) fn last_entry_day(ledger: &Ledger, tz: Tz) -> Option<NaiveDate> {
-    ledger
-        .entries
-        .range(KEY_PREFIX.to_string()..)
-        .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
+/// The first local day a sessions (or live) destination plans when no range is given: the one rule
+/// `push`, `watch`, `sync`, `status` and the dashboard share. It is the day of the latest timeline entry
+/// recorded (that whole day, so its changes are seen), or an earlier day holding a row that is not
+/// settled (a create in doubt, a refused entry, a running timer), so a default run always revisits
+/// those; with nothing recorded, Monday of this week. Never before `start_date`; never after today.
+pub(crate) fn default_first_day(
+    ledger: &Ledger,
+    tz: Tz,
+    today: NaiveDate,
+    start_date: Option<NaiveDate>,
+) -> NaiveDate {
+    let rows =
+        || ledger.entries.range(KEY_PREFIX.to_string()..).take_while(|(key, _)| key.starts_with(KEY_PREFIX));
+    let latest = rows().map(|(_, row)| row.start).max();
+    let unsettled = rows()
+        .filter(|(_, row)| {
+            row.state.is_unsettled() || matches!(row.state, EntryState::Refused | EntryState::Running)
+        })
         .map(|(_, row)| row.start)
-        .max()
+        .min();
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let first = latest
+        .into_iter()
+        .chain(unsettled)
         .map(|start| workday::local_date(start, tz))
+        .min()
+        .unwrap_or(monday)
+        .min(today);
+    start_date.map_or(first, |start| first.max(start))
 }
 
 /// The last day `mode` holds anything of: days it synced, and days it began (an entry recorded or, for
@@ -547,6 +577,8 @@ mod tests {
                         },
                         operation: Operation::Create,
                         adopted: false,
+                        sent: None,
+                        reason: None,
                     },
                 );
             }
@@ -565,6 +597,8 @@ mod tests {
                     Action::Adopt { .. } => "adopt",
                     Action::Update { .. } => "update",
                     Action::Delete { .. } => "delete",
+                    Action::Withdraw { .. } => "withdraw",
+                    Action::Leave => "leave",
                     Action::Start | Action::Stop { .. } => "timer",
                 };
                 let minute = |t: DateTime<Utc>| (t.timestamp_millis() - MONDAY) / MIN;
@@ -708,6 +742,40 @@ mod tests {
     }
 
     #[test]
+    fn every_unsettled_or_refused_row_gets_a_step_when_its_work_is_reshaped() {
+        let mut fixture = Fixture::new(vec![session("a", "/w/a", 540, 600), session("b", "/w/b", 600, 660)]);
+        fixture.record(&fixture.plan(Granularity::Segment, false));
+        // The 10:00 create was lost in doubt; then b turns out to be a's work: one stretch 09:00-11:00.
+        let entry = fixture.ledger.entries.get_mut(K600).unwrap();
+        (entry.state, entry.remote_id) = (EntryState::InDoubt, None);
+        fixture.rules.mapping = ProjectMapping::new([("/w".into(), "pw".into())]);
+        assert_eq!(
+            shape(&fixture.plan(Granularity::Segment, false)),
+            vec![
+                row(K540, "update", "pw", (540, 660), "w (main)"),
+                row(K600, "withdraw", "", (600, 660), "")
+            ],
+            "the row in doubt is looked for and deleted if stored, never left behind"
+        );
+        let withdraw = &fixture.plan(Granularity::Segment, false).batches[0].steps[1];
+        assert_eq!(withdraw.action, Action::Withdraw { look_for: Some(at(600)) });
+        // A refused create is sent again as long as its work stands; forgotten once it does not.
+        fixture.rules = rules();
+        let entry = fixture.ledger.entries.get_mut(K600).unwrap();
+        (entry.state, entry.remote_id) = (EntryState::Refused, None);
+        assert_eq!(shape(&fixture.plan(Granularity::Segment, false))[1].1, "create");
+        fixture.rules.mapping = ProjectMapping::new([("/w".into(), "pw".into())]);
+        let plan = fixture.plan(Granularity::Segment, false);
+        assert_eq!(plan.batches[0].steps[1].action, Action::Withdraw { look_for: None });
+        // An entry the user deleted in the service stays deleted, except with `--force`.
+        fixture.rules = rules();
+        let entry = fixture.ledger.entries.get_mut(K600).unwrap();
+        (entry.state, entry.remote_id) = (EntryState::DeletedByUser, Some("r".into()));
+        assert_eq!(shape(&fixture.plan(Granularity::Segment, false))[1].1, "leave");
+        assert_eq!(shape(&fixture.plan(Granularity::Segment, true))[1].1, "create");
+    }
+
+    #[test]
     fn a_session_entry_lasts_its_active_time_from_its_first_activity() {
         let mut long = session("a", "/w/a", 540, 600);
         long.spans.push(Span { start: MONDAY + 700 * MIN, end: MONDAY + 730 * MIN });
@@ -761,6 +829,8 @@ mod tests {
             state: EntryState::Stored,
             operation: Operation::Create,
             adopted: false,
+            sent: None,
+            reason: None,
         };
         ledger.entries.insert("day:2026-11-06:p".into(), begun("day:2026-11-06:p"));
         ledger.entries.insert("seg:2026-11-04:x".into(), begun("seg:2026-11-04:x"));

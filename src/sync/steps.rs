@@ -123,6 +123,16 @@ pub(crate) enum Action {
     Delete {
         remote_id: String,
     },
+    /// A recorded entry no work stands for any more, whose create may have reached the service: it is
+    /// looked for as it was sent (at `look_for`) and deleted if there; the row is forgotten either way.
+    /// `None`: nothing of it can be on the service (a refused create, an entry the user deleted), so the
+    /// row is only forgotten.
+    Withdraw {
+        look_for: Option<DateTime<Utc>>,
+    },
+    /// Nothing: the user deleted the entry in the service, and their deletion wins (`push --force` posts
+    /// it again).
+    Leave,
     /// A running entry (the live timer of the open stretch).
     Start,
     Stop {
@@ -134,7 +144,7 @@ pub(crate) enum Action {
 impl Action {
     /// True when the step still has something to do.
     pub(crate) fn is_pending(&self) -> bool {
-        !matches!(self, Action::Keep { .. })
+        !matches!(self, Action::Keep { .. } | Action::Leave)
     }
 
     /// True when the request carries the entry's project (a delete or stop does not).
@@ -197,6 +207,8 @@ mod tests {
             state: EntryState::InDoubt,
             operation,
             adopted: false,
+            sent: None,
+            reason: None,
         };
         assert_eq!(resume(&row(Operation::Create, None)), Action::Adopt { look_for: start });
         assert_eq!(resume(&row(Operation::Start, None)), Action::Adopt { look_for: start });

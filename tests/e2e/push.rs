@@ -422,7 +422,9 @@ fn a_spent_quota_stops_the_push_and_the_next_run_finishes_it() {
     assert!(!output.status.success());
     assert_eq!(
         text(&output),
-        "Toggl Track: stopped (see below)\nclaude-tracker: error: Toggl Track: Toggl Track's request quota is spent \
+        "Toggl Track: pushed 2 new, 0 updated, 0 deleted, 0 adopted (3 requests); 0 unchanged, 0 still open\n\
+         Toggl Track: stopped before the end (see below)\n\
+         claude-tracker: error: Toggl Track: Toggl Track's request quota is spent \
          (at 2026-11-02 `100` (/w/shop)); 1 entries remain. Nothing is lost: run `claude-tracker push` again \
          after 12:30 UTC (in about 30 minutes)\n"
     );

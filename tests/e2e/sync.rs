@@ -289,7 +289,10 @@ fn invalid_key_is_refused_without_showing_it() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(String::from_utf8(output.stdout.clone()).unwrap(), "Clockify: stopped (see below)\n");
+    assert_eq!(
+        String::from_utf8(output.stdout.clone()).unwrap(),
+        "Clockify: synced 0 day(s): 0 entries posted, 0 adopted (1 requests); stopped before the end (see below)\n"
+    );
     assert_eq!(
         String::from_utf8(output.stderr.clone()).unwrap(),
         "claude-tracker: error: Clockify: sync stopped at 2026-11-02 `p-shop` (/w/shop): Clockify: POST \
