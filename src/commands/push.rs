@@ -54,6 +54,7 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
             force: args.force,
             live: false,
             quota_left: None,
+            default_range: false,
         };
         let options = PostOptions {
             rerun: "claude-tracker push",

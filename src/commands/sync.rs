@@ -21,7 +21,7 @@ use crate::sessions::Session;
 use crate::store::Store;
 use crate::sync::daily::{PlanInput, plan};
 use crate::sync::live::min_entry_ms;
-use crate::sync::sessions::{SessionsInput, last_day_in};
+use crate::sync::sessions::{SessionsInput, default_first_day, last_day_in};
 use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunReport, RunSettings, SyncCounts, execute};
 use crate::timeline::TimelineSettings;
@@ -61,7 +61,7 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     );
     let sessions = sessions_around(&store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
-    let window = Window::days((since, until, today), app.tz, &sessions, &tags);
+    let window = Window::days((since, until, today), app.tz, &sessions, &tags).as_asked(args.since.is_some());
     let options = PostOptions {
         rerun: "claude-tracker sync",
         dry_run: args.dry_run,
@@ -154,6 +154,9 @@ pub(super) struct Window<'a> {
     pub(super) live: bool,
     /// `watch`: requests the service still allows this hour (fewer switches when few are left).
     pub(super) quota_left: Option<u32>,
+    /// No range was asked for: a sessions destination plans from its own default first day
+    /// ([`default_first_day`], the one rule every command shares), never a whole history.
+    pub(super) default_range: bool,
 }
 
 impl<'a> Window<'a> {
@@ -175,7 +178,13 @@ impl<'a> Window<'a> {
             force: false,
             live: false,
             quota_left: None,
+            default_range: true,
         }
+    }
+
+    /// The window of an explicit range (`--since`): sessions destinations plan it as asked.
+    pub(super) fn as_asked(self, asked: bool) -> Window<'a> {
+        Window { default_range: !asked && self.default_range, ..self }
     }
 }
 
@@ -252,8 +261,14 @@ pub(super) fn plan_with_ledger(
             .flatten()
             .max()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let from = if window.default_range {
+                let first = default_first_day(ledger, app.tz, window.today, app.config.sync.start_date);
+                window.from.max(workday::day_start(first, app.tz))
+            } else {
+                window.from
+            };
             let plan = crate::sync::sessions::plan(&SessionsInput {
-                from: window.from.max(earliest),
+                from: from.max(earliest),
                 to: window.to,
                 earliest,
                 sessions: window.sessions,

@@ -236,6 +236,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         force: false,
         live: true,
         quota_left,
+        default_range: false,
     };
     let mut planned = plan_with_ledger(app, &ledger, &link.destination, &window, false);
     let starts = planned.days.iter().flat_map(|b| &b.steps).any(|s| s.action == Action::Start);

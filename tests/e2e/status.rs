@@ -101,7 +101,7 @@ fn status_says_where_things_are_what_waits_and_every_warning() {
         "transcripts: 2 files in {} (oldest changed 2026-11-05 00:00); Claude Code deletes them after 5 days \
          unchanged\ndatabase: {} ({kb} KB, 1 sessions); last ingest 2026-11-02 12:00\n\
          Clockify (workday mode): last sync never; 1 day(s) waiting\n\
-         Toggl Track (sessions mode): last sync never; 1 day(s) waiting\nwarnings:\n",
+         Toggl Track (sessions mode): last sync never; 0 day(s) waiting\nwarnings:\n",
         world.projects().display(),
         world.db().display()
     );
@@ -134,7 +134,7 @@ fn status_json_carries_the_same() {
             },
             "destinations": [
                 {"destination": "clockify", "mode": "workday", "last_sync": null, "days_waiting": 1},
-                {"destination": "toggl", "mode": "sessions", "last_sync": null, "days_waiting": 1},
+                {"destination": "toggl", "mode": "sessions", "last_sync": null, "days_waiting": 0},
             ],
             "warnings": warnings(&setup),
         })
