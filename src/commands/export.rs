@@ -41,7 +41,8 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     } else {
         writer.write_record(ALLOCATION_HEADER)?;
         let tags = store.tag_names()?;
-        let window = Window::days((since, until, today), app.tz, &sessions, &tags).as_asked(args.since.is_some());
+        let window = Window::days((since, until, today), app.tz, &sessions, &tags)
+            .ranged_as_asked(args.since.is_some());
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
             // No destination: every project is its own bucket, its id its path; nothing was posted.

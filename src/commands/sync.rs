@@ -61,7 +61,8 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     );
     let sessions = sessions_around(&store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
-    let window = Window::days((since, until, today), app.tz, &sessions, &tags).as_asked(args.since.is_some());
+    let window =
+        Window::days((since, until, today), app.tz, &sessions, &tags).ranged_as_asked(args.since.is_some());
     let options = PostOptions {
         rerun: "claude-tracker sync",
         dry_run: args.dry_run,
@@ -183,7 +184,7 @@ impl<'a> Window<'a> {
     }
 
     /// The window of an explicit range (`--since`): sessions destinations plan it as asked.
-    pub(super) fn as_asked(self, asked: bool) -> Window<'a> {
+    pub(super) fn ranged_as_asked(self, asked: bool) -> Window<'a> {
         Window { default_range: !asked && self.default_range, ..self }
     }
 }
@@ -392,6 +393,11 @@ struct DayLines<'a> {
 impl Progress for DayLines<'_> {
     fn batch_done(&mut self, day: &Batch, report: BatchReport) -> std::io::Result<()> {
         let line = match day.mode {
+            EntryMode::Workday if report.adopted_whole => format!(
+                "{} {} synced: 0 posted, {} adopted (the day was already posted, by another machine: kept as \
+                 posted, nothing of ours added)",
+                day.date, self.service, report.adopted
+            ),
             EntryMode::Workday => format!(
                 "{} {} synced: {} posted, {} adopted",
                 day.date, self.service, report.posted, report.adopted

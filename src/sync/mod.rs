@@ -71,6 +71,8 @@ pub(crate) struct BatchReport {
     /// Updates answered 404: the user deleted the entry in the service, and it is left deleted.
     pub(crate) deleted_by_user: usize,
     pub(crate) failed: usize,
+    /// `--reconcile`: the day was found posted by another machine and adopted whole, as it was posted.
+    pub(crate) adopted_whole: bool,
 }
 
 /// One entry the service refused, with what to do about it (seed 003's list of failed pushes).
@@ -401,6 +403,9 @@ impl StepRun<'_, '_> {
             return Err(failure(project_id, mapped_path, FailureKind::Remote(error)));
         }
         let date = batch.date;
+        if self.settings.reconcile && batch.mode.fixes_plan() && self.adopt_whole_day(batch)? {
+            return Ok(());
+        }
         // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
         // even if the config changed in between (posted entries cannot be moved).
         if batch.mode.fixes_plan() && batch.steps.iter().any(|s| s.action.is_pending()) {
@@ -445,6 +450,77 @@ impl StepRun<'_, '_> {
             };
         }
         Ok(())
+    }
+
+    /// `--reconcile`, ratio split: a day another machine already posted (an entry of one of the day's
+    /// projects in its work window, and nothing of ours recorded yet) is adopted whole, as it was posted:
+    /// its entries are recorded with their own times and projects, become the day's fixed plan, and
+    /// nothing of ours is added, so the day never holds more than one work day. True when adopted.
+    fn adopt_whole_day(&mut self, batch: &mut Batch) -> StepResult<bool> {
+        let begun = batch.steps.iter().any(|s| s.previous.is_some());
+        let (Some(from), Some(to)) =
+            (batch.steps.iter().map(|s| s.draft.start).min(), batch.steps.iter().map(|s| s.entry.end).max())
+        else {
+            return Ok(false);
+        };
+        if begun {
+            return Ok(false);
+        }
+        let projects: Vec<Option<String>> = batch.steps.iter().map(|s| s.draft.project_id.clone()).collect();
+        let mut theirs = Vec::new();
+        while let Some(found) =
+            self.remote.take_where(|e| projects.contains(&e.project_id) && e.start >= from && e.start < to)
+        {
+            theirs.push(found);
+        }
+        if theirs.is_empty() {
+            return Ok(false);
+        }
+        theirs.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        let day_seconds = (to - from).num_seconds().max(1);
+        let template = batch.steps[0].clone();
+        let mut steps = Vec::new();
+        for found in &theirs {
+            let end = found.end.unwrap_or(to);
+            let mapped_path = batch
+                .steps
+                .iter()
+                .find(|s| s.draft.project_id == found.project_id)
+                .and_then(|s| s.entry.mapped_path.clone());
+            let seconds = (end - found.start).num_seconds();
+            let entry = PlannedEntry {
+                project_id: found.project_id.clone(),
+                mapped_path,
+                start: found.start,
+                end,
+                seconds,
+                share_ppm: u32::try_from(seconds * 1_000_000 / day_seconds).unwrap_or(0),
+                tags: Vec::new(),
+                billable: None,
+            };
+            let base = crate::ledger::day_key(batch.date, found.project_id.as_deref().unwrap_or(""), &[]);
+            let taken = |key: &String| steps.iter().any(|s: &Step| &s.key == key);
+            let key = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}#{n}")))
+                .find(|key| !taken(key))
+                .unwrap_or(base);
+            let step = Step { key, entry, ..template.clone() };
+            let row = KeyedEntry { key: step.key.clone(), ..adopted_row(&step, found) };
+            self.store.write_entry(self.settings.scope, &row).map_err(|e| self.local(&step, e))?;
+            steps.push(Step {
+                action: Action::Keep { remote_id: found.id.clone() },
+                previous: Some(row),
+                ..step
+            });
+        }
+        let entries: Vec<PlannedEntry> = steps.iter().map(|s| s.entry.clone()).collect();
+        self.store
+            .fix_day_plan(self.settings.scope, batch.date, &entries)
+            .map_err(|e| failure(None, None, FailureKind::Local(e)))?;
+        self.report.adopted += steps.len();
+        self.report.adopted_whole = true;
+        batch.steps = steps;
+        Ok(true)
     }
 
     /// Runs one step; `None` when it had nothing to do.
