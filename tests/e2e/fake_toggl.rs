@@ -1694,8 +1694,7 @@ fn fake_toggl_lists_at_most_the_limit_newest_first() {
     };
     let whole_day = ids(&[("start_date", "2026-11-02"), ("end_date", "2026-11-03")]);
     assert_eq!(whole_day, (2..=1001).rev().collect::<Vec<i64>>(), "the oldest (id 1, 00:00) is cut");
-    let first_minute =
-        ids(&[("start_date", "2026-11-02T00:00:00Z"), ("end_date", "2026-11-02T00:01:00Z")]);
+    let first_minute = ids(&[("start_date", "2026-11-02T00:00:00Z"), ("end_date", "2026-11-02T00:01:00Z")]);
     assert_eq!(first_minute, vec![1], "a narrower window finds it");
 }
 
