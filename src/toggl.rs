@@ -301,7 +301,7 @@ fn entry_body(workspace_id: &str, draft: &EntryDraft) -> Result<serde_json::Valu
 /// The most entries one `GET /me/time_entries` answers: "The limit of returned time entries is 1000. So
 /// only the first 1000 found time entries are returned" (the v8 docs; the v9 page documents no paging
 /// and no limit, and v9 clients report the same 1,000). `notes/03-toggl-csv.md`, "Listing limits".
-pub(crate) const LIST_LIMIT: usize = 1000;
+const LIST_LIMIT: usize = 1000;
 
 /// Entries listed so far, each once (split windows share their bounds), in the order first answered.
 #[derive(Default)]
