@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::http::{Answer, Auth, ClientOptions, HttpClient, Method, Request, ServicePolicy, error_message};
 use crate::pause::Pause;
 use crate::secrets::ApiKey;
-use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet};
+use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet, whole_second};
 
 /// The signed-in user, from `GET /user`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -182,8 +182,11 @@ fn refusal(request: &Request<'_>, answer: &Answer) -> RemoteError {
     }
 }
 
+/// An instant as Clockify is sent it (start, end, a timer's stop, a listing's bounds): cut to the whole
+/// second by the one rule ([`whole_second`]) the Toggl client follows too, so both services get the
+/// same times for the same entry.
 fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    whole_second(at).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Clockify behind the [`Timesheet`] interface: one workspace, one user.
@@ -269,8 +272,10 @@ impl ClockifyTimesheet {
     }
 }
 
-/// The body of a create, update or start: without `end` the entry runs.
+/// The body of a create, update or start: without `end` the entry runs. Start and end are cut to the
+/// whole second ([`EntryDraft::in_whole_seconds`]), as for Toggl.
 fn entry_body(draft: &EntryDraft) -> serde_json::Value {
+    let draft = draft.clone().in_whole_seconds();
     let mut body = json!({
         "start": rfc3339(draft.start),
         "projectId": draft.project_id,
@@ -350,6 +355,37 @@ impl Timesheet for ClockifyTimesheet {
 
     fn known_user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same rule as Toggl's body (issue 15): start and end cut to the whole second, so both
+    /// services get the same times for one entry.
+    #[test]
+    fn a_body_sends_start_and_end_cut_to_the_whole_second() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let draft = EntryDraft {
+            start: at("2026-11-02T17:00:00.900Z"),
+            end: Some(at("2026-11-02T17:10:00.100Z")),
+            project_id: Some("p-1".into()),
+            description: "shop (main)".into(),
+            tags: Vec::new(),
+            billable: Some(false),
+        };
+        assert_eq!(
+            entry_body(&draft),
+            json!({
+                "start": "2026-11-02T17:00:00Z",
+                "end": "2026-11-02T17:10:00Z",
+                "projectId": "p-1",
+                "description": "shop (main)",
+                "billable": false,
+            })
+        );
+        assert_eq!(rfc3339(at("1969-12-31T23:59:59.700Z")), "1969-12-31T23:59:59Z");
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::http::{Answer, Auth, ClientOptions, HttpClient, Method, Request, ServicePolicy, error_message};
 use crate::pause::Pause;
 use crate::secrets::ApiKey;
-use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet};
+use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet, whole_second};
 
 /// The user, from `GET /me`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -255,8 +255,10 @@ fn refusal(request: &Request<'_>, answer: &Answer) -> RemoteError {
     }
 }
 
+/// An instant as Toggl is sent it: cut to the whole second by the one rule ([`whole_second`]), so what
+/// is sent is exactly what the durations are computed from.
 fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    whole_second(at).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn toggl_number(id: &str, what: &str) -> Result<i64, RemoteError> {
@@ -267,6 +269,65 @@ fn toggl_number(id: &str, what: &str) -> Result<i64, RemoteError> {
     })
 }
 
+/// The body of a create, update or start. Start and stop are cut to the whole second first (one rule,
+/// [`EntryDraft::in_whole_seconds`]) and `duration` is the difference of the cut values: Toggl keeps
+/// whole seconds and refuses a `duration` that is not `stop - start` (start 17:00:00.900 and end
+/// 17:10:00.100 went out as 17:00:00, 17:10:00 and 599). A running entry has `duration` -1 and no `stop`.
+fn entry_body(workspace_id: &str, draft: &EntryDraft) -> Result<serde_json::Value, RemoteError> {
+    let draft = draft.clone().in_whole_seconds();
+    let workspace = toggl_number(workspace_id, "workspace_id")?;
+    let project = draft.project_id.as_deref().map(|id| toggl_number(id, "project_id")).transpose()?;
+    let mut body = json!({
+        "created_with": "claude-tracker",
+        "workspace_id": workspace,
+        "project_id": project,
+        "start": rfc3339(draft.start),
+        "description": draft.description,
+        "tags": draft.tags,
+    });
+    match draft.end {
+        Some(end) => {
+            body["stop"] = json!(rfc3339(end));
+            body["duration"] = json!((end - draft.start).num_seconds());
+        }
+        None => body["duration"] = json!(-1),
+    }
+    if let Some(billable) = draft.billable {
+        body["billable"] = json!(billable);
+    }
+    Ok(body)
+}
+
+/// The most entries one `GET /me/time_entries` answers: "The limit of returned time entries is 1000. So
+/// only the first 1000 found time entries are returned" (the v8 docs; the v9 page documents no paging
+/// and no limit, and v9 clients report the same 1,000). `notes/03-toggl-csv.md`, "Listing limits".
+const LIST_LIMIT: usize = 1000;
+
+/// Entries listed so far, each once (split windows share their bounds), in the order first answered.
+#[derive(Default)]
+struct Listed {
+    entries: Vec<WireEntry>,
+    ids: std::collections::HashSet<i64>,
+}
+
+impl Listed {
+    /// Adds an answer's entries not seen yet.
+    fn extend(&mut self, answer: Vec<WireEntry>) {
+        for entry in answer {
+            if self.ids.insert(entry.id) {
+                self.entries.push(entry);
+            }
+        }
+    }
+}
+
+/// The whole second halfway through `[from, to]`, when the window is long enough to split (two
+/// seconds or more): each half is then shorter than the whole, so splitting ends.
+fn midpoint(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mid = whole_second(from + (to - from) / 2);
+    (mid > from && mid < to).then_some(mid)
+}
+
 /// Toggl Track behind the [`Timesheet`] interface: one workspace.
 pub(crate) struct TogglTimesheet {
     pub(crate) client: Toggl,
@@ -274,38 +335,35 @@ pub(crate) struct TogglTimesheet {
 }
 
 impl TogglTimesheet {
-    /// The body of a create, update or start: a running entry has `duration` -1 and no `stop`.
-    fn entry_body(&self, draft: &EntryDraft) -> Result<serde_json::Value, RemoteError> {
-        let workspace = toggl_number(&self.workspace_id, "workspace_id")?;
-        let project = draft.project_id.as_deref().map(|id| toggl_number(id, "project_id")).transpose()?;
-        let mut body = json!({
-            "created_with": "claude-tracker",
-            "workspace_id": workspace,
-            "project_id": project,
-            "start": rfc3339(draft.start),
-            "description": draft.description,
-            "tags": draft.tags,
-        });
-        match draft.end {
-            Some(end) => {
-                body["stop"] = json!(rfc3339(end));
-                body["duration"] = json!((end - draft.start).num_seconds());
-            }
-            None => body["duration"] = json!(-1),
-        }
-        if let Some(billable) = draft.billable {
-            body["billable"] = json!(billable);
-        }
-        Ok(body)
-    }
-
     fn entry_path(&self, id: &str) -> Result<String, RemoteError> {
         let id = toggl_number(id, "time entry id")?;
         Ok(format!("/workspaces/{}/time_entries/{id}", self.workspace_id))
     }
 
+    /// Lists `[from, to]` into `found`; an answer holding [`LIST_LIMIT`] entries may have been cut, so
+    /// each half of its window is listed again (recursively) until every answer is short of the limit.
+    /// A window of one second still answering the limit cannot be split further: what it gave is kept.
+    fn list_window(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        found: &mut Listed,
+    ) -> Result<(), RemoteError> {
+        let query = [("start_date", rfc3339(from)), ("end_date", rfc3339(to))];
+        let request = Request::new(Method::Get, "/me/time_entries").query(&query);
+        let answer = self.client.send(QuotaClass::Me, &request)?;
+        let wire: Vec<WireEntry> = parse(&answer.body, "GET /me/time_entries")?;
+        let maybe_cut = wire.len() >= LIST_LIMIT;
+        found.extend(wire);
+        if let Some(mid) = midpoint(from, to).filter(|_| maybe_cut) {
+            self.list_window(from, mid, found)?;
+            self.list_window(mid, to, found)?;
+        }
+        Ok(())
+    }
+
     fn post(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
-        let body = self.entry_body(draft)?;
+        let body = entry_body(&self.workspace_id, draft)?;
         let path = format!("/workspaces/{}/time_entries", self.workspace_id);
         let answer =
             self.client.send(QuotaClass::Workspace, &Request::new(Method::Post, &path).body(&body))?;
@@ -324,7 +382,7 @@ impl Timesheet for TogglTimesheet {
     }
 
     fn update(&mut self, id: &str, draft: &EntryDraft) -> Result<(), RemoteError> {
-        let body = self.entry_body(draft)?;
+        let body = entry_body(&self.workspace_id, draft)?;
         let path = self.entry_path(id)?;
         self.client.send(QuotaClass::Workspace, &Request::new(Method::Put, &path).body(&body))?;
         Ok(())
@@ -338,12 +396,13 @@ impl Timesheet for TogglTimesheet {
         }
     }
 
+    /// One request when the window holds fewer entries than Toggl answers at most ([`LIST_LIMIT`]);
+    /// an answer that holds that many may have been cut, so its window is split and asked again.
     fn list(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RemoteEntry>, RemoteError> {
-        let query = [("start_date", rfc3339(from)), ("end_date", rfc3339(to))];
-        let request = Request::new(Method::Get, "/me/time_entries").query(&query);
-        let answer = self.client.send(QuotaClass::Me, &request)?;
-        let wire: Vec<WireEntry> = parse(&answer.body, "GET /me/time_entries")?;
-        Ok(wire
+        let mut found = Listed::default();
+        self.list_window(whole_second(from), whole_second(to), &mut found)?;
+        Ok(found
+            .entries
             .into_iter()
             .filter(|e| e.workspace_id.is_none_or(|w| w.to_string() == self.workspace_id))
             .filter_map(WireEntry::into_remote)
@@ -402,6 +461,61 @@ mod tests {
         let renewed = Quota { remaining: Some(0), resets_at: Some(Instant::now()) };
         assert_eq!(renewed.spent_for(), None);
         assert_eq!(Quota { remaining: Some(3), resets_at: None }.spent_for(), None);
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// Issue 15: start 17:00:00.900 and end 17:10:00.100 went out as 17:00:00, 17:10:00 and
+    /// `duration` 599, which Toggl refuses; the cut instants and their difference, 600, go out now.
+    #[test]
+    fn a_body_sends_whole_seconds_and_the_duration_between_them() {
+        let draft = EntryDraft {
+            start: at("2026-11-02T17:00:00.900Z"),
+            end: Some(at("2026-11-02T17:10:00.100Z")),
+            project_id: Some("100".into()),
+            description: "shop (main)".into(),
+            tags: vec!["claude-code".into()],
+            billable: Some(true),
+        };
+        assert_eq!(
+            entry_body("777", &draft).unwrap(),
+            json!({
+                "created_with": "claude-tracker",
+                "workspace_id": 777,
+                "project_id": 100,
+                "start": "2026-11-02T17:00:00Z",
+                "stop": "2026-11-02T17:10:00Z",
+                "duration": 600,
+                "description": "shop (main)",
+                "tags": ["claude-code"],
+                "billable": true,
+            })
+        );
+        let running = EntryDraft { end: None, project_id: None, billable: None, ..draft };
+        assert_eq!(
+            entry_body("777", &running).unwrap(),
+            json!({
+                "created_with": "claude-tracker",
+                "workspace_id": 777,
+                "project_id": null,
+                "start": "2026-11-02T17:00:00Z",
+                "duration": -1,
+                "description": "shop (main)",
+                "tags": ["claude-code"],
+            })
+        );
+    }
+
+    #[test]
+    fn a_window_is_split_at_a_whole_second_until_it_is_one_second_long() {
+        let day = at("2026-11-02T00:00:00Z");
+        assert_eq!(midpoint(day, at("2026-11-03T00:00:00Z")), Some(at("2026-11-02T12:00:00Z")));
+        assert_eq!(midpoint(day, at("2026-11-02T00:00:03Z")), Some(at("2026-11-02T00:00:01Z")));
+        assert_eq!(midpoint(day, at("2026-11-02T00:00:02Z")), Some(at("2026-11-02T00:00:01Z")));
+        assert_eq!(midpoint(day, at("2026-11-02T00:00:01Z")), None);
+        assert_eq!(midpoint(day, day), None);
     }
 }
 
@@ -497,6 +611,86 @@ mod fake_tests {
                 format!("DELETE {entries}/{id} 200"),
                 format!("DELETE {entries}/{id} 404"),
             ]
+        );
+    }
+
+    /// A create and an update with sub-second times, as a transcript gives them, are accepted by the fake
+    /// (which refuses a `duration` other than `stop - start`) and stored in whole seconds.
+    #[test]
+    fn sub_second_times_are_stored_cut_with_a_matching_duration() {
+        let service = FakeToggl::start();
+        let mut toggl = timesheet(&service);
+        let draft = draft("2026-11-02T17:00:00.900Z", Some("2026-11-02T17:10:00.100Z"), "Dev");
+        let id = toggl.create(&draft).unwrap();
+        let stored = fake::Entry {
+            id: id.parse().unwrap(),
+            workspace_id: fake::WORKSPACE_ID,
+            project_id: Some(100),
+            start: "2026-11-02T17:00:00+00:00".into(),
+            stop: "2026-11-02T17:10:00+00:00".into(),
+            duration: 600,
+            description: "Dev".into(),
+            tags: vec!["claude-code".into()],
+            billable: false,
+            created_with: "claude-tracker".into(),
+        };
+        assert_eq!(service.entries(), vec![stored.clone()]);
+        let later = EntryDraft { end: Some(at("2026-11-02T17:20:00.999Z")), ..draft };
+        toggl.update(&id, &later).unwrap();
+        let updated = fake::Entry { stop: "2026-11-02T17:20:00+00:00".into(), duration: 1200, ..stored };
+        assert_eq!(service.entries(), vec![updated]);
+    }
+
+    /// 2,500 entries in a day, more than one answer holds (the fake cuts at the documented 1,000, as
+    /// Toggl does): every full answer's window is halved and asked again, and nothing is missed or
+    /// doubled. A day under the limit stays one request.
+    #[test]
+    fn a_listing_past_the_limit_is_split_until_nothing_is_missed() {
+        let service = FakeToggl::start();
+        let mut toggl = timesheet(&service);
+        let day = at("2026-11-02T00:00:00Z");
+        // One every 30 s from midnight: 00:00 to 20:49:30.
+        for n in 0..2500 {
+            let start = day + chrono::Duration::seconds(30 * n);
+            service.insert_entry(fake::Entry {
+                id: 1 + n,
+                workspace_id: fake::WORKSPACE_ID,
+                project_id: Some(100),
+                start: start.to_rfc3339(),
+                stop: (start + chrono::Duration::seconds(20)).to_rfc3339(),
+                duration: 20,
+                description: "elsewhere".into(),
+                tags: Vec::new(),
+                billable: false,
+                created_with: "another machine".into(),
+            });
+        }
+        let listed = toggl.list(day, at("2026-11-03T00:00:00Z")).unwrap();
+        let mut ids: Vec<i64> = listed.iter().map(|e| e.id.parse().unwrap()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=2500).collect::<Vec<i64>>());
+        let windows: Vec<String> = service.requests().iter().map(|r| r.query.clone()).collect();
+        let window = |from: &str, to: &str| {
+            format!("start_date=2026-11-02T{from}%3A00%3A00Z&end_date=2026-11-0{to}%3A00%3A00Z")
+        };
+        assert_eq!(
+            windows,
+            vec![
+                window("00", "3T00"), // 2500: full
+                window("00", "2T12"), // 1440: full
+                window("00", "2T06"), // 720
+                window("06", "2T12"), // 720
+                window("12", "3T00"), // 1060: full
+                window("12", "2T18"), // 720
+                window("18", "3T00"), // 340
+            ]
+        );
+        let before = service.requests().len();
+        let morning = toggl.list(day, at("2026-11-02T06:00:00Z")).unwrap();
+        assert_eq!(
+            (morning.len(), service.requests().len() - before),
+            (720, 1),
+            "under the limit: one request"
         );
     }
 

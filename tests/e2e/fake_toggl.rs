@@ -48,8 +48,12 @@
 //!   `2026-11-02T08:00:00+00:00`; `tags`/`tag_ids` are "null if tags were not provided".
 //! - **GET /me/time_entries**: `start_date` / `end_date`: "Get entries with start time, from start_date
 //!   YYYY-MM-DD or with time in RFC3339 format. To be used with end_date" / "... until end_date ..."; also
-//!   `since`, `before`, `meta` (ignored by the fake). No paging (same docs page). The fake answers the
-//!   entries whose start is in `[start_date, end_date)`, newest first, and reads a bare date as UTC midnight.
+//!   `since`, `before`, `meta` (ignored by the fake). No paging (same docs page). At most 1,000 entries:
+//!   "The limit of returned time entries is 1000. So only the first 1000 found time entries are returned"
+//!   (the v8 docs, <https://github.com/toggl/toggl_api_docs/blob/master/chapters/time_entries.md>; the v9
+//!   page names no limit, v9 clients report the same cap, see `notes/03-toggl-csv.md`, "Listing limits").
+//!   The fake answers the entries whose start is in `[start_date, end_date)`, newest first, cut after
+//!   [`TIME_ENTRIES_LIST_LIMIT`], and reads a bare date as UTC midnight.
 //! - **Quotas** (since 5 September 2025): requests that "point to a specific workspace or organization" are
 //!   capped per user per organization per sliding hour: Free 30, Starter 240, Premium 600; "user-specific"
 //!   requests such as `/me` have "a 30-request per hour limit per user, regardless of the subscription plan";
@@ -88,8 +92,11 @@
 //!   interval after the last *admitted* request gets 429 (rejected requests do not refill the bucket).
 //!   Answers from [`Fault::Status`] / [`Fault::TooManyRequests`] / [`Fault::QuotaExhausted`] bypass the
 //!   bucket and the quota check.
-//! - A POST needs `stop` or a `duration`; with both, `duration` must equal `stop - start` in whole seconds
-//!   (fractions are dropped, as Toggl stores seconds); a negative `duration` without `stop` is a running
+//! - A POST or PUT needs `stop` or a `duration`. `start` and `stop` are cut to the whole second first (what
+//!   is stored: Toggl keeps seconds), then a `stop` before `start` is refused, and with both `stop` and
+//!   `duration`, `duration` must equal `stop - start` of the cut values (start `17:00:00.900`, stop
+//!   `17:10:00.100` and duration 599 are refused: stored, that would be 600 seconds saying 599); a
+//!   negative `duration` without `stop` is a running
 //!   entry ([`Entry::stop`] empty).
 //! - `description` is answered as `null` when empty.
 //! - **Updates, deletes, timers** (v9 docs, "Time entries"): `PUT /workspaces/{wid}/time_entries/{id}`
@@ -136,6 +143,8 @@ pub const DEFAULT_ME_QUOTA: u32 = 30;
 pub const DEFAULT_MIN_INTERVAL_MS: u64 = 1000;
 pub const PROJECTS_DEFAULT_PER_PAGE: usize = 151;
 pub const PROJECTS_MAX_PER_PAGE: usize = 200;
+/// The most entries one `GET /me/time_entries` answers (the documented 1,000); the rest are left out.
+pub const TIME_ENTRIES_LIST_LIMIT: usize = 1000;
 pub const QUOTA_WINDOW: Duration = Duration::from_secs(3600);
 
 /// The 403 body for a missing or wrong token (plain text).
@@ -831,7 +840,7 @@ impl State {
         let start = match body.get("start") {
             None | Some(Value::Null) => return Err(error(400, "start must be provided (fake)")),
             Some(Value::String(text_value)) => match parse_instant(text_value) {
-                Some(start) => start,
+                Some(start) => whole_second(start),
                 None => {
                     return Err(error(400, &format!("start: invalid RFC 3339 time '{text_value}' (fake)")));
                 }
@@ -841,7 +850,7 @@ impl State {
         let stop = match body.get("stop") {
             None | Some(Value::Null) => None,
             Some(Value::String(text_value)) => match parse_instant(text_value) {
-                Some(stop) => Some(stop),
+                Some(stop) => Some(whole_second(stop)),
                 None => {
                     return Err(error(400, &format!("stop: invalid RFC 3339 time '{text_value}' (fake)")));
                 }
@@ -1005,6 +1014,7 @@ impl State {
             })
             .collect();
         selected.sort_by_key(|(start, _)| std::cmp::Reverse(*start));
+        selected.truncate(TIME_ENTRIES_LIST_LIMIT);
         ok(Value::Array(selected.into_iter().map(|(_, s)| self.entry_json(s)).collect()))
     }
 
@@ -1186,6 +1196,12 @@ fn parse_date_or_instant(text_value: &str) -> Option<DateTime<Utc>> {
 #[allow(clippy::disallowed_methods)]
 fn server_now() -> DateTime<Utc> {
     Utc::now()
+}
+
+/// An instant as the fake stores it: cut to the whole second (Toggl keeps seconds), before any duration
+/// is checked against it.
+fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }
 
 /// Toggl's form: UTC, whole seconds, `+00:00`.
@@ -1598,6 +1614,88 @@ fn fake_toggl_validation_errors() {
     let last = fake.requests().last().unwrap().clone();
     assert_eq!(last.quota_remaining, Some(i64::from(DEFAULT_WORKSPACE_QUOTA) - 17));
     assert_eq!(fake.entries().len(), 1);
+}
+
+/// Sub-second times are stored cut to the second, and the duration is checked against what is stored:
+/// a client that sends `duration` from the uncut instants (599 for 17:00:00.900-17:10:00.100) is refused.
+#[test]
+fn fake_toggl_cuts_times_to_the_second_before_checking_the_duration() {
+    let fake = quiet_fake();
+    let agent = test_agent(None);
+    let url = entries_url(&fake);
+    let (start, stop) = ("2026-11-02T17:00:00.900Z", "2026-11-02T17:10:00.100Z");
+    let refused = post(&agent, &url, &entry_body(start, Some(stop), Some(599), None)).unwrap();
+    assert_eq!((refused.status, refused.content_type.as_str()), (400, JSON));
+    assert_eq!(refused.text, "\"duration 599 does not match stop - start = 600 seconds (fake)\"\n");
+    let backwards =
+        post(&agent, &url, &entry_body(start, Some("2026-11-02T16:59:59.990Z"), None, None)).unwrap();
+    assert_eq!((backwards.status, backwards.text.as_str()), (400, "\"stop is before start (fake)\"\n"));
+    assert!(fake.entries().is_empty());
+
+    let created = post(&agent, &url, &entry_body(start, Some(stop), Some(600), None)).unwrap().json();
+    let id = created["id"].as_i64().unwrap();
+    let stored = Entry {
+        id,
+        workspace_id: WORKSPACE_ID,
+        project_id: None,
+        start: "2026-11-02T17:00:00+00:00".into(),
+        stop: "2026-11-02T17:10:00+00:00".into(),
+        duration: 600,
+        description: "work".into(),
+        tags: vec!["claude".into()],
+        billable: false,
+        created_with: "claude-tracker-tests".into(),
+    };
+    assert_eq!(fake.entries(), vec![stored.clone()]);
+    // A PUT is checked the same way.
+    let put = |body: &Value| {
+        agent
+            .put(&format!("{url}/{id}"))
+            .header("Authorization", AUTH_HEADER)
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .map(answered)
+            .unwrap()
+    };
+    let refused = put(&entry_body(start, Some("2026-11-02T17:20:00.500Z"), Some(1199), None));
+    assert_eq!(refused.text, "\"duration 1199 does not match stop - start = 1200 seconds (fake)\"\n");
+    assert_eq!(fake.entries(), vec![stored.clone()], "a refused PUT changes nothing");
+    assert_eq!(put(&entry_body(start, Some("2026-11-02T17:20:00.500Z"), Some(1200), None)).status, 200);
+    let updated = Entry { stop: "2026-11-02T17:20:00+00:00".into(), duration: 1200, ..stored };
+    assert_eq!(fake.entries(), vec![updated]);
+}
+
+/// One listing answers at most [`TIME_ENTRIES_LIST_LIMIT`] entries, the newest; the older ones are left
+/// out, as Toggl documents.
+#[test]
+fn fake_toggl_lists_at_most_the_limit_newest_first() {
+    let fake = quiet_fake();
+    let agent = test_agent(None);
+    let day: DateTime<Utc> = "2026-11-02T00:00:00Z".parse().unwrap();
+    for minute in 0..1001 {
+        let start = day + chrono::Duration::minutes(minute);
+        fake.insert_entry(Entry {
+            id: 1 + minute,
+            workspace_id: WORKSPACE_ID,
+            project_id: None,
+            start: format_instant(start),
+            stop: format_instant(start + chrono::Duration::seconds(30)),
+            duration: 30,
+            description: String::new(),
+            tags: Vec::new(),
+            billable: false,
+            created_with: "elsewhere".into(),
+        });
+    }
+    let list_url = format!("{}/me/time_entries", fake.base_url());
+    let ids = |query: &[(&str, &str)]| -> Vec<i64> {
+        let listed = get(&agent, &list_url, query).json();
+        listed.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect()
+    };
+    let whole_day = ids(&[("start_date", "2026-11-02"), ("end_date", "2026-11-03")]);
+    assert_eq!(whole_day, (2..=1001).rev().collect::<Vec<i64>>(), "the oldest (id 1, 00:00) is cut");
+    let first_minute = ids(&[("start_date", "2026-11-02T00:00:00Z"), ("end_date", "2026-11-02T00:01:00Z")]);
+    assert_eq!(first_minute, vec![1], "a narrower window finds it");
 }
 
 #[test]

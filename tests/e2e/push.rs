@@ -530,3 +530,144 @@ fn a_day_that_failed_is_retried_by_the_next_default_push_though_later_days_went_
         assert_eq!(setup.writes().0, 2);
     }
 }
+
+/// Issue 15: real transcripts carry milliseconds (`"timestamp":"2026-11-02T17:00:00.900Z"`). The entry
+/// goes out cut to the whole second, start and stop alike, with Toggl's `duration` their difference: the
+/// fakes refuse a `duration` that is not `stop - start` (600 here, where the uncut times gave 599).
+#[test]
+fn millisecond_transcript_times_are_posted_in_whole_seconds_with_a_matching_duration() {
+    for setup in Setup::bare("sessions") {
+        let transcript = ["17:00:00.900", "17:05:00.000", "17:10:00.100"]
+            .iter()
+            .fold(Transcript::new("late", "/w/shop"), |t, at| t.user(&format!("2026-11-02T{at}Z")));
+        setup.world.write("-w-shop/late.jsonl", transcript.text());
+        let output = setup.run(&["push", "--now=2026-11-02T18:00:00Z"]);
+        assert_eq!(
+            (output.status.code(), String::from_utf8(output.stderr.clone()).unwrap()),
+            (Some(0), String::new())
+        );
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            setup.pushed([1, 0, 0, 0], 1, "0 unchanged, 0 still open")
+        );
+        match &setup.fake {
+            Fake::Toggl(toggl) => {
+                let stored = toggl.entries();
+                assert_eq!(
+                    stored,
+                    vec![fake_toggl::Entry {
+                        id: stored[0].id,
+                        workspace_id: fake_toggl::WORKSPACE_ID,
+                        project_id: Some(100),
+                        start: "2026-11-02T17:00:00+00:00".into(),
+                        stop: "2026-11-02T17:10:00+00:00".into(),
+                        duration: 600,
+                        description: "shop (main)".into(),
+                        tags: Vec::new(),
+                        billable: false,
+                        created_with: "claude-tracker".into(),
+                    }]
+                );
+            }
+            Fake::Clockify(clockify) => {
+                let stored = clockify.entries();
+                assert_eq!(
+                    stored,
+                    vec![fake_clockify::Entry {
+                        id: stored[0].id.clone(),
+                        workspace_id: fake_clockify::WORKSPACE_ID.into(),
+                        user_id: fake_clockify::USER_ID.into(),
+                        project_id: Some("p-shop".into()),
+                        start: "2026-11-02T17:00:00Z".into(),
+                        end: "2026-11-02T17:10:00Z".into(),
+                        description: "shop (main)".into(),
+                        billable: false,
+                        tag_ids: Vec::new(),
+                    }]
+                );
+            }
+        }
+        // Nothing changed: the recorded entry matches what is planned again, to the second.
+        assert_eq!(
+            setup.ok(&["push", "--now=2026-11-02T18:00:00Z"]),
+            format!(
+                "{}: pushed 0 new, 0 updated, 0 deleted, 0 adopted (0 requests); 1 unchanged, 0 still open\n",
+                setup.name()
+            )
+        );
+    }
+}
+
+/// Toggl answers one listing with at most 1,000 entries (the fake cuts there, as documented). After a
+/// crash the day in doubt holds 1,200 entries of another machine besides ours: the listing is split
+/// until no answer is full, so the entry the crashed run stored is found and adopted, not posted twice.
+#[test]
+fn a_day_in_doubt_with_more_entries_than_one_listing_holds_is_still_adopted_once() {
+    let setup = Setup::toggl();
+    let Fake::Toggl(toggl) = &setup.fake else { unreachable!() };
+    let afternoon: chrono::DateTime<chrono::Utc> = "2026-11-02T12:00:00Z".parse().unwrap();
+    let foreign: Vec<fake_toggl::Entry> = (0..1200)
+        .map(|n| {
+            let start = afternoon + chrono::Duration::seconds(30 * n);
+            fake_toggl::Entry {
+                id: 1 + n,
+                workspace_id: fake_toggl::WORKSPACE_ID,
+                project_id: None,
+                start: start.to_rfc3339(),
+                stop: (start + chrono::Duration::seconds(20)).to_rfc3339(),
+                duration: 20,
+                description: "another machine".into(),
+                tags: Vec::new(),
+                billable: false,
+                created_with: "elsewhere".into(),
+            }
+        })
+        .collect();
+    for entry in &foreign {
+        toggl.insert_entry(entry.clone());
+    }
+    setup.crash_push_after(1202, "POST", 2);
+    let before = toggl.requests().len();
+    let output = setup.run(&["push", NOON]);
+    assert_eq!(
+        (output.status.code(), String::from_utf8(output.stderr.clone()).unwrap()),
+        (Some(0), String::new())
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        setup.pushed([1, 0, 0, 1], 10, "1 unchanged, 0 still open")
+    );
+    let sent: Vec<String> = toggl.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.query.replace("%3A", ":")))
+        .collect();
+    let list = |from: &str, to: &str| {
+        format!("GET /api/v9/me/time_entries start_date=2026-11-{from}:00Z&end_date=2026-11-{to}:00Z")
+    };
+    assert_eq!(
+        sent,
+        vec![
+            list("01T00:00", "04T00:00"), // the day with a day's margin each side: 1,202, full
+            list("01T00:00", "02T12:00"), // ours: 2
+            list("02T12:00", "04T00:00"), // 1,200: full
+            list("02T12:00", "03T06:00"), // 1,200: full
+            list("02T12:00", "02T21:00"), // 1,080: full
+            list("02T12:00", "02T16:30"), // 540
+            list("02T16:30", "02T21:00"), // 540
+            list("02T21:00", "03T06:00"), // 120
+            list("03T06:00", "04T00:00"), // 0
+            "POST /api/v9/workspaces/777/time_entries ".to_string(),
+        ]
+    );
+    let mut expected = setup.morning();
+    expected.extend(foreign.iter().map(|e| {
+        (
+            String::new(),
+            e.start[5..16].to_string(),
+            e.stop[5..16].to_string(),
+            e.description.clone(),
+            Vec::new(),
+        )
+    }));
+    assert_eq!(setup.posted(), expected, "ours once each, the other machine's untouched");
+}
