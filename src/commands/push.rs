@@ -162,10 +162,12 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
         tag_rules: &app.rules,
         session_tags: &tags,
         granularity: Granularity::Segment,
-        timeline: timeline_settings(app, None),
+        timeline: timeline_settings(app),
         ledger: &Ledger::default(),
         force: false,
         live: false,
+        switch_min_ms: 0,
+        stop_running: false,
     });
     let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
     writer.write_record(PUSH_HEADER)?;

@@ -278,10 +278,12 @@ pub(super) fn plan_with_ledger(
                 tag_rules: &app.rules,
                 session_tags: window.tags,
                 granularity: destination.granularity,
-                timeline: timeline_settings(app, window.quota_left),
+                timeline: timeline_settings(app),
                 ledger,
                 force: window.force,
                 live: window.live && destination.mode == EntryMode::Live,
+                switch_min_ms: min_entry_ms(configured_min_entry_ms(app), window.quota_left),
+                stop_running: destination.mode != EntryMode::Live,
             });
             Planned { days: plan.batches, open: plan.open, mode_note }
         }
@@ -301,15 +303,19 @@ pub(super) fn sessions_around(
     store.query_range(from, to)
 }
 
-/// The timeline as the config and the clock set it; the minimum entry grows when the service's quota
-/// runs low (the live timer then switches less).
-pub(super) fn timeline_settings(app: &App, quota_left: Option<u32>) -> TimelineSettings {
-    let configured = i64::from(app.config.sync.min_entry_minutes) * 60_000;
+/// The timeline as the config and the clock set it. The quota never changes it (entries already posted
+/// change only when the work under them does); it only lengthens the live timer's switch minimum.
+pub(super) fn timeline_settings(app: &App) -> TimelineSettings {
     TimelineSettings {
-        min_entry_ms: min_entry_ms(configured, quota_left),
+        min_entry_ms: configured_min_entry_ms(app),
         idle_ms: app.config.capture.idle_ms(),
         now: app.now.timestamp_millis(),
     }
+}
+
+/// `[sync] min_entry_minutes` in milliseconds.
+pub(super) fn configured_min_entry_ms(app: &App) -> i64 {
+    i64::from(app.config.sync.min_entry_minutes) * 60_000
 }
 
 /// The days to consider: from `since`, else the day of the first session, but (with `floor`) never before

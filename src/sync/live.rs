@@ -125,21 +125,30 @@ mod tests {
         entries: BTreeMap<String, (i64, Option<i64>, String)>,
         next: u32,
         requests: u32,
+        /// Updates that changed an entry after it had been stopped (history rewritten).
+        rewrites: u32,
     }
 
     /// A day of work: per session, its folder and activity timestamps (minutes).
+    #[derive(Default)]
     struct Day {
+        /// Per session, its folder and activity timestamps in seconds (for glances shorter than a minute).
+        seconds: Vec<(&'static str, &'static str, Vec<i64>)>,
         activity: Vec<(&'static str, &'static str, Vec<i64>)>,
     }
 
     impl Day {
         /// The sessions as ingested by `now` (activity after `now` has not happened yet).
         fn sessions(&self, now: i64) -> Vec<Session> {
-            self.activity
+            let in_seconds = self
+                .activity
                 .iter()
-                .map(|(id, cwd, minutes)| {
+                .map(|(id, cwd, minutes)| (id, cwd, minutes.iter().map(|m| m * 60).collect::<Vec<i64>>()));
+            in_seconds
+                .chain(self.seconds.iter().map(|(id, cwd, seconds)| (id, cwd, seconds.clone())))
+                .map(|(id, cwd, seconds)| {
                     let seen: Vec<Millis> =
-                        minutes.iter().filter(|m| **m <= now).map(|m| MONDAY + m * MIN).collect();
+                        seconds.iter().filter(|s| **s <= now * 60).map(|s| MONDAY + s * 1000).collect();
                     Session {
                         session_id: (*id).into(),
                         project: (*cwd).into(),
@@ -211,14 +220,12 @@ mod tests {
                 tag_rules: &rules,
                 session_tags: &tags,
                 granularity: Granularity::Segment,
-                timeline: TimelineSettings {
-                    min_entry_ms: min_entry_ms(MIN, self.quota_left),
-                    idle_ms: IDLE,
-                    now: MONDAY + now * MIN,
-                },
+                timeline: TimelineSettings { min_entry_ms: MIN, idle_ms: IDLE, now: MONDAY + now * MIN },
                 ledger: &self.ledger,
                 force: false,
                 live: true,
+                switch_min_ms: min_entry_ms(MIN, self.quota_left),
+                stop_running: false,
             })
             .batches;
             let facts = LiveFacts {
@@ -284,15 +291,22 @@ mod tests {
                     id
                 }
                 (_, Some(id)) => {
-                    self.service.entries.insert(id.clone(), (start, end, project));
+                    let entry = (start, end, project);
+                    let before = self.service.entries.insert(id.clone(), entry.clone());
+                    if before.is_some_and(|b| b.1.is_some() && b != entry) {
+                        self.service.rewrites += 1;
+                    }
                     id
                 }
                 (_, None) => {
                     self.service.next += 1;
                     let id = format!("e{}", self.service.next);
-                    // One timer per user: starting one stops the running one at the new start.
-                    for entry in self.service.entries.values_mut().filter(|e| e.1.is_none()) {
-                        entry.1 = Some(start);
+                    // One timer per user: starting one stops the running one at the new start (a
+                    // finished entry posted meanwhile leaves it running).
+                    if end.is_none() {
+                        for entry in self.service.entries.values_mut().filter(|e| e.1.is_none()) {
+                            entry.1 = Some(start);
+                        }
                     }
                     self.service.entries.insert(id.clone(), (start, end, project));
                     id
@@ -323,6 +337,7 @@ mod tests {
         a.extend(every_two(660, 680));
         Day {
             activity: vec![("a", "/w/a", a), ("b", "/w/b", every_two(600, 640)), ("blip", "/w/b", vec![570])],
+            ..Day::default()
         }
     }
 
@@ -337,8 +352,8 @@ mod tests {
         }
         let at_minute = |m: i64| seen.iter().find(|(now, _)| *now == m).unwrap().1.clone();
         assert_eq!(at_minute(535), None, "no work yet");
-        assert_eq!(at_minute(541), None, "one line is no time yet");
-        assert_eq!(at_minute(542), Some(("pa".into(), 540)), "started from the first activity at the second");
+        assert_eq!(at_minute(540), Some(("pa".into(), 540)), "a first prompt starts the timer");
+        assert_eq!(at_minute(542), Some(("pa".into(), 540)), "the second line keeps it");
         assert_eq!(at_minute(571), Some(("pa".into(), 540)), "a lone line of b does not switch");
         assert_eq!(at_minute(603), Some(("pb".into(), 600)), "switched once b's stretch is long enough");
         assert_eq!(at_minute(650), Some(("pb".into(), 600)));
@@ -404,7 +419,7 @@ mod tests {
         assert_eq!(stopping.running(), Some(("pa".into(), 540)));
         assert_eq!(
             stopping.service.entries["theirs"],
-            (500, Some(542), "x".into()),
+            (500, Some(540), "x".into()),
             "stopped when ours began"
         );
         assert!(stopping.notices.is_empty());
@@ -419,7 +434,8 @@ mod tests {
         // Eight minutes of b inside a's work would switch twice; with few requests left they stay a's.
         let mut a = every_two(540, 640);
         a.retain(|m| !(591..=597).contains(m));
-        let day = Day { activity: vec![("a", "/w/a", a), ("b", "/w/b", every_two(590, 598))] };
+        let day =
+            Day { activity: vec![("a", "/w/a", a), ("b", "/w/b", every_two(590, 598))], ..Day::default() };
         let mut plenty = Watcher::new();
         let mut scarce = Watcher::new();
         scarce.quota_left = Some(15);
@@ -427,12 +443,19 @@ mod tests {
             plenty.pass(&day, now);
             scarce.pass(&day, now);
         }
-        assert_eq!(plenty.entries().len(), 3);
-        assert_eq!(scarce.entries(), vec![("pa".into(), 540, Some(640))]);
-        assert_eq!((scarce.service.requests, plenty.service.requests), (2, 6));
+        // The quota only delays the running entry's switch: history comes out the same, nothing posted is
+        // rewritten, and the scarce watcher spends fewer requests.
+        let history =
+            vec![("pa".into(), 540, Some(590)), ("pb".into(), 590, Some(598)), ("pa".into(), 598, Some(640))];
+        assert_eq!(plenty.entries(), history);
+        assert_eq!(scarce.entries(), history);
+        assert_eq!((scarce.service.requests, plenty.service.requests), (5, 6));
+        assert_eq!((scarce.service.rewrites, plenty.service.rewrites), (0, 0));
         // Almost nothing left: no timer is started, but a running one is still stopped.
-        let day =
-            Day { activity: vec![("a", "/w/a", every_two(540, 600)), ("b", "/w/b", every_two(650, 690))] };
+        let day = Day {
+            activity: vec![("a", "/w/a", every_two(540, 600)), ("b", "/w/b", every_two(650, 690))],
+            ..Day::default()
+        };
         let mut last = Watcher::new();
         for now in 530..=560 {
             last.pass(&day, now);
@@ -450,5 +473,25 @@ mod tests {
             "a's timer stopped at its end; b's stretch posted once closed"
         );
         assert_eq!(last.notices, vec![LiveNotice::QuotaKeptForStops]);
+    }
+
+    #[test]
+    fn a_glance_at_another_project_produces_no_request() {
+        // a works 09:00-10:00 with a line a minute; at 09:30:10 and 09:30:35 two lines in b (25 s).
+        let day = Day {
+            activity: vec![("a", "/w/a", (540..=600).collect())],
+            seconds: vec![("b", "/w/b", vec![570 * 60 + 10, 570 * 60 + 35])],
+        };
+        let mut watcher = Watcher::new();
+        let mut requests = Vec::new();
+        for now in 530..=640 {
+            watcher.pass(&day, now);
+            requests.push((now, watcher.service.requests));
+        }
+        let at_minute = |m: i64| requests.iter().find(|(now, _)| *now == m).unwrap().1;
+        assert_eq!(at_minute(569), 1, "the start");
+        assert_eq!(at_minute(572), 1, "the glance sent nothing");
+        assert_eq!(watcher.entries(), vec![("pa".into(), 540, Some(600))]);
+        assert_eq!(watcher.service.requests, 2, "a start and a stop, nothing else");
     }
 }

@@ -52,6 +52,13 @@ pub(crate) struct SessionsInput<'a> {
     /// its project, tags or description change), and a running entry whose stretch another project's
     /// work has followed is stopped at the switch (an update with its end).
     pub(crate) live: bool,
+    /// Live mode: how long another project's newest stretch must hold the work before the running entry
+    /// switches to it (hysteresis: a glance never produces a request). The quota may lengthen it; it
+    /// only ever delays the running entry's switch, never reshapes entries already posted.
+    pub(crate) switch_min_ms: i64,
+    /// No live timer owns this destination's running entries any more (its mode is not `live`): each is
+    /// stopped at its stretch's last activity so far.
+    pub(crate) stop_running: bool,
 }
 
 /// The plan: batches by local day, and how many pieces of work are still open (posted by a later run).
@@ -84,10 +91,13 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
     let sessions = classified(input.sessions, &projects, &billable, input.session_tags);
     let tz = input.rules.tz;
     let now = input.timeline.now;
-    let all_pieces = match input.granularity {
+    let mut all_pieces = match input.granularity {
         Granularity::Segment => segment_pieces(&sessions, input.timeline, tz),
         Granularity::Session => session_pieces(&sessions, input.timeline, tz),
     };
+    if input.live && !all_pieces.iter().any(|p| p.open) {
+        all_pieces.extend(first_prompt_piece(&sessions, input.timeline, tz));
+    }
     let all_rows: Vec<&KeyedEntry> = input
         .ledger
         .entries
@@ -116,14 +126,21 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
         .filter(|(_, p)| p.open)
         .max_by_key(|(_, p)| (p.end, p.start))
         .map(|(i, _)| i);
+    let held_from =
+        input.live.then(|| held_switch(&pieces, &matched, &recorded, latest_open, input)).flatten();
     for (index, (piece, row)) in pieces.iter().zip(&matched).enumerate() {
         let row = row.map(|r| recorded[r]);
-        if !piece.open {
+        let running = row.is_some_and(|r| r.state == EntryState::Running);
+        if held_from.is_some_and(|from| index >= from) {
+            // The switch waits: the running entry runs on over the newer work until it holds.
+            open += 1;
+        } else if !piece.open {
             steps.push(piece_step(input, piece, row, false));
         } else if input.live && Some(index) == latest_open {
             steps.push(piece_step(input, piece, row, true));
-        } else if input.live && row.is_some_and(|r| r.state == EntryState::Running) {
-            // Work moved on to another project: this timer stops where its stretch ends so far.
+        } else if running && (input.live || input.stop_running) {
+            // Work moved on to another project, or no live timer owns this one any more: it stops where
+            // its stretch ends so far.
             steps.push(piece_step(input, piece, row, false));
         } else {
             open += 1;
@@ -141,6 +158,60 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
         steps.push(delete_step(row));
     }
     SessionsPlan { batches: batches(steps), open }
+}
+
+/// Live mode: where a switch of the running entry is held back (the index of its piece; it and every
+/// later piece wait). A switch is held while the newest open stretch, of another project, is shorter
+/// than the switch minimum: the running entry keeps running, nothing is stopped, started or posted
+/// after it, so a glance costs no request and a scarce quota delays the switch instead of rewriting
+/// what was posted.
+fn held_switch(
+    pieces: &[Piece<'_>],
+    matched: &[Option<usize>],
+    recorded: &[&KeyedEntry],
+    latest_open: Option<usize>,
+    input: &SessionsInput<'_>,
+) -> Option<usize> {
+    let newest = latest_open?;
+    let running =
+        matched.iter().position(|row| row.is_some_and(|r| recorded[r].state == EntryState::Running))?;
+    let piece = &pieces[newest];
+    let switching = running < newest && pieces[running].open;
+    (switching && piece.end - piece.start < input.switch_min_ms).then_some(running)
+}
+
+/// Live mode: a new session's first prompt is one line, a zero-length span that the timeline holds no
+/// segment for; while nothing else is open, it opens a stretch of its own, so the timer starts at the
+/// prompt (hooks fire there) rather than at the second line.
+fn first_prompt_piece<'a>(
+    sessions: &[Classified<'a>],
+    settings: TimelineSettings,
+    tz: Tz,
+) -> Option<Piece<'a>> {
+    let (classified, at) = sessions
+        .iter()
+        .filter_map(|c| {
+            let last = c.session.spans.iter().max_by_key(|s| s.end)?;
+            (last.end == last.start && settings.now - last.start < settings.idle_ms)
+                .then_some((c, last.start))
+        })
+        .max_by_key(|(c, at)| (*at, std::cmp::Reverse(c.session.session_id.as_str())))?;
+    let start = instant(at);
+    Some(Piece {
+        natural_key: format!(
+            "{KEY_PREFIX}{}:{}",
+            workday::local_date(start, tz),
+            start.to_rfc3339_opts(SecondsFormat::Millis, true)
+        ),
+        start: at,
+        end: at,
+        seconds: 0,
+        project: classified.project,
+        tags: classified.tags,
+        billable: classified.billable,
+        lead: classified.session,
+        open: true,
+    })
 }
 
 fn segment_pieces<'a>(sessions: &[Classified<'a>], settings: TimelineSettings, tz: Tz) -> Vec<Piece<'a>> {
@@ -348,7 +419,14 @@ fn batches(steps: Vec<Step>) -> Vec<Batch> {
     by_day
         .into_iter()
         .map(|(date, mut steps)| {
-            steps.sort_by(|a, b| (a.entry.start, &a.key).cmp(&(b.entry.start, &b.key)));
+            // Stops of running entries go first: a scarce quota spends its last requests on them.
+            let stops_first = |s: &Step| {
+                !(s.previous.as_ref().is_some_and(|p| p.state == EntryState::Running)
+                    && s.draft.end.is_some())
+            };
+            steps.sort_by(|a, b| {
+                (stops_first(a), a.entry.start, &a.key).cmp(&(stops_first(b), b.entry.start, &b.key))
+            });
             let status = if steps.iter().any(|s| s.action.is_pending()) {
                 DayStatus::Planned
             } else {
@@ -548,6 +626,8 @@ mod tests {
                 ledger: &self.ledger,
                 force,
                 live,
+                switch_min_ms: MIN,
+                stop_running: !live,
             })
         }
 

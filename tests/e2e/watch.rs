@@ -185,7 +185,7 @@ fn the_watcher_follows_appended_lines_stops_on_idle_and_exits_cleanly_on_sigterm
     for setup in Setup::bare("live") {
         let clock = setup.world.dir.path().join("clock");
         std::fs::write(&clock, "2026-11-02T09:00:30Z").unwrap();
-        work(&setup, "shop", "/w/shop", &["09:00"]);
+        std::fs::create_dir_all(setup.world.projects()).unwrap();
         let mut watcher = spawn_watch(&setup, &clock);
         let mut out = BufReader::new(watcher.stdout.take().unwrap());
         let mut first = String::new();
@@ -201,11 +201,15 @@ fn the_watcher_follows_appended_lines_stops_on_idle_and_exits_cleanly_on_sigterm
                 setup.world.db().display()
             )
         );
-        // A line appended while it watches: the running entry appears within 2 seconds.
-        std::fs::write(&clock, "2026-11-02T09:02:00Z").unwrap();
-        work(&setup, "shop", "/w/shop", &["09:01"]);
+        // A new session's first prompt while it watches: the running entry appears within 2 seconds.
+        work(&setup, "shop", "/w/shop", &["09:00"]);
         let latency = wait_for("the running entry", || held(&setup).len() == 1);
         assert!(latency < Duration::from_secs(2), "{latency:?}");
+        assert_eq!(held(&setup), vec![running(&setup, "shop", "09:00", "shop (main)")]);
+        // The next line keeps it running: no request.
+        std::fs::write(&clock, "2026-11-02T09:02:00Z").unwrap();
+        work(&setup, "shop", "/w/shop", &["09:01"]);
+        std::thread::sleep(Duration::from_millis(600));
         assert_eq!(held(&setup), vec![running(&setup, "shop", "09:00", "shop (main)")]);
         // Idle past the threshold: stopped at the last line, 09:01.
         std::fs::write(&clock, "2026-11-02T09:17:00Z").unwrap();
@@ -224,7 +228,7 @@ fn the_watcher_follows_appended_lines_stops_on_idle_and_exits_cleanly_on_sigterm
         assert_eq!(
             lines,
             vec![
-                format!("2026-11-02 09:02:00 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\""),
+                format!("2026-11-02 09:00:30 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\""),
                 format!(
                     "2026-11-02 09:17:00 {name}: stopped at 09:01: 09:00-09:01 /w/shop -> {shop} \"shop (main)\""
                 ),
