@@ -3,6 +3,7 @@
 //! cached of the account (the Clockify user id per key, Toggl's default workspace per token).
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::app::App;
@@ -92,15 +93,21 @@ pub(crate) struct Connection {
     pub(crate) workspace_id: String,
     pub(crate) options: ClientOptions,
     user_cache_key: Option<String>,
+    /// Where the service's quota snapshot is kept, for services with quotas.
+    quota_cache_key: Option<String>,
 }
 
 impl Connection {
-    /// Caches what the run learnt (the Clockify user id), so the next run need not ask.
-    pub(crate) fn remember(&self, store: &Store) -> Result<()> {
+    /// Caches what the run learnt (the Clockify user id, Toggl's quotas as of `now`), so the next run
+    /// need not ask and never sends what a spent quota refuses.
+    pub(crate) fn remember(&self, store: &Store, now: DateTime<Utc>) -> Result<()> {
         if let (Some(key), Some(id)) = (&self.user_cache_key, self.timesheet.known_user_id())
             && store.cached(key)?.is_none()
         {
             store.cache(key, id)?;
+        }
+        if let Some(key) = &self.quota_cache_key {
+            store.cache(key, &self.timesheet.quota_snapshot(now))?;
         }
         Ok(())
     }
@@ -112,6 +119,7 @@ pub(crate) fn connect(app: &App, destination: &Destination, store: &Store) -> Re
     let key = key_for(app, destination.service)?;
     let options = client_options(app, destination.service);
     let base_url = &destination.base_url;
+    let mut quota_cache_key = None;
     let (timesheet, workspace_id, user_cache_key): (Box<dyn Timesheet>, String, Option<String>) =
         match destination.service {
             Service::Clockify => {
@@ -133,6 +141,11 @@ pub(crate) fn connect(app: &App, destination: &Destination, store: &Store) -> Re
             Service::Toggl => {
                 let cached = store.cached(&toggl_workspace_key(base_url, Some(&key)))?;
                 let mut client = toggl(app, base_url, key.clone());
+                // A quota spent by an earlier process holds this one back until its reset.
+                if let Some(snapshot) = store.cached(&toggl_quota_key(base_url, &key))? {
+                    client.restore_quota(&snapshot, app.now);
+                }
+                quota_cache_key = Some(toggl_quota_key(base_url, &key));
                 let workspace_id = match destination.workspace_id.clone().or(cached) {
                     Some(id) => id,
                     None => toggl_default_workspace(&mut client, base_url, &key, store)?,
@@ -140,7 +153,12 @@ pub(crate) fn connect(app: &App, destination: &Destination, store: &Store) -> Re
                 (Box::new(TogglTimesheet { client, workspace_id: workspace_id.clone() }), workspace_id, None)
             }
         };
-    Ok(Connection { timesheet, workspace_id, options, user_cache_key })
+    Ok(Connection { timesheet, workspace_id, options, user_cache_key, quota_cache_key })
+}
+
+/// Where one Toggl account's quota snapshot is kept (per token: quotas are the user's).
+fn toggl_quota_key(base_url: &str, token: &ApiKey) -> String {
+    format!("toggl_quota:{base_url}:{:016x}", xxh3_64(token.expose().as_bytes()))
 }
 
 fn toggl_default_workspace(

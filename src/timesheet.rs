@@ -111,6 +111,11 @@ pub(crate) trait Timesheet {
     fn quota_left(&self) -> Option<u32> {
         None
     }
+    /// What the service said of its quotas, to keep in the database (see `Toggl::quota_snapshot`);
+    /// empty for a service without quotas.
+    fn quota_snapshot(&self, _now: DateTime<Utc>) -> String {
+        String::new()
+    }
     /// Requests sent so far, retries included, for the summary and the benchmark.
     fn requests_sent(&self) -> u64;
     /// The user id, once known, so the caller can cache it.

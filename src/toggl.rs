@@ -168,6 +168,45 @@ impl Toggl {
         }
     }
 
+    /// What Toggl last said of each hourly quota, in wall-clock time, to keep across processes: a 402
+    /// seen by one `watch --once` holds back every later one until the reset (`me:<left>:<reset>` and
+    /// `workspace:…`, `;`-separated).
+    pub(crate) fn quota_snapshot(&self, now: DateTime<Utc>) -> String {
+        let class = |name: &str, quota: &Quota| {
+            let (Some(remaining), Some(resets_at)) = (quota.remaining, quota.resets_at) else { return None };
+            let wait = resets_at.saturating_duration_since(Instant::now());
+            let at = now.checked_add_signed(chrono::Duration::from_std(wait).ok()?)?;
+            Some(format!("{name}:{remaining}:{}", at.to_rfc3339_opts(SecondsFormat::Secs, true)))
+        };
+        [class("me", &self.quotas.me), class("workspace", &self.quotas.workspace)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Takes back a [`Toggl::quota_snapshot`]: a quota whose reset has passed is forgotten; an unreadable
+    /// part is ignored (the next answer says again).
+    pub(crate) fn restore_quota(&mut self, snapshot: &str, now: DateTime<Utc>) {
+        for part in snapshot.split(';') {
+            let mut fields = part.splitn(3, ':');
+            let (Some(name), Some(remaining), Some(at)) = (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            let (Ok(remaining), Ok(at)) = (remaining.parse::<i64>(), DateTime::parse_from_rfc3339(at)) else {
+                continue;
+            };
+            let Ok(wait) = (at.to_utc() - now).to_std() else { continue };
+            let quota = Quota { remaining: Some(remaining), resets_at: Instant::now().checked_add(wait) };
+            match name {
+                "me" => self.quotas.me = quota,
+                "workspace" => self.quotas.workspace = quota,
+                _ => {}
+            }
+        }
+    }
+
     /// Requests sent, retries included.
     pub(crate) fn requests_sent(&self) -> u64 {
         self.http.requests_sent
@@ -375,6 +414,10 @@ impl TogglTimesheet {
 impl Timesheet for TogglTimesheet {
     fn service(&self) -> &'static str {
         "Toggl Track"
+    }
+
+    fn quota_snapshot(&self, now: DateTime<Utc>) -> String {
+        self.client.quota_snapshot(now)
     }
 
     fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {

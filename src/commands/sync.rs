@@ -251,7 +251,9 @@ pub(super) fn plan_with_ledger(
                 ledger,
                 show_synced,
             });
-            Planned { days, open: 0, mode_note }
+            let mut stops = stop_orphaned_timers(app, ledger, destination, window);
+            stops.extend(days);
+            Planned { days: stops, open: 0, mode_note }
         }
         EntryMode::Sessions | EntryMode::Live => {
             let earliest = [
@@ -288,6 +290,57 @@ pub(super) fn plan_with_ledger(
             Planned { days: plan.batches, open: plan.open, mode_note }
         }
     }
+}
+
+/// A destination switched from live to workday mode may still hold a timer claude-tracker started: no
+/// live timer owns it any more, so it is stopped at its stretch's last activity (the sessions planner
+/// with `stop_running`, keeping only those steps). Only timers whose work the window's sessions cover
+/// (a day before its start) are planned; any other stays for `status` to report.
+fn stop_orphaned_timers(
+    app: &App,
+    ledger: &Ledger,
+    destination: &Destination,
+    window: &Window<'_>,
+) -> Vec<Batch> {
+    let running: Vec<&str> = ledger
+        .entries
+        .values()
+        .filter(|row| row.state == crate::ledger::EntryState::Running && row.key.starts_with("seg:"))
+        .map(|row| row.key.as_str())
+        .collect();
+    let covered_from = window.from - chrono::Duration::days(1);
+    let Some(first) =
+        ledger.entries.values().filter(|row| running.contains(&row.key.as_str())).map(|r| r.start).min()
+    else {
+        return Vec::new();
+    };
+    if first < covered_from {
+        return Vec::new();
+    }
+    let plan = crate::sync::sessions::plan(&SessionsInput {
+        from: first,
+        to: window.to.max(app.now),
+        earliest: first,
+        sessions: window.sessions,
+        rules: &destination.rules,
+        template: &destination.template,
+        tag_rules: &app.rules,
+        session_tags: window.tags,
+        granularity: destination.granularity,
+        timeline: timeline_settings(app),
+        ledger,
+        force: false,
+        live: false,
+        switch_min_ms: 0,
+        stop_running: true,
+    });
+    plan.batches
+        .into_iter()
+        .filter_map(|mut batch| {
+            batch.steps.retain(|step| running.contains(&step.key.as_str()));
+            (!batch.steps.is_empty()).then_some(batch)
+        })
+        .collect()
 }
 
 /// The sessions a plan of the local days `since..=until` needs: those days and one more each side, so
@@ -385,7 +438,7 @@ fn post(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    connection.remember(store)?;
+    connection.remember(store, app.now)?;
     Ok((planned, run, connection.timesheet.requests_sent()))
 }
 

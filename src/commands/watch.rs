@@ -240,6 +240,15 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     };
     let mut planned = plan_with_ledger(app, &ledger, &link.destination, &window, false);
     let starts = planned.days.iter().flat_map(|b| &b.steps).any(|s| s.action == Action::Start);
+    // The last look at the running entry is kept in the database: `watch --once` processes (cron, hooks)
+    // space their looks as one long-running watcher does.
+    let foreign_key = format!("watch.foreign.{}", link.destination.service.key());
+    if link.foreign_checked_at.is_none()
+        && let Some((id, at)) = store.cached(&foreign_key)?.as_deref().and_then(|v| v.split_once('|'))
+    {
+        link.foreign = Some(id.to_string()).filter(|id| !id.is_empty());
+        link.foreign_checked_at = DateTime::parse_from_rfc3339(at).ok().map(|at| at.to_utc());
+    }
     // Before a start, the running entry is looked at (one request; starts are rare): a timer the user
     // started since the last look is not stopped by ours, and one they stopped no longer holds ours back.
     let recheck = link.foreign.is_none()
@@ -251,6 +260,8 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         let running = connection.timesheet.running().map_err(|e| anyhow::anyhow!("{e}"))?;
         let ours = |id: &str| ledger.entries.values().any(|row| row.remote_id.as_deref() == Some(id));
         link.foreign = running.map(|entry| entry.id).filter(|id| !ours(id));
+        let seen = format!("{}|{}", link.foreign.as_deref().unwrap_or(""), app.now.to_rfc3339());
+        store.cache(&foreign_key, &seen)?;
         // Stops of earlier foreign timers are settled: that timer is gone, or it is the one seen now.
         for row in ledger.entries.values().filter(|row| row.key.starts_with("foreign:")) {
             if row.remote_id != link.foreign {
@@ -283,13 +294,14 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         now: app.now,
     };
     let run = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut Quiet);
-    connection.remember(store)?;
+    connection.remember(store, app.now)?;
     report_done(app, &link.destination, &pending, &planned.days);
     if let Some(left) = connection.timesheet.quota_left() {
         store.cache(&format!("watch.quota.{}", link.destination.service.key()), &left.to_string())?;
     }
     if pending.iter().any(|s| s.key.starts_with("foreign:")) && run.stopped.is_none() {
         link.foreign = None;
+        store.cache(&foreign_key, &format!("|{}", app.now.to_rfc3339()))?;
     }
     let counts = &run.counts;
     for failure in &counts.failures {

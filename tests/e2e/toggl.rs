@@ -69,6 +69,11 @@ impl Setup {
     }
 
     fn run(&self, args: &[&str], token: &str) -> Output {
+        self.run_at(args, token, NOW)
+    }
+
+    /// As `run`, at another time (`--now=...`).
+    fn run_at(&self, args: &[&str], token: &str, now: &str) -> Output {
         let config = self.world.dir.path().join("config.toml");
         self.world
             .cmd()
@@ -79,7 +84,7 @@ impl Setup {
             .arg("--config")
             .arg(config)
             .args(args)
-            .arg(NOW)
+            .arg(now)
             .output()
             .unwrap()
     }
@@ -231,8 +236,14 @@ fn a_spent_quota_stops_before_asking_and_the_next_run_carries_on() {
     assert_eq!(setup.toggl.entries().len(), 3);
     assert_eq!(setup.toggl.requests().len(), 3, "the quota said 0 left: no request was spent on a 402");
 
+    // The quota is kept in the database: a run before the reset sends nothing at all.
+    let early = setup.run(&["sync"], fake_toggl::API_TOKEN);
+    assert!(!early.status.success());
+    assert_eq!(setup.toggl.requests().len(), 3, "no request before the reset");
+    // After the reset (the fake's hour has passed too), the next run carries on.
     setup.toggl.forget_quota_usage();
-    setup.sync_ok(&[]);
+    let later = setup.run_at(&["sync"], fake_toggl::API_TOKEN, "--now=2026-11-07T13:01:00Z");
+    assert!(later.status.success(), "{}", text(&later));
     assert_eq!(setup.posted(), expected_week());
     assert_eq!(setup.requests("GET"), 0, "nothing was in doubt");
 }
