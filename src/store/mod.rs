@@ -388,6 +388,47 @@ mod tests {
         assert_eq!(plan, vec!["SEARCH sessions USING INDEX sessions_by_last (last_ms>?)".to_string()]);
     }
 
+    /// A hook's `watch --once` and a running `watch` meeting an old database at once: each reads the old
+    /// version while a third connection holds the write lock, then both go for it. Both must succeed,
+    /// the second seeing the first's steps (applying one twice fails: the tables exist).
+    #[test]
+    fn two_openers_upgrading_at_once_both_succeed_and_apply_each_step_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            // As an older release left it: in WAL mode, at schema 1, with a session.
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.execute(
+                "INSERT INTO sessions VALUES ('s', '/p', 0, 0, NULL, 0, 60000, 60000, 1, 2, 3, 4, x'', x'')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let blocker = Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let openers: Vec<_> = (0..2)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let store = Store::open(&path)?;
+                    Ok::<_, anyhow::Error>((store.schema_version()?, store.session_count()?))
+                })
+            })
+            .collect();
+        // Long enough for both to have read the version and to wait for the lock (5 s at most).
+        std::thread::sleep(Duration::from_millis(400));
+        blocker.execute_batch("COMMIT").unwrap();
+        for opener in openers {
+            let (version, sessions) = opener.join().unwrap().unwrap_or_else(|e| panic!("{e:#}"));
+            assert_eq!((version, sessions), (MIGRATIONS.len(), 1));
+        }
+    }
+
     #[test]
     fn every_older_schema_upgrades_in_place() {
         for version in 0..MIGRATIONS.len() {
