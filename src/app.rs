@@ -103,9 +103,14 @@ impl App {
         })
     }
 
-    /// Opens the database.
+    /// Opens the database, for a command that writes to it (one the user cannot write is refused).
     pub(crate) fn open_store(&self) -> Result<Store> {
         Store::open(&self.db_path)
+    }
+
+    /// Opens the database for a command that only reads: read-only when the user cannot write it.
+    pub(crate) fn open_store_to_read(&self) -> Result<Store> {
+        Store::open_to_read(&self.db_path)
     }
 }
 

@@ -60,7 +60,7 @@ pub(super) struct DestinationStatus {
 
 /// Runs `status`.
 pub(crate) fn run(app: &App, json: bool) -> Result<()> {
-    let store = app.open_store()?;
+    let store = app.open_store_to_read()?;
     let status = gather(app, &store)?;
     let text = if json { as_json(&status) } else { as_text(&status, app) };
     std::io::stdout().lock().write_all(text.as_bytes())?;
