@@ -135,10 +135,10 @@ fn service_environment(
 /// unit file never holds a key, so it must be in the secret store the service reads. A secrets file is
 /// looked in (it is a local file); the OS keychain is not asked, so the warning then says "unless".
 fn key_warnings(lookup: impl Fn(&str) -> Option<OsString>, store: &SecretStore) -> Vec<String> {
-    let kinds: [(SecretKind, &str); 2] = [(secrets::CLOCKIFY, "Clockify"), (secrets::TOGGL, "Toggl Track")];
-    kinds
+    [secrets::CLOCKIFY, secrets::TOGGL]
         .into_iter()
-        .filter_map(|(kind, service)| {
+        .filter_map(|kind: SecretKind| {
+            let service = kind.service;
             let variable = kind.envs.iter().find(|name| lookup(name).is_some())?;
             match store {
                 SecretStore::File(path) => {

@@ -242,6 +242,8 @@ fn install_writes_a_user_unit_with_the_environment_and_says_how_to_start_and_rem
     let secrets = setup.world.dir.path().join("100%/secrets.json");
     std::fs::create_dir_all(secrets.parent().unwrap()).unwrap();
     std::fs::write(&secrets, "{\"clockify_api_key\": \"stored\"}").unwrap();
+    // Private, as `setup` writes it (one others can read is warned about by every command).
+    std::fs::set_permissions(&secrets, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     // `command()` also sets both keys, the back-off overrides and (the world) `$CLAUDE_TRACKER_NOW`.
     let output = setup
         .command()
