@@ -49,9 +49,9 @@ pub(crate) struct SecretKind {
     pub(crate) service: &'static str,
 }
 
-/// Clockify's API key.
+/// Clockify's API key (`$CLOCKIFY_TOKEN` too, the name seed 003 gives it, as Toggl's has two).
 pub(crate) const CLOCKIFY: SecretKind = SecretKind {
-    envs: &["CLOCKIFY_API_KEY"],
+    envs: &["CLOCKIFY_API_KEY", "CLOCKIFY_TOKEN"],
     store_name: "clockify_api_key",
     setup_command: "claude-tracker setup",
     service: "Clockify",
