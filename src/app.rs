@@ -67,8 +67,8 @@ impl App {
             .ok_or_else(|| anyhow::anyhow!("cannot tell where the database goes: pass `--db FILE`"))?;
         let projects_dirs = projects_dirs(&config, home.as_deref());
         let tz = config.timezone.unwrap_or_else(system_time_zone);
-        if config.holds_secret()
-            && let Some(warning) = crate::secrets::config_permission_warning(&config_path)
+        let secret_store = SecretStore::from_env();
+        for warning in crate::secrets::permission_warnings(&config_path, config.holds_secret(), &secret_store)
         {
             eprintln!("claude-tracker: warning: {warning}");
         }
@@ -93,7 +93,7 @@ impl App {
             },
             verbose: global.verbose,
             claude_settings: claude_settings(home.as_deref()),
-            secret_store: SecretStore::from_env(),
+            secret_store,
             http: HttpOverrides {
                 backoff: millis("CLAUDE_TRACKER_BACKOFF_MS"),
                 toggl_interval: millis("CLAUDE_TRACKER_TOGGL_INTERVAL_MS"),
@@ -103,9 +103,14 @@ impl App {
         })
     }
 
-    /// Opens the database.
+    /// Opens the database, for a command that writes to it (one the user cannot write is refused).
     pub(crate) fn open_store(&self) -> Result<Store> {
         Store::open(&self.db_path)
+    }
+
+    /// Opens the database for a command that only reads: read-only when the user cannot write it.
+    pub(crate) fn open_store_to_read(&self) -> Result<Store> {
+        Store::open_to_read(&self.db_path)
     }
 }
 

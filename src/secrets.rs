@@ -1,8 +1,8 @@
 //! API keys: where they come from, where they are kept, and a type that cannot leak them by accident
 //! (its `Debug` is redacted and it has no `Display`).
 //!
-//! Lookup order: the environment variable, else the config file (warned about when others can read
-//! it), else the secret store: the OS keychain (service `claude-tracker`), or, when
+//! Lookup order: the environment variables, else the config file (Clockify's key only; warned about when
+//! others can read it, as is a secrets file), else the secret store: the OS keychain (service `claude-tracker`), or, when
 //! `$CLAUDE_TRACKER_SECRETS_FILE` names a file, that file (mode 0600) for machines without a keychain
 //! service — and for tests, which must never touch the real keychain.
 
@@ -45,13 +45,16 @@ pub(crate) struct SecretKind {
     pub(crate) store_name: &'static str,
     /// What the user runs to store it.
     pub(crate) setup_command: &'static str,
+    /// The service's name, for messages.
+    pub(crate) service: &'static str,
 }
 
-/// Clockify's API key.
+/// Clockify's API key (`$CLOCKIFY_TOKEN` too, the name seed 003 gives it, as Toggl's has two).
 pub(crate) const CLOCKIFY: SecretKind = SecretKind {
-    envs: &["CLOCKIFY_API_KEY"],
+    envs: &["CLOCKIFY_API_KEY", "CLOCKIFY_TOKEN"],
     store_name: "clockify_api_key",
     setup_command: "claude-tracker setup",
+    service: "Clockify",
 };
 
 /// Toggl Track's API token.
@@ -59,7 +62,11 @@ pub(crate) const TOGGL: SecretKind = SecretKind {
     envs: &["TOGGL_API_TOKEN", "TOGGL_TOKEN"],
     store_name: "toggl_api_token",
     setup_command: "claude-tracker setup --toggl",
+    service: "Toggl Track",
 };
+
+/// Every kind of secret.
+const KINDS: [SecretKind; 2] = [CLOCKIFY, TOGGL];
 
 /// Where secrets are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,28 +167,61 @@ pub(crate) fn resolve(kind: SecretKind, from_config: Option<&str>, store: &Secre
     })
 }
 
-/// A warning when a config file holding a secret can be read by other users.
-pub(crate) fn config_permission_warning(path: &Path) -> Option<String> {
+/// Warnings for the files holding keys that other users can read: the config file (when it holds
+/// Clockify's key, the one it can hold) and the secrets file (for the keys it holds). Each names the
+/// variables of the keys that file holds, so a Toggl token is never sent to `$CLOCKIFY_API_KEY`.
+pub(crate) fn permission_warnings(
+    config_path: &Path,
+    config_holds_key: bool,
+    store: &SecretStore,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if config_holds_key {
+        warnings.extend(permission_warning("config file", config_path, &[CLOCKIFY]));
+    }
+    if let SecretStore::File(path) = store
+        && readable_by_others(path).is_some()
+    {
+        // Read only when others can read it: every run asks, and the usual private file costs a stat.
+        let held: Vec<SecretKind> = match read_secrets_file(path) {
+            Ok(secrets) => KINDS.into_iter().filter(|kind| secrets.contains_key(kind.store_name)).collect(),
+            Err(_) => Vec::new(),
+        };
+        if !held.is_empty() {
+            warnings.extend(permission_warning("secrets file", path, &held));
+        }
+    }
+    warnings
+}
+
+/// The file's mode when group or others may read it (never on systems without Unix modes).
+fn readable_by_others(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path).ok()?.permissions().mode();
-        (mode & 0o077 != 0).then(|| {
-            format!(
-                "the config file {} holds an API key and other users can read it (mode {:o}): run `chmod 600 {}`, \
-                 or move the key to ${} / the keychain",
-                path.display(),
-                mode & 0o777,
-                path.display(),
-                CLOCKIFY.envs[0]
-            )
-        })
+        (mode & 0o077 != 0).then_some(mode & 0o777)
     }
     #[cfg(not(unix))]
     {
         let _ = path;
         None
     }
+}
+
+/// A warning when `path` (a `label` such as "config file"), holding the keys of `kinds`, can be read by
+/// other users: what to run, or where the keys go instead (their own variables, or the keychain).
+fn permission_warning(label: &str, path: &Path, kinds: &[SecretKind]) -> Option<String> {
+    let mode = readable_by_others(path)?;
+    let variables: Vec<String> = kinds.iter().map(|kind| format!("${}", kind.envs[0])).collect();
+    let (holds, move_them) = if kinds.len() == 1 { ("an API key", "the key") } else { ("API keys", "them") };
+    Some(format!(
+        "the {label} {} holds {holds} and other users can read it (mode {mode:o}): run `chmod 600 {}`, or move \
+         {move_them} to {} / the keychain",
+        path.display(),
+        path.display(),
+        variables.join(" and ")
+    ))
 }
 
 #[cfg(test)]
@@ -243,8 +283,49 @@ mod tests {
         let path = dir.path().join("config.toml");
         std::fs::write(&path, "").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(config_permission_warning(&path).unwrap().contains("chmod 600"));
+        let none = SecretStore::File(dir.path().join("none.json"));
+        assert_eq!(
+            permission_warnings(&path, true, &none),
+            vec![format!(
+                "the config file {0} holds an API key and other users can read it (mode 644): run `chmod 600 \
+                 {0}`, or move the key to $CLOCKIFY_API_KEY / the keychain",
+                path.display()
+            )]
+        );
+        assert!(permission_warnings(&path, false, &none).is_empty(), "no key in it");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(config_permission_warning(&path), None);
+        assert!(permission_warnings(&path, true, &none).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_readable_secrets_file_is_warned_about_with_the_variables_of_the_keys_it_holds() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        let path = dir.path().join("secrets.json");
+        std::fs::write(&path, "{\"toggl_api_token\": \"t1\"}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let store = SecretStore::File(path.clone());
+        assert_eq!(
+            permission_warnings(&config, false, &store),
+            vec![format!(
+                "the secrets file {0} holds an API key and other users can read it (mode 640): run `chmod 600 \
+                 {0}`, or move the key to $TOGGL_API_TOKEN / the keychain",
+                path.display()
+            )]
+        );
+        std::fs::write(&path, "{\"toggl_api_token\": \"t1\", \"clockify_api_key\": \"k1\"}").unwrap();
+        assert_eq!(
+            permission_warnings(&config, false, &store),
+            vec![format!(
+                "the secrets file {0} holds API keys and other users can read it (mode 640): run `chmod 600 \
+                 {0}`, or move them to $CLOCKIFY_API_KEY and $TOGGL_API_TOKEN / the keychain",
+                path.display()
+            )]
+        );
+        std::fs::write(&path, "{}").unwrap();
+        assert!(permission_warnings(&config, false, &store).is_empty(), "no key in it");
+        assert!(permission_warnings(&config, false, &SecretStore::Keychain).is_empty());
     }
 }

@@ -25,7 +25,7 @@ const FALLBACK_REFRESH: Duration = Duration::from_secs(60);
 
 /// Runs `dashboard`.
 pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
-    let mut store = app.open_store()?;
+    let mut store = app.open_store_to_read()?;
     let tab = match args.tab {
         DashboardTab::Today => Tab::Today,
         DashboardTab::Week => Tab::Week,
@@ -35,7 +35,7 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
     let mut screen = Screen { tab, help: false, args };
     if let Some(size) = &args.snapshot {
         let (width, height) = parse_size(size)?;
-        super::ingest::refresh(app, &mut store)?;
+        super::ingest::refresh_unless_read_only(app, &mut store)?;
         let view = build_view(app, &store, &screen, destination_lines(app, &store)?)?;
         print!("{}", snapshot(&view, width, height));
         return Ok(());
@@ -44,7 +44,12 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
         std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
         "the dashboard needs a terminal: run it in one (`claude-tracker report` and `status` print text)"
     );
-    super::ingest::refresh_quietly(app, &mut store)?;
+    if store.is_read_only() {
+        // Before the terminal is taken: the note stays on screen when the dashboard ends.
+        super::ingest::note_read_only(app)?;
+    } else {
+        super::ingest::refresh_quietly(app, &mut store)?;
+    }
     run_terminal(app, &mut store, &mut screen)
 }
 
@@ -123,7 +128,9 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
         let mut app = app.clone();
         app.now = app.clock.now()?;
         if refresh {
-            super::ingest::refresh_quietly(&app, store)?;
+            if !store.is_read_only() {
+                super::ingest::refresh_quietly(&app, store)?;
+            }
             destinations = destination_lines(&app, store)?;
         }
         view = build_view(&app, store, screen, destinations.clone())?;

@@ -17,8 +17,8 @@ use super::sync::{Window, day_range, plan_for};
 
 /// Runs `export`.
 pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
-    let mut store = app.open_store()?;
-    super::ingest::refresh(app, &mut store)?;
+    let mut store = app.open_store_to_read()?;
+    super::ingest::refresh_unless_read_only(app, &mut store)?;
     let today = workday::local_date(app.now, app.tz);
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let default_until = if args.sessions { today } else { yesterday };

@@ -118,7 +118,8 @@ fn read(path: &Path) -> Result<Value> {
     }
 }
 
-/// Replaces the settings file whole (Claude Code never reads half of it), keeping its permissions.
+/// Replaces the settings file whole (Claude Code never reads half of it), keeping its permissions; a
+/// `settings.json` that is a link (a dotfile manager's) stays one: the file it points at is replaced.
 fn write(path: &Path, settings: &Value) -> Result<()> {
     let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     crate::files::replace(path, &(serde_json::to_string_pretty(settings)? + "\n"), permissions)

@@ -37,6 +37,24 @@ fn apply_rule_tags(app: &App, store: &mut Store) -> Result<()> {
     Ok(())
 }
 
+/// [`refresh`] for the commands that only read: a read-only database (one the user cannot write,
+/// opened by [`App::open_store_to_read`]) is shown as it is, with a one-line note that transcripts were
+/// not read into it.
+pub(crate) fn refresh_unless_read_only(app: &App, store: &mut Store) -> Result<()> {
+    if store.is_read_only() { note_read_only(app) } else { refresh(app, store).map(drop) }
+}
+
+/// The note a command that only reads gives on a read-only database.
+pub(crate) fn note_read_only(app: &App) -> Result<()> {
+    writeln!(
+        std::io::stderr().lock(),
+        "claude-tracker: note: the database {} is read-only: transcripts were not read into it, so this shows \
+         what it already holds (make it writable to bring it up to date)",
+        app.db_path.display()
+    )?;
+    Ok(())
+}
+
 /// The ingest alone, rule tags left as they are (what `rules check --dry-run` previews).
 pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;

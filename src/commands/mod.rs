@@ -8,6 +8,7 @@ pub(crate) mod ingest;
 pub(crate) mod push;
 pub(crate) mod report;
 pub(crate) mod rules;
+pub(crate) mod service_unit;
 pub(crate) mod setup;
 pub(crate) mod status;
 pub(crate) mod sync;

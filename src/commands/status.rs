@@ -60,7 +60,7 @@ pub(super) struct DestinationStatus {
 
 /// Runs `status`.
 pub(crate) fn run(app: &App, json: bool) -> Result<()> {
-    let store = app.open_store()?;
+    let store = app.open_store_to_read()?;
     let status = gather(app, &store)?;
     let text = if json { as_json(&status) } else { as_text(&status, app) };
     std::io::stdout().lock().write_all(text.as_bytes())?;
@@ -74,9 +74,11 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
     let cleanup_days = cleanup_period_days(app);
     let mut warnings = Vec::new();
     warnings.extend(cleanup_warnings(app, store, &files, last_ingest, cleanup_days)?);
-    if app.config.holds_secret() {
-        warnings.extend(crate::secrets::config_permission_warning(&app.config_path));
-    }
+    warnings.extend(crate::secrets::permission_warnings(
+        &app.config_path,
+        app.config.holds_secret(),
+        &app.secret_store,
+    ));
     let destinations = destination_states(app, store)?;
     for state in &destinations {
         warnings.extend(mapping_warnings(store, &state.destination, &state.workspace)?);

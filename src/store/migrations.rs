@@ -2,7 +2,7 @@
 //! `PRAGMA user_version` counts how many were applied and `PRAGMA application_id` marks the file as ours.
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// `PRAGMA application_id` of a claude-tracker database ("ClTr"), so that `--db` pointed at another
 /// SQLite file is refused instead of migrated.
@@ -260,21 +260,34 @@ pub(super) fn check_identity(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Brings the schema up to date and marks the file as ours.
+/// Brings the schema up to date and marks the file as ours. Each step reads the version inside an
+/// IMMEDIATE transaction (the write lock taken before the read), so two processes upgrading at once (a
+/// hook's `watch --once` and a running `watch`) cannot both apply a step: the second waits for the lock
+/// (the busy timeout), then sees the version the first committed. A database already at the latest
+/// schema takes no write lock at all.
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     check_identity(conn)?;
+    if known_version(conn)? == MIGRATIONS.len() {
+        return Ok(());
+    }
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = known_version(&tx)?;
+        let Some(sql) = MIGRATIONS.get(current) else { return Ok(tx.commit()?) };
+        tx.execute_batch(sql).with_context(|| format!("schema migration {} failed", current + 1))?;
+        tx.pragma_update(None, "user_version", i64::try_from(current + 1)?)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.commit()?;
+    }
+}
+
+/// `PRAGMA user_version`, refused when it is newer than this program knows.
+pub(super) fn known_version(conn: &Connection) -> Result<usize> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let current = usize::try_from(current).unwrap_or(0);
     anyhow::ensure!(
         current <= MIGRATIONS.len(),
         "the database was written by a newer claude-tracker (schema {current}); upgrade claude-tracker"
     );
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql).with_context(|| format!("schema migration {} failed", index + 1))?;
-        tx.pragma_update(None, "user_version", i64::try_from(index + 1)?)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.commit()?;
-    }
-    Ok(())
+    Ok(current)
 }

@@ -4,17 +4,20 @@
 //! (keyed entries, synced days, fixed plans) and the small key-value cache below.
 //!
 //! Sessions outlive their transcripts here: Claude Code deletes old files, the rows stay.
+//!
+//! A database the user cannot write (its file, or its folder, read-only) is refused with a message by
+//! [`Store::open`], and opened read-only by [`Store::open_to_read`] for the commands that only read.
 
 mod capture;
 mod ledger;
 mod migrations;
 mod tags;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub(crate) use capture::{FileState, FileUpdate};
 pub(crate) use tags::SessionRef;
@@ -22,11 +25,52 @@ pub(crate) use tags::SessionRef;
 /// The database handle.
 pub(crate) struct Store {
     conn: Connection,
+    /// Opened read-only ([`Store::open_to_read`] on a database the user cannot write): nothing may be
+    /// written, so the commands skip the ingest.
+    read_only: bool,
+}
+
+/// What stops a database from being written, for the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadOnlyCause {
+    /// The file itself (its mode, its owner, a read-only mount).
+    File,
+    /// Its folder: SQLite keeps `-wal` and `-shm` files beside the database and cannot create them.
+    Folder,
+}
+
+/// A database this run cannot write, met by a command that must write: the file, why, and what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", read_only_message(.path, *.cause))]
+pub(crate) struct ReadOnlyDatabase {
+    path: PathBuf,
+    cause: ReadOnlyCause,
+}
+
+fn read_only_message(path: &Path, cause: ReadOnlyCause) -> String {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (why, fix) = match cause {
+        ReadOnlyCause::File => {
+            ("you cannot write it".to_string(), format!("make it writable (`chmod u+w {}`)", path.display()))
+        }
+        ReadOnlyCause::Folder => (
+            format!(
+                "its folder {} is read-only and SQLite keeps its `-wal` and `-shm` files there",
+                folder.display()
+            ),
+            "make the folder writable".to_string(),
+        ),
+    };
+    format!(
+        "the database {} is read-only ({why}) and this command writes to it: {fix}, or pass `--db` a copy you \
+         can write; `report`, `status`, `export` and `dashboard` read it as it is",
+        path.display()
+    )
 }
 
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date; a file of another
-    /// program is refused.
+    /// program is refused, and so is one this run cannot write ([`ReadOnlyDatabase`]).
     pub(crate) fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -34,7 +78,57 @@ impl Store {
         }
         let conn =
             Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
-        Self::configure(conn, true).with_context(|| format!("cannot prepare the database {}", path.display()))
+        // SQLite opens a write-protected file read-only instead of failing; asked before anything is
+        // read, so nothing (no `-shm`) is created beside it.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(ReadOnlyDatabase { path: path.to_path_buf(), cause: ReadOnlyCause::File }.into());
+        }
+        Self::configure(conn, true).map_err(|error| {
+            if read_only_code(&error) == Some(SQLITE_READONLY_DIRECTORY) {
+                ReadOnlyDatabase { path: path.to_path_buf(), cause: ReadOnlyCause::Folder }.into()
+            } else {
+                error.context(format!("cannot prepare the database {}", path.display()))
+            }
+        })
+    }
+
+    /// For a command that only reads: [`Store::open`], unless the database exists and this run cannot
+    /// write it; then it is opened read-only as it is (no journal mode set, no migration, nothing
+    /// created beside it when nothing is there: see [`Store::open_read_only`]).
+    pub(crate) fn open_to_read(path: &Path) -> Result<Store> {
+        match Self::open(path) {
+            Err(error) if error.downcast_ref::<ReadOnlyDatabase>().is_some() && path.exists() => {
+                Self::open_read_only(path)
+            }
+            opened => opened,
+        }
+    }
+
+    /// Opens an existing database read-only. SQLite reads a WAL database only with its `-shm` file
+    /// (the shared index of the log): it creates one when the folder lets it, with the database's mode,
+    /// and leaves it there, and a read-only `-shm` later stops every writer, even once the database is
+    /// writable again. So when nothing lies beside the database (no `-wal`, `-shm` or `-journal`: it was
+    /// closed cleanly and every page is in the file) it is opened `immutable`, which reads the file alone
+    /// and creates nothing; when those files exist (someone has it open, or a crash left them) it is
+    /// opened `mode=ro`, which uses them as they are.
+    pub(crate) fn open_read_only(path: &Path) -> Result<Store> {
+        let alone = ["-wal", "-shm", "-journal"].iter().all(|suffix| {
+            let mut sibling = path.as_os_str().to_os_string();
+            sibling.push(suffix);
+            !Path::new(&sibling).exists()
+        });
+        let uri = format!("file:{}?{}", uri_path(path), if alone { "immutable=1" } else { "mode=ro" });
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&uri, flags)
+            .with_context(|| format!("cannot open the database {} read-only", path.display()))?;
+        Self::configure_read_only(conn)
+            .with_context(|| format!("cannot read the database {}", path.display()))
+    }
+
+    /// True when opened read-only (see [`Store::open_to_read`]).
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// A private database for tests.
@@ -54,7 +148,31 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store { conn, read_only: false })
+    }
+
+    /// A read-only connection: the identity and schema checked, nothing set that would write.
+    fn configure_read_only(conn: Connection) -> Result<Store> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        migrations::check_identity(&conn).map_err(not_a_database).map_err(|error| {
+            if read_only_code(&error).is_some() {
+                error.context(
+                    "SQLite needs to create its `-shm` file beside it and cannot (its folder is read-only and \
+                     only some of its `-wal` and `-shm` files are there): copy the database and its files to a \
+                     folder you can write and pass `--db` the copy",
+                )
+            } else {
+                error
+            }
+        })?;
+        let version = migrations::known_version(&conn)?;
+        anyhow::ensure!(
+            version == migrations::MIGRATIONS.len(),
+            "it is read-only and an older claude-tracker wrote it (schema {version}; this one reads schema {}): \
+             run `claude-tracker ingest` once with write access to upgrade it, or pass `--db` an upgraded copy",
+            migrations::MIGRATIONS.len()
+        );
+        Ok(Store { conn, read_only: true })
     }
 
     /// The schema version in force.
@@ -87,6 +205,39 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// SQLite's extended code for "read-only because the folder holding the database is" (it cannot create
+/// the `-wal` and `-shm` files a WAL database needs).
+const SQLITE_READONLY_DIRECTORY: i32 = 1544;
+
+/// The extended code of an `SQLITE_READONLY` failure in the chain (SQLite refused to write, or to create
+/// the files a read needs), if there is one.
+fn read_only_code(error: &anyhow::Error) -> Option<i32> {
+    error.chain().find_map(|cause| match cause.downcast_ref::<rusqlite::Error>() {
+        Some(rusqlite::Error::SqliteFailure(failure, _)) if failure.code == rusqlite::ErrorCode::ReadOnly => {
+            Some(failure.extended_code)
+        }
+        _ => None,
+    })
+}
+
+/// A path as the path of an SQLite `file:` URI: every byte but the unreserved ones and `/`
+/// percent-encoded (a `?`, `#` or `%` in a folder name would otherwise be read as URI syntax).
+fn uri_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut uri = String::with_capacity(bytes.len());
+    for byte in bytes {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
 }
 
 /// SQLite's "file is not a database", worded as what to do.
@@ -392,6 +543,114 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(plan, vec!["SEARCH sessions USING INDEX sessions_by_last (last_ms>?)".to_string()]);
+    }
+
+    /// A hook's `watch --once` and a running `watch` meeting an old database at once: each reads the old
+    /// version while a third connection holds the write lock, then both go for it. Both must succeed,
+    /// the second seeing the first's steps (applying one twice fails: the tables exist).
+    #[test]
+    fn two_openers_upgrading_at_once_both_succeed_and_apply_each_step_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            // As an older release left it: in WAL mode, at schema 1, with a session.
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.execute(
+                "INSERT INTO sessions VALUES ('s', '/p', 0, 0, NULL, 0, 60000, 60000, 1, 2, 3, 4, x'', x'')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let blocker = Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let openers: Vec<_> = (0..2)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let store = Store::open(&path)?;
+                    Ok::<_, anyhow::Error>((store.schema_version()?, store.session_count()?))
+                })
+            })
+            .collect();
+        // Long enough for both to have read the version and to wait for the lock (5 s at most).
+        std::thread::sleep(Duration::from_millis(400));
+        blocker.execute_batch("COMMIT").unwrap();
+        for opener in openers {
+            let (version, sessions) = opener.join().unwrap().unwrap_or_else(|e| panic!("{e:#}"));
+            assert_eq!((version, sessions), (MIGRATIONS.len(), 1));
+        }
+    }
+
+    /// The names in a folder, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn read_only_opening_a_closed_database_creates_nothing_and_changes_no_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        // A `?` and a `%` in the folder name: URI syntax, unless encoded.
+        std::fs::create_dir_all(dir.path().join("a?b%c")).unwrap();
+        let path = dir.path().join("a?b%c/tracker.db");
+        let mut store = Store::open(&path).unwrap();
+        ingest(&mut store, "s1", digest("/p", &[0, MIN], &[]), 15 * MIN);
+        drop(store);
+        let before = std::fs::read(&path).unwrap();
+        let store = Store::open_read_only(&path).unwrap();
+        assert!(store.is_read_only());
+        assert_eq!(store.session_count().unwrap(), 1);
+        assert!(store.cache("k", "v").is_err(), "a read-only store refuses writes");
+        drop(store);
+        assert_eq!(names(&dir.path().join("a?b%c")), ["tracker.db"]);
+        assert!(std::fs::read(&path).unwrap() == before, "not a byte changed (the journal mode stays WAL)");
+        assert_eq!(before[18..20], [2, 2], "the header says WAL");
+    }
+
+    #[test]
+    fn read_only_opening_a_database_in_use_reads_what_its_log_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tracker.db");
+        let mut writer = Store::open(&path).unwrap();
+        ingest(&mut writer, "s1", digest("/p", &[0, MIN], &[]), 15 * MIN);
+        // While the writer is open, what it committed sits in `-wal`, not yet in the file.
+        assert_eq!(names(dir.path()), ["tracker.db", "tracker.db-shm", "tracker.db-wal"]);
+        let reader = Store::open_read_only(&path).unwrap();
+        assert_eq!(reader.session_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_read_only_database_of_an_older_schema_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        assert_eq!(
+            format!("{:#}", Store::open_read_only(&path).err().unwrap()),
+            format!(
+                "cannot read the database {}: it is read-only and an older claude-tracker wrote it (schema 1; \
+                 this one reads schema {}): run `claude-tracker ingest` once with write access to upgrade it, \
+                 or pass `--db` an upgraded copy",
+                path.display(),
+                MIGRATIONS.len()
+            )
+        );
+    }
+
+    #[test]
+    fn uri_paths_encode_what_uri_syntax_would_read() {
+        assert_eq!(uri_path(Path::new("/a b/c?d#e%f/t.db")), "/a%20b/c%3Fd%23e%25f/t.db");
+        assert_eq!(uri_path(Path::new("rel/x-y_z.~db")), "rel/x-y_z.~db");
     }
 
     #[test]

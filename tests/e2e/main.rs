@@ -10,6 +10,7 @@ mod fake_http;
 mod fake_toggl;
 mod hooks;
 mod push;
+mod read_only;
 mod rules;
 mod status;
 mod support;

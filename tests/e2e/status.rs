@@ -169,3 +169,38 @@ fn an_absurd_cleanup_period_is_read_as_a_century() {
     assert_eq!(value["transcripts"]["cleanup_period_days"], 36_500);
     assert_eq!(value["warnings"], json!([]));
 }
+
+/// A secrets file others can read holding Toggl's token: the warning names Toggl's variable, on stderr
+/// (every command) and in `status`; the token itself appears nowhere.
+#[test]
+fn a_readable_secrets_file_is_warned_about_with_the_variable_of_its_key() {
+    let world = World::new();
+    std::fs::write(world.secrets_file(), r#"{"toggl_api_token": "t-very-secret"}"#).unwrap();
+    std::fs::set_permissions(world.secrets_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = world.cmd().args(["status", NOW]).output().unwrap();
+    let warning = format!(
+        "the secrets file {0} holds an API key and other users can read it (mode 644): run `chmod 600 {0}`, or \
+         move the key to $TOGGL_API_TOKEN / the keychain",
+        world.secrets_file().display()
+    );
+    assert_eq!(
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+            output.status.code()
+        ),
+        (
+            format!(
+                "transcripts: 0 files in {} (oldest changed -); Claude Code deletes them after 30 days unchanged\n\
+                 database: {} ({} KB, 0 sessions); last ingest never\n\
+                 no destination configured (config.example.toml shows [clockify] and [toggl])\nwarnings:\n  - \
+                 {warning}\n(UTC time zone)\n",
+                world.projects().display(),
+                world.db().display(),
+                std::fs::metadata(world.db()).unwrap().len().div_ceil(1024)
+            ),
+            format!("claude-tracker: warning: {warning}\n"),
+            Some(0)
+        )
+    );
+}

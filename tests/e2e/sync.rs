@@ -668,3 +668,41 @@ fn clockify_takes_tag_ids_and_a_missing_tag_stops_the_day_unless_created() {
         ]
     );
 }
+
+/// `$CLOCKIFY_TOKEN` (the name seed 003 uses) holds the key too, read after `$CLOCKIFY_API_KEY` as
+/// `$TOGGL_TOKEN` is after `$TOGGL_API_TOKEN`.
+#[test]
+fn the_key_is_read_from_clockify_token_after_clockify_api_key() {
+    for (variables, name) in [
+        (vec![("CLOCKIFY_TOKEN", fake_clockify::API_KEY)], "the token alone"),
+        (vec![("CLOCKIFY_API_KEY", fake_clockify::API_KEY), ("CLOCKIFY_TOKEN", "a wrong key")], "both"),
+    ] {
+        // A world each: nothing cached from the other run.
+        let setup = Setup::new();
+        let mut command = setup.world.cmd();
+        for (variable, value) in variables {
+            command.env(variable, value);
+        }
+        let output = command
+            .arg("--config")
+            .arg(setup.world.dir.path().join("config.toml"))
+            .args(["clockify", "projects"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            (
+                String::from_utf8(output.stdout).unwrap(),
+                String::from_utf8(output.stderr).unwrap(),
+                output.status.code()
+            ),
+            (
+                "id         name     client\np-shop     Shop     Client\np-tracker  Tracker  Client\n\
+                 p-other    Other    Client\n"
+                    .to_string(),
+                String::new(),
+                Some(0)
+            ),
+            "{name}"
+        );
+    }
+}

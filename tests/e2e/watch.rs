@@ -240,27 +240,46 @@ fn the_watcher_follows_appended_lines_stops_on_idle_and_exits_cleanly_on_sigterm
 }
 
 #[test]
-fn install_writes_a_user_unit_and_says_how_to_start_and_remove_it() {
+fn install_writes_a_user_unit_with_the_environment_and_says_how_to_start_and_remove_it() {
     let [setup, _] = Setup::bare("live");
-    let output = setup.ok(&["watch", "--install"]);
+    // A secrets file holding Clockify's key, in a folder whose name systemd would read as a specifier.
+    let secrets = setup.world.dir.path().join("100%/secrets.json");
+    std::fs::create_dir_all(secrets.parent().unwrap()).unwrap();
+    std::fs::write(&secrets, "{\"clockify_api_key\": \"stored\"}").unwrap();
+    // Private, as `setup` writes it (one others can read is warned about by every command).
+    std::fs::set_permissions(&secrets, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    // `command()` also sets both keys, the back-off overrides and (the world) `$CLAUDE_TRACKER_NOW`.
+    let output = setup
+        .command()
+        .env("CLAUDE_TRACKER_SECRETS_FILE", &secrets)
+        .args(["watch", "--install"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
     let home = setup.world.home();
     let unit = home.join(".config/systemd/user/claude-tracker-watch.service");
     let written = std::fs::read_to_string(&unit).unwrap();
     let exe = assert_cmd::cargo::cargo_bin("claude-tracker");
-    let config = setup.world.dir.path().join("config.toml");
+    let dir = setup.world.dir.path();
     assert_eq!(
         written,
         format!(
             "[Unit]\nDescription=claude-tracker watch: a running timer that follows Claude Code\n\n[Service]\n\
+             Environment=\"CLAUDE_CONFIG_DIR={}\"\nEnvironment=\"CLAUDE_TRACKER_SECRETS_FILE={}\"\n\
+             Environment=\"TZ=UTC\"\nEnvironment=\"XDG_CONFIG_HOME={}\"\n\
              ExecStart={} --config {} --db {} watch\nRestart=on-failure\nRestartSec=30\n\n[Install]\n\
              WantedBy=default.target\n",
+            dir.join("claude").display(),
+            dir.join("100%%/secrets.json").display(),
+            home.join(".config").display(),
             exe.display(),
-            config.display(),
+            dir.join("config.toml").display(),
             setup.world.db().display()
         )
     );
     assert_eq!(
-        output,
+        String::from_utf8(output.stdout).unwrap(),
         format!(
             "wrote {}:\n{written}\nstart it:  systemctl --user daemon-reload && systemctl --user enable --now \
              claude-tracker-watch\nremove it: systemctl --user disable --now claude-tracker-watch && rm {}\n",
@@ -268,6 +287,16 @@ fn install_writes_a_user_unit_and_says_how_to_start_and_remove_it() {
             unit.display()
         )
     );
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!(
+            "claude-tracker: warning: $TOGGL_API_TOKEN is set here, but the service will not see it (keys \
+             never go into the service file) and the secrets file {} holds no Toggl Track key: run \
+             `claude-tracker setup --toggl` to store it there\n",
+            secrets.display()
+        )
+    );
+    assert_eq!(output.status.code(), Some(0));
 }
 
 #[test]
