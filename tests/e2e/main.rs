@@ -16,5 +16,6 @@ mod status;
 mod support;
 mod sync;
 mod toggl;
+mod trust;
 mod upgrade;
 mod watch;
