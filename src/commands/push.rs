@@ -269,6 +269,13 @@ pub(super) fn summary(
         counts.entries_adopted,
         planned.open
     );
+    if counts.entries_deleted_by_user > 0 {
+        text.push_str(&format!(
+            "{} entries deleted by you in {service} were left deleted (`claude-tracker push --force` posts them \
+             again)\n",
+            counts.entries_deleted_by_user
+        ));
+    }
     if !counts.failures.is_empty() {
         text.push_str(&format!("{} failed:\n", counts.failures.len()));
         for failure in &counts.failures {

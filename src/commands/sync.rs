@@ -469,7 +469,14 @@ impl Progress for DayLines<'_> {
                 report.updated,
                 report.deleted,
                 report.adopted,
-                if report.failed > 0 { format!(", {} failed", report.failed) } else { String::new() }
+                [
+                    (report.failed > 0).then(|| format!(", {} failed", report.failed)),
+                    (report.deleted_by_user > 0)
+                        .then(|| format!(", {} deleted by you (left deleted)", report.deleted_by_user)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<String>()
             ),
         };
         match self.bar {

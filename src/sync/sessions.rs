@@ -350,6 +350,13 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
         billable: piece.billable.or(input.template.billable),
     }
     .in_whole_seconds();
+    // Listings, CSV and summaries show what is posted: the whole seconds of the draft.
+    let entry = PlannedEntry {
+        start: draft.start,
+        end: crate::timesheet::whole_second(entry.end),
+        seconds: (crate::timesheet::whole_second(entry.end) - draft.start).num_seconds(),
+        ..entry
+    };
     let action = match row {
         None if running => Action::Start,
         None => Action::Create,
