@@ -267,6 +267,11 @@ pub struct WatchArgs {
     /// hook
     #[arg(long, conflicts_with_all = ["status", "install"])]
     pub once: bool,
+    /// With `--once`: while a timer runs, wait until the last activity plus the idle threshold and pass
+    /// again, so the timer stops even with no `watch` running (what the hooks run; one such process at
+    /// a time, the others exit after their pass)
+    #[arg(long, requires = "once")]
+    pub until_idle: bool,
     /// Show what runs where: the running entries, operations waiting, quota left, the last pass
     #[arg(long, conflicts_with = "install")]
     pub status: bool,

@@ -87,6 +87,71 @@ pub(crate) fn known_workspace(destination: &Destination, store: &Store) -> Resul
     }
 }
 
+/// What needs the user about running entries claude-tracker started, worded: one no live destination
+/// owns any more (the destination switched mode, was removed, or points at another workspace), or one
+/// running past the last activity plus the idle threshold (no watcher stopped it). `status`, `sync`,
+/// `push` and `watch` say the same.
+pub(crate) fn timer_warnings(app: &App, store: &Store) -> Result<Vec<String>> {
+    use crate::ledger::{TimerOwner, timer_problems};
+    let configured = crate::destination::configured(&app.config, app.tz);
+    let mut scopes = Vec::new();
+    for destination in &configured {
+        if let Some(workspace) = known_workspace(destination, store)? {
+            scopes.push((destination.service.key(), workspace, destination.mode));
+        }
+    }
+    let owner_of = |service: &str, workspace: &str| match scopes
+        .iter()
+        .find(|(key, ws, _)| *key == service && ws == workspace)
+    {
+        Some((_, _, crate::sync::steps::EntryMode::Live)) => TimerOwner::Live,
+        Some(_) => TimerOwner::Planner,
+        None => TimerOwner::Nobody,
+    };
+    let last = store.latest_activity()?.and_then(DateTime::from_timestamp_millis);
+    let idle = chrono::Duration::milliseconds(app.config.capture.idle_ms());
+    let problems = timer_problems(&store.running_entries()?, owner_of, last, idle, app.now);
+    let local = |at: DateTime<Utc>| at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M").to_string();
+    Ok(problems
+        .into_iter()
+        .map(|problem| {
+            let entry = &problem.entry;
+            let service = match entry.destination.as_str() {
+                "toggl" => Service::Toggl,
+                _ => Service::Clockify,
+            };
+            let which = format!(
+                "the {} timer claude-tracker started at {} (workspace {}, entry {})",
+                service.name(),
+                local(entry.start),
+                entry.workspace_id,
+                entry.remote_id.as_deref().unwrap_or("?")
+            );
+            let past = problem.idle_since.map_or(String::new(), |last| {
+                format!(" past the last activity ({}) and the idle threshold", local(last))
+            });
+            match problem.owner {
+                TimerOwner::Live => format!(
+                    "{which} is still running{past}: no watcher stopped it; run `claude-tracker watch --once` \
+                     (it stops it at the last activity), and keep `watch` running or `hooks install`"
+                ),
+                TimerOwner::Planner => format!(
+                    "{which} is still running{past} and `[{0}]` is no longer in live mode: `claude-tracker \
+                     push` (sessions mode) or `sync` (workday mode) stops it at its last activity",
+                    service.key()
+                ),
+                TimerOwner::Nobody => format!(
+                    "{which} is still running{past} and no `[{0}]` destination of that workspace is configured \
+                     any more: stop it in {1}, or put `[{0}]` back with `mode = \"live\"` and that workspace and \
+                     run `claude-tracker watch --once`",
+                    service.key(),
+                    service.name()
+                ),
+            }
+        })
+        .collect())
+}
+
 /// An open connection to one destination.
 pub(crate) struct Connection {
     pub(crate) timesheet: Box<dyn Timesheet>,

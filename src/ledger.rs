@@ -176,7 +176,61 @@ pub(crate) struct Ledger {
     pub(crate) fixed_plans: BTreeMap<NaiveDate, Vec<PlannedEntry>>,
 }
 
-/// The prefix of every key of the daily ratio split.
+/// A running entry (a timer claude-tracker started) as recorded in any destination's ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RunningEntry {
+    pub(crate) destination: String,
+    pub(crate) workspace_id: String,
+    pub(crate) remote_id: Option<String>,
+    pub(crate) start: DateTime<Utc>,
+}
+
+/// Who stops a running entry now, as the config stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimerOwner {
+    /// A live destination of this workspace: `watch` (or a hook's `watch --once`) stops it.
+    Live,
+    /// The destination is configured in another mode: the next `push` or `sync` stops it.
+    Planner,
+    /// No destination of this workspace is configured: nothing of ours will stop it.
+    Nobody,
+}
+
+/// What needs the user about one running entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TimerProblem {
+    pub(crate) entry: RunningEntry,
+    pub(crate) owner: TimerOwner,
+    /// The last activity, when the timer runs past it by more than the idle threshold and a minute.
+    pub(crate) idle_since: Option<DateTime<Utc>>,
+}
+
+/// The running entries that need the user: every one no live destination owns, and every one still
+/// running more than the idle threshold plus a minute after the last activity (nothing stopped it: no
+/// watcher ran). `owner_of` says who owns a (destination, workspace).
+pub(crate) fn timer_problems(
+    running: &[RunningEntry],
+    owner_of: impl Fn(&str, &str) -> TimerOwner,
+    last_activity: Option<DateTime<Utc>>,
+    idle: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Vec<TimerProblem> {
+    running
+        .iter()
+        .filter_map(|entry| {
+            let owner = owner_of(&entry.destination, &entry.workspace_id);
+            let last = last_activity.unwrap_or(entry.start).max(entry.start);
+            let idle_since = (now > last + idle + chrono::Duration::minutes(1)).then_some(last);
+            (owner != TimerOwner::Live || idle_since.is_some()).then(|| TimerProblem {
+                entry: entry.clone(),
+                owner,
+                idle_since,
+            })
+        })
+        .collect()
+}
+
+/// The prefix of every key of the daily ratio split./// The prefix of every key of the daily ratio split.
 pub(crate) const DAY_KEY_PREFIX: &str = "day:";
 
 /// The key of one (project, tag set) entry of a day in the daily ratio split; without tags it is the key
@@ -260,5 +314,32 @@ mod tests {
         let date = "2026-11-02".parse().unwrap();
         assert_eq!(day_key(date, "p1", &[]), "day:2026-11-02:p1");
         assert_eq!(day_key(date, "p1", &["a,b".into(), "c".into()]), r#"day:2026-11-02:p1:["a,b","c"]"#);
+    }
+
+    #[test]
+    fn a_timer_needs_the_user_when_no_live_destination_owns_it_or_it_ran_past_idle() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let entry = |destination: &str| RunningEntry {
+            destination: destination.into(),
+            workspace_id: "ws".into(),
+            remote_id: Some("1".into()),
+            start: at("2026-11-02T09:00:00Z"),
+        };
+        let running = [entry("toggl"), entry("clockify")];
+        let owner = |destination: &str, _: &str| {
+            if destination == "toggl" { TimerOwner::Live } else { TimerOwner::Nobody }
+        };
+        let idle = chrono::Duration::minutes(15);
+        let last = Some(at("2026-11-02T09:30:00Z"));
+        let problems = timer_problems(&running, owner, last, idle, at("2026-11-02T09:46:00Z"));
+        assert_eq!(
+            problems,
+            vec![TimerProblem { entry: entry("clockify"), owner: TimerOwner::Nobody, idle_since: None }]
+        );
+        let problems = timer_problems(&running, owner, last, idle, at("2026-11-02T09:46:01Z"));
+        assert_eq!(
+            problems.iter().map(|p| (p.owner, p.idle_since)).collect::<Vec<_>>(),
+            vec![(TimerOwner::Live, last), (TimerOwner::Nobody, last)]
+        );
     }
 }

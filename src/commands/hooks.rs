@@ -33,7 +33,14 @@ pub(crate) fn install(app: &App) -> Result<()> {
     for event in EVENTS {
         let groups = hooks.entry(event).or_insert_with(|| json!([]));
         let groups = groups.as_array_mut().with_context(|| format!("`hooks.{event}` is not a list"))?;
-        if !groups.iter().any(is_ours) {
+        let current = |group: &Value| {
+            group["hooks"]
+                .as_array()
+                .is_some_and(|hooks| hooks.iter().any(|h| h["command"] == command.as_str()))
+        };
+        if !groups.iter().any(current) {
+            // An older command of ours (another path, no `--until-idle`) is replaced, not kept beside.
+            groups.retain(|group| !is_ours(group));
             groups.push(json!({"hooks": [{"type": "command", "command": command, "timeout": 5}]}));
             added.push(event);
         }
@@ -96,12 +103,13 @@ fn is_ours(group: &Value) -> bool {
         .is_some_and(|hooks| hooks.iter().any(|h| h["command"].as_str().is_some_and(|c| c.ends_with(MARKER))))
 }
 
-/// `"<this program>" --config "<config>" --db "<db>" watch --once >/dev/null 2>&1 & # claude-tracker hook`.
+/// `"<this program>" --config "<config>" --db "<db>" watch --once --until-idle >/dev/null 2>&1 & # claude-tracker
+/// hook`: the detached pass stays until the timer it left running is due to stop, and stops it.
 fn hook_command(app: &App) -> Result<String> {
     let exe = std::env::current_exe().context("cannot tell where this program is")?;
     let quote = |path: &Path| format!("'{}'", path.display().to_string().replace('\'', r"'\''"));
     Ok(format!(
-        "{} --config {} --db {} watch --once >/dev/null 2>&1 & {MARKER}",
+        "{} --config {} --db {} watch --once --until-idle >/dev/null 2>&1 & {MARKER}",
         quote(&exe),
         quote(&app.config_path),
         quote(&app.db_path)

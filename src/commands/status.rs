@@ -52,6 +52,8 @@ pub(super) struct DestinationStatus {
     pub(super) days_synced: usize,
     /// Entries whose last request's outcome is unknown.
     pub(super) in_doubt: usize,
+    /// Entries the service refused last time (each later run retries them).
+    pub(super) refused: usize,
     /// The start of the running entry (live mode), if one runs.
     pub(super) running_since: Option<DateTime<Utc>>,
     /// As the watcher last saw it.
@@ -83,6 +85,7 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
     for state in &destinations {
         warnings.extend(mapping_warnings(store, &state.destination, &state.workspace)?);
     }
+    warnings.extend(crate::connect::timer_warnings(app, store)?);
     Ok(Status {
         folders: app.projects_dirs.clone(),
         files: files.len(),
@@ -215,6 +218,7 @@ pub(super) fn destination_states(app: &App, store: &Store) -> Result<Vec<Destina
             days_waiting,
             days_synced: ledger.synced_days.len(),
             in_doubt: ledger.entries.values().filter(|e| e.state.is_unsettled()).count(),
+            refused: ledger.entries.values().filter(|e| e.state == EntryState::Refused).count(),
             running_since: ledger.entries.values().find(|e| e.state == EntryState::Running).map(|e| e.start),
             quota_left: store.cached(&format!("watch.quota.{}", destination.service.key()))?,
             workspace,
@@ -247,8 +251,21 @@ fn as_text(status: &Status, app: &App) -> String {
         when(status.last_ingest)
     ));
     for destination in &status.destinations {
+        let mut extra = String::new();
+        if let Some(since) = destination.running_since {
+            extra.push_str(&format!("; a timer running since {}", when(Some(since))));
+        }
+        if destination.in_doubt > 0 {
+            extra.push_str(&format!(
+                "; {} in doubt (a lost answer: the next run looks before sending)",
+                destination.in_doubt
+            ));
+        }
+        if destination.refused > 0 {
+            extra.push_str(&format!("; {} refused (the next run retries them)", destination.refused));
+        }
         text.push_str(&format!(
-            "{} ({} mode): last sync {}; {} day(s) waiting\n",
+            "{} ({} mode): last sync {}; {} day(s) waiting{extra}\n",
             destination.destination.service.name(),
             destination.destination.mode.name(),
             when(destination.last_sync),
@@ -290,6 +307,9 @@ fn as_json(status: &Status) -> String {
             "mode": d.destination.mode.name(),
             "last_sync": instant(d.last_sync),
             "days_waiting": d.days_waiting,
+            "running_since": instant(d.running_since),
+            "in_doubt": d.in_doubt,
+            "refused": d.refused,
         })).collect::<Vec<_>>(),
         "warnings": status.warnings,
     });

@@ -133,6 +133,10 @@ pub(super) fn plan_and_post(
     } else {
         out.write_all(summaries.as_bytes())?;
     }
+    // A timer left running that this run could not stop is said, with what to do.
+    for warning in crate::connect::timer_warnings(app, store)? {
+        eprintln!("warning: {warning}");
+    }
     anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
 }

@@ -65,7 +65,16 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
     let mut store = app.open_store()?;
     let mut links: Vec<Link> = destinations.into_iter().map(Link::new).collect();
     if args.once {
-        pass(app, app.clock.now()?, &mut store, &mut links, true)?;
+        let now = app.clock.now()?;
+        pass(app, now, &mut store, &mut links, true)?;
+        if args.until_idle {
+            drop(_watching);
+            until_idle(app, &mut store, &mut links)?;
+        }
+        let now = app.clock.now()?;
+        for warning in crate::connect::timer_warnings(&App { now, ..app.clone() }, &store)? {
+            eprintln!("warning: {warning}");
+        }
         let failed: Vec<String> = links.iter().filter_map(|l| l.failure.clone()).collect();
         anyhow::ensure!(
             failed.is_empty(),
@@ -75,6 +84,47 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
         return Ok(());
     }
     watch_loop(app, &mut store, &mut links)
+}
+
+/// `watch --once --until-idle` (the hooks): with no `watch` running, nothing would stop a timer at the
+/// last activity plus the idle threshold; this process waits for that moment (re-reading the
+/// transcripts' latest activity, which later hooks may have moved) and makes one more pass, as long as a
+/// live timer runs. One such process at a time (`<db>.linger.lock`): a later hook's pass exits after its
+/// own pass, the lingering one covers it. Each pass takes the watcher's lock; a `watch` running in the
+/// foreground owns the timer, and this process leaves.
+fn until_idle(app: &App, store: &mut Store, links: &mut [Link]) -> Result<()> {
+    let Some(_lingering) = FileLock::try_acquire(&app.db_path, "linger.lock")? else { return Ok(()) };
+    let idle = chrono::Duration::milliseconds(app.config.capture.idle_ms());
+    let step = if app.clock.is_file() { Duration::from_millis(200) } else { FALLBACK_SCAN };
+    let mut passes_past_due = 0;
+    loop {
+        let live: Vec<&str> = links.iter().map(|l| l.destination.service.key()).collect();
+        let running = store.running_entries()?.into_iter().any(|e| live.contains(&e.destination.as_str()));
+        let Some(last) = store.latest_activity()?.and_then(DateTime::from_timestamp_millis) else { break };
+        if !running || passes_past_due >= 5 {
+            break;
+        }
+        let now = app.clock.now()?;
+        let due = last + idle + chrono::Duration::seconds(1);
+        if now < due {
+            let wait = (due - now).to_std().unwrap_or(step).min(step);
+            if app.pause.sleep(wait).is_err() {
+                break;
+            }
+            // New lines may have come: the ingest of the next pass reads them.
+            super::ingest::refresh(&App { now, ..app.clone() }, store)?;
+            continue;
+        }
+        let Some(_watching) = FileLock::try_acquire(&app.db_path, "watch.lock")? else { break };
+        if let Err(error) = pass(app, now, store, links, true) {
+            eprintln!("claude-tracker: {error:#}");
+        }
+        passes_past_due += 1;
+        if app.pause.sleep(step.min(Duration::from_secs(5))).is_err() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// One destination as the watcher keeps it across passes.

@@ -86,6 +86,32 @@ impl Store {
         Ok(ledger)
     }
 
+    /// Every running entry of every destination and workspace (also those no longer configured).
+    pub(crate) fn running_entries(&self) -> Result<Vec<crate::ledger::RunningEntry>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT destination, workspace_id, remote_id, start_utc FROM ledger WHERE state = 'running'
+             ORDER BY start_utc, destination, workspace_id",
+        )?;
+        let rows = query.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (destination, workspace_id, remote_id, start) = row?;
+            Ok(crate::ledger::RunningEntry {
+                destination,
+                workspace_id,
+                remote_id,
+                start: parse_instant(&start)?,
+            })
+        })
+        .collect()
+    }
+
     /// One keyed entry as recorded now, if any.
     pub(crate) fn ledger_entry(&self, scope: LedgerScope<'_>, key: &str) -> Result<Option<KeyedEntry>> {
         // The ledgers are small (a row per entry ever posted): reading one whole keeps one row mapping.

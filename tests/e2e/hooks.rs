@@ -16,7 +16,7 @@ fn settings(world: &World) -> serde_json::Value {
 fn our_command(world: &World) -> String {
     let exe = assert_cmd::cargo::cargo_bin("claude-tracker");
     format!(
-        "'{}' --config '{}' --db '{}' watch --once >/dev/null 2>&1 & # claude-tracker hook",
+        "'{}' --config '{}' --db '{}' watch --once --until-idle >/dev/null 2>&1 & # claude-tracker hook",
         exe.display(),
         world.dir.path().join("no-config.toml").display(),
         world.db().display()

@@ -133,8 +133,10 @@ fn status_json_carries_the_same() {
                 "last_ingest": "2026-11-02T12:00:00Z",
             },
             "destinations": [
-                {"destination": "clockify", "mode": "workday", "last_sync": null, "days_waiting": 1},
-                {"destination": "toggl", "mode": "sessions", "last_sync": null, "days_waiting": 0},
+                {"destination": "clockify", "mode": "workday", "last_sync": null, "days_waiting": 1,
+                 "running_since": null, "in_doubt": 0, "refused": 0},
+                {"destination": "toggl", "mode": "sessions", "last_sync": null, "days_waiting": 0,
+                 "running_since": null, "in_doubt": 0, "refused": 0},
             ],
             "warnings": warnings(&setup),
         })

@@ -180,6 +180,66 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> Duration {
     started.elapsed()
 }
 
+/// Promise: with hooks only (no `watch` running), a timer never runs past the last activity plus the
+/// idle threshold plus a minute: the hook's detached `watch --once --until-idle` waits for that moment
+/// and stops the timer at the last activity; a second hook's pass meanwhile exits after its own pass.
+#[test]
+fn with_hooks_only_the_timer_still_stops_at_the_last_activity() {
+    for setup in Setup::bare("live") {
+        let (name, shop) = (setup.name(), setup.project("shop"));
+        let clock = setup.world.dir.path().join("clock");
+        std::fs::write(&clock, "2026-11-02T09:00:30Z").unwrap();
+        work(&setup, "shop", "/w/shop", &["09:00"]);
+        let lingering = setup
+            .command()
+            .env("CLAUDE_TRACKER_CLOCK_FILE", &clock)
+            .args(["watch", "--once", "--until-idle"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for("the start", || held(&setup).len() == 1);
+        // The next prompt's hook: its own pass, then it leaves the waiting to the first.
+        std::fs::write(&clock, "2026-11-02T09:05:00Z").unwrap();
+        work(&setup, "shop", "/w/shop", &["09:04"]);
+        let second = setup
+            .command()
+            .env("CLAUDE_TRACKER_CLOCK_FILE", &clock)
+            .args(["watch", "--once", "--until-idle"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            (
+                String::from_utf8(second.stdout).unwrap(),
+                String::from_utf8(second.stderr).unwrap(),
+                second.status.code()
+            ),
+            (String::new(), String::new(), Some(0)),
+            "nothing to send; it does not wait"
+        );
+        assert_eq!(held(&setup), vec![running(&setup, "shop", "09:00", "shop (main)")]);
+        // 09:19:01 is 15 minutes and a second after the last line (09:04): the lingering pass stops it.
+        std::fs::write(&clock, "2026-11-02T09:19:01Z").unwrap();
+        let output = lingering.wait_with_output().unwrap();
+        assert_eq!(
+            (
+                String::from_utf8(output.stdout).unwrap(),
+                String::from_utf8(output.stderr).unwrap(),
+                output.status.code()
+            ),
+            (
+                format!(
+                    "2026-11-02 09:00:30 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\"\n\
+                     2026-11-02 09:19:01 {name}: stopped at 09:04: 09:00-09:04 /w/shop -> {shop} \"shop (main)\"\n"
+                ),
+                String::new(),
+                Some(0)
+            )
+        );
+        assert_eq!(held(&setup), vec![setup.entry("shop", "09:00", "09:04", "shop (main)")]);
+    }
+}
+
 #[test]
 fn the_watcher_follows_appended_lines_stops_on_idle_and_exits_cleanly_on_sigterm() {
     for setup in Setup::bare("live") {
@@ -387,6 +447,52 @@ fn a_refused_start_fails_the_pass_and_is_retried_by_the_next() {
         assert_eq!(
             once(&setup, "09:07"),
             format!("2026-11-02 09:07:00 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\"\n")
+        );
+    }
+}
+
+/// Promise: a running timer has one owner, and `status` says when it has none or nothing stopped it: a
+/// timer past the last activity and the idle threshold (no watcher ran), and one whose destination was
+/// removed from the config, are warned about with what to do.
+#[test]
+fn status_warns_about_a_timer_nothing_stops() {
+    for setup in Setup::bare("live") {
+        work(&setup, "shop", "/w/shop", &["09:00"]);
+        once(&setup, "09:01");
+        let warnings = |now: &str| {
+            let text = setup.ok(&["status", "--json", &format!("--now=2026-11-02T{now}:00Z")]);
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            value["warnings"].clone()
+        };
+        let (workspace, id): (String, String) = rusqlite::Connection::open(setup.world.db())
+            .unwrap()
+            .query_row("SELECT workspace_id, remote_id FROM ledger WHERE state = 'running'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let service = setup.name();
+        let key = if matches!(setup.fake, Fake::Toggl(_)) { "toggl" } else { "clockify" };
+        let timer = format!(
+            "the {service} timer claude-tracker started at 2026-11-02 09:00 (workspace {workspace}, entry {id}) is \
+             still running"
+        );
+        assert_eq!(warnings("09:15"), serde_json::json!([]), "within the idle threshold and a minute");
+        assert_eq!(
+            warnings("09:20"),
+            serde_json::json!([format!(
+                "{timer} past the last activity (2026-11-02 09:00) and the idle threshold: no watcher stopped it; \
+                 run `claude-tracker watch --once` (it stops it at the last activity), and keep `watch` running \
+                 or `hooks install`"
+            )])
+        );
+        setup.world.config("timezone = \"UTC\"\n");
+        assert_eq!(
+            warnings("09:05"),
+            serde_json::json!([format!(
+                "{timer} and no `[{key}]` destination of that workspace is configured any more: stop it in \
+                 {service}, or put `[{key}]` back with `mode = \"live\"` and that workspace and run \
+                 `claude-tracker watch --once`"
+            )])
         );
     }
 }
