@@ -593,7 +593,11 @@ pub(super) fn project_label(entry: &PlannedEntry, destination: &Destination) -> 
     match (&entry.mapped_path, &entry.project_id) {
         (Some(path), Some(id)) => format!("{path} -> {id}"),
         (Some(path), None) => format!("{path} -> (unmapped)"),
-        (None, Some(id)) => format!("Other -> {id}"),
+        (None, Some(id)) if destination.rules.other_project_id.as_deref() == Some(id.as_str()) => {
+            format!("Other -> {id}")
+        }
+        // An entry recorded under a project no mapping names now (a delete of what was sent).
+        (None, Some(id)) => format!("-> {id}"),
         (None, None) => format!("Other -> (set {})", destination.service.other_project_setting()),
     }
 }

@@ -56,12 +56,34 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
          sessions mode plus a running entry)",
         app.config_path.display()
     );
-    let Some(_watching) = FileLock::try_acquire(&app.db_path, "watch.lock")? else {
-        anyhow::bail!(
+    let refuse = || {
+        anyhow::anyhow!(
             "another `claude-tracker watch` is running on this database (lock {}); `watch --status` shows it",
             lock_path(&app.db_path, "watch.lock").display()
-        );
+        )
     };
+    // A `watch` in the foreground owns the timers: a second one, or a pass, refuses at once. A pass
+    // meeting another pass (two hooks in quick succession) waits for it, up to 10 seconds.
+    let foreground = if args.once {
+        if FileLock::try_acquire(&app.db_path, "watch.foreground.lock")?.is_none() {
+            return Err(refuse());
+        }
+        None
+    } else {
+        Some(FileLock::try_acquire(&app.db_path, "watch.foreground.lock")?.ok_or_else(refuse)?)
+    };
+    let mut waited = Duration::ZERO;
+    let _watching = loop {
+        match FileLock::try_acquire(&app.db_path, "watch.lock")? {
+            Some(lock) => break lock,
+            None if args.once && waited < Duration::from_secs(10) => {
+                std::thread::sleep(Duration::from_millis(100));
+                waited += Duration::from_millis(100);
+            }
+            None => return Err(refuse()),
+        }
+    };
+    let _foreground = foreground;
     let mut store = app.open_store()?;
     let mut links: Vec<Link> = destinations.into_iter().map(Link::new).collect();
     if args.once {

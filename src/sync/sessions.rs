@@ -387,7 +387,8 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
 fn delete_step(row: &KeyedEntry) -> Step {
     let end = row.end.unwrap_or(row.start);
     let entry = PlannedEntry {
-        project_id: None,
+        // What the service holds it under (the label of a delete), when the row knows.
+        project_id: row.sent.as_ref().and_then(|sent| sent.project_id.clone()),
         mapped_path: None,
         start: row.start,
         end,
