@@ -239,3 +239,8 @@ fn toggl_default_workspace(
     cache_toggl_workspace(store, base_url, token, &id)?;
     Ok(id)
 }
+
+/// The `meta` key of a workspace's project ids as last listed (`status` checks mappings against it).
+pub(crate) fn project_ids_key(service: Service, workspace: &str) -> String {
+    format!("project_ids:{}:{workspace}", service.key())
+}

@@ -24,6 +24,8 @@ mod http;
 mod ingest;
 mod ledger;
 mod pause;
+mod planning;
+mod refresh;
 mod report;
 mod secrets;
 mod sessions;

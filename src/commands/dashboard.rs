@@ -18,7 +18,7 @@ use crate::report::{self, ReportRange, Totals, UNTAGGED};
 use crate::store::Store;
 use crate::workday;
 
-use super::status::destination_states;
+use crate::planning::destination_states;
 
 /// The longest wait between refreshes when nothing happens (a missed file event costs at most this).
 const FALLBACK_REFRESH: Duration = Duration::from_secs(60);
@@ -35,7 +35,7 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
     let mut screen = Screen { tab, help: false, args };
     if let Some(size) = &args.snapshot {
         let (width, height) = parse_size(size)?;
-        super::ingest::refresh_unless_read_only(app, &mut store)?;
+        crate::refresh::refresh_unless_read_only(app, &mut store)?;
         let view = build_view(app, &store, &screen, destination_lines(app, &store)?)?;
         print!("{}", snapshot(&view, width, height));
         return Ok(());
@@ -46,9 +46,9 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
     );
     if store.is_read_only() {
         // Before the terminal is taken: the note stays on screen when the dashboard ends.
-        super::ingest::note_read_only(app)?;
+        crate::refresh::note_read_only(app)?;
     } else {
-        super::ingest::refresh_quietly(app, &mut store)?;
+        crate::refresh::refresh_quietly(app, &mut store)?;
     }
     run_terminal(app, &mut store, &mut screen)
 }
@@ -129,7 +129,7 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
         app.now = app.clock.now()?;
         if refresh {
             if !store.is_read_only() {
-                super::ingest::refresh_quietly(&app, store)?;
+                crate::refresh::refresh_quietly(&app, store)?;
             }
             destinations = destination_lines(&app, store)?;
         }

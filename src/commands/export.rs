@@ -13,12 +13,12 @@ use crate::sync::daily::{PlanInput, plan};
 use crate::sync::steps::EntryTemplate;
 use crate::workday;
 
-use super::sync::{Window, day_range, plan_for};
+use crate::planning::{Window, day_range, plan_for};
 
 /// Runs `export`.
 pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     let mut store = app.open_store_to_read()?;
-    super::ingest::refresh_unless_read_only(app, &mut store)?;
+    crate::refresh::refresh_unless_read_only(app, &mut store)?;
     let today = workday::local_date(app.now, app.tz);
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let default_until = if args.sessions { today } else { yesterday };

@@ -13,20 +13,16 @@ use crate::destination::{self, Destination, Service};
 use crate::export::{PUSH_HEADER, push_rows};
 use crate::ledger::{Ledger, LedgerScope};
 use crate::store::Store;
-use crate::sync::SyncCounts;
 use crate::sync::sessions::{SessionsInput, default_first_day};
-use crate::sync::steps::{Action, EntryMode, EntryTemplate, Granularity};
+use crate::sync::steps::{EntryMode, EntryTemplate, Granularity};
 use crate::workday::{self, BoundEnd, parse_bound};
 
-use super::sync::{
-    DestinationPlan, Planned, PostOptions, Window, plan_and_post, project_label, sessions_around,
-    timeline_settings,
-};
+use crate::planning::{PostOptions, Window, plan_and_post, sessions_around, timeline_settings};
 
 /// Runs `push`.
 pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
     let mut store = app.open_store()?;
-    super::ingest::refresh(app, &mut store)?;
+    crate::refresh::refresh(app, &mut store)?;
     if args.csv {
         return write_csv(app, args, &store);
     }
@@ -176,118 +172,4 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
     }
     writer.flush()?;
     Ok(())
-}
-
-/// The dry run of a sessions destination (seed 003's listing): each entry to post, update or delete,
-/// with its local day and times, duration, project, description and tags.
-pub(super) fn listing(plan: &DestinationPlan, app: &App) -> String {
-    let name = plan.destination.service.name();
-    let steps: Vec<_> = plan.planned.days.iter().flat_map(|d| &d.steps).collect();
-    let count = |wanted: fn(&Action) -> bool| steps.iter().filter(|s| wanted(&s.action)).count();
-    let new = count(|a| matches!(a, Action::Create | Action::Adopt { .. }));
-    let updates = count(|a| matches!(a, Action::Update { .. }));
-    let deletes = count(|a| matches!(a, Action::Delete { .. } | Action::Withdraw { look_for: Some(_) }));
-    let unchanged = count(|a| matches!(a, Action::Keep { .. }));
-    let mut text = format!(
-        "Would push {} entries to {name} ({new} new, {updates} to update, {deletes} to delete; {unchanged} \
-         unchanged, {} still open):\n\n",
-        new + updates + deletes,
-        plan.planned.open
-    );
-    let local = |at: DateTime<Utc>| at.with_timezone(&app.tz);
-    for step in steps.iter().filter(|s| s.action.is_pending()) {
-        let entry = &step.entry;
-        let (start, end) = (local(entry.start), local(entry.end));
-        let what = match step.action {
-            Action::Delete { .. } => "(delete)".to_string(),
-            Action::Withdraw { look_for: Some(_) } => {
-                "(in doubt, no longer worked: will delete it if a lost answer stored it)".to_string()
-            }
-            Action::Withdraw { look_for: None } => {
-                "(refused earlier, no longer worked: forgotten)".to_string()
-            }
-            _ => {
-                let tags = if step.draft.tags.is_empty() {
-                    String::new()
-                } else {
-                    format!("  [{}]", step.draft.tags.join(", "))
-                };
-                let state = match step.action {
-                    Action::Update { .. } => "  (update)",
-                    Action::Adopt { .. } => "  (in doubt: will check before posting)",
-                    _ => "",
-                };
-                format!(
-                    "{}  \"{}\"{tags}{state}",
-                    project_label(&step.entry, &plan.destination),
-                    step.draft.description
-                )
-            }
-        };
-        text.push_str(&format!(
-            "  {} {}-{}  {:>7}  {what}\n",
-            start.format("%Y-%m-%d %a"),
-            start.format("%H:%M"),
-            end.format("%H:%M"),
-            duration(entry.seconds)
-        ));
-    }
-    text.push_str(&format!("\n({} time zone) Run without --dry-run to push.\n", app.tz.name()));
-    text
-}
-
-/// "2h 15m", "0h 05m".
-fn duration(seconds: i64) -> String {
-    let minutes = seconds / 60;
-    format!("{}h {:02}m", minutes / 60, minutes % 60)
-}
-
-/// After a push: what each destination received, then every entry the service refused, with its hint.
-pub(super) fn summary(
-    destination: &Destination,
-    planned: &Planned,
-    counts: &SyncCounts,
-    requests: u64,
-    tz: chrono_tz::Tz,
-) -> String {
-    let unchanged = planned
-        .days
-        .iter()
-        .flat_map(|d| &d.steps)
-        .filter(|s| matches!(s.action, Action::Keep { .. }))
-        .count()
-        .saturating_sub(
-            counts.entries_posted + counts.entries_adopted + counts.entries_updated + counts.entries_deleted,
-        );
-    let service = destination.service.name();
-    let mut text = format!(
-        "{service}: pushed {} new, {} updated, {} deleted, {} adopted ({requests} requests); {unchanged} \
-         unchanged, {} still open\n",
-        counts.entries_posted,
-        counts.entries_updated,
-        counts.entries_deleted,
-        counts.entries_adopted,
-        planned.open
-    );
-    if counts.entries_deleted_by_user > 0 {
-        text.push_str(&format!(
-            "{} entries deleted by you in {service} were left deleted (`claude-tracker push --force` posts them \
-             again)\n",
-            counts.entries_deleted_by_user
-        ));
-    }
-    if !counts.failures.is_empty() {
-        text.push_str(&format!("{} failed:\n", counts.failures.len()));
-        for failure in &counts.failures {
-            text.push_str(&format!(
-                "  - {} {}: {}\n    Hint: {}\n",
-                failure.start.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-                project_label(&failure.entry, destination),
-                failure.error,
-                failure.hint
-            ));
-        }
-        text.push_str("Fix the issues and re-run to retry failed entries.\n");
-    }
-    text
 }

@@ -15,7 +15,7 @@ use crate::workday;
 pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
     let range = resolve_range(app, args)?;
     let mut store = app.open_store_to_read()?;
-    super::ingest::refresh_unless_read_only(app, &mut store)?;
+    crate::refresh::refresh_unless_read_only(app, &mut store)?;
     let (from, to) = workday::days_window(range.since, range.until, range.tz);
     let sessions = store.query_range(from, to)?;
     let projects = Classifier::default().classify_all(&sessions);

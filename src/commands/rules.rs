@@ -12,7 +12,7 @@ use crate::cli::RulesCheckArgs;
 use crate::destination;
 use crate::sessions::Session;
 
-use super::tag::resolve_session;
+use crate::refresh::resolve_session;
 
 /// Runs `rules check`.
 pub(crate) fn check(app: &App, args: &RulesCheckArgs) -> Result<()> {
@@ -48,7 +48,7 @@ fn summary(app: &App, rules: &Rules) -> String {
 /// no rule matches. Nothing is written.
 fn dry_run(app: &App, rules: &Rules) -> Result<String> {
     let mut store = app.open_store()?;
-    super::ingest::refresh_sessions(app, &mut store)?;
+    crate::refresh::refresh_sessions(app, &mut store)?;
     let sessions = store.sessions_needing_rule_tags(rules.fingerprint())?;
     let mut counts = vec![0_usize; rules.len()];
     let mut unmatched = 0;
@@ -71,7 +71,7 @@ fn dry_run(app: &App, rules: &Rules) -> Result<String> {
 /// what that rule would apply beyond what the session already has.
 fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
     let mut store = app.open_store()?;
-    super::ingest::refresh(app, &mut store)?;
+    crate::refresh::refresh(app, &mut store)?;
     let session_ref = resolve_session(&store, prefix)?;
     let session = store
         .session_facts(&session_ref.session_id)?

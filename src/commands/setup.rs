@@ -6,6 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{Context, Result};
 
 use crate::app::App;
+use crate::connect::project_ids_key;
 use crate::connect::{self, cache_toggl_workspace, clockify_user_key, key_for, toggl_workspace_key};
 use crate::destination::Service;
 use crate::secrets::{self, ApiKey, SecretStore};
@@ -109,11 +110,6 @@ fn print_projects<'a>(rows: impl Iterator<Item = (String, &'a str, &'a str)>) ->
         writeln!(out, "{id:<id_width$}  {name:<width$}  {client}")?;
     }
     Ok(())
-}
-
-/// The `meta` key of a workspace's project ids as last listed (`status` checks mappings against it).
-pub(crate) fn project_ids_key(service: Service, workspace: &str) -> String {
-    format!("project_ids:{}:{workspace}", service.key())
 }
 
 /// Keeps the ids a project listing returned, with when, so `status` can tell a mapping to a project the

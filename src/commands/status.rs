@@ -11,17 +11,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
 use crate::app::App;
-use crate::connect::known_workspace;
-use crate::destination::{self, Destination};
-use crate::ledger::{EntryState, LedgerScope};
+use crate::destination::Destination;
+use crate::planning::{DestinationStatus, destination_states};
 use crate::store::Store;
-use crate::sync::steps::DayStatus;
 use crate::transcripts::discover::{TranscriptFile, discover};
-use crate::workday;
 
-use super::ingest::LAST_INGEST;
-use super::setup::project_ids_key;
-use super::sync::{Window, day_range, plan_with_ledger, sessions_around};
+use crate::connect::project_ids_key;
+use crate::refresh::LAST_INGEST;
 
 /// Claude Code's default `cleanupPeriodDays`.
 const DEFAULT_CLEANUP_DAYS: i64 = 30;
@@ -40,24 +36,6 @@ struct Status {
     cleanup_days: i64,
     destinations: Vec<DestinationStatus>,
     warnings: Vec<String>,
-}
-
-/// A destination as `status` and the dashboard show it, from its ledger and the caches (no request).
-pub(super) struct DestinationStatus {
-    pub(super) destination: Destination,
-    pub(super) workspace: String,
-    pub(super) last_sync: Option<DateTime<Utc>>,
-    /// Days with something left to post (sessions mode: days with entries to post).
-    pub(super) days_waiting: usize,
-    pub(super) days_synced: usize,
-    /// Entries whose last request's outcome is unknown.
-    pub(super) in_doubt: usize,
-    /// Entries the service refused last time (each later run retries them).
-    pub(super) refused: usize,
-    /// The start of the running entry (live mode), if one runs.
-    pub(super) running_since: Option<DateTime<Utc>>,
-    /// As the watcher last saw it.
-    pub(super) quota_left: Option<String>,
 }
 
 /// Runs `status`.
@@ -187,45 +165,6 @@ fn mapping_warnings(store: &Store, destination: &Destination, workspace: &str) -
             )
         })
         .collect())
-}
-
-/// Every configured destination's state. The days to consider and their sessions are the same for all
-/// (read once); each ledger is read once.
-pub(super) fn destination_states(app: &App, store: &Store) -> Result<Vec<DestinationStatus>> {
-    let configured = destination::configured(&app.config, app.tz);
-    if configured.is_empty() {
-        return Ok(Vec::new());
-    }
-    let today = workday::local_date(app.now, app.tz);
-    let days = day_range(app, (None, None), store, today, true)?.filter(|(since, until)| since <= until);
-    let sessions = match days {
-        Some(range) => sessions_around(store, range, app.tz)?,
-        None => Vec::new(),
-    };
-    let tags = store.tag_names()?;
-    let mut states = Vec::new();
-    for destination in configured {
-        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
-        let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
-        let ledger = store.ledger(scope)?;
-        let days_waiting = days.map_or(0, |(since, until)| {
-            let window = Window::days((since, until, today), app.tz, &sessions, &tags);
-            let planned = plan_with_ledger(app, &ledger, &destination, &window, false);
-            planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
-        });
-        states.push(DestinationStatus {
-            last_sync: store.last_synced_at(scope)?,
-            days_waiting,
-            days_synced: ledger.synced_days.len(),
-            in_doubt: ledger.entries.values().filter(|e| e.state.is_unsettled()).count(),
-            refused: ledger.entries.values().filter(|e| e.state == EntryState::Refused).count(),
-            running_since: ledger.entries.values().find(|e| e.state == EntryState::Running).map(|e| e.start),
-            quota_left: store.cached(&format!("watch.quota.{}", destination.service.key()))?,
-            workspace,
-            destination,
-        });
-    }
-    Ok(states)
 }
 
 fn as_text(status: &Status, app: &App) -> String {

@@ -28,7 +28,7 @@ use crate::sync::steps::{Action, Batch, EntryMode, Step};
 use crate::sync::{BatchReport, Progress, RunSettings, execute};
 use crate::workday;
 
-use super::sync::{FileLock, Window, lock_path, plan_with_ledger, sessions_around};
+use crate::planning::{FileLock, Window, lock_path, plan_with_ledger, sessions_around};
 
 /// The longest sleep between passes: a missed file event costs at most this.
 const FALLBACK_SCAN: Duration = Duration::from_secs(60);
@@ -134,7 +134,7 @@ fn until_idle(app: &App, store: &mut Store, links: &mut [Link]) -> Result<()> {
                 break;
             }
             // New lines may have come: the ingest of the next pass reads them.
-            super::ingest::refresh(&App { now, ..app.clone() }, store)?;
+            crate::refresh::refresh(&App { now, ..app.clone() }, store)?;
             continue;
         }
         let Some(_watching) = FileLock::try_acquire(&app.db_path, "watch.lock")? else { break };
@@ -239,7 +239,7 @@ fn pass(
 ) -> Result<Option<DateTime<Utc>>> {
     let mut app = app.clone();
     app.now = now;
-    super::ingest::refresh(&app, store)?;
+    crate::refresh::refresh(&app, store)?;
     store.cache("watch.last_pass", &now.to_rfc3339())?;
     // A `sync` or `push` running right now owns the ledger: this pass waits for the next.
     let Some(_lock) = FileLock::try_acquire(&app.db_path, "sync.lock")? else {
@@ -381,7 +381,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
             "{}: {} {}: {}; {}",
             link.destination.service.name(),
             failure.start.with_timezone(&app.tz).format("%H:%M"),
-            super::sync::project_label(&failure.entry, &link.destination),
+            crate::planning::project_label(&failure.entry, &link.destination),
             failure.error,
             failure.hint
         ));
@@ -437,7 +437,7 @@ fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[
             (Action::Delete { .. }, _) => "deleted".to_string(),
             _ => "posted".to_string(),
         };
-        let project = super::sync::project_label(&step.entry, destination);
+        let project = crate::planning::project_label(&step.entry, destination);
         say(&format!(
             "{} {}: {what}: {}-{} {project} \"{}\"",
             app.now.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),

@@ -1,0 +1,847 @@
+//! The planning layer every posting and viewing command calls (`sync`, `push`, `watch`, `status`,
+//! `export`, the dashboard): one destination's plan over a window in its mode (the pure planners in
+//! `sync::*` over the store's sessions and ledger), posting a plan through a connection and the one
+//! executor, the dry-run listings and summaries, and the locks. No command imports another command;
+//! they all come here. Thin: the rules live in the core (`sync::sessions::default_first_day`,
+//! `sync::daily`, `sync::sessions`, `sync::live`); this reads the store, connects, and words.
+
+use std::collections::BTreeMap;
+use std::fs::{File, TryLockError};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+use crate::allocate::PlannedEntry;
+use crate::app::App;
+use crate::connect::{connect, known_workspace};
+use crate::destination::{self, Destination};
+use crate::ledger::{EntryState, Ledger, LedgerScope};
+use crate::report::hours_minutes;
+use crate::sessions::Session;
+use crate::store::Store;
+use crate::sync::daily::{PlanInput, plan};
+use crate::sync::live::min_entry_ms;
+use crate::sync::sessions::{SessionsInput, default_first_day, last_day_in};
+use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
+use crate::sync::{BatchReport, Progress, RunReport, RunSettings, SyncCounts, execute};
+use crate::timeline::TimelineSettings;
+use crate::workday;
+
+/// One destination's plan.
+pub(crate) struct DestinationPlan {
+    pub(crate) destination: Destination,
+    pub(crate) planned: Planned,
+}
+
+/// What a run of `sync` or `push` was asked to do besides the range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PostOptions {
+    /// The command to run again after a stop.
+    pub(crate) rerun: &'static str,
+    pub(crate) dry_run: bool,
+    pub(crate) json: bool,
+    pub(crate) reconcile: bool,
+}
+
+/// Plans every destination over the window, then prints the plans (`--dry-run`) or posts each under
+/// the lock and prints a summary per destination. One destination failing does not stop the others.
+pub(crate) fn plan_and_post(
+    app: &App,
+    store: &mut Store,
+    destinations: Vec<Destination>,
+    window: &Window<'_>,
+    options: PostOptions,
+) -> Result<()> {
+    if options.dry_run {
+        let mut plans = Vec::new();
+        for destination in destinations {
+            let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+            let planned = plan_for(app, store, &destination, &workspace, window, false)?;
+            plans.push(DestinationPlan { destination, planned });
+        }
+        let text = if options.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(());
+    }
+    let _lock = FileLock::sync(&app.db_path)?;
+    let mut plans = Vec::new();
+    let mut summaries = String::new();
+    let mut failures = Vec::new();
+    for destination in destinations {
+        let name = destination.service.name();
+        match post(app, options, store, &destination, window) {
+            Ok((planned, run, requests)) => {
+                let counts = &run.counts;
+                let stopped = run.stopped.is_some();
+                summaries.push_str(&summary(&destination, &planned, counts, requests, app.tz, stopped));
+                if !counts.failures.is_empty() {
+                    failures.push(format!("{name}: {} entries failed (listed above)", counts.failures.len()));
+                }
+                if let Some(error) = run.stopped {
+                    failures.push(format!("{name}: {error:#}"));
+                }
+                plans.push(DestinationPlan { destination, planned });
+            }
+            Err(error) => {
+                summaries.push_str(&format!("{name}: stopped (see below)\n"));
+                failures.push(format!("{name}: {error:#}"));
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if options.json {
+        out.write_all(plans_json(&plans, true).as_bytes())?;
+    } else {
+        out.write_all(summaries.as_bytes())?;
+    }
+    // A timer left running that this run could not stop is said, with what to do.
+    for warning in crate::connect::timer_warnings(app, store)? {
+        eprintln!("warning: {warning}");
+    }
+    anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
+
+/// What every destination's plan shares: the days and the sessions in them.
+pub(crate) struct Window<'a> {
+    /// The local days a workday destination plans.
+    pub(crate) since: NaiveDate,
+    pub(crate) until: NaiveDate,
+    pub(crate) today: NaiveDate,
+    /// The instants a sessions destination plans: entries starting in `[from, to)`.
+    pub(crate) from: DateTime<Utc>,
+    pub(crate) to: DateTime<Utc>,
+    pub(crate) sessions: &'a [Session],
+    /// Each session's tags, by session id.
+    pub(crate) tags: &'a BTreeMap<String, Vec<String>>,
+    /// Sessions mode: re-send every recorded entry as an update.
+    pub(crate) force: bool,
+    /// `watch`: a live destination's open stretch gets a running entry.
+    pub(crate) live: bool,
+    /// `watch`: requests the service still allows this hour (fewer switches when few are left).
+    pub(crate) quota_left: Option<u32>,
+    /// No range was asked for: a sessions destination plans from its own default first day
+    /// ([`default_first_day`], the one rule every command shares), never a whole history.
+    pub(crate) default_range: bool,
+}
+
+impl<'a> Window<'a> {
+    /// The local days `since..=until` (a sessions destination plans the same days' instants).
+    pub(crate) fn days(
+        (since, until, today): (NaiveDate, NaiveDate, NaiveDate),
+        tz: chrono_tz::Tz,
+        sessions: &'a [Session],
+        tags: &'a BTreeMap<String, Vec<String>>,
+    ) -> Window<'a> {
+        Window {
+            since,
+            until,
+            today,
+            from: workday::day_start(since, tz),
+            to: workday::day_start(until.succ_opt().unwrap_or(until), tz),
+            sessions,
+            tags,
+            force: false,
+            live: false,
+            quota_left: None,
+            default_range: true,
+        }
+    }
+
+    /// The window of an explicit range (`--since`): sessions destinations plan it as asked.
+    pub(crate) fn ranged_as_asked(self, asked: bool) -> Window<'a> {
+        Window { default_range: !asked && self.default_range, ..self }
+    }
+}
+
+/// One destination's plan: its batches, the pieces of work still open (sessions mode) and, when the
+/// destination changed mode, the line that says where the new mode starts.
+pub(crate) struct Planned {
+    pub(crate) days: Vec<Batch>,
+    pub(crate) open: usize,
+    pub(crate) mode_note: Option<String>,
+}
+
+/// One destination's plan over the window, in its mode: what `sync` and `push` post and `export
+/// --allocations` writes. With `show_synced`, workday days already synced carry the entries they were
+/// posted with (sessions mode always lists what it keeps).
+pub(crate) fn plan_for(
+    app: &App,
+    store: &Store,
+    destination: &Destination,
+    workspace_id: &str,
+    window: &Window<'_>,
+    show_synced: bool,
+) -> Result<Planned> {
+    let ledger = store.ledger(LedgerScope { destination: destination.service.key(), workspace_id })?;
+    Ok(plan_with_ledger(app, &ledger, destination, window, show_synced))
+}
+
+/// As [`plan_for`], with the destination's ledger already read.
+pub(crate) fn plan_with_ledger(
+    app: &App,
+    ledger: &Ledger,
+    destination: &Destination,
+    window: &Window<'_>,
+    show_synced: bool,
+) -> Planned {
+    // A destination never holds both modes for one day: a mode starts after the other's last day.
+    let other = match destination.mode {
+        EntryMode::Workday => EntryMode::Sessions,
+        EntryMode::Sessions | EntryMode::Live => EntryMode::Workday,
+    };
+    let floor = last_day_in(ledger, other).and_then(|last| Some((last, last.succ_opt()?)));
+    let moved = floor.filter(|(_, first)| *first > workday::local_date(window.from, app.tz));
+    let mode_note = moved.map(|(last, first)| {
+        format!(
+            "{}: days through {last} were synced in {} mode and stay as they are; {} mode starts {first}\n",
+            destination.service.name(),
+            other.name(),
+            destination.mode.name()
+        )
+    });
+    match destination.mode {
+        EntryMode::Workday => {
+            let since = moved.map_or(window.since, |(_, first)| first.max(window.since));
+            let days = plan(&PlanInput {
+                since,
+                until: window.until,
+                today: window.today,
+                work_days: &app.config.sync.work_days,
+                sessions: window.sessions,
+                rules: &destination.rules,
+                template: &destination.template,
+                tag_rules: &app.rules,
+                session_tags: window.tags,
+                ledger,
+                show_synced,
+            });
+            let mut stops = stop_orphaned_timers(app, ledger, destination, window);
+            stops.extend(days);
+            Planned { days: stops, open: 0, mode_note }
+        }
+        EntryMode::Sessions | EntryMode::Live => {
+            let earliest = [
+                floor.map(|(_, first)| workday::day_start(first, app.tz)),
+                app.config.sync.start_date.map(|start| workday::day_start(start, app.tz)),
+            ]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let from = if window.default_range {
+                let first = default_first_day(ledger, app.tz, window.today, app.config.sync.start_date);
+                window.from.max(workday::day_start(first, app.tz))
+            } else {
+                window.from
+            };
+            let plan = crate::sync::sessions::plan(&SessionsInput {
+                from: from.max(earliest),
+                to: window.to,
+                earliest,
+                sessions: window.sessions,
+                rules: &destination.rules,
+                template: &destination.template,
+                tag_rules: &app.rules,
+                session_tags: window.tags,
+                granularity: destination.granularity,
+                timeline: timeline_settings(app),
+                ledger,
+                force: window.force,
+                live: window.live && destination.mode == EntryMode::Live,
+                switch_min_ms: min_entry_ms(configured_min_entry_ms(app), window.quota_left),
+                stop_running: destination.mode != EntryMode::Live,
+            });
+            Planned { days: plan.batches, open: plan.open, mode_note }
+        }
+    }
+}
+
+/// A destination switched from live to workday mode may still hold a timer claude-tracker started: no
+/// live timer owns it any more, so it is stopped at its stretch's last activity (the sessions planner
+/// with `stop_running`, keeping only those steps). Only timers whose work the window's sessions cover
+/// (a day before its start) are planned; any other stays for `status` to report.
+fn stop_orphaned_timers(
+    app: &App,
+    ledger: &Ledger,
+    destination: &Destination,
+    window: &Window<'_>,
+) -> Vec<Batch> {
+    let running: Vec<&str> = ledger
+        .entries
+        .values()
+        .filter(|row| row.state == crate::ledger::EntryState::Running && row.key.starts_with("seg:"))
+        .map(|row| row.key.as_str())
+        .collect();
+    let covered_from = window.from - chrono::Duration::days(1);
+    let Some(first) =
+        ledger.entries.values().filter(|row| running.contains(&row.key.as_str())).map(|r| r.start).min()
+    else {
+        return Vec::new();
+    };
+    if first < covered_from {
+        return Vec::new();
+    }
+    let plan = crate::sync::sessions::plan(&SessionsInput {
+        from: first,
+        to: window.to.max(app.now),
+        earliest: first,
+        sessions: window.sessions,
+        rules: &destination.rules,
+        template: &destination.template,
+        tag_rules: &app.rules,
+        session_tags: window.tags,
+        granularity: destination.granularity,
+        timeline: timeline_settings(app),
+        ledger,
+        force: false,
+        live: false,
+        switch_min_ms: 0,
+        stop_running: true,
+    });
+    plan.batches
+        .into_iter()
+        .filter_map(|mut batch| {
+            batch.steps.retain(|step| running.contains(&step.key.as_str()));
+            (!batch.steps.is_empty()).then_some(batch)
+        })
+        .collect()
+}
+
+/// The sessions a plan of the local days `since..=until` needs: those days and one more each side, so
+/// a stretch of work that crosses the range's ends is seen whole.
+pub(crate) fn sessions_around(
+    store: &Store,
+    (since, until): (NaiveDate, NaiveDate),
+    tz: chrono_tz::Tz,
+) -> Result<Vec<Session>> {
+    let before = since.pred_opt().unwrap_or(since);
+    let after = until.succ_opt().unwrap_or(until);
+    let (from, to) = workday::days_window(before, after, tz);
+    store.query_range(from, to)
+}
+
+/// The timeline as the config and the clock set it. The quota never changes it (entries already posted
+/// change only when the work under them does); it only lengthens the live timer's switch minimum.
+pub(crate) fn timeline_settings(app: &App) -> TimelineSettings {
+    TimelineSettings {
+        min_entry_ms: configured_min_entry_ms(app),
+        idle_ms: app.config.capture.idle_ms(),
+        now: app.now.timestamp_millis(),
+    }
+}
+
+/// `[sync] min_entry_minutes` in milliseconds.
+pub(crate) fn configured_min_entry_ms(app: &App) -> i64 {
+    i64::from(app.config.sync.min_entry_minutes) * 60_000
+}
+
+/// The days to consider: from `since`, else the day of the first session, but (with `floor`) never before
+/// `start_date`; through `until`, else today (which the plan shows but never syncs). `None` when there
+/// are no sessions at all. The first day may come out after the last: nothing to do.
+pub(crate) fn day_range(
+    app: &App,
+    (since, until): (Option<NaiveDate>, Option<NaiveDate>),
+    store: &Store,
+    today: NaiveDate,
+    floor: bool,
+) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    let until = until.unwrap_or(today);
+    let since = match since {
+        Some(since) => since,
+        None => {
+            let Some(first) = store.earliest_activity()? else { return Ok(None) };
+            let first = chrono::DateTime::from_timestamp_millis(first).unwrap_or_default();
+            workday::local_date(first, app.tz)
+        }
+    };
+    // `start_date` is a floor even for `--since`: days before it may have been entered by hand.
+    let since = match app.config.sync.start_date {
+        Some(start) if floor => start.max(since),
+        _ => since,
+    };
+    Ok(Some((since, until)))
+}
+
+/// Connects to one destination, plans it and posts the plan, with a progress bar on a terminal and one
+/// line per day otherwise.
+fn post(
+    app: &App,
+    options: PostOptions,
+    store: &mut Store,
+    destination: &Destination,
+    window: &Window<'_>,
+) -> Result<(Planned, RunReport, u64)> {
+    let mut connection = connect(app, destination, store)?;
+    let mut planned = plan_for(app, store, destination, &connection.workspace_id, window, false)?;
+    if let (Some(note), false) = (&planned.mode_note, options.json) {
+        write!(std::io::stdout().lock(), "{note}")?;
+    }
+    let settings = RunSettings {
+        scope: LedgerScope { destination: destination.service.key(), workspace_id: &connection.workspace_id },
+        reconcile: options.reconcile,
+        post_attempts: connection.options.attempts,
+        unmapped_time_hint: destination.service.unmapped_time_hint(),
+        rerun: options.rerun,
+        backoff: connection.options.backoff,
+        pause: app.pause.clone(),
+        now: app.now,
+    };
+    let to_post = planned.days.iter().filter(|d| d.status == DayStatus::Planned).count() as u64;
+    let bar = (!options.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(to_post);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} days  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(destination.service.name());
+        bar
+    });
+    let mut progress =
+        DayLines { service: destination.service.key(), bar: bar.as_ref(), quiet: options.json };
+    let run = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    connection.remember(store, app.now)?;
+    Ok((planned, run, connection.timesheet.requests_sent()))
+}
+
+/// Progress of a real sync: the bar on a terminal, else one line per day on stdout (none with `--json`).
+struct DayLines<'a> {
+    service: &'static str,
+    bar: Option<&'a indicatif::ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress for DayLines<'_> {
+    fn batch_done(&mut self, day: &Batch, report: BatchReport) -> std::io::Result<()> {
+        let line = match day.mode {
+            EntryMode::Workday if report.adopted_whole => format!(
+                "{} {} synced: 0 posted, {} adopted (the day was already posted, by another machine: kept as \
+                 posted, nothing of ours added)",
+                day.date, self.service, report.adopted
+            ),
+            EntryMode::Workday => format!(
+                "{} {} synced: {} posted, {} adopted",
+                day.date, self.service, report.posted, report.adopted
+            ),
+            EntryMode::Sessions | EntryMode::Live => format!(
+                "{} {} pushed: {} posted, {} updated, {} deleted, {} adopted{}",
+                day.date,
+                self.service,
+                report.posted,
+                report.updated,
+                report.deleted,
+                report.adopted,
+                [
+                    (report.failed > 0).then(|| format!(", {} failed", report.failed)),
+                    (report.deleted_by_user > 0)
+                        .then(|| format!(", {} deleted by you (left deleted)", report.deleted_by_user)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<String>()
+            ),
+        };
+        match self.bar {
+            Some(bar) => {
+                bar.set_message(line);
+                bar.inc(1);
+                Ok(())
+            }
+            None if !self.quiet => writeln!(std::io::stdout().lock(), "{line}"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn summary(
+    destination: &Destination,
+    planned: &Planned,
+    counts: &SyncCounts,
+    requests: u64,
+    tz: chrono_tz::Tz,
+    stopped: bool,
+) -> String {
+    let service = destination.service.name();
+    let days = &planned.days;
+    if destination.mode != EntryMode::Workday {
+        let text = sessions_summary(destination, planned, counts, requests, tz);
+        return if stopped {
+            text + &format!("{service}: stopped before the end (see below)\n")
+        } else {
+            text
+        };
+    }
+    if stopped {
+        return format!(
+            "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests); stopped before \
+             the end (see below)\n",
+            counts.days_synced, counts.entries_posted, counts.entries_adopted
+        );
+    }
+    let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
+    format!(
+        "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
+         skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
+        counts.days_synced,
+        counts.entries_posted,
+        counts.entries_adopted,
+        count(DayStatus::Synced) - counts.days_synced,
+        count(DayStatus::NotAWorkDay),
+        count(DayStatus::NoSessions),
+        count(DayStatus::Today),
+    )
+}
+
+/// The dry run: the workday destinations side by side, a day per line with each entry; then each
+/// sessions destination's listing.
+fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
+    let (workday, sessions): (Vec<&DestinationPlan>, Vec<&DestinationPlan>) =
+        plans.iter().partition(|p| p.destination.mode == EntryMode::Workday);
+    let mut text: String = plans.iter().filter_map(|p| p.planned.mode_note.clone()).collect();
+    let single = workday.len() == 1;
+    let mut dates: Vec<NaiveDate> =
+        workday.iter().flat_map(|p| p.planned.days.iter().map(|d| d.date)).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    for date in &dates {
+        if !single {
+            text.push_str(&format!("{date} {}\n", date.format("%a")));
+        }
+        for destination_plan in &workday {
+            let Some(day) = destination_plan.planned.days.iter().find(|d| d.date == *date) else { continue };
+            let label = day.status.label(day.date);
+            if single {
+                text.push_str(&format!("{date} {}  {label}\n", date.format("%a")));
+            } else {
+                text.push_str(&format!("  {:<9} {label}\n", destination_plan.destination.service.key()));
+            }
+            for step in &day.steps {
+                text.push_str(&entry_line(step, &destination_plan.destination, app));
+            }
+        }
+    }
+    for destination_plan in &workday {
+        let days = &destination_plan.planned.days;
+        let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count();
+        let entries: usize = days.iter().map(|d| d.steps.len()).sum();
+        text.push_str(&format!(
+            "\n{}: {planned} day(s) to sync, {entries} entries",
+            destination_plan.destination.service.name()
+        ));
+    }
+    if !workday.is_empty() {
+        text.push_str(&format!(
+            "\n({} time zone, work day {}-{}); dry run: nothing was posted\n",
+            app.tz.name(),
+            app.config.sync.work_day_start.format("%H:%M"),
+            app.config.sync.work_day_end.format("%H:%M")
+        ));
+    }
+    for destination_plan in &sessions {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&sessions_listing(destination_plan, app));
+    }
+    text
+}
+
+/// How an entry's project reads: its mapped path and the destination's id, or Other.
+pub(crate) fn project_label(entry: &PlannedEntry, destination: &Destination) -> String {
+    match (&entry.mapped_path, &entry.project_id) {
+        (Some(path), Some(id)) => format!("{path} -> {id}"),
+        (Some(path), None) => format!("{path} -> (unmapped)"),
+        (None, Some(id)) if destination.rules.other_project_id.as_deref() == Some(id.as_str()) => {
+            format!("Other -> {id}")
+        }
+        // An entry recorded under a project no mapping names now (a delete of what was sent).
+        (None, Some(id)) => format!("-> {id}"),
+        (None, None) => format!("Other -> (set {})", destination.service.other_project_setting()),
+    }
+}
+
+fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
+    let entry = &step.entry;
+    let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
+    let project = project_label(entry, destination);
+    let state = match step.action {
+        Action::Create => "",
+        Action::Keep { .. } => "  (posted)",
+        Action::Adopt { .. } => "  (in doubt: will check before posting)",
+        Action::Update { .. } => "  (update)",
+        Action::Delete { .. } => "  (delete)",
+        Action::Start => "  (start)",
+        Action::Stop { .. } => "  (stop)",
+        Action::Withdraw { .. } => "  (withdraw: delete if a lost answer stored it)",
+        Action::Leave => "  (deleted by you in the service: left deleted)",
+    };
+    let tags = if entry.tags.is_empty() { String::new() } else { format!("  [{}]", entry.tags.join(", ")) };
+    format!(
+        "    {}-{}  {:>5}  {:>5.1}%  {project}{tags}{state}\n",
+        local(entry.start),
+        local(entry.end),
+        hours_minutes(entry.seconds),
+        f64::from(entry.share_ppm) / 10_000.0
+    )
+}
+
+/// `--json`: one object per day and destination, by date (days not yet over are left out). After a real
+/// run, the days synced by it carry their entries with the service's ids (`clockify_entry_id`,
+/// `toggl_entry_id`).
+fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
+    let mut rows: Vec<(NaiveDate, usize, serde_json::Value)> = Vec::new();
+    for (order, destination_plan) in plans.iter().enumerate() {
+        let service = destination_plan.destination.service.key();
+        for day in destination_plan.planned.days.iter().filter(|d| d.status != DayStatus::Today) {
+            let entries: Vec<serde_json::Value> = day
+                .steps
+                .iter()
+                .filter(|s| !after_run || !s.action.is_pending())
+                .map(|step| {
+                    let mut entry = serde_json::json!({
+                        "project_id": step.entry.project_id.as_deref().unwrap_or(""),
+                        "start": step.entry.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "end": step.entry.end.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "seconds": step.entry.seconds,
+                    });
+                    if !step.entry.tags.is_empty() {
+                        entry["tags"] = serde_json::json!(step.entry.tags);
+                    }
+                    if let (Action::Keep { remote_id: id }, true) = (&step.action, after_run) {
+                        entry[format!("{service}_entry_id")] = serde_json::json!(id);
+                    }
+                    entry
+                })
+                .collect();
+            let row = serde_json::json!({
+                "date": day.date.to_string(),
+                "destination": service,
+                "status": day.status.json_name(),
+                "entries": entries,
+            });
+            rows.push((day.date, order, row));
+        }
+    }
+    rows.sort_by_key(|(date, order, _)| (*date, *order));
+    let values: Vec<serde_json::Value> = rows.into_iter().map(|(_, _, row)| row).collect();
+    serde_json::to_string(&values).unwrap_or_default() + "\n"
+}
+
+/// An exclusive lock on a file beside the database, held while the value lives (released by the OS
+/// when the process dies, so a crash never leaves it stuck).
+pub(crate) struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    /// Takes `<database>.<suffix>`; `Ok(None)` when another process holds it.
+    pub(crate) fn try_acquire(db_path: &std::path::Path, suffix: &str) -> Result<Option<FileLock>> {
+        let path = lock_path(db_path, suffix);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(error)) => {
+                Err(error).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+
+    /// The lock of a sync (or a watcher's pass): a second one exits at once.
+    pub(crate) fn sync(db_path: &std::path::Path) -> Result<FileLock> {
+        FileLock::try_acquire(db_path, "sync.lock")?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "another `claude-tracker sync` is running (lock {}): wait for it to finish; nothing was posted",
+                lock_path(db_path, "sync.lock").display()
+            )
+        })
+    }
+}
+
+/// `<database>.<suffix>`.
+pub(crate) fn lock_path(db_path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut path = PathBuf::from(db_path);
+    path.as_mut_os_string().push(format!(".{suffix}"));
+    path
+}
+
+/// The dry run of a sessions destination (seed 003's listing): each entry to post, update or delete,
+/// with its local day and times, duration, project, description and tags.
+pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
+    let name = plan.destination.service.name();
+    let steps: Vec<_> = plan.planned.days.iter().flat_map(|d| &d.steps).collect();
+    let count = |wanted: fn(&Action) -> bool| steps.iter().filter(|s| wanted(&s.action)).count();
+    let new = count(|a| matches!(a, Action::Create | Action::Adopt { .. }));
+    let updates = count(|a| matches!(a, Action::Update { .. }));
+    let deletes = count(|a| matches!(a, Action::Delete { .. } | Action::Withdraw { look_for: Some(_) }));
+    let unchanged = count(|a| matches!(a, Action::Keep { .. }));
+    let mut text = format!(
+        "Would push {} entries to {name} ({new} new, {updates} to update, {deletes} to delete; {unchanged} \
+         unchanged, {} still open):\n\n",
+        new + updates + deletes,
+        plan.planned.open
+    );
+    let local = |at: DateTime<Utc>| at.with_timezone(&app.tz);
+    for step in steps.iter().filter(|s| s.action.is_pending()) {
+        let entry = &step.entry;
+        let (start, end) = (local(entry.start), local(entry.end));
+        let what = match step.action {
+            Action::Delete { .. } => "(delete)".to_string(),
+            Action::Withdraw { look_for: Some(_) } => {
+                "(in doubt, no longer worked: will delete it if a lost answer stored it)".to_string()
+            }
+            Action::Withdraw { look_for: None } => {
+                "(refused earlier, no longer worked: forgotten)".to_string()
+            }
+            _ => {
+                let tags = if step.draft.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", step.draft.tags.join(", "))
+                };
+                let state = match step.action {
+                    Action::Update { .. } => "  (update)",
+                    Action::Adopt { .. } => "  (in doubt: will check before posting)",
+                    _ => "",
+                };
+                format!(
+                    "{}  \"{}\"{tags}{state}",
+                    project_label(&step.entry, &plan.destination),
+                    step.draft.description
+                )
+            }
+        };
+        text.push_str(&format!(
+            "  {} {}-{}  {:>7}  {what}\n",
+            start.format("%Y-%m-%d %a"),
+            start.format("%H:%M"),
+            end.format("%H:%M"),
+            duration(entry.seconds)
+        ));
+    }
+    text.push_str(&format!("\n({} time zone) Run without --dry-run to push.\n", app.tz.name()));
+    text
+}
+
+/// "2h 15m", "0h 05m".
+fn duration(seconds: i64) -> String {
+    let minutes = seconds / 60;
+    format!("{}h {:02}m", minutes / 60, minutes % 60)
+}
+
+/// After a push: what each destination received, then every entry the service refused, with its hint.
+pub(crate) fn sessions_summary(
+    destination: &Destination,
+    planned: &Planned,
+    counts: &SyncCounts,
+    requests: u64,
+    tz: chrono_tz::Tz,
+) -> String {
+    let unchanged = planned
+        .days
+        .iter()
+        .flat_map(|d| &d.steps)
+        .filter(|s| matches!(s.action, Action::Keep { .. }))
+        .count()
+        .saturating_sub(
+            counts.entries_posted + counts.entries_adopted + counts.entries_updated + counts.entries_deleted,
+        );
+    let service = destination.service.name();
+    let mut text = format!(
+        "{service}: pushed {} new, {} updated, {} deleted, {} adopted ({requests} requests); {unchanged} \
+         unchanged, {} still open\n",
+        counts.entries_posted,
+        counts.entries_updated,
+        counts.entries_deleted,
+        counts.entries_adopted,
+        planned.open
+    );
+    if counts.entries_deleted_by_user > 0 {
+        text.push_str(&format!(
+            "{} entries deleted by you in {service} were left deleted (`claude-tracker push --force` posts them \
+             again)\n",
+            counts.entries_deleted_by_user
+        ));
+    }
+    if !counts.failures.is_empty() {
+        text.push_str(&format!("{} failed:\n", counts.failures.len()));
+        for failure in &counts.failures {
+            text.push_str(&format!(
+                "  - {} {}: {}\n    Hint: {}\n",
+                failure.start.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+                project_label(&failure.entry, destination),
+                failure.error,
+                failure.hint
+            ));
+        }
+        text.push_str("Fix the issues and re-run to retry failed entries.\n");
+    }
+    text
+}
+
+/// A destination as `status` and the dashboard show it, from its ledger and the caches (no request).
+pub(crate) struct DestinationStatus {
+    pub(crate) destination: Destination,
+    pub(crate) workspace: String,
+    pub(crate) last_sync: Option<DateTime<Utc>>,
+    /// Days with something left to post (sessions mode: days with entries to post).
+    pub(crate) days_waiting: usize,
+    pub(crate) days_synced: usize,
+    /// Entries whose last request's outcome is unknown.
+    pub(crate) in_doubt: usize,
+    /// Entries the service refused last time (each later run retries them).
+    pub(crate) refused: usize,
+    /// The start of the running entry (live mode), if one runs.
+    pub(crate) running_since: Option<DateTime<Utc>>,
+    /// As the watcher last saw it.
+    pub(crate) quota_left: Option<String>,
+}
+
+/// Every configured destination's state. The days to consider and their sessions are the same for all
+/// (read once); each ledger is read once.
+pub(crate) fn destination_states(app: &App, store: &Store) -> Result<Vec<DestinationStatus>> {
+    let configured = destination::configured(&app.config, app.tz);
+    if configured.is_empty() {
+        return Ok(Vec::new());
+    }
+    let today = workday::local_date(app.now, app.tz);
+    let days = day_range(app, (None, None), store, today, true)?.filter(|(since, until)| since <= until);
+    let sessions = match days {
+        Some(range) => sessions_around(store, range, app.tz)?,
+        None => Vec::new(),
+    };
+    let tags = store.tag_names()?;
+    let mut states = Vec::new();
+    for destination in configured {
+        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+        let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
+        let ledger = store.ledger(scope)?;
+        let days_waiting = days.map_or(0, |(since, until)| {
+            let window = Window::days((since, until, today), app.tz, &sessions, &tags);
+            let planned = plan_with_ledger(app, &ledger, &destination, &window, false);
+            planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
+        });
+        states.push(DestinationStatus {
+            last_sync: store.last_synced_at(scope)?,
+            days_waiting,
+            days_synced: ledger.synced_days.len(),
+            in_doubt: ledger.entries.values().filter(|e| e.state.is_unsettled()).count(),
+            refused: ledger.entries.values().filter(|e| e.state == EntryState::Refused).count(),
+            running_since: ledger.entries.values().find(|e| e.state == EntryState::Running).map(|e| e.start),
+            quota_left: store.cached(&format!("watch.quota.{}", destination.service.key()))?,
+            workspace,
+            destination,
+        });
+    }
+    Ok(states)
+}
