@@ -152,15 +152,35 @@ pub(crate) mod memory {
         /// Answers to give instead of doing the work, first in first out; `store_anyway` stores the
         /// entry before failing (an answer lost on the way back).
         pub(crate) faults: Vec<(RemoteError, bool)>,
+        /// Offline while set: every request (a look at the running entry too) fails with
+        /// [`RemoteError::MaybeStored`] and nothing is stored; the queued `faults` wait.
+        pub(crate) offline: bool,
         next_id: u64,
     }
 
     impl Memory {
         fn fault(&mut self) -> Option<(RemoteError, bool)> {
+            if self.offline {
+                return Some((RemoteError::MaybeStored { detail: "offline".into() }, false));
+            }
             (!self.faults.is_empty()).then(|| self.faults.remove(0))
         }
 
+        /// One timer per user, as on the real services: a start stops the running entry at the new
+        /// start (a finished entry created meanwhile leaves it running).
+        fn stop_running(&mut self, at: DateTime<Utc>) {
+            for (remote, draft) in self.entries.iter_mut().filter(|(e, _)| e.end.is_none()) {
+                remote.end = Some(at);
+                draft.end = Some(at);
+            }
+        }
+
+        /// Keeps an entry. One without an end is a timer, as on the real services (a create without an
+        /// end starts one, like a start): the running one is stopped first.
         fn store(&mut self, draft: &EntryDraft) -> String {
+            if draft.end.is_none() {
+                self.stop_running(draft.start);
+            }
             self.next_id += 1;
             let id = format!("e{}", self.next_id);
             let remote = RemoteEntry {
@@ -242,6 +262,8 @@ pub(crate) mod memory {
                 .collect())
         }
 
+        /// Starts a timer; like a real service, it stops the running one first (at the new start), also
+        /// when the answer is lost after the start was stored.
         fn start(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
             self.calls.push(Call::Start(draft.start.to_rfc3339()));
             self.created(&EntryDraft { end: None, ..draft.clone() })
@@ -261,6 +283,9 @@ pub(crate) mod memory {
 
         fn running(&mut self) -> Result<Option<RemoteEntry>, RemoteError> {
             self.calls.push(Call::Running);
+            if self.offline {
+                return Err(RemoteError::MaybeStored { detail: "offline".into() });
+            }
             Ok(self.entries.iter().map(|(e, _)| e.clone()).find(|e| e.end.is_none()))
         }
 

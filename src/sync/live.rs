@@ -95,21 +95,28 @@ fn stop_foreign(template: &Step, remote_id: &str, now: DateTime<Utc>) -> Step {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::time::Duration;
 
     use super::*;
     use crate::allocate::{AllocationRules, ProjectMapping};
     use crate::classify::Rules;
-    use crate::ledger::{EntryState, KeyedEntry, Ledger, Operation, fingerprint};
+    use crate::ledger::{EntryState, LedgerScope};
+    use crate::pause::Pause;
     use crate::sessions::{Millis, Session, active_spans};
+    use crate::store::Store;
     use crate::sync::sessions::{SessionsInput, plan};
     use crate::sync::steps::{EntryTemplate, Granularity};
+    use crate::sync::{RunSettings, Silent, execute};
     use crate::timeline::TimelineSettings;
+    use crate::timesheet::memory::{Call, Memory};
+    use crate::timesheet::{RemoteEntry, RemoteError};
     use chrono::NaiveTime;
 
     const MIN: i64 = 60_000;
     /// 2026-11-02T00:00:00Z.
     const MONDAY: i64 = 1_793_577_600_000;
     const IDLE: i64 = 15 * MIN;
+    const SCOPE: LedgerScope<'static> = LedgerScope { destination: "memory", workspace_id: "ws" };
 
     fn at(minute: i64) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(MONDAY + minute * MIN).unwrap()
@@ -117,16 +124,6 @@ mod tests {
 
     fn minute(t: DateTime<Utc>) -> i64 {
         (t.timestamp_millis() - MONDAY) / MIN
-    }
-
-    /// A service as the watcher sees it: entries by id (start, end, project), one timer at most.
-    #[derive(Default)]
-    struct Service {
-        entries: BTreeMap<String, (i64, Option<i64>, String)>,
-        next: u32,
-        requests: u32,
-        /// Updates that changed an entry after it had been stopped (history rewritten).
-        rewrites: u32,
     }
 
     /// A day of work: per session, its folder and activity timestamps (minutes).
@@ -167,23 +164,28 @@ mod tests {
         (from..=to).step_by(2).collect()
     }
 
+    /// `watch` in miniature, pass by pass: the ledger in a database, the plan and guard of a live pass,
+    /// and the one executor against the in-memory timesheet (which logs every request, keeps one timer
+    /// and goes offline on demand).
     struct Watcher {
-        ledger: Ledger,
-        service: Service,
+        store: Store,
+        service: Memory,
         rules: AllocationRules,
         policy: ForeignTimer,
+        /// The running entry not ours, as `watch` last saw it (cleared once a pass stopped it).
         foreign: Option<String>,
         quota_left: Option<u32>,
         notices: Vec<LiveNotice>,
-        /// The service fails every request (offline) while set.
-        offline: bool,
+        /// Updates that changed an entry after it had been stopped (history rewritten), from the service's
+        /// call log and its entries before and after each pass.
+        rewrites: usize,
     }
 
     impl Watcher {
         fn new() -> Watcher {
             Watcher {
-                ledger: Ledger::default(),
-                service: Service::default(),
+                store: Store::open_in_memory().unwrap(),
+                service: Memory::default(),
                 rules: AllocationRules {
                     tz: chrono_tz::UTC,
                     work_day_start: NaiveTime::MIN,
@@ -199,17 +201,39 @@ mod tests {
                 foreign: None,
                 quota_left: None,
                 notices: Vec::new(),
-                offline: false,
+                rewrites: 0,
             }
         }
 
-        /// One pass at minute `now`: plan, guard, then execute as the executor would (intent, request,
-        /// settle), against the simulated service.
+        /// A timer someone else started at `minute` in project `x`, running on the service.
+        fn their_timer(&mut self, minute: i64) {
+            let draft = EntryDraft {
+                start: at(minute),
+                end: None,
+                project_id: Some("x".into()),
+                description: "theirs".into(),
+                tags: Vec::new(),
+                billable: None,
+            };
+            let remote = RemoteEntry {
+                id: "theirs".into(),
+                project_id: draft.project_id.clone(),
+                start: draft.start,
+                end: None,
+                description: draft.description.clone(),
+            };
+            self.service.entries.push((remote, draft));
+            self.foreign = Some("theirs".into());
+        }
+
+        /// One pass at minute `now`, as `watch` runs it: the ledger read back, plan, guard, then the one
+        /// executor. A pass that fails (offline) leaves its rows for the next one, as `watch` does.
         fn pass(&mut self, day: &Day, now: i64) {
             let sessions = day.sessions(now);
             let tags = BTreeMap::new();
             let rules = Rules::default();
             let template = EntryTemplate { description: "{project}".into(), ..EntryTemplate::default() };
+            let ledger = self.store.ledger(SCOPE).unwrap();
             let mut batches = plan(&SessionsInput {
                 from: at(0),
                 to: at(24 * 60),
@@ -221,7 +245,7 @@ mod tests {
                 session_tags: &tags,
                 granularity: Granularity::Segment,
                 timeline: TimelineSettings { min_entry_ms: MIN, idle_ms: IDLE, now: MONDAY + now * MIN },
-                ledger: &self.ledger,
+                ledger: &ledger,
                 force: false,
                 live: true,
                 switch_min_ms: min_entry_ms(MIN, self.quota_left),
@@ -239,94 +263,75 @@ mod tests {
                     self.notices.push(notice);
                 }
             }
-            for step in batches.iter().flat_map(|b| &b.steps) {
-                self.execute(step);
+            let pending: Vec<String> = batches
+                .iter()
+                .flat_map(|b| &b.steps)
+                .filter(|s| s.action.is_pending())
+                .map(|s| s.key.clone())
+                .collect();
+            if pending.is_empty() {
+                return;
+            }
+            let settings = RunSettings {
+                scope: SCOPE,
+                reconcile: false,
+                // As `watch` with the default HTTP options.
+                post_attempts: 4,
+                unmapped_time_hint: "map them",
+                rerun: "claude-tracker watch",
+                backoff: Duration::ZERO,
+                pause: Pause::default(),
+                now: at(now),
+            };
+            let before = self.entries_by_id();
+            let calls = self.service.calls.len();
+            let run = execute(&mut batches, &mut self.store, &mut self.service, &settings, &mut Silent);
+            assert!(run.counts.failures.is_empty(), "nothing is refused: {:?}", run.counts.failures);
+            if pending.iter().any(|key| key.starts_with("foreign:")) && run.stopped.is_none() {
+                self.foreign = None;
+            }
+            let after = self.entries_by_id();
+            for call in &self.service.calls[calls..] {
+                let Call::Update(id) = call else { continue };
+                let stopped_before = before.get(id).filter(|e| e.2.is_some());
+                if stopped_before.is_some_and(|entry| after.get(id) != Some(entry)) {
+                    self.rewrites += 1;
+                }
             }
         }
 
-        fn execute(&mut self, step: &Step) {
-            if !step.action.is_pending() {
-                return;
-            }
-            // Intent first: a request that fails leaves the row unsettled for the next pass.
-            let intent = |operation, remote_id: Option<String>| KeyedEntry {
-                key: step.key.clone(),
-                remote_id,
-                start: step.draft.start,
-                end: step.draft.end,
-                fingerprint: fingerprint(&step.draft),
-                state: EntryState::InDoubt,
-                operation,
-                adopted: false,
-                sent: None,
-                reason: None,
-            };
-            let project = step.draft.project_id.clone().unwrap_or_default();
-            let (start, end) = (minute(step.draft.start), step.draft.end.map(minute));
-            let (operation, remote_id) = match &step.action {
-                Action::Create | Action::Start | Action::Adopt { .. } => (Operation::Create, None),
-                Action::Update { remote_id } => (Operation::Update, Some(remote_id.clone())),
-                Action::Delete { remote_id } => (Operation::Delete, Some(remote_id.clone())),
-                Action::Stop { remote_id, .. } => (Operation::Stop, Some(remote_id.clone())),
-                Action::Keep { .. } | Action::Leave | Action::Withdraw { .. } => return,
-            };
-            self.ledger.entries.insert(step.key.clone(), intent(operation, remote_id.clone()));
-            self.service.requests += 1;
-            if self.offline {
-                return;
-            }
-            let id = match (&step.action, remote_id) {
-                (Action::Delete { .. }, Some(id)) => {
-                    self.service.entries.remove(&id);
-                    self.ledger.entries.remove(&step.key);
-                    return;
-                }
-                (Action::Stop { at, .. }, Some(id)) => {
-                    if Some(&id) == self.foreign.as_ref() {
-                        self.foreign = None;
-                    }
-                    if let Some(entry) = self.service.entries.get_mut(&id) {
-                        entry.1 = Some(minute(*at));
-                    }
-                    id
-                }
-                (_, Some(id)) => {
-                    let entry = (start, end, project);
-                    let before = self.service.entries.insert(id.clone(), entry.clone());
-                    if before.is_some_and(|b| b.1.is_some() && b != entry) {
-                        self.service.rewrites += 1;
-                    }
-                    id
-                }
-                (_, None) => {
-                    self.service.next += 1;
-                    let id = format!("e{}", self.service.next);
-                    // One timer per user: starting one stops the running one at the new start (a
-                    // finished entry posted meanwhile leaves it running).
-                    if end.is_none() {
-                        for entry in self.service.entries.values_mut().filter(|e| e.1.is_none()) {
-                            entry.1 = Some(start);
-                        }
-                    }
-                    self.service.entries.insert(id.clone(), (start, end, project));
-                    id
-                }
-            };
-            let row = self.ledger.entries.get_mut(&step.key).unwrap();
-            row.remote_id = Some(id);
-            row.state = if end.is_none() { EntryState::Running } else { EntryState::Stored };
+        /// The service's entries by id: (project, start, end).
+        fn entries_by_id(&self) -> BTreeMap<String, (String, i64, Option<i64>)> {
+            self.service
+                .entries
+                .iter()
+                .map(|(e, _)| {
+                    let project = e.project_id.clone().unwrap_or_default();
+                    (e.id.clone(), (project, minute(e.start), e.end.map(minute)))
+                })
+                .collect()
+        }
+
+        /// Requests sent to the service so far.
+        fn requests(&self) -> usize {
+            self.service.calls.len()
         }
 
         /// The entry running on the service: (project, start).
         fn running(&self) -> Option<(String, i64)> {
-            self.service.entries.values().find(|e| e.1.is_none()).map(|e| (e.2.clone(), e.0))
+            self.entries().into_iter().find(|e| e.2.is_none()).map(|e| (e.0, e.1))
         }
 
         /// Every entry: (project, start, end).
         fn entries(&self) -> Vec<(String, i64, Option<i64>)> {
-            let mut all: Vec<_> = self.service.entries.values().map(|e| (e.2.clone(), e.0, e.1)).collect();
+            let mut all: Vec<_> = self.entries_by_id().into_values().collect();
             all.sort_by_key(|e| e.1);
             all
+        }
+
+        /// The ledger as the next pass (or `sync`) reads it.
+        fn ledger_states(&self) -> Vec<EntryState> {
+            self.store.ledger(SCOPE).unwrap().entries.values().map(|e| e.state).collect()
         }
     }
 
@@ -365,9 +370,9 @@ mod tests {
             "each stopped where its work ended, not where the stop was noticed"
         );
         // Requests: per entry a start and a stop (an update with the end), nothing else.
-        assert_eq!(watcher.service.requests, 6);
+        assert_eq!(watcher.requests(), 6);
         // `sync` afterwards has nothing to do: the ledger holds every closed stretch as posted.
-        assert!(watcher.ledger.entries.values().all(|e| e.state == EntryState::Stored));
+        assert!(watcher.ledger_states().iter().all(|s| *s == EntryState::Stored));
     }
 
     #[test]
@@ -382,12 +387,16 @@ mod tests {
         assert_eq!(watcher.running(), Some(("pb".into(), 600)));
         assert_eq!(watcher.entries()[0], ("pa".into(), 540, Some(600)));
         // Offline from 10:45: the stop cannot go out; the intent waits; back online at 11:10, it is sent.
-        watcher.offline = true;
+        watcher.service.offline = true;
+        let before = watcher.requests();
         for now in 645..=669 {
             watcher.pass(&day, now);
         }
-        assert!(watcher.ledger.entries.values().any(|e| e.state == EntryState::InDoubt));
-        watcher.offline = false;
+        // The executor ends a pass at its first unanswered request: from 10:55 each pass repeats b's stop
+        // once, and a's start (due from 11:00) is not tried until the stop has gone out.
+        assert_eq!(watcher.requests() - before, 15);
+        assert!(watcher.ledger_states().contains(&EntryState::InDoubt));
+        watcher.service.offline = false;
         for now in 670..=760 {
             watcher.pass(&day, now);
         }
@@ -401,8 +410,7 @@ mod tests {
     fn a_foreign_timer_is_left_or_stopped() {
         let day = day();
         let mut leaving = Watcher::new();
-        leaving.foreign = Some("theirs".into());
-        leaving.service.entries.insert("theirs".into(), (500, None, "x".into()));
+        leaving.their_timer(500);
         for now in 530..=560 {
             leaving.pass(&day, now);
         }
@@ -411,15 +419,14 @@ mod tests {
 
         let mut stopping = Watcher::new();
         stopping.policy = ForeignTimer::Stop;
-        stopping.foreign = Some("theirs".into());
-        stopping.service.entries.insert("theirs".into(), (500, None, "x".into()));
+        stopping.their_timer(500);
         for now in 530..=560 {
             stopping.pass(&day, now);
         }
         assert_eq!(stopping.running(), Some(("pa".into(), 540)));
         assert_eq!(
-            stopping.service.entries["theirs"],
-            (500, Some(540), "x".into()),
+            stopping.entries_by_id()["theirs"],
+            ("x".into(), 500, Some(540)),
             "stopped when ours began"
         );
         assert!(stopping.notices.is_empty());
@@ -449,8 +456,8 @@ mod tests {
             vec![("pa".into(), 540, Some(590)), ("pb".into(), 590, Some(598)), ("pa".into(), 598, Some(640))];
         assert_eq!(plenty.entries(), history);
         assert_eq!(scarce.entries(), history);
-        assert_eq!((scarce.service.requests, plenty.service.requests), (5, 6));
-        assert_eq!((scarce.service.rewrites, plenty.service.rewrites), (0, 0));
+        assert_eq!((scarce.requests(), plenty.requests()), (5, 6));
+        assert_eq!((scarce.rewrites, plenty.rewrites), (0, 0));
         // Almost nothing left: no timer is started, but a running one is still stopped.
         let day = Day {
             activity: vec![("a", "/w/a", every_two(540, 600)), ("b", "/w/b", every_two(650, 690))],
@@ -486,12 +493,51 @@ mod tests {
         let mut requests = Vec::new();
         for now in 530..=640 {
             watcher.pass(&day, now);
-            requests.push((now, watcher.service.requests));
+            requests.push((now, watcher.requests()));
         }
         let at_minute = |m: i64| requests.iter().find(|(now, _)| *now == m).unwrap().1;
         assert_eq!(at_minute(569), 1, "the start");
         assert_eq!(at_minute(572), 1, "the glance sent nothing");
         assert_eq!(watcher.entries(), vec![("pa".into(), 540, Some(600))]);
-        assert_eq!(watcher.service.requests, 2, "a start and a stop, nothing else");
+        assert_eq!(watcher.requests(), 2, "a start and a stop, nothing else");
+    }
+
+    #[test]
+    fn a_start_whose_answer_is_lost_is_looked_for_once_and_never_doubled() {
+        let day = day();
+        let history =
+            vec![("pa".into(), 540, Some(600)), ("pb".into(), 600, Some(640)), ("pa".into(), 660, Some(680))];
+        // The first start never reached the service (offline at 09:00): the next pass looks for it with one
+        // listing, finds nothing, and sends it again (as a create without an end: a timer, on every service).
+        let mut lost = Watcher::new();
+        for now in 530..=760 {
+            lost.service.offline = now == 540;
+            lost.pass(&day, now);
+            if now == 541 {
+                assert_eq!(lost.running(), Some(("pa".into(), 540)), "running from the stretch's start");
+            }
+        }
+        assert_eq!(lost.entries(), history);
+        assert_eq!(
+            lost.service.calls[..3],
+            [
+                Call::Start(at(540).to_rfc3339()),
+                Call::List(at(-24 * 60), at(2 * 24 * 60)),
+                Call::Create(at(540).to_rfc3339())
+            ]
+        );
+        assert_eq!(lost.requests(), 8, "the day's 6, the failed start and the listing");
+        // The start reached the service and only its answer was lost: the listing finds it and it is
+        // adopted as it runs, never started twice.
+        let mut stored = Watcher::new();
+        for now in 530..=760 {
+            if now == 540 {
+                stored.service.faults.push((RemoteError::MaybeStored { detail: "reset".into() }, true));
+            }
+            stored.pass(&day, now);
+        }
+        assert_eq!(stored.entries(), history);
+        assert_eq!(stored.requests(), 7, "the day's 6 and the listing");
+        assert!(stored.ledger_states().iter().all(|s| *s == EntryState::Stored));
     }
 }
