@@ -25,8 +25,9 @@ use crate::sync::daily::{PlanInput, plan};
 use crate::sync::live::min_entry_ms;
 use crate::sync::sessions::{SessionsInput, default_first_day, last_day_in};
 use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
-use crate::sync::{BatchReport, Progress, RunReport, RunSettings, SyncCounts, execute};
+use crate::sync::{BatchReport, FailureKind, Progress, RunSettings, Stop, SyncCounts, execute};
 use crate::timeline::TimelineSettings;
+use crate::timesheet::{RemoteError, minutes};
 use crate::workday;
 
 /// One destination's plan.
@@ -365,6 +366,12 @@ pub(crate) fn day_range(
     Ok(Some((since, until)))
 }
 
+/// What posting one destination did, its stop worded.
+struct Posted {
+    counts: SyncCounts,
+    stopped: Option<anyhow::Error>,
+}
+
 /// Connects to one destination, plans it and posts the plan, with a progress bar on a terminal and one
 /// line per day otherwise.
 fn post(
@@ -373,7 +380,7 @@ fn post(
     store: &mut Store,
     destination: &Destination,
     window: &Window<'_>,
-) -> Result<(Planned, RunReport, u64)> {
+) -> Result<(Planned, Posted, u64)> {
     let mut connection = connect(app, destination, store)?;
     let mut planned = plan_for(app, store, destination, &connection.workspace_id, window, false)?;
     if let (Some(note), false) = (&planned.mode_note, options.json) {
@@ -384,7 +391,6 @@ fn post(
         reconcile: options.reconcile,
         post_attempts: connection.options.attempts,
         unmapped_time_hint: destination.service.unmapped_time_hint(),
-        rerun: options.rerun,
         backoff: connection.options.backoff,
         pause: app.pause.clone(),
         now: app.now,
@@ -406,6 +412,11 @@ fn post(
         bar.finish_and_clear();
     }
     connection.remember(store, app.now)?;
+    let stopped = run.stopped.map(|stop| {
+        let service = connection.timesheet.service();
+        stop_message(stop, service, options.rerun, destination.service.unmapped_time_hint(), app.now)
+    });
+    let run = Posted { counts: run.counts, stopped };
     Ok((planned, run, connection.timesheet.requests_sent()))
 }
 
@@ -844,4 +855,66 @@ pub(crate) fn destination_states(app: &App, store: &Store) -> Result<Vec<Destina
         });
     }
     Ok(states)
+}
+
+/// A run's stop worded for the user: where it stopped, what remains, and when to run `rerun` again.
+pub(crate) fn stop_message(
+    stop: Stop,
+    service: &str,
+    rerun: &str,
+    unmapped_time_hint: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Error {
+    let again = format!("run `{rerun}` again");
+    let command = rerun.strip_prefix("claude-tracker ").unwrap_or(rerun);
+    let (date, project_id, mapped_path, cause, remaining, refused_earlier) = match stop {
+        Stop::Listing { first, last, error } => {
+            return anyhow::anyhow!(
+                "could not list your {service} entries from {first} to {last} to check for entries already \
+                 posted: {error}; nothing was posted, {again}"
+            );
+        }
+        Stop::Local(error) => return error.context(format!("{command} stopped")),
+        Stop::Step { date, project_id, mapped_path, cause, remaining, refused_earlier } => {
+            (date, project_id, mapped_path, cause, remaining, refused_earlier)
+        }
+    };
+    let before = if refused_earlier {
+        "Earlier entries are done except those refused (listed above)"
+    } else {
+        "Earlier days are complete"
+    };
+    let project = match (&mapped_path, &project_id) {
+        (Some(path), Some(id)) => format!("`{id}` ({path})"),
+        (Some(path), None) => format!("({path})"),
+        (None, None) => "Other".to_string(),
+        (None, Some(id)) => format!("`{id}` (Other)"),
+    };
+    match cause {
+        FailureKind::Remote(RemoteError::QuotaSpent { retry_after }) => {
+            let when = chrono::Duration::from_std(retry_after)
+                .ok()
+                .and_then(|wait| now.checked_add_signed(wait))
+                .unwrap_or(now);
+            anyhow::anyhow!(
+                "{service}'s request quota is spent (at {date} {project}); {remaining} entries remain. Nothing \
+                 is lost: {again} after {} UTC (in about {})",
+                when.format("%H:%M"),
+                minutes(retry_after)
+            )
+        }
+        FailureKind::Remote(RemoteError::Throttled { attempts }) => anyhow::anyhow!(
+            "{service} kept answering 429 Too Many Requests (at {date} {project}, {attempts} attempts); \
+             {remaining} entries remain. Nothing is lost: {again} in a minute"
+        ),
+        FailureKind::Remote(error) => anyhow::anyhow!(
+            "{command} stopped at {date} {project}: {service}: {error}. {before}; {remaining} entries remain: \
+             fix this and {again}"
+        ),
+        FailureKind::Local(error) => error.context(format!("{command} stopped at {date} {project}")),
+        FailureKind::NoOtherProject => anyhow::anyhow!(
+            "{date} has time in projects that are not mapped and no Other project to put it in: \
+             {unmapped_time_hint}, then {again}; nothing of that day was posted"
+        ),
+    }
 }

@@ -360,7 +360,6 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         reconcile: false,
         post_attempts: connection.options.attempts,
         unmapped_time_hint: link.destination.service.unmapped_time_hint(),
-        rerun: "claude-tracker watch",
         backoff: connection.options.backoff,
         pause: app.pause.clone(),
         now: app.now,
@@ -386,8 +385,10 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
             failure.hint
         ));
     }
-    if let Some(error) = run.stopped {
-        return Err(error);
+    if let Some(stop) = run.stopped {
+        let hint = link.destination.service.unmapped_time_hint();
+        let service = connection.timesheet.service();
+        return Err(crate::planning::stop_message(stop, service, "claude-tracker watch", hint, app.now));
     }
     // Refused entries back the destination off (the quota is not spent on the same refusal every pass).
     anyhow::ensure!(counts.failures.is_empty(), "{} entries refused (listed above)", counts.failures.len());

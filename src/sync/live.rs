@@ -278,7 +278,6 @@ mod tests {
                 // As `watch` with the default HTTP options.
                 post_attempts: 4,
                 unmapped_time_hint: "map them",
-                rerun: "claude-tracker watch",
                 backoff: Duration::ZERO,
                 pause: Pause::default(),
                 now: at(now),

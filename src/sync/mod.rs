@@ -22,7 +22,7 @@ use crate::allocate::PlannedEntry;
 use crate::ledger::{EntryState, KeyedEntry, LedgerScope, Operation, Sent, fingerprint};
 use crate::pause::Pause;
 use crate::store::Store;
-use crate::timesheet::{RemoteEntry, RemoteError, Timesheet, minutes};
+use crate::timesheet::{RemoteEntry, RemoteError, Timesheet};
 #[cfg(test)]
 use steps::EntryMode;
 use steps::{Action, Batch, DayStatus, Step};
@@ -39,8 +39,6 @@ pub(crate) struct RunSettings<'a> {
     pub(crate) post_attempts: u32,
     /// What to tell the user when a day has unmapped time but no Other project to put it in.
     pub(crate) unmapped_time_hint: &'a str,
-    /// The command that finishes what a stopped run left (`claude-tracker sync`, `claude-tracker push`).
-    pub(crate) rerun: &'a str,
     pub(crate) backoff: Duration,
     /// Waits go through it, so a long-running caller can cut them short.
     pub(crate) pause: Pause,
@@ -161,17 +159,44 @@ fn list_around(
 #[derive(Debug)]
 pub(crate) struct RunReport {
     pub(crate) counts: SyncCounts,
-    /// Why the run stopped before the end of the plan (a spent quota, no answer, a local error).
-    pub(crate) stopped: Option<anyhow::Error>,
+    /// Why the run stopped before the end of the plan (a spent quota, no answer, a local error), as
+    /// facts: the commands word it (`planning::stop_message`).
+    pub(crate) stopped: Option<Stop>,
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The listing that looks for entries already posted failed: nothing was sent.
+    Listing { first: NaiveDate, last: NaiveDate, error: RemoteError },
+    /// A step of the day `date` failed in a way that stops every request.
+    Step {
+        date: NaiveDate,
+        project_id: Option<String>,
+        mapped_path: Option<String>,
+        cause: FailureKind,
+        /// Entries still to send (the refused ones left out).
+        remaining: usize,
+        /// Entries were refused earlier in the run (listed with the counts).
+        refused_earlier: bool,
+    },
+    /// The database failed between steps.
+    Local(anyhow::Error),
 }
 
 #[cfg(test)]
 impl RunReport {
-    /// The counts when the run went to the end, else why it stopped.
+    /// The counts when the run went to the end, else why it stopped, worded as `sync` says it.
     pub(crate) fn into_result(self) -> Result<SyncCounts> {
         match self.stopped {
             None => Ok(self.counts),
-            Some(error) => Err(error),
+            Some(stop) => Err(crate::planning::stop_message(
+                stop,
+                "Memory",
+                "claude-tracker sync",
+                "map them",
+                "2026-12-01T00:00:00Z".parse().unwrap_or_default(),
+            )),
         }
     }
 }
@@ -188,7 +213,7 @@ pub(crate) fn execute(
     let mut counts = SyncCounts::default();
     let mut remote = match initial_listing(batches, timesheet, settings) {
         Ok(remote) => remote,
-        Err(error) => return RunReport { counts, stopped: Some(error) },
+        Err(stop) => return RunReport { counts, stopped: Some(stop) },
     };
     let mut reporting = true;
     for index in 0..batches.len() {
@@ -215,16 +240,15 @@ pub(crate) fn execute(
         counts.entries_deleted += report.deleted;
         counts.entries_deleted_by_user += report.deleted_by_user;
         if let Err(failure) = outcome {
-            let service = timesheet.service();
             let refused: Vec<&str> = counts.failures.iter().map(|f| f.key.as_str()).collect();
-            let error = failure.into_error(batches, index, service, settings, &refused);
-            return RunReport { counts, stopped: Some(error) };
+            let stop = failure.into_stop(batches, index, &refused);
+            return RunReport { counts, stopped: Some(stop) };
         }
         if !day_refused {
             if let Err(error) =
                 store.mark_day_synced(settings.scope, batches[index].date, batches[index].mode, settings.now)
             {
-                return RunReport { counts, stopped: Some(error) };
+                return RunReport { counts, stopped: Some(Stop::Local(error)) };
             }
             batches[index].status = DayStatus::Synced;
             counts.days_synced += 1;
@@ -243,7 +267,7 @@ fn initial_listing(
     batches: &[Batch],
     timesheet: &mut dyn Timesheet,
     settings: &RunSettings<'_>,
-) -> Result<RemoteIndex> {
+) -> Result<RemoteIndex, Stop> {
     let in_doubt = |batch: &&Batch| {
         batch
             .steps
@@ -264,14 +288,8 @@ fn initial_listing(
     };
     let mut remote = RemoteIndex::default();
     for (first, last) in spans {
-        let found = list_around(timesheet, first, last).map_err(|error| {
-            anyhow::anyhow!(
-                "could not list your {} entries from {first} to {last} to check for entries already \
-                 posted: {error}; nothing was posted, run `{}` again",
-                timesheet.service(),
-                settings.rerun
-            )
-        })?;
+        let found =
+            list_around(timesheet, first, last).map_err(|error| Stop::Listing { first, last, error })?;
         remote.extend(found);
     }
     Ok(remote)
@@ -284,75 +302,30 @@ struct StepFailure {
     error: FailureKind,
 }
 
-enum FailureKind {
+/// What made a step fail.
+#[derive(Debug)]
+pub(crate) enum FailureKind {
     Remote(RemoteError),
     Local(anyhow::Error),
     NoOtherProject,
 }
 
 impl StepFailure {
-    fn into_error(
-        self,
-        batches: &[Batch],
-        index: usize,
-        service: &str,
-        settings: &RunSettings<'_>,
-        refused: &[&str],
-    ) -> anyhow::Error {
-        let refused_earlier = !refused.is_empty();
-        let day = &batches[index];
-        let command = settings.rerun.strip_prefix("claude-tracker ").unwrap_or(settings.rerun);
-        let before = if refused_earlier {
-            "Earlier entries are done except those refused (listed above)"
-        } else {
-            "Earlier days are complete"
-        };
-        let project = match (&self.mapped_path, &self.project_id) {
-            (Some(path), Some(id)) => format!("`{id}` ({path})"),
-            (Some(path), None) => format!("({path})"),
-            (None, None) => "Other".to_string(),
-            (None, Some(id)) => format!("`{id}` (Other)"),
-        };
+    /// The stop this failure makes, with what is left of the plan.
+    fn into_stop(self, batches: &[Batch], index: usize, refused: &[&str]) -> Stop {
         let remaining: usize = batches[index..]
             .iter()
             .filter(|b| b.status == DayStatus::Planned)
             .flat_map(|b| &b.steps)
             .filter(|s| s.action.is_pending() && !refused.contains(&s.key.as_str()))
             .count();
-        let again = format!("run `{}` again", settings.rerun);
-        match self.error {
-            FailureKind::Remote(RemoteError::QuotaSpent { retry_after }) => {
-                let when = chrono::Duration::from_std(retry_after)
-                    .ok()
-                    .and_then(|wait| settings.now.checked_add_signed(wait))
-                    .unwrap_or(settings.now);
-                anyhow::anyhow!(
-                    "{service}'s request quota is spent (at {} {project}); {remaining} entries remain. \
-                     Nothing is lost: {again} after {} UTC (in about {})",
-                    day.date,
-                    when.format("%H:%M"),
-                    minutes(retry_after)
-                )
-            }
-            FailureKind::Remote(RemoteError::Throttled { attempts }) => anyhow::anyhow!(
-                "{service} kept answering 429 Too Many Requests (at {} {project}, {attempts} attempts); \
-                 {remaining} entries remain. Nothing is lost: {again} in a minute",
-                day.date
-            ),
-            FailureKind::Remote(error) => anyhow::anyhow!(
-                "{command} stopped at {} {project}: {service}: {error}. {before}; {remaining} entries remain: \
-                 fix this and {again}",
-                day.date
-            ),
-            FailureKind::Local(error) => {
-                error.context(format!("{command} stopped at {} {project}", day.date))
-            }
-            FailureKind::NoOtherProject => anyhow::anyhow!(
-                "{} has time in projects that are not mapped and no Other project to put it in: {}, then \
-                 {again}; nothing of that day was posted",
-                day.date,
-                settings.unmapped_time_hint
-            ),
+        Stop::Step {
+            date: batches[index].date,
+            project_id: self.project_id,
+            mapped_path: self.mapped_path,
+            cause: self.error,
+            remaining,
+            refused_earlier: !refused.is_empty(),
         }
     }
 }
@@ -946,7 +919,6 @@ mod tests {
             reconcile,
             post_attempts: 3,
             unmapped_time_hint: "map them",
-            rerun: "claude-tracker sync",
             backoff: Duration::ZERO,
             pause: Pause::default(),
             now: at("2026-12-01T00:00:00Z"),
@@ -1372,7 +1344,6 @@ mod tests {
         first.key = "seg:a".into();
         let mut once = settings(false);
         once.post_attempts = 1;
-        once.rerun = "claude-tracker push";
         let mut batches = [Batch {
             date,
             status: DayStatus::Planned,
@@ -1382,7 +1353,10 @@ mod tests {
         let report = execute(&mut batches, &mut store, &mut memory, &once, &mut Silent);
         assert_eq!(report.counts.failures.len(), 1, "the refusal is reported though the run stopped");
         assert_eq!(
-            report.stopped.map(|e| e.to_string()),
+            report.stopped.map(|stop| {
+                crate::planning::stop_message(stop, "Memory", "claude-tracker push", "map them", Utc::now())
+                    .to_string()
+            }),
             Some(
                 "push stopped at 2026-11-02 `p` (/w): Memory: no usable answer (connection reset). Earlier \
                  entries are done except those refused (listed above); 1 entries remain: fix this and run \

@@ -130,7 +130,9 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
         input.live.then(|| held_switch(&pieces, &matched, &recorded, latest_open, input)).flatten();
     for (index, (piece, row)) in pieces.iter().zip(&matched).enumerate() {
         let row = row.map(|r| recorded[r]);
-        let running = row.is_some_and(|r| r.state == EntryState::Running);
+        // A running entry, or one whose last request (a stop at the switch) is in doubt: its step is
+        // resumed now, not when its stretch closes.
+        let running = row.is_some_and(|r| r.state == EntryState::Running || r.state.is_unsettled());
         if held_from.is_some_and(|from| index >= from) {
             // The switch waits: the running entry runs on over the newer work until it holds.
             open += 1;
