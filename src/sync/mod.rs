@@ -213,7 +213,7 @@ pub(crate) fn execute(
     let mut counts = SyncCounts::default();
     let mut remote = match initial_listing(batches, timesheet, settings) {
         Ok(remote) => remote,
-        Err(stop) => return RunReport { counts, stopped: Some(stop) },
+        Err(stop) => return RunReport { counts, stopped: Some(*stop) },
     };
     let mut reporting = true;
     for index in 0..batches.len() {
@@ -267,7 +267,7 @@ fn initial_listing(
     batches: &[Batch],
     timesheet: &mut dyn Timesheet,
     settings: &RunSettings<'_>,
-) -> Result<RemoteIndex, Stop> {
+) -> Result<RemoteIndex, Box<Stop>> {
     let in_doubt = |batch: &&Batch| {
         batch
             .steps
@@ -288,8 +288,8 @@ fn initial_listing(
     };
     let mut remote = RemoteIndex::default();
     for (first, last) in spans {
-        let found =
-            list_around(timesheet, first, last).map_err(|error| Stop::Listing { first, last, error })?;
+        let found = list_around(timesheet, first, last)
+            .map_err(|error| Box::new(Stop::Listing { first, last, error }))?;
         remote.extend(found);
     }
     Ok(remote)
@@ -1354,8 +1354,14 @@ mod tests {
         assert_eq!(report.counts.failures.len(), 1, "the refusal is reported though the run stopped");
         assert_eq!(
             report.stopped.map(|stop| {
-                crate::planning::stop_message(stop, "Memory", "claude-tracker push", "map them", Utc::now())
-                    .to_string()
+                crate::planning::stop_message(
+                    stop,
+                    "Memory",
+                    "claude-tracker push",
+                    "map them",
+                    at("2026-12-01T00:00:00Z"),
+                )
+                .to_string()
             }),
             Some(
                 "push stopped at 2026-11-02 `p` (/w): Memory: no usable answer (connection reset). Earlier \
