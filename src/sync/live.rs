@@ -19,6 +19,9 @@ pub(crate) struct LiveFacts<'a> {
     /// Requests the service still allows in its current window, when it says.
     pub(crate) quota_left: Option<u32>,
     pub(crate) now: DateTime<Utc>,
+    /// When an earlier pass already asked to stop that foreign timer (its stop is in doubt): the stop is
+    /// repeated at that time, not moved later by every pass.
+    pub(crate) foreign_stop_at: Option<DateTime<Utc>>,
 }
 
 /// Why a plan was changed, said once by the watcher.
@@ -68,7 +71,8 @@ pub(crate) fn guard(batches: &mut [Batch], facts: &LiveFacts<'_>) -> Vec<LiveNot
             {
                 let index = batch.steps.iter().position(|s| s.action == Action::Start).unwrap_or(0);
                 let template = batch.steps[index].clone();
-                batch.steps.insert(index, stop_foreign(&template, foreign, facts.now));
+                let at = facts.foreign_stop_at.unwrap_or(facts.now);
+                batch.steps.insert(index, stop_foreign(&template, foreign, at));
             }
         }
     }
@@ -257,6 +261,13 @@ mod tests {
                 policy: self.policy,
                 quota_left: self.quota_left,
                 now: at(now),
+                // As `watch`: a stop of theirs already in doubt is repeated at its own time.
+                foreign_stop_at: self
+                    .foreign
+                    .as_ref()
+                    .and_then(|id| ledger.entries.get(&format!("foreign:{id}")))
+                    .filter(|row| row.state.is_unsettled())
+                    .and_then(|row| row.end),
             };
             for notice in guard(&mut batches, &facts) {
                 if !self.notices.contains(&notice) {
@@ -429,6 +440,21 @@ mod tests {
             "stopped when ours began"
         );
         assert!(stopping.notices.is_empty());
+
+        // Offline when ours begins (09:00 to 09:05): the stop of theirs waits in doubt and goes out at
+        // 09:00 when the service answers again, not at whatever minute the pass runs.
+        let mut offline = Watcher::new();
+        offline.policy = ForeignTimer::Stop;
+        offline.their_timer(500);
+        for now in 530..=560 {
+            offline.service.offline = (540..=545).contains(&now);
+            offline.pass(&day, now);
+        }
+        assert_eq!(
+            offline.entries_by_id()["theirs"],
+            ("x".into(), 500, Some(540)),
+            "stopped when ours began"
+        );
     }
 
     #[test]
