@@ -88,6 +88,19 @@ pub fn run(mut command: Command) -> (Duration, String) {
     (elapsed, String::from_utf8(output.stdout).unwrap())
 }
 
+/// Runs and reports: how long it took, its stdout, and whether it succeeded (a failure's stderr is
+/// printed, not raised: a benchmark reports).
+#[allow(dead_code)] // `push` uses it, `sync` does not.
+pub fn run_reporting(mut command: Command) -> (Duration, String, bool) {
+    let started = Instant::now();
+    let output = command.output().unwrap();
+    let elapsed = started.elapsed();
+    if !output.status.success() {
+        eprintln!("command failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    (elapsed, String::from_utf8_lossy(&output.stdout).into_owned(), output.status.success())
+}
+
 /// The fake Clockify with the first four projects mapped (the fifth goes to Other), and a config for it
 /// in `root` with `clockify_extra` lines in `[clockify]`.
 pub fn clockify_and_config(

@@ -42,6 +42,8 @@ pub struct Logged {
     pub counted: bool,
     /// `X-Toggl-Quota-Remaining` sent.
     pub remaining: i64,
+    /// A POST that created an entry: its id, and whether it runs (a start) or was posted whole.
+    pub created: Option<(i64, bool)>,
 }
 
 /// A request that changed an entry after it had been stopped.
@@ -70,7 +72,8 @@ struct State {
 impl State {
     fn window(&mut self, me: bool) -> (&mut VecDeque<DateTime<Utc>>, i64) {
         let now = self.clock;
-        let (used, limit) = if me { (&mut self.me_used, self.me_limit) } else { (&mut self.used, self.limit) };
+        let (used, limit) =
+            if me { (&mut self.me_used, self.me_limit) } else { (&mut self.used, self.limit) };
         while used.front().is_some_and(|t| now - *t >= HOUR) {
             used.pop_front();
         }
@@ -167,7 +170,12 @@ impl QuotaProxy {
         spent
     }
 
-    /// Workspace requests left now, as the next answer would say before counting itself.
+    /// How many requests have been answered (waits while one is in flight).
+    pub fn answered(&self) -> usize {
+        self.proxy.state().log.len()
+    }
+
+    /// Workspace requests the account has left now.
     pub fn remaining(&self) -> i64 {
         self.proxy.state().peek(false).0
     }
@@ -219,6 +227,7 @@ impl Handler for Proxy {
                 me,
                 counted: false,
                 remaining: 0,
+                created: None,
             });
             return Answer::now(quota_response(
                 Response::new(402, "text/plain; charset=utf-8", quota_exhausted_body(resets_in)),
@@ -237,6 +246,7 @@ impl Handler for Proxy {
                 me,
                 counted: false,
                 remaining,
+                created: None,
             });
             return Answer::Drop;
         };
@@ -254,6 +264,10 @@ impl Handler for Proxy {
                 state.rewrites.push(Rewrite { at, method: request.method.clone(), before, after });
             }
         }
+        let created = (request.method == "POST" && status == 200)
+            .then(|| serde_json::from_str::<serde_json::Value>(&body).ok())
+            .flatten()
+            .and_then(|entry| Some((entry["id"].as_i64()?, entry["stop"].is_null())));
         state.log.push(Logged {
             at,
             method: request.method.clone(),
@@ -262,6 +276,7 @@ impl Handler for Proxy {
             me,
             counted,
             remaining,
+            created,
         });
         Answer::now(quota_response(Response::new(status, content_type, body), remaining, resets_in))
     }
@@ -282,9 +297,13 @@ fn quota_response(mut response: Response, remaining: i64, resets_in: u64) -> Res
 fn forward(upstream: SocketAddr, request: &Request) -> Option<(u16, &'static str, String)> {
     let mut stream = TcpStream::connect(upstream).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let target =
-        if request.query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.query) };
-    let mut head = format!("{} {target} HTTP/1.1\r\nHost: {upstream}\r\nConnection: close\r\n", request.method);
+    let target = if request.query.is_empty() {
+        request.path.clone()
+    } else {
+        format!("{}?{}", request.path, request.query)
+    };
+    let mut head =
+        format!("{} {target} HTTP/1.1\r\nHost: {upstream}\r\nConnection: close\r\n", request.method);
     for name in ["Authorization", "Content-Type"] {
         if let Some(value) = request.header(name) {
             head.push_str(&format!("{name}: {value}\r\n"));
