@@ -9,6 +9,7 @@ mod fake_clockify;
 mod fake_http;
 mod fake_toggl;
 mod hooks;
+mod live_trust;
 mod push;
 mod read_only;
 mod rules;
