@@ -471,7 +471,12 @@ impl Timesheet for TogglTimesheet {
     }
 
     fn quota_left(&self) -> Option<u32> {
-        self.client.quotas.workspace.remaining.map(|left| u32::try_from(left.max(0)).unwrap_or(u32::MAX))
+        // A figure whose reset has passed says nothing any more (the quota renewed since).
+        let quota = &self.client.quotas.workspace;
+        if quota.resets_at.is_some_and(|at| at <= Instant::now()) {
+            return None;
+        }
+        quota.remaining.map(|left| u32::try_from(left.max(0)).unwrap_or(u32::MAX))
     }
 
     fn requests_sent(&self) -> u64 {

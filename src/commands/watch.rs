@@ -327,17 +327,26 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         || link
             .foreign_checked_at
             .is_none_or(|at| app.now - at >= chrono::Duration::minutes(FOREIGN_RECHECK_MINUTES));
-    if starts && recheck {
+    // A start the quota rule will drop anyway is not worth a look (each look spends the `/me` quota).
+    let starts_allowed = quota_left.is_none_or(|left| left >= crate::sync::live::KEPT_FOR_STOPS);
+    let mut look_failed = false;
+    if starts && recheck && starts_allowed {
         link.foreign_checked_at = Some(app.now);
-        let running = connection.timesheet.running().map_err(|e| anyhow::anyhow!("{e}"))?;
         let ours = |id: &str| ledger.entries.values().any(|row| row.remote_id.as_deref() == Some(id));
-        link.foreign = running.map(|entry| entry.id).filter(|id| !ours(id));
-        let seen = format!("{}|{}", link.foreign.as_deref().unwrap_or(""), app.now.to_rfc3339());
-        store.cache(&foreign_key, &seen)?;
-        // Stops of earlier foreign timers are settled: that timer is gone, or it is the one seen now.
-        for row in ledger.entries.values().filter(|row| row.key.starts_with("foreign:")) {
-            if row.remote_id != link.foreign {
-                store.remove_entry(scope, &row.key)?;
+        match connection.timesheet.running() {
+            Ok(running) => link.foreign = running.map(|entry| entry.id).filter(|id| !ours(id)),
+            // The look failed (its quota spent, no answer): no timer starts this pass, but stops and
+            // finished stretches still go out.
+            Err(_) => look_failed = true,
+        }
+        if !look_failed {
+            let seen = format!("{}|{}", link.foreign.as_deref().unwrap_or(""), app.now.to_rfc3339());
+            store.cache(&foreign_key, &seen)?;
+            // Stops of earlier foreign timers are settled: that timer is gone, or it is the one seen now.
+            for row in ledger.entries.values().filter(|row| row.key.starts_with("foreign:")) {
+                if row.remote_id != link.foreign {
+                    store.remove_entry(scope, &row.key)?;
+                }
             }
         }
     }
@@ -356,9 +365,16 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     for notice in guard(&mut planned.days, &facts) {
         tell_once(&mut link.said, link.destination.service.name(), notice);
     }
+    if look_failed {
+        for batch in &mut planned.days {
+            batch.steps.retain(|s| s.action != Action::Start);
+        }
+    }
     let pending: Vec<Step> =
         planned.days.iter().flat_map(|b| &b.steps).filter(|s| s.action.is_pending()).cloned().collect();
     if pending.is_empty() {
+        // What the pass learnt (a user id, the quota) is kept even when it sends nothing.
+        connection.remember(store, app.now)?;
         return Ok(());
     }
     let settings = RunSettings {

@@ -34,7 +34,7 @@ pub(crate) enum LiveNotice {
 }
 
 /// Requests kept back for stops: below this many left, no timer is started.
-const KEPT_FOR_STOPS: u32 = 3;
+pub(crate) const KEPT_FOR_STOPS: u32 = 3;
 
 /// The minimum entry under a quota: as configured while requests are plentiful; longer as they run out
 /// (at two requests per switch, 10 minutes costs at most 12 an hour, 30 minutes 4).

@@ -95,8 +95,13 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
         Granularity::Segment => segment_pieces(&sessions, input.timeline, tz),
         Granularity::Session => session_pieces(&sessions, input.timeline, tz),
     };
-    if input.live && !all_pieces.iter().any(|p| p.open) {
-        all_pieces.extend(first_prompt_piece(&sessions, input.timeline, tz));
+    if input.live {
+        // A prompt newer than all open work is where the work went (not the older stretch).
+        let newest_open = all_pieces.iter().filter(|p| p.open).map(|p| p.end).max();
+        all_pieces.extend(
+            first_prompt_piece(&sessions, input.timeline, tz)
+                .filter(|p| newest_open.is_none_or(|end| p.start > end)),
+        );
     }
     let all_rows: Vec<&KeyedEntry> = input
         .ledger
@@ -182,9 +187,10 @@ fn held_switch(
     (switching && piece.end - piece.start < input.switch_min_ms).then_some(running)
 }
 
-/// Live mode: a new session's first prompt is one line, a zero-length span that the timeline holds no
-/// segment for; while nothing else is open, it opens a stretch of its own, so the timer starts at the
-/// prompt (hooks fire there) rather than at the second line.
+/// Live mode: a new session's first prompt (or the first line after an idle gap) is one line, a
+/// zero-length span that the timeline holds no segment for; when it is newer than all open work, it
+/// opens a stretch of its own, so the timer starts (or the switch is considered, with its hysteresis) at
+/// the prompt (hooks fire there) rather than at the second line.
 fn first_prompt_piece<'a>(
     sessions: &[Classified<'a>],
     settings: TimelineSettings,

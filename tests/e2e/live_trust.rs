@@ -492,9 +492,6 @@ fn key(setup: &Setup) -> &'static str {
 /// timer holding ours back, the passes at 09:00:30 and 09:10:30 send the user lookup once and a look
 /// at the running entry each.
 #[test]
-#[ignore = "product bug: a `watch --once` pass with no step to execute returns before \
-            `Connection::remember`, so Clockify's user id is never cached and every later look costs a \
-            `GET /user` more"]
 fn clockify_asks_for_the_user_id_once_across_once_processes() {
     let [_, setup] = Setup::bare("live");
     let theirs = insert_foreign(&setup);
@@ -519,9 +516,6 @@ fn clockify_asks_for_the_user_id_once_across_once_processes() {
 /// quota renewed) the next process starts the timer as planned (from 09:00), and the idle stop later
 /// goes out at the last activity.
 #[test]
-#[ignore = "product bug: each held-back `watch --once` still sends `GET /me/time_entries/current` (the \
-            look before a start, in Toggl's `/me` quota) although the spent workspace quota drops the start \
-            it is for; the look is made before `guard` drops it"]
 fn a_quota_402_holds_back_later_once_processes_until_the_reset() {
     let [setup, _] = Setup::bare("live");
     let Fake::Toggl(toggl) = &setup.fake else { unreachable!() };
