@@ -239,24 +239,43 @@ pub(crate) fn plan_with_ledger(
                 window.from
             };
             let plan = crate::sync::sessions::plan(&SessionsInput {
-                from: from.max(earliest),
-                to: window.to,
-                earliest,
-                sessions: window.sessions,
-                rules: &destination.rules,
-                template: &destination.template,
-                tag_rules: &app.rules,
-                session_tags: window.tags,
-                granularity: destination.granularity,
-                timeline: timeline_settings(app),
-                ledger,
                 force: window.force,
                 live: window.live && destination.mode == EntryMode::Live,
                 switch_min_ms: min_entry_ms(configured_min_entry_ms(app), window.quota_left),
                 stop_running: destination.mode != EntryMode::Live,
+                ..sessions_input(app, ledger, destination, window, (from.max(earliest), window.to), earliest)
             });
             Planned { days: plan.batches, open: plan.open, mode_note }
         }
+    }
+}
+
+/// The sessions planner's input for one destination over `[from, to)`: what every sessions plan of a
+/// destination shares (no `--force`, no live timer, no stops of unowned timers; callers set those).
+fn sessions_input<'a>(
+    app: &'a App,
+    ledger: &'a Ledger,
+    destination: &'a Destination,
+    window: &Window<'a>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    earliest: DateTime<Utc>,
+) -> SessionsInput<'a> {
+    SessionsInput {
+        from,
+        to,
+        earliest,
+        sessions: window.sessions,
+        rules: &destination.rules,
+        template: &destination.template,
+        tag_rules: &app.rules,
+        session_tags: window.tags,
+        granularity: destination.granularity,
+        timeline: timeline_settings(app),
+        ledger,
+        force: false,
+        live: false,
+        switch_min_ms: 0,
+        stop_running: false,
     }
 }
 
@@ -286,21 +305,8 @@ fn stop_orphaned_timers(
         return Vec::new();
     }
     let plan = crate::sync::sessions::plan(&SessionsInput {
-        from: first,
-        to: window.to.max(app.now),
-        earliest: first,
-        sessions: window.sessions,
-        rules: &destination.rules,
-        template: &destination.template,
-        tag_rules: &app.rules,
-        session_tags: window.tags,
-        granularity: destination.granularity,
-        timeline: timeline_settings(app),
-        ledger,
-        force: false,
-        live: false,
-        switch_min_ms: 0,
         stop_running: true,
+        ..sessions_input(app, ledger, destination, window, (first, window.to.max(app.now)), first)
     });
     plan.batches
         .into_iter()

@@ -355,12 +355,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         policy: link.destination.foreign_timer,
         quota_left,
         now: app.now,
-        foreign_stop_at: link
-            .foreign
-            .as_ref()
-            .and_then(|id| ledger.entries.get(&format!("foreign:{id}")))
-            .filter(|row| row.state.is_unsettled())
-            .and_then(|row| row.end),
+        foreign_stop_at: crate::sync::live::foreign_stop_in_doubt(&ledger, link.foreign.as_deref()),
     };
     for notice in guard(&mut planned.days, &facts) {
         tell_once(&mut link.said, link.destination.service.name(), notice);

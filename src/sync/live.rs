@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::steps::{Action, Batch, ForeignTimer, Step};
+use crate::ledger::Ledger;
 use crate::timesheet::EntryDraft;
 
 /// What the watcher knows besides the plan.
@@ -45,6 +46,16 @@ pub(crate) fn min_entry_ms(configured_ms: i64, quota_left: Option<u32>) -> i64 {
         _ => 0,
     };
     configured_ms.max(floor_minutes * 60_000)
+}
+
+/// When an earlier pass already asked to stop the foreign timer `foreign` and that stop is still in
+/// doubt: its time, so the stop is repeated as it was asked ([`LiveFacts::foreign_stop_at`]).
+pub(crate) fn foreign_stop_in_doubt(ledger: &Ledger, foreign: Option<&str>) -> Option<DateTime<Utc>> {
+    ledger
+        .entries
+        .get(&format!("foreign:{}", foreign?))
+        .filter(|row| row.state.is_unsettled())
+        .and_then(|row| row.end)
 }
 
 /// Applies the foreign-timer policy and the quota reserve to a live plan.
@@ -262,12 +273,7 @@ mod tests {
                 quota_left: self.quota_left,
                 now: at(now),
                 // As `watch`: a stop of theirs already in doubt is repeated at its own time.
-                foreign_stop_at: self
-                    .foreign
-                    .as_ref()
-                    .and_then(|id| ledger.entries.get(&format!("foreign:{id}")))
-                    .filter(|row| row.state.is_unsettled())
-                    .and_then(|row| row.end),
+                foreign_stop_at: foreign_stop_in_doubt(&ledger, self.foreign.as_deref()),
             };
             for notice in guard(&mut batches, &facts) {
                 if !self.notices.contains(&notice) {
