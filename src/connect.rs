@@ -47,7 +47,7 @@ pub(crate) fn clockify(app: &App, base_url: &str, key: ApiKey) -> Clockify {
 
 /// A Toggl Track client for `base_url`.
 pub(crate) fn toggl(app: &App, base_url: &str, token: ApiKey) -> Toggl {
-    Toggl::new(base_url, token, client_options(app, Service::Toggl), app.pause.clone())
+    Toggl::new(base_url, token, client_options(app, Service::Toggl), app.pause.clone(), app.clock.clone())
 }
 
 /// Where the Clockify user id of a key is cached: per endpoint and key (by hash; the key itself is never
@@ -163,16 +163,16 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Caches what the run learnt (the Clockify user id, Toggl's quotas as of `now`), so the next run
+    /// Caches what the run learnt (the Clockify user id, Toggl's quotas), so the next run
     /// need not ask and never sends what a spent quota refuses.
-    pub(crate) fn remember(&self, store: &Store, now: DateTime<Utc>) -> Result<()> {
+    pub(crate) fn remember(&self, store: &Store) -> Result<()> {
         if let (Some(key), Some(id)) = (&self.user_cache_key, self.timesheet.known_user_id())
             && store.cached(key)?.is_none()
         {
             store.cache(key, id)?;
         }
         if let Some(key) = &self.quota_cache_key {
-            store.cache(key, &self.timesheet.quota_snapshot(now))?;
+            store.cache(key, &self.timesheet.quota_snapshot())?;
         }
         Ok(())
     }
@@ -208,7 +208,7 @@ pub(crate) fn connect(app: &App, destination: &Destination, store: &Store) -> Re
                 let mut client = toggl(app, base_url, key.clone());
                 // A quota spent by an earlier process holds this one back until its reset.
                 if let Some(snapshot) = store.cached(&toggl_quota_key(base_url, &key))? {
-                    client.restore_quota(&snapshot, app.now);
+                    client.restore_quota(&snapshot);
                 }
                 quota_cache_key = Some(toggl_quota_key(base_url, &key));
                 let workspace_id = match destination.workspace_id.clone().or(cached) {

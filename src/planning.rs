@@ -417,7 +417,7 @@ fn post(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    connection.remember(store, app.now)?;
+    connection.remember(store)?;
     let stopped = run.stopped.map(|stop| {
         let service = connection.timesheet.service();
         stop_message(stop, service, options.rerun, destination.service.unmapped_time_hint(), app.now)

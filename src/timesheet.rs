@@ -113,7 +113,7 @@ pub(crate) trait Timesheet {
     }
     /// What the service said of its quotas, to keep in the database (see `Toggl::quota_snapshot`);
     /// empty for a service without quotas.
-    fn quota_snapshot(&self, _now: DateTime<Utc>) -> String {
+    fn quota_snapshot(&self) -> String {
         String::new()
     }
     /// Requests sent so far, retries included, for the summary and the benchmark.

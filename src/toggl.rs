@@ -5,12 +5,13 @@
 //! quota cannot cover. A 402 is either a spent quota (stop, say when to run again) or a paid-only
 //! feature (a refusal with a hint); the body tells which.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::Clock;
 use crate::http::{Answer, Auth, ClientOptions, HttpClient, Method, Request, ServicePolicy, error_message};
 use crate::pause::Pause;
 use crate::secrets::ApiKey;
@@ -89,15 +90,17 @@ enum QuotaClass {
 #[derive(Debug, Clone, Copy, Default)]
 struct Quota {
     remaining: Option<i64>,
-    resets_at: Option<Instant>,
+    /// On the run's clock (the app's: a test's or a benchmark's clock file too), so a reset told in one
+    /// process holds in the next.
+    resets_at: Option<DateTime<Utc>>,
 }
 
 impl Quota {
     /// How long to wait before a request of this class may be sent, when the quota is spent.
-    fn spent_for(&self) -> Option<Duration> {
+    fn spent_for(&self, now: DateTime<Utc>) -> Option<Duration> {
         match (self.remaining, self.resets_at) {
             (Some(remaining), Some(resets_at)) if remaining <= 0 => {
-                let wait = resets_at.saturating_duration_since(Instant::now());
+                let wait = (resets_at - now).to_std().unwrap_or_default();
                 (!wait.is_zero()).then_some(wait)
             }
             _ => None,
@@ -114,14 +117,21 @@ pub(crate) struct Toggl {
 }
 
 /// What Toggl's answers said of the hourly quotas, and which one the request in flight draws on.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Quotas {
     me: Quota,
     workspace: Quota,
     current: QuotaClass,
+    clock: Clock,
 }
 
 impl Quotas {
+    /// The run's clock; a clock that cannot be read counts as the epoch (every reset has passed: the next
+    /// answer says again).
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now().unwrap_or_default()
+    }
+
     fn current(&mut self) -> &mut Quota {
         match self.current {
             QuotaClass::Me => &mut self.me,
@@ -132,7 +142,8 @@ impl Quotas {
 
 impl ServicePolicy for Quotas {
     fn check_before_send(&mut self) -> Result<(), RemoteError> {
-        match self.current().spent_for() {
+        let now = self.now();
+        match self.current().spent_for(now) {
             Some(wait) => Err(RemoteError::QuotaSpent { retry_after: wait }),
             None => Ok(()),
         }
@@ -143,12 +154,17 @@ impl ServicePolicy for Quotas {
     fn observe(&mut self, answer: &Answer) -> Option<RemoteError> {
         let resets_in = answer.seconds_header("x-toggl-quota-resets-in");
         if let Some(remaining) = answer.header("x-toggl-quota-remaining").and_then(|v| v.parse().ok()) {
-            let resets_at = resets_in.and_then(|d| Instant::now().checked_add(d));
+            let now = self.now();
+            let resets_at =
+                resets_in.and_then(|d| now.checked_add_signed(chrono::Duration::from_std(d).ok()?));
             *self.current() = Quota { remaining: Some(remaining), resets_at };
         }
         if answer.status == 402 && is_quota_message(&answer.body) {
             let wait = resets_in.unwrap_or(Duration::from_secs(3600));
-            *self.current() = Quota { remaining: Some(0), resets_at: Instant::now().checked_add(wait) };
+            let now = self.now();
+            let resets_at =
+                chrono::Duration::from_std(wait).ok().and_then(|wait| now.checked_add_signed(wait));
+            *self.current() = Quota { remaining: Some(0), resets_at };
             return Some(RemoteError::QuotaSpent { retry_after: wait });
         }
         None
@@ -161,21 +177,30 @@ impl ServicePolicy for Quotas {
 
 impl Toggl {
     /// A client for `base_url` (e.g. `https://api.track.toggl.com/api/v9`).
-    pub(crate) fn new(base_url: &str, token: ApiKey, options: ClientOptions, pause: Pause) -> Toggl {
+    pub(crate) fn new(
+        base_url: &str,
+        token: ApiKey,
+        options: ClientOptions,
+        pause: Pause,
+        clock: Clock,
+    ) -> Toggl {
         Toggl {
             http: HttpClient::new(base_url, Auth::TokenBasic(token), options, pause),
-            quotas: Quotas { me: Quota::default(), workspace: Quota::default(), current: QuotaClass::Me },
+            quotas: Quotas {
+                me: Quota::default(),
+                workspace: Quota::default(),
+                current: QuotaClass::Me,
+                clock,
+            },
         }
     }
 
     /// What Toggl last said of each hourly quota, in wall-clock time, to keep across processes: a 402
     /// seen by one `watch --once` holds back every later one until the reset (`me:<left>:<reset>` and
     /// `workspace:…`, `;`-separated).
-    pub(crate) fn quota_snapshot(&self, now: DateTime<Utc>) -> String {
+    pub(crate) fn quota_snapshot(&self) -> String {
         let class = |name: &str, quota: &Quota| {
-            let (Some(remaining), Some(resets_at)) = (quota.remaining, quota.resets_at) else { return None };
-            let wait = resets_at.saturating_duration_since(Instant::now());
-            let at = now.checked_add_signed(chrono::Duration::from_std(wait).ok()?)?;
+            let (Some(remaining), Some(at)) = (quota.remaining, quota.resets_at) else { return None };
             Some(format!("{name}:{remaining}:{}", at.to_rfc3339_opts(SecondsFormat::Secs, true)))
         };
         [class("me", &self.quotas.me), class("workspace", &self.quotas.workspace)]
@@ -187,7 +212,8 @@ impl Toggl {
 
     /// Takes back a [`Toggl::quota_snapshot`]: a quota whose reset has passed is forgotten; an unreadable
     /// part is ignored (the next answer says again).
-    pub(crate) fn restore_quota(&mut self, snapshot: &str, now: DateTime<Utc>) {
+    pub(crate) fn restore_quota(&mut self, snapshot: &str) {
+        let now = self.quotas.now();
         for part in snapshot.split(';') {
             let mut fields = part.splitn(3, ':');
             let (Some(name), Some(remaining), Some(at)) = (fields.next(), fields.next(), fields.next())
@@ -197,8 +223,10 @@ impl Toggl {
             let (Ok(remaining), Ok(at)) = (remaining.parse::<i64>(), DateTime::parse_from_rfc3339(at)) else {
                 continue;
             };
-            let Ok(wait) = (at.to_utc() - now).to_std() else { continue };
-            let quota = Quota { remaining: Some(remaining), resets_at: Instant::now().checked_add(wait) };
+            if at.to_utc() <= now {
+                continue;
+            }
+            let quota = Quota { remaining: Some(remaining), resets_at: Some(at.to_utc()) };
             match name {
                 "me" => self.quotas.me = quota,
                 "workspace" => self.quotas.workspace = quota,
@@ -416,8 +444,8 @@ impl Timesheet for TogglTimesheet {
         "Toggl Track"
     }
 
-    fn quota_snapshot(&self, now: DateTime<Utc>) -> String {
-        self.client.quota_snapshot(now)
+    fn quota_snapshot(&self) -> String {
+        self.client.quota_snapshot()
     }
 
     fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {
@@ -473,7 +501,7 @@ impl Timesheet for TogglTimesheet {
     fn quota_left(&self) -> Option<u32> {
         // A figure whose reset has passed says nothing any more (the quota renewed since).
         let quota = &self.client.quotas.workspace;
-        if quota.resets_at.is_some_and(|at| at <= Instant::now()) {
+        if quota.resets_at.is_some_and(|at| at <= self.client.quotas.now()) {
             return None;
         }
         quota.remaining.map(|left| u32::try_from(left.max(0)).unwrap_or(u32::MAX))
@@ -504,11 +532,12 @@ mod tests {
 
     #[test]
     fn a_spent_quota_blocks_until_it_resets() {
-        let spent = Quota { remaining: Some(0), resets_at: Some(Instant::now() + Duration::from_secs(600)) };
-        assert!(spent.spent_for().unwrap() > Duration::from_secs(590));
-        let renewed = Quota { remaining: Some(0), resets_at: Some(Instant::now()) };
-        assert_eq!(renewed.spent_for(), None);
-        assert_eq!(Quota { remaining: Some(3), resets_at: None }.spent_for(), None);
+        let now = at("2026-11-02T09:00:00Z");
+        let spent = Quota { remaining: Some(0), resets_at: Some(at("2026-11-02T09:10:00Z")) };
+        assert_eq!(spent.spent_for(now), Some(Duration::from_secs(600)));
+        let renewed = Quota { remaining: Some(0), resets_at: Some(now) };
+        assert_eq!(renewed.spent_for(now), None);
+        assert_eq!(Quota { remaining: Some(3), resets_at: None }.spent_for(now), None);
     }
 
     fn at(text: &str) -> DateTime<Utc> {
@@ -584,7 +613,7 @@ mod fake_tests {
         };
         let token = ApiKey::new(fake::API_TOKEN).unwrap();
         TogglTimesheet {
-            client: Toggl::new(&service.base_url(), token, options, Pause::default()),
+            client: Toggl::new(&service.base_url(), token, options, Pause::default(), Clock::System),
             workspace_id: fake::WORKSPACE_ID.to_string(),
         }
     }

@@ -369,7 +369,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         planned.days.iter().flat_map(|b| &b.steps).filter(|s| s.action.is_pending()).cloned().collect();
     if pending.is_empty() {
         // What the pass learnt (a user id, the quota) is kept even when it sends nothing.
-        connection.remember(store, app.now)?;
+        connection.remember(store)?;
         return Ok(());
     }
     let settings = RunSettings {
@@ -382,7 +382,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         now: app.now,
     };
     let run = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut Quiet);
-    connection.remember(store, app.now)?;
+    connection.remember(store)?;
     report_done(app, &link.destination, &pending, &planned.days);
     if let Some(left) = connection.timesheet.quota_left() {
         store.cache(&format!("watch.quota.{}", link.destination.service.key()), &left.to_string())?;
