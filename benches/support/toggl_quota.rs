@@ -9,8 +9,8 @@
 //! - Another client of the same account (a phone app) can be made to spend workspace requests at the
 //!   current simulated instant ([`QuotaProxy::spend_elsewhere_to`]): that is how the quota falls.
 //! - `X-Toggl-Quota-Resets-In` is the simulated seconds until the oldest counted request leaves the
-//!   hour, divided by the run's pace (simulated seconds per real second so far) and rounded up: the
-//!   client counts it on its own, real, clock.
+//!   hour, rounded up: the client counts it on the run's clock (the clock file), as the real one counts
+//!   Toggl's seconds on the system clock.
 //! - Every request is logged with the simulated instant, and a request that changes the start, stop or
 //!   project of an entry that was already stopped (or deletes it) is recorded as a rewrite, with the
 //!   entry before and after.
@@ -80,14 +80,13 @@ impl State {
         (used, limit)
     }
 
-    /// `(remaining, resets in real seconds)`.
+    /// `(remaining, resets in simulated seconds)`.
     fn peek(&mut self, me: bool) -> (i64, u64) {
         let now = self.clock;
-        let pace = self.pace();
         let (used, limit) = self.window(me);
         let remaining = (limit - used.len() as i64).max(0);
         let simulated = used.front().map_or(3600.0, |oldest| (HOUR - (now - *oldest)).as_seconds_f64());
-        (remaining, ((simulated / pace).ceil() as u64).max(1))
+        (remaining, (simulated.ceil() as u64).max(1))
     }
 
     /// Simulated seconds per real second since the run started (1 before it has).
