@@ -232,9 +232,33 @@ pub(crate) fn plan_with_ledger(
             .flatten()
             .max()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let mut mode_note = mode_note;
             let from = if window.default_range {
                 let first = default_first_day(ledger, app.tz, window.today, app.config.sync.start_date);
-                window.from.max(workday::day_start(first, app.tz))
+                let first_start = workday::day_start(first, app.tz);
+                // Work before the default range is left out: say so, and how to include it.
+                if window.from < first_start
+                    && window
+                        .sessions
+                        .iter()
+                        .flat_map(|s| &s.spans)
+                        .any(|span| span.start < first_start.timestamp_millis())
+                {
+                    let why = if ledger
+                        .entries
+                        .keys()
+                        .any(|key| key.starts_with(crate::sync::sessions::KEY_PREFIX))
+                    {
+                        "the day of the last entry pushed, or of one still to settle"
+                    } else {
+                        "Monday of this week: nothing pushed yet"
+                    };
+                    mode_note.get_or_insert_with(String::new).push_str(&format!(
+                        "{}: sessions mode plans from {first} ({why}); `--since` plans earlier days\n",
+                        destination.service.name()
+                    ));
+                }
+                window.from.max(first_start)
             } else {
                 window.from
             };

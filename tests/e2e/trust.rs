@@ -686,13 +686,23 @@ fn sync_status_and_push_share_one_default_range_in_sessions_mode() {
             setup.name()
         ));
         assert_eq!(run(&setup, &["push", "--dry-run", THURSDAY]), listing);
-        assert_eq!(run(&setup, &["sync", "--dry-run", THURSDAY]), listing, "sync plans what push plans");
+        // `sync` plans what `push` plans, and says which work it leaves out and how to include it.
+        let note = format!(
+            "{}: sessions mode plans from 2026-11-02 (Monday of this week: nothing pushed yet); `--since` plans \
+             earlier days\n",
+            setup.name()
+        );
+        assert_eq!(
+            run(&setup, &["sync", "--dry-run", THURSDAY]),
+            ok(format!("{note}\n{}", listing.0)),
+            "sync plans what push plans"
+        );
         assert_eq!(run(&setup, &[THURSDAY, "status"]), status(2, "never"));
         let synced = run(&setup, &["sync", THURSDAY]);
         assert_eq!(
             synced,
             ok(format!(
-                "{}{}{}",
+                "{note}{}{}{}",
                 day_line(&setup, "2026-11-02", [1, 0, 0, 0]),
                 day_line(&setup, "2026-11-04", [1, 0, 0, 0]),
                 pushed(&setup, [2, 0, 0, 0], 2, "0 unchanged, 0 still open")
