@@ -165,14 +165,29 @@ pub(crate) struct Connection {
 impl Connection {
     /// Caches what the run learnt (the Clockify user id, Toggl's quotas), so the next run
     /// need not ask and never sends what a spent quota refuses.
-    pub(crate) fn remember(&self, store: &Store) -> Result<()> {
+    pub(crate) fn remember(&mut self, store: &Store) -> Result<()> {
         if let (Some(key), Some(id)) = (&self.user_cache_key, self.timesheet.known_user_id())
             && store.cached(key)?.is_none()
         {
             store.cache(key, id)?;
         }
         if let Some(key) = &self.quota_cache_key {
+            // Merged with what other processes stored meanwhile: a stale figure never overwrites a 402.
+            if let Some(stored) = store.cached(key)? {
+                self.timesheet.restore_quota(&stored);
+            }
             store.cache(key, &self.timesheet.quota_snapshot())?;
+        }
+        Ok(())
+    }
+
+    /// Takes in what other processes stored of the quotas since this connection last looked (a
+    /// long-running watcher, each pass).
+    pub(crate) fn catch_up(&mut self, store: &Store) -> Result<()> {
+        if let Some(stored) =
+            self.quota_cache_key.as_ref().map(|key| store.cached(key)).transpose()?.flatten()
+        {
+            self.timesheet.restore_quota(&stored);
         }
         Ok(())
     }

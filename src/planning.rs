@@ -335,7 +335,11 @@ fn stop_orphaned_timers(
     plan.batches
         .into_iter()
         .filter_map(|mut batch| {
-            batch.steps.retain(|step| running.contains(&step.key.as_str()));
+            // Only stops: a running row no loaded work claims is left for `status`, never deleted here.
+            batch.steps.retain(|step| {
+                running.contains(&step.key.as_str())
+                    && !matches!(step.action, Action::Delete { .. } | Action::Withdraw { .. })
+            });
             (!batch.steps.is_empty()).then_some(batch)
         })
         .collect()

@@ -116,6 +116,8 @@ pub(crate) trait Timesheet {
     fn quota_snapshot(&self) -> String {
         String::new()
     }
+    /// Merges a stored quota snapshot into what the client knows (the later reset wins).
+    fn restore_quota(&mut self, _snapshot: &str) {}
     /// Requests sent so far, retries included, for the summary and the benchmark.
     fn requests_sent(&self) -> u64;
     /// The user id, once known, so the caller can cache it.

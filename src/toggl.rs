@@ -108,6 +108,17 @@ impl Quota {
     }
 }
 
+/// Of two things said of one quota, the one that holds back more: the later reset, and for one reset
+/// the fewer requests left; anything said beats nothing.
+fn later_of(held: Quota, stored: Quota) -> Quota {
+    match (held.resets_at, stored.resets_at) {
+        (None, _) => stored,
+        (Some(a), Some(b)) if b > a => stored,
+        (Some(a), Some(b)) if b == a && stored.remaining < held.remaining => stored,
+        _ => held,
+    }
+}
+
 const PAGE_SIZE: usize = 200;
 
 /// A Toggl Track client bound to one token.
@@ -210,8 +221,10 @@ impl Toggl {
             .join(";")
     }
 
-    /// Takes back a [`Toggl::quota_snapshot`]: a quota whose reset has passed is forgotten; an unreadable
-    /// part is ignored (the next answer says again).
+    /// Takes back a [`Toggl::quota_snapshot`] (another process's, or this one's from an earlier pass),
+    /// merged with what this client knows: the later reset wins, and for one reset the fewer requests
+    /// left. A quota whose reset has passed is forgotten; an unreadable part is ignored (the next answer
+    /// says again).
     pub(crate) fn restore_quota(&mut self, snapshot: &str) {
         let now = self.quotas.now();
         for part in snapshot.split(';') {
@@ -226,12 +239,13 @@ impl Toggl {
             if at.to_utc() <= now {
                 continue;
             }
-            let quota = Quota { remaining: Some(remaining), resets_at: Some(at.to_utc()) };
-            match name {
-                "me" => self.quotas.me = quota,
-                "workspace" => self.quotas.workspace = quota,
-                _ => {}
-            }
+            let stored = Quota { remaining: Some(remaining), resets_at: Some(at.to_utc()) };
+            let held = match name {
+                "me" => &mut self.quotas.me,
+                "workspace" => &mut self.quotas.workspace,
+                _ => continue,
+            };
+            *held = later_of(*held, stored);
         }
     }
 
@@ -446,6 +460,10 @@ impl Timesheet for TogglTimesheet {
 
     fn quota_snapshot(&self) -> String {
         self.client.quota_snapshot()
+    }
+
+    fn restore_quota(&mut self, snapshot: &str) {
+        self.client.restore_quota(snapshot);
     }
 
     fn create(&mut self, draft: &EntryDraft) -> Result<String, RemoteError> {

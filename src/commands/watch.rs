@@ -288,6 +288,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         link.connection = Some(connect(app, &link.destination, store)?);
     }
     let Some(connection) = link.connection.as_mut() else { return Ok(()) };
+    connection.catch_up(store)?;
     let workspace_id = connection.workspace_id.clone();
     let scope = LedgerScope { destination: link.destination.service.key(), workspace_id: &workspace_id };
     let quota_left = connection.timesheet.quota_left();

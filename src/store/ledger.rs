@@ -86,10 +86,12 @@ impl Store {
         Ok(ledger)
     }
 
-    /// Every running entry of every destination and workspace (also those no longer configured).
+    /// Every running entry of every destination and workspace (also those no longer configured), and
+    /// every start or update of a running entry whose answer was lost (it may be running).
     pub(crate) fn running_entries(&self) -> Result<Vec<crate::ledger::RunningEntry>> {
         let mut query = self.conn.prepare_cached(
-            "SELECT destination, workspace_id, remote_id, start_utc FROM ledger WHERE state = 'running'
+            "SELECT destination, workspace_id, remote_id, start_utc FROM ledger
+             WHERE state = 'running' OR (state IN ('intended', 'in_doubt') AND end_utc IS NULL)
              ORDER BY start_utc, destination, workspace_id",
         )?;
         let rows = query.query_map([], |r| {

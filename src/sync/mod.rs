@@ -399,8 +399,9 @@ impl StepRun<'_, '_> {
             let outcome = match self.step(step, window) {
                 Err(failure) if each_on_its_own => match entry_failure(step, *failure, self.settings) {
                     Ok(refused) => {
+                        // Reported even if the ledger cannot keep it.
+                        self.failures.push(refused.clone());
                         self.keep_refused(step, &refused)?;
-                        self.failures.push(refused);
                         self.report.failed += 1;
                         continue;
                     }
@@ -446,7 +447,12 @@ impl StepRun<'_, '_> {
         {
             theirs.push(found);
         }
-        if theirs.is_empty() {
+        // Only a day posted whole counts (their entries cover nearly the whole window): a meeting logged
+        // by hand is not another machine's day; it is left to the per-project look of each step.
+        let covered: i64 =
+            theirs.iter().map(|e| (e.end.unwrap_or(to).min(to) - e.start).num_seconds().max(0)).sum();
+        if theirs.is_empty() || covered * 10 < (to - from).num_seconds() * 9 {
+            self.remote.entries.extend(theirs);
             return Ok(false);
         }
         theirs.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
@@ -528,7 +534,8 @@ impl StepRun<'_, '_> {
             // machine is kept as that machine posted it.
             let bring_to_plan = window.is_none() && !matches_draft(&found, &step.draft);
             let adopted = adopted_row(step, &found);
-            let adopted = if bring_to_plan {
+            // A day of the ratio split adopted from another machine is recorded with its own times.
+            let adopted = if bring_to_plan || window.is_some() {
                 adopted
             } else {
                 self.row(step, Operation::Create, EntryState::Stored, Some(&id), true)

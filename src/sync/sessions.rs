@@ -162,6 +162,11 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
     // deleted; a create in doubt is looked for as it was sent and deleted if found; a refused create or
     // a deletion by the user is forgotten.
     for (row, _) in recorded.iter().zip(claimed).filter(|(_, claimed)| !claimed) {
+        // A running timer only its live planner may delete (a plan without the live timer's first-prompt
+        // stretch would take it for vanished work); `status` reports one nothing owns.
+        if row.state == EntryState::Running && !input.live {
+            continue;
+        }
         steps.push(delete_step(row));
     }
     SessionsPlan { batches: batches(steps), open }
@@ -869,6 +874,19 @@ mod tests {
         (entry.state, entry.remote_id) = (EntryState::DeletedByUser, Some("r".into()));
         assert_eq!(shape(&fixture.plan(Granularity::Segment, false))[1].1, "leave");
         assert_eq!(shape(&fixture.plan(Granularity::Segment, true))[1].1, "create");
+    }
+
+    #[test]
+    fn only_the_live_planner_deletes_a_running_timer_whose_work_it_cannot_see() {
+        // A timer the live planner started at a first prompt (a stretch only it sees) is running.
+        let mut fixture = Fixture::new(vec![session("a", "/w/a", 1186, 1199)]);
+        fixture.record(&fixture.plan_from(0, Granularity::Segment, false, true));
+        fixture.sessions.clear();
+        assert!(
+            shape(&fixture.plan_from(0, Granularity::Segment, false, false)).is_empty(),
+            "push leaves it"
+        );
+        assert_eq!(shape(&fixture.plan_from(0, Granularity::Segment, false, true))[0].1, "delete");
     }
 
     #[test]

@@ -441,26 +441,19 @@ fn reconcile_adopts_entries_another_machine_posted() {
         tag_ids: Vec::new(),
     });
     let output = setup.sync_ok(&["--reconcile"]);
-    // A day another machine posted is adopted whole, as posted: Monday keeps its one entry (nothing of
-    // ours is added: the day never holds more than a work day), Thursday its other times.
-    let expected = vec![
-        entry("p-shop", "2026-11-02T09:00:00Z", "2026-11-02T13:48:00Z"),
-        entry("p-shop", "2026-11-03T09:00:00Z", "2026-11-03T17:00:00Z"),
-        entry("p-tracker", "2026-11-05T09:30:00Z", "2026-11-05T16:30:00Z"),
-    ];
+    // Monday and Thursday were posted only in part by the other machine (4.8 h and 7 h of the 8): each of
+    // its entries is adopted for its project, with its own times, and the rest of the day is ours. (A day
+    // posted whole is adopted whole: `trust::reconcile_keeps_a_day_another_machine_posted_whole…`.)
+    let mut expected = expected_week();
+    expected[4] = entry("p-tracker", "2026-11-05T09:30:00Z", "2026-11-05T16:30:00Z");
     let ours: Vec<_> = setup.posted().into_iter().filter(|e| e.0 != "p-meetings").collect();
     assert_eq!(ours, expected);
     assert_eq!(
         output,
-        "2026-11-02 clockify synced: 0 posted, 1 adopted (the day was already posted, by another machine: kept \
-         as posted, nothing of ours added)\n\
-         2026-11-03 clockify synced: 1 posted, 0 adopted\n\
-         2026-11-05 clockify synced: 0 posted, 1 adopted (the day was already posted, by another machine: kept \
-         as posted, nothing of ours added)\n\
-         Clockify: synced 3 day(s): 1 entries posted, 2 adopted (4 requests)\n\
-         skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n"
+        "2026-11-02 clockify synced: 2 posted, 1 adopted\n2026-11-03 clockify synced: 1 posted, 0 adopted\n\
+         2026-11-05 clockify synced: 0 posted, 1 adopted\nClockify: synced 3 day(s): 3 entries posted, 2 \
+         adopted (6 requests)\nskipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n"
     );
-    // The ledger holds the adopted entries with their own times, and a second run sends nothing.
     let conn = rusqlite::Connection::open(setup.world.db()).unwrap();
     let rows: Vec<(String, String, String, String)> = conn
         .prepare("SELECT entry_key, remote_id, start_utc, end_utc FROM ledger WHERE adopted = 1 ORDER BY entry_key")
@@ -487,7 +480,8 @@ fn reconcile_adopts_entries_another_machine_posted() {
                 "2026-11-05T09:30:00Z",
                 "2026-11-05T16:30:00Z"
             ),
-        ]
+        ],
+        "adopted entries are recorded with their own times"
     );
     let listings = setup
         .fake
