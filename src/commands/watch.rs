@@ -65,18 +65,22 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
     // A `watch` in the foreground owns the timers: a second one, or a pass, refuses at once. A pass
     // meeting another pass (two hooks in quick succession) waits for it, up to 10 seconds.
     let foreground = if args.once {
-        if FileLock::try_acquire(&app.db_path, "watch.foreground.lock")?.is_none() {
-            return Err(refuse());
-        }
         None
     } else {
         Some(FileLock::try_acquire(&app.db_path, "watch.foreground.lock")?.ok_or_else(refuse)?)
     };
     let mut waited = Duration::ZERO;
+    let mut foreground_seen = 0;
     let _watching = loop {
-        match FileLock::try_acquire(&app.db_path, "watch.lock")? {
+        // A pass probes the foreground lock; another pass may hold it for an instant while probing too,
+        // a foreground watcher holds it for good (seen three times in a row: refused at once).
+        let no_foreground =
+            !args.once || FileLock::try_acquire(&app.db_path, "watch.foreground.lock")?.is_some();
+        foreground_seen = if no_foreground { 0 } else { foreground_seen + 1 };
+        let lock = if no_foreground { FileLock::try_acquire(&app.db_path, "watch.lock")? } else { None };
+        match lock {
             Some(lock) => break lock,
-            None if args.once && waited < Duration::from_secs(10) => {
+            None if args.once && foreground_seen < 3 && waited < Duration::from_secs(10) => {
                 std::thread::sleep(Duration::from_millis(100));
                 waited += Duration::from_millis(100);
             }

@@ -215,6 +215,18 @@ pub(crate) fn execute(
         Ok(remote) => remote,
         Err(stop) => return RunReport { counts, stopped: Some(*stop) },
     };
+    // An entry the ledger already holds under some key is ours as recorded: never adopted again, never
+    // withdrawn for another row.
+    if !remote.entries.is_empty() {
+        match store.ledger(settings.scope) {
+            Ok(ledger) => {
+                let known: std::collections::HashSet<&str> =
+                    ledger.entries.values().filter_map(|row| row.remote_id.as_deref()).collect();
+                remote.entries.retain(|entry| !known.contains(entry.id.as_str()));
+            }
+            Err(error) => return RunReport { counts, stopped: Some(Stop::Local(error)) },
+        }
+    }
     let mut reporting = true;
     for index in 0..batches.len() {
         if batches[index].status != DayStatus::Planned {
