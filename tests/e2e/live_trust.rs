@@ -12,27 +12,11 @@ use crate::fake_clockify;
 use crate::fake_toggl;
 use crate::push::{Fake, Setup};
 use crate::support::Transcript;
-
-/// (stdout, stderr, exit code) of one run.
-type Run = (String, String, i32);
+use crate::trust::{Run, ok, run};
 
 /// An entry as the service holds it: (project, start, end, description), times in UTC whole seconds
 /// (`2026-11-02T09:00:00Z`), a running entry's end as "", sorted by start.
 type Held = (String, String, String, String);
-
-fn run(setup: &Setup, args: &[&str]) -> Run {
-    let output = setup.run(args);
-    (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-        output.status.code().unwrap_or(-1),
-    )
-}
-
-/// A successful run that printed `stdout` and nothing on stderr.
-fn ok(stdout: impl Into<String>) -> Run {
-    (stdout.into(), String::new(), 0)
-}
 
 /// One `watch --once` process at `hms` (`HH:MM:SS`) of Monday 2026-11-02, UTC.
 fn once(setup: &Setup, hms: &str) -> Run {

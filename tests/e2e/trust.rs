@@ -14,14 +14,14 @@ use crate::support::Transcript;
 const NOON: &str = "--now=2026-11-02T12:00:00Z";
 
 /// (stdout, stderr, exit code) of one run.
-type Run = (String, String, i32);
+pub(crate) type Run = (String, String, i32);
 
 /// An entry as the service holds it: (id, project, start, end, description), times in UTC whole
 /// seconds (`2026-11-02T09:00:00Z`), sorted by start.
 type Held = (String, String, String, String, String);
 
 /// Runs the binary and returns its whole output.
-fn run(setup: &Setup, args: &[&str]) -> Run {
+pub(crate) fn run(setup: &Setup, args: &[&str]) -> Run {
     let output = setup.run(args);
     (
         String::from_utf8(output.stdout).unwrap(),
@@ -31,7 +31,7 @@ fn run(setup: &Setup, args: &[&str]) -> Run {
 }
 
 /// A successful run that printed `stdout` and nothing on stderr.
-fn ok(stdout: impl Into<String>) -> Run {
+pub(crate) fn ok(stdout: impl Into<String>) -> Run {
     (stdout.into(), String::new(), 0)
 }
 
