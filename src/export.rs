@@ -111,7 +111,7 @@ pub(crate) fn allocation_rows(batches: &[Batch], destination: &str, tz: Tz) -> V
     let mut rows = Vec::new();
     for batch in batches {
         for step in &batch.steps {
-            let entry = &step.entry;
+            let entry = &step.planned();
             let project = entry.mapped_path.as_deref().unwrap_or("Other");
             rows.push(vec![
                 batch.date.to_string(),
@@ -136,12 +136,12 @@ pub(crate) fn push_rows(batches: &[Batch]) -> Vec<Vec<String>> {
         .flat_map(|batch| &batch.steps)
         .map(|step| {
             vec![
-                utc(step.entry.start),
-                utc(step.entry.end),
-                hours(step.entry.seconds * 1000),
+                utc(step.draft.start),
+                utc(step.plan.end),
+                hours(step.plan.seconds * 1000),
                 safe_cell(&step.draft.description).into_owned(),
                 safe_cell(&step.draft.tags.join(",")).into_owned(),
-                safe_cell(step.entry.mapped_path.as_deref().unwrap_or("")).into_owned(),
+                safe_cell(step.plan.mapped_path.as_deref().unwrap_or("")).into_owned(),
             ]
         })
         .collect()

@@ -611,7 +611,7 @@ pub(crate) fn project_label(entry: &PlannedEntry, destination: &Destination) -> 
 }
 
 fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
-    let entry = &step.entry;
+    let entry = &step.planned();
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
     let project = project_label(entry, destination);
     let state = match step.action {
@@ -649,13 +649,13 @@ fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
                 .filter(|s| !after_run || !s.action.is_pending())
                 .map(|step| {
                     let mut entry = serde_json::json!({
-                        "project_id": step.entry.project_id.as_deref().unwrap_or(""),
-                        "start": step.entry.start.to_rfc3339_opts(SecondsFormat::Secs, true),
-                        "end": step.entry.end.to_rfc3339_opts(SecondsFormat::Secs, true),
-                        "seconds": step.entry.seconds,
+                        "project_id": step.draft.project_id.as_deref().unwrap_or(""),
+                        "start": step.draft.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "end": step.plan.end.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "seconds": step.plan.seconds,
                     });
-                    if !step.entry.tags.is_empty() {
-                        entry["tags"] = serde_json::json!(step.entry.tags);
+                    if !step.plan.tags.is_empty() {
+                        entry["tags"] = serde_json::json!(step.plan.tags);
                     }
                     if let (Action::Keep { remote_id: id }, true) = (&step.action, after_run) {
                         entry[format!("{service}_entry_id")] = serde_json::json!(id);
@@ -738,7 +738,7 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
     );
     let local = |at: DateTime<Utc>| at.with_timezone(&app.tz);
     for step in steps.iter().filter(|s| s.action.is_pending()) {
-        let entry = &step.entry;
+        let entry = &step.planned();
         let (start, end) = (local(entry.start), local(entry.end));
         let what = match step.action {
             Action::Delete { .. } => "(delete)".to_string(),
@@ -761,7 +761,7 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
                 };
                 format!(
                     "{}  \"{}\"{tags}{state}",
-                    project_label(&step.entry, &plan.destination),
+                    project_label(&step.planned(), &plan.destination),
                     step.draft.description
                 )
             }

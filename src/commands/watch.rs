@@ -460,12 +460,12 @@ fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[
             (Action::Delete { .. }, _) => "deleted".to_string(),
             _ => "posted".to_string(),
         };
-        let project = crate::planning::project_label(&step.entry, destination);
+        let project = crate::planning::project_label(&step.planned(), destination);
         say(&format!(
             "{} {}: {what}: {}-{} {project} \"{}\"",
             app.now.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),
             destination.service.name(),
-            local(step.entry.start),
+            local(step.draft.start),
             step.draft.end.map_or_else(|| "now".to_string(), local),
             step.draft.description
         ));

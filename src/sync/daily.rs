@@ -103,7 +103,7 @@ fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
         tags: entry_tags(&input.template.tags, &entry.tags),
         billable: entry.billable.or(input.template.billable),
     };
-    Step { key, action, draft, entry, previous }
+    Step::new(key, action, entry, draft, previous)
 }
 
 /// The destination's own tags, then the entry's (sessions' tags), each once.
@@ -268,6 +268,6 @@ mod tests {
         let day = &plan(&input(("2026-11-02", "2026-11-02", "2026-11-10"), &sessions, &rules, &ledger))[0];
         assert_eq!(day.steps[0].action, Action::Keep { remote_id: "remote-1".into() });
         assert_eq!(day.steps[1].action, Action::Adopt { look_for: start });
-        assert_eq!(day.steps.iter().map(|s| s.entry.seconds).sum::<i64>(), 8 * 3600);
+        assert_eq!(day.steps.iter().map(|s| s.plan.seconds).sum::<i64>(), 8 * 3600);
     }
 }

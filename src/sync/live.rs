@@ -102,7 +102,7 @@ fn stop_foreign(template: &Step, remote_id: &str, now: DateTime<Utc>) -> Step {
         key: format!("foreign:{remote_id}"),
         action: Action::Stop { remote_id: remote_id.to_string(), at: now },
         draft: EntryDraft { end: Some(now), ..template.draft.clone() },
-        entry: template.entry.clone(),
+        plan: template.plan.clone(),
         previous: None,
     }
 }

@@ -384,7 +384,7 @@ impl StepRun<'_, '_> {
         if let Err(error) = self.timesheet.prepare_tags(&tags) {
             let tagged = batch.steps.iter().find(|s| s.action.is_pending() && !s.draft.tags.is_empty());
             let (project_id, mapped_path) =
-                tagged.map_or((None, None), |s| (s.draft.project_id.clone(), s.entry.mapped_path.clone()));
+                tagged.map_or((None, None), |s| (s.draft.project_id.clone(), s.plan.mapped_path.clone()));
             return Err(failure(project_id, mapped_path, FailureKind::Remote(error)));
         }
         let date = batch.date;
@@ -394,7 +394,7 @@ impl StepRun<'_, '_> {
         // The day's plan is fixed before its first entry goes out, so a later run finishes the same plan
         // even if the config changed in between (posted entries cannot be moved).
         if batch.mode.fixes_plan() && batch.steps.iter().any(|s| s.action.is_pending()) {
-            let entries: Vec<_> = batch.steps.iter().map(|s| s.entry.clone()).collect();
+            let entries: Vec<_> = batch.steps.iter().map(|s| s.planned()).collect();
             self.store
                 .fix_day_plan(self.settings.scope, date, &entries)
                 .map_err(|e| failure(None, None, FailureKind::Local(e)))?;
@@ -403,7 +403,7 @@ impl StepRun<'_, '_> {
         let window = batch.mode.fixes_plan().then(|| {
             (
                 batch.steps.iter().map(|s| s.draft.start).min().unwrap_or_default(),
-                batch.steps.iter().map(|s| s.entry.end).max().unwrap_or_default(),
+                batch.steps.iter().map(|s| s.plan.end).max().unwrap_or_default(),
             )
         });
         let each_on_its_own = !batch.mode.fixes_plan();
@@ -445,7 +445,7 @@ impl StepRun<'_, '_> {
     fn adopt_whole_day(&mut self, batch: &mut Batch) -> StepResult<bool> {
         let begun = batch.steps.iter().any(|s| s.previous.is_some());
         let (Some(from), Some(to)) =
-            (batch.steps.iter().map(|s| s.draft.start).min(), batch.steps.iter().map(|s| s.entry.end).max())
+            (batch.steps.iter().map(|s| s.draft.start).min(), batch.steps.iter().map(|s| s.plan.end).max())
         else {
             return Ok(false);
         };
@@ -477,7 +477,7 @@ impl StepRun<'_, '_> {
                 .steps
                 .iter()
                 .find(|s| s.draft.project_id == found.project_id)
-                .and_then(|s| s.entry.mapped_path.clone());
+                .and_then(|s| s.plan.mapped_path.clone());
             let seconds = (end - found.start).num_seconds();
             let entry = PlannedEntry {
                 project_id: found.project_id.clone(),
@@ -495,7 +495,13 @@ impl StepRun<'_, '_> {
                 .chain((2..).map(|n| format!("{base}#{n}")))
                 .find(|key| !taken(key))
                 .unwrap_or(base);
-            let step = Step { key, entry, ..template.clone() };
+            let step = Step::new(
+                key,
+                template.action.clone(),
+                entry,
+                template.draft.clone(),
+                template.previous.clone(),
+            );
             let row = KeyedEntry { key: step.key.clone(), ..adopted_row(&step, found) };
             self.store.write_entry(self.settings.scope, &row).map_err(|e| self.local(&step, e))?;
             steps.push(Step {
@@ -504,7 +510,7 @@ impl StepRun<'_, '_> {
                 ..step
             });
         }
-        let entries: Vec<PlannedEntry> = steps.iter().map(|s| s.entry.clone()).collect();
+        let entries: Vec<PlannedEntry> = steps.iter().map(|s| s.planned()).collect();
         self.store
             .fix_day_plan(self.settings.scope, batch.date, &entries)
             .map_err(|e| failure(None, None, FailureKind::Local(e)))?;
@@ -560,7 +566,7 @@ impl StepRun<'_, '_> {
             return Ok(Some((Done::Adopted, id)));
         }
         if step.action.sends_project() && project.is_none() {
-            return Err(failure(None, step.entry.mapped_path.clone(), FailureKind::NoOtherProject));
+            return Err(failure(None, step.plan.mapped_path.clone(), FailureKind::NoOtherProject));
         }
         let done = match &step.action {
             Action::Keep { .. } | Action::Leave | Action::Withdraw { .. } => return Ok(None),
@@ -698,11 +704,11 @@ impl StepRun<'_, '_> {
     }
 
     fn local(&self, step: &Step, error: anyhow::Error) -> Box<StepFailure> {
-        failure(step.draft.project_id.clone(), step.entry.mapped_path.clone(), FailureKind::Local(error))
+        failure(step.draft.project_id.clone(), step.plan.mapped_path.clone(), FailureKind::Local(error))
     }
 
     fn remote_failure(&self, step: &Step, error: RemoteError) -> Box<StepFailure> {
-        failure(step.draft.project_id.clone(), step.entry.mapped_path.clone(), FailureKind::Remote(error))
+        failure(step.draft.project_id.clone(), step.plan.mapped_path.clone(), FailureKind::Remote(error))
     }
 
     /// Creates one entry under an intent; when the answer is lost, looks at what was stored before trying
@@ -817,7 +823,7 @@ fn failure(project_id: Option<String>, mapped_path: Option<String>, error: Failu
 /// Refuses a day of the ratio split that cannot be sent whole, before anything of it is sent.
 fn check_batch(batch: &Batch) -> StepResult<()> {
     match batch.steps.iter().find(|s| s.action.sends_project() && s.draft.project_id.is_none()) {
-        Some(step) => Err(failure(None, step.entry.mapped_path.clone(), FailureKind::NoOtherProject)),
+        Some(step) => Err(failure(None, step.plan.mapped_path.clone(), FailureKind::NoOtherProject)),
         None => Ok(()),
     }
 }
@@ -837,13 +843,7 @@ fn entry_failure(step: &Step, failure: StepFailure, settings: &RunSettings<'_>) 
         }
         _ => return Err(Box::new(failure)),
     };
-    Ok(EntryFailure {
-        key: step.key.clone(),
-        start: step.draft.start,
-        entry: step.entry.clone(),
-        error,
-        hint,
-    })
+    Ok(EntryFailure { key: step.key.clone(), start: step.draft.start, entry: step.planned(), error, hint })
 }
 
 /// The row of an entry found on the service as it holds it (its own times, project and description), so
@@ -924,7 +924,7 @@ mod tests {
             tags: Vec::new(),
             billable: None,
         };
-        Step { key: format!("day:{date}:p"), action, draft: draft(start), entry, previous: None }
+        Step::new(format!("day:{date}:p"), action, entry, draft(start), None)
     }
 
     fn day(date: &str, action: Action) -> Batch {
@@ -1123,7 +1123,7 @@ mod tests {
             vec![EntryFailure {
                 key: "day:2026-11-02:p".into(),
                 start: at("2026-11-02T09:00:00Z"),
-                entry: step(date, Action::Create).entry,
+                entry: step(date, Action::Create).planned(),
                 error: "PUT was refused with HTTP 400: no".into(),
                 hint: "fix".into(),
             }],

@@ -393,7 +393,7 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
         },
     };
     let key = row.map_or_else(|| piece.natural_key.clone(), |row| row.key.clone());
-    Step { key, action, draft, entry, previous: row.cloned() }
+    Step::new(key, action, entry, draft, row.cloned())
 }
 
 /// A recorded entry no work stands for any more (its time went to a neighbour).
@@ -424,7 +424,7 @@ fn delete_step(row: &KeyedEntry) -> Step {
         (None, EntryState::Refused) => Action::Withdraw { look_for: None },
         (None, _) => Action::Withdraw { look_for: Some(row.start) },
     };
-    Step { key: row.key.clone(), action, draft, entry, previous: Some(row.clone()) }
+    Step::new(row.key.clone(), action, entry, draft, Some(row.clone()))
 }
 
 /// Steps grouped by the local day their key names, in order of start; a day with nothing to send is
@@ -433,7 +433,7 @@ fn batches(steps: Vec<Step>) -> Vec<Batch> {
     let mut by_day: BTreeMap<NaiveDate, Vec<Step>> = BTreeMap::new();
     for step in steps {
         by_day
-            .entry(key_date(&step.key).unwrap_or_else(|| step.entry.start.date_naive()))
+            .entry(key_date(&step.key).unwrap_or_else(|| step.draft.start.date_naive()))
             .or_default()
             .push(step);
     }
@@ -446,7 +446,7 @@ fn batches(steps: Vec<Step>) -> Vec<Batch> {
                     && s.draft.end.is_some())
             };
             steps.sort_by(|a, b| {
-                (stops_first(a), a.entry.start, &a.key).cmp(&(stops_first(b), b.entry.start, &b.key))
+                (stops_first(a), a.draft.start, &a.key).cmp(&(stops_first(b), b.draft.start, &b.key))
             });
             let status = if steps.iter().any(|s| s.action.is_pending()) {
                 DayStatus::Planned

@@ -159,12 +159,63 @@ pub(crate) struct Step {
     /// The ledger key (`day:<date>:<project id>`).
     pub(crate) key: String,
     pub(crate) action: Action,
-    /// What to send.
+    /// The entry: what is sent (times, project, description, tags, billable).
     pub(crate) draft: EntryDraft,
-    /// The entry as planned, for display (its mapped path, seconds and share).
-    pub(crate) entry: PlannedEntry,
+    /// What the plan knows of it besides what is sent (for listings, the fixed plan and the keys).
+    pub(crate) plan: PlanFacts,
     /// The ledger row before this step, restored when the service refuses an update or delete.
     pub(crate) previous: Option<KeyedEntry>,
+}
+
+/// What a plan knows of a step's entry that is not sent: where its project came from, its planned end
+/// (a running entry is sent without one), its active seconds and share of the day, and the allocation's
+/// own tags and billable (the keys and fixed plans of the ratio split are built on them, without the
+/// destination's `tags` and default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlanFacts {
+    pub(crate) mapped_path: Option<String>,
+    pub(crate) end: DateTime<Utc>,
+    pub(crate) seconds: i64,
+    pub(crate) share_ppm: u32,
+    pub(crate) tags: Vec<String>,
+    pub(crate) billable: Option<bool>,
+}
+
+impl Step {
+    /// A step for `entry` as planned, sending `draft` (its project and start are the entry's: one entry,
+    /// never two copies that could disagree).
+    pub(crate) fn new(
+        key: String,
+        action: Action,
+        entry: PlannedEntry,
+        draft: EntryDraft,
+        previous: Option<KeyedEntry>,
+    ) -> Step {
+        let plan = PlanFacts {
+            mapped_path: entry.mapped_path,
+            end: entry.end,
+            seconds: entry.seconds,
+            share_ppm: entry.share_ppm,
+            tags: entry.tags,
+            billable: entry.billable,
+        };
+        let draft = EntryDraft { project_id: entry.project_id, start: entry.start, ..draft };
+        Step { key, action, draft, plan, previous }
+    }
+
+    /// The entry as the plan has it (a fixed plan's row, a refusal's listing).
+    pub(crate) fn planned(&self) -> PlannedEntry {
+        PlannedEntry {
+            project_id: self.draft.project_id.clone(),
+            mapped_path: self.plan.mapped_path.clone(),
+            start: self.draft.start,
+            end: self.plan.end,
+            seconds: self.plan.seconds,
+            share_ppm: self.plan.share_ppm,
+            tags: self.plan.tags.clone(),
+            billable: self.plan.billable,
+        }
+    }
 }
 
 /// One day of a plan.
