@@ -549,6 +549,37 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_402_is_never_overwritten_by_a_stale_figure() {
+        let quota = |remaining, reset: &str| Quota { remaining: Some(remaining), resets_at: Some(at(reset)) };
+        // Another process's 402 (0 left until 10:54) beats this one's older figure (5 left until 10:50).
+        assert_eq!(
+            later_of(quota(5, "2026-11-02T10:50:00Z"), quota(0, "2026-11-02T10:54:00Z")).remaining,
+            Some(0)
+        );
+        // A fresher figure (a new hour) beats an older 402.
+        assert_eq!(
+            later_of(quota(28, "2026-11-02T11:54:00Z"), quota(0, "2026-11-02T10:54:00Z")).remaining,
+            Some(28)
+        );
+        // For one reset, the fewer left; anything beats nothing.
+        assert_eq!(
+            later_of(quota(3, "2026-11-02T10:54:00Z"), quota(1, "2026-11-02T10:54:00Z")).remaining,
+            Some(1)
+        );
+        assert_eq!(later_of(Quota::default(), quota(1, "2026-11-02T10:54:00Z")).remaining, Some(1));
+    }
+
+    #[test]
+    fn a_quota_snapshot_round_trips_and_a_passed_reset_is_forgotten() {
+        let token = ApiKey::new("t").unwrap();
+        let clock = Clock::Fixed(at("2026-11-02T10:30:00Z"));
+        let options = ClientOptions::toggl();
+        let mut client = Toggl::new("http://127.0.0.1:1", token, options, Pause::default(), clock);
+        client.restore_quota("me:4:2026-11-02T10:54:00Z;workspace:0:2026-11-02T10:20:00Z;bad");
+        assert_eq!(client.quota_snapshot(), "me:4:2026-11-02T10:54:00Z");
+    }
+
+    #[test]
     fn a_spent_quota_blocks_until_it_resets() {
         let now = at("2026-11-02T09:00:00Z");
         let spent = Quota { remaining: Some(0), resets_at: Some(at("2026-11-02T09:10:00Z")) };

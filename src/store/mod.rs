@@ -432,6 +432,21 @@ mod tests {
     }
 
     #[test]
+    fn a_timer_whose_start_or_stop_is_in_doubt_counts_as_possibly_running() {
+        let store = Store::open_in_memory().unwrap();
+        let scope = LedgerScope { destination: "toggl", workspace_id: "ws" };
+        let running =
+            |key: &str, state, operation| KeyedEntry { end: None, operation, ..keyed(key, state, Some("r")) };
+        store.write_entry(scope, &running("seg:a", EntryState::Running, Operation::Start)).unwrap();
+        store.write_entry(scope, &running("seg:b", EntryState::InDoubt, Operation::Start)).unwrap();
+        store.write_entry(scope, &running("seg:c", EntryState::Intended, Operation::Update)).unwrap();
+        // Settled, or a stop in doubt that carries its end: not running.
+        store.write_entry(scope, &keyed("seg:d", EntryState::Stored, Some("r"))).unwrap();
+        store.write_entry(scope, &keyed("seg:e", EntryState::InDoubt, Some("r"))).unwrap();
+        assert_eq!(store.running_entries().unwrap().len(), 3);
+    }
+
+    #[test]
     fn ledger_rows_are_written_rewritten_and_removed_per_scope() {
         let store = Store::open_in_memory().unwrap();
         let date: NaiveDate = "2026-11-02".parse().unwrap();
