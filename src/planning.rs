@@ -529,8 +529,13 @@ fn summary(
         );
     }
     let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
+    // A timer left by live mode and stopped by this run is said too.
+    let stopped_timers = match counts.entries_updated {
+        0 => String::new(),
+        n => format!(", {n} timer(s) left by live mode stopped"),
+    };
     format!(
-        "{service}: synced {} day(s): {} entries posted, {} adopted ({requests} requests)\n\
+        "{service}: synced {} day(s): {} entries posted, {} adopted{stopped_timers} ({requests} requests)\n\
          skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
         counts.days_synced,
         counts.entries_posted,

@@ -104,8 +104,14 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
         let failed: Vec<String> = links.iter().filter_map(|l| l.failure.clone()).collect();
         anyhow::ensure!(
             failed.is_empty(),
-            "{}; nothing is lost: what is left waits in the ledger for the next `watch --once`",
-            failed.join("; ")
+            "{}{}",
+            failed.join("; "),
+            // A stop's own message already says what is left and when to run again.
+            if failed.iter().any(|f| f.contains("Nothing is lost")) {
+                ""
+            } else {
+                "; nothing is lost: what is left waits in the ledger for the next `watch --once`"
+            }
         );
         return Ok(());
     }
@@ -392,7 +398,13 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     if let Some(left) = connection.timesheet.quota_left() {
         store.cache(&format!("watch.quota.{}", link.destination.service.key()), &left.to_string())?;
     }
-    if pending.iter().any(|s| s.key.starts_with("foreign:")) && run.stopped.is_none() {
+    // Their timer is gone only if our stop of it went out (a refused stop leaves it running).
+    let foreign_stopped = planned
+        .days
+        .iter()
+        .flat_map(|b| &b.steps)
+        .any(|s| s.key.starts_with("foreign:") && matches!(s.action, Action::Keep { .. }));
+    if foreign_stopped {
         link.foreign = None;
         store.cache(&foreign_key, &format!("|{}", app.now.to_rfc3339()))?;
     }
@@ -410,7 +422,13 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     if let Some(stop) = run.stopped {
         let hint = link.destination.service.unmapped_time_hint();
         let service = connection.timesheet.service();
-        return Err(crate::planning::stop_message(stop, service, "claude-tracker watch", hint, app.now));
+        return Err(crate::planning::stop_message(
+            stop,
+            service,
+            "claude-tracker watch --once",
+            hint,
+            app.now,
+        ));
     }
     // Refused entries back the destination off (the quota is not spent on the same refusal every pass).
     anyhow::ensure!(counts.failures.is_empty(), "{} entries refused (listed above)", counts.failures.len());

@@ -433,7 +433,8 @@ fn sync_stops_the_timer_of_a_destination_switched_to_workday_mode_at_its_last_ac
             ok(format!(
                 "{name}: days through 2026-11-02 were synced in sessions mode and stay as they are; workday \
                  mode starts 2026-11-03\n2026-11-02 {key} pushed: 0 posted, 1 updated, 0 deleted, 0 adopted\n\
-                 {name}: synced 1 day(s): 0 entries posted, 0 adopted (1 requests)\nskipped: 0 already \
+                 {name}: synced 1 day(s): 0 entries posted, 0 adopted, 1 timer(s) left by live mode stopped (1 \
+                 requests)\nskipped: 0 already \
                  synced, 0 not work days, 0 without sessions, 0 today or later\n"
             ))
         );
@@ -511,9 +512,8 @@ fn a_quota_402_holds_back_later_once_processes_until_the_reset() {
         (
             String::new(),
             "claude-tracker: error: Toggl Track: Toggl Track's request quota is spent (at 2026-11-02 `100` \
-             (/w/shop)); 1 entries remain. Nothing is lost: run `claude-tracker watch` again after 09:36 UTC \
-             (in about 30 minutes); nothing is lost: what is left waits in the ledger for the next `watch \
-             --once`\n"
+             (/w/shop)); 1 entries remain. Nothing is lost: run `claude-tracker watch --once` again after \
+             09:36 UTC (in about 30 minutes)\n"
                 .to_string(),
             1
         )
