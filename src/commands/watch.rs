@@ -506,8 +506,8 @@ fn say(line: &str) {
 /// `watch --status`: whether a watcher runs, and per live destination the running entry, the operations
 /// waiting (unsettled ledger rows) and the quota left as last seen. Reads only the database.
 fn status(app: &App) -> Result<()> {
-    let store = app.open_store()?;
-    let watching = FileLock::try_acquire(&app.db_path, "watch.lock")?.is_none();
+    let store = app.open_store_to_read()?;
+    let watching = FileLock::try_acquire(&app.db_path, "watch.foreground.lock")?.is_none();
     let mut text = format!(
         "watcher: {}; last pass: {}\n",
         if watching { "running" } else { "not running" },
