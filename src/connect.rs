@@ -116,10 +116,11 @@ pub(crate) fn timer_warnings(app: &App, store: &Store) -> Result<Vec<String>> {
         .into_iter()
         .map(|problem| {
             let entry = &problem.entry;
-            let service = match entry.destination.as_str() {
-                "toggl" => Service::Toggl,
-                _ => Service::Clockify,
-            };
+            let service = <Service as clap::ValueEnum>::value_variants()
+                .iter()
+                .copied()
+                .find(|service| service.key() == entry.destination)
+                .unwrap_or(Service::Clockify);
             let which = format!(
                 "the {} timer claude-tracker started at {} (workspace {}, entry {})",
                 service.name(),

@@ -372,9 +372,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         tell_once(&mut link.said, link.destination.service.name(), notice);
     }
     if look_failed {
-        for batch in &mut planned.days {
-            batch.steps.retain(|s| s.action != Action::Start);
-        }
+        crate::sync::live::drop_starts(&mut planned.days);
     }
     let pending: Vec<Step> =
         planned.days.iter().flat_map(|b| &b.steps).filter(|s| s.action.is_pending()).cloned().collect();

@@ -26,61 +26,8 @@ impl Store {
                 ledger.sessions_days.insert(date);
             }
         }
-        let mut entries = self.conn.prepare_cached(
-            "SELECT entry_key, remote_id, start_utc, end_utc, fingerprint, state, operation, adopted,
-                 sent, project_id, description, tags, billable, reason
-             FROM ledger WHERE destination = ?1 AND workspace_id = ?2",
-        )?;
-        let rows = entries.query_map(scoped, |r| {
-            let sent = r.get::<_, bool>(8)?.then(|| -> rusqlite::Result<_> {
-                Ok((
-                    r.get::<_, Option<String>>(9)?,
-                    r.get::<_, String>(10)?,
-                    r.get::<_, String>(11)?,
-                    r.get(12)?,
-                ))
-            });
-            Ok((
-                (
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ),
-                (
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, bool>(7)?,
-                ),
-                sent.transpose()?,
-                r.get::<_, Option<String>>(13)?,
-            ))
-        })?;
-        for row in rows {
-            let ((key, remote_id, start, end), (fingerprint, state, operation, adopted), sent, reason) = row?;
-            let sent = sent
-                .map(|(project_id, description, tags, billable)| -> Result<Sent> {
-                    let tags = serde_json::from_str(&tags)
-                        .with_context(|| format!("bad tags `{tags}` in the database"))?;
-                    Ok(Sent { project_id, description, tags, billable })
-                })
-                .transpose()?;
-            let entry = KeyedEntry {
-                sent,
-                reason,
-                remote_id,
-                start: parse_instant(&start)?,
-                end: end.as_deref().map(parse_instant).transpose()?,
-                fingerprint,
-                state: EntryState::from_name(&state)
-                    .with_context(|| format!("bad state `{state}` in the database"))?,
-                operation: Operation::from_name(&operation)
-                    .with_context(|| format!("bad operation `{operation}` in the database"))?,
-                adopted,
-                key: key.clone(),
-            };
-            ledger.entries.insert(key, entry);
+        for entry in self.keyed_entries(scope, None)? {
+            ledger.entries.insert(entry.key.clone(), entry);
         }
         self.load_fixed_plans(scope, &mut ledger)?;
         Ok(ledger)
@@ -116,8 +63,48 @@ impl Store {
 
     /// One keyed entry as recorded now, if any.
     pub(crate) fn ledger_entry(&self, scope: LedgerScope<'_>, key: &str) -> Result<Option<KeyedEntry>> {
-        // The ledgers are small (a row per entry ever posted): reading one whole keeps one row mapping.
-        Ok(self.ledger(scope)?.entries.remove(key))
+        Ok(self.keyed_entries(scope, Some(key))?.pop())
+    }
+
+    /// The remote ids the ledger holds for a scope (entries already ours, never to be adopted again).
+    pub(crate) fn known_remote_ids(
+        &self,
+        scope: LedgerScope<'_>,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT remote_id FROM ledger
+             WHERE destination = ?1 AND workspace_id = ?2 AND remote_id IS NOT NULL",
+        )?;
+        let ids = query.query_map(params![scope.destination, scope.workspace_id], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A scope's keyed entries, or the one of `key`.
+    fn keyed_entries(&self, scope: LedgerScope<'_>, key: Option<&str>) -> Result<Vec<KeyedEntry>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT entry_key, remote_id, start_utc, end_utc, fingerprint, state, operation, adopted,
+                 sent, project_id, description, tags, billable, reason
+             FROM ledger WHERE destination = ?1 AND workspace_id = ?2 AND (?3 IS NULL OR entry_key = ?3)",
+        )?;
+        let rows = query.query_map(params![scope.destination, scope.workspace_id, key], |r| {
+            Ok(LedgerRow {
+                key: r.get(0)?,
+                remote_id: r.get(1)?,
+                start: r.get(2)?,
+                end: r.get(3)?,
+                fingerprint: r.get(4)?,
+                state: r.get(5)?,
+                operation: r.get(6)?,
+                adopted: r.get(7)?,
+                sent: r.get(8)?,
+                project_id: r.get(9)?,
+                description: r.get(10)?,
+                tags: r.get(11)?,
+                billable: r.get(12)?,
+                reason: r.get(13)?,
+            })
+        })?;
+        rows.map(|row| row?.into_entry()).collect()
     }
 
     fn load_fixed_plans(&self, scope: LedgerScope<'_>, ledger: &mut Ledger) -> Result<()> {
@@ -290,4 +277,53 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>> {
 
 fn parse_date(text: &str) -> Result<NaiveDate> {
     text.parse().with_context(|| format!("bad date `{text}` in the database"))
+}
+
+/// A `ledger` row as SQLite holds it, before it is checked and converted.
+struct LedgerRow {
+    key: String,
+    remote_id: Option<String>,
+    start: String,
+    end: Option<String>,
+    fingerprint: String,
+    state: String,
+    operation: String,
+    adopted: bool,
+    sent: bool,
+    project_id: Option<String>,
+    description: String,
+    tags: String,
+    billable: Option<bool>,
+    reason: Option<String>,
+}
+
+impl LedgerRow {
+    fn into_entry(self) -> Result<KeyedEntry> {
+        let sent = if self.sent {
+            let tags = serde_json::from_str(&self.tags)
+                .with_context(|| format!("bad tags `{}` in the database", self.tags))?;
+            Some(Sent {
+                project_id: self.project_id,
+                description: self.description,
+                tags,
+                billable: self.billable,
+            })
+        } else {
+            None
+        };
+        Ok(KeyedEntry {
+            start: parse_instant(&self.start)?,
+            end: self.end.as_deref().map(parse_instant).transpose()?,
+            state: EntryState::from_name(&self.state)
+                .with_context(|| format!("bad state `{}` in the database", self.state))?,
+            operation: Operation::from_name(&self.operation)
+                .with_context(|| format!("bad operation `{}` in the database", self.operation))?,
+            key: self.key,
+            remote_id: self.remote_id,
+            fingerprint: self.fingerprint,
+            adopted: self.adopted,
+            sent,
+            reason: self.reason,
+        })
+    }
 }

@@ -90,7 +90,9 @@ pub(crate) fn guard(batches: &mut [Batch], facts: &LiveFacts<'_>) -> Vec<LiveNot
     notices
 }
 
-fn drop_starts(batches: &mut [Batch]) {
+/// Takes every timer start out of a plan (the watcher cannot tell whose timer runs, or the quota is kept
+/// for stops); stops, updates and finished stretches stay.
+pub(crate) fn drop_starts(batches: &mut [Batch]) {
     for batch in batches {
         batch.steps.retain(|s| s.action != Action::Start);
     }

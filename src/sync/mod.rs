@@ -218,12 +218,8 @@ pub(crate) fn execute(
     // An entry the ledger already holds under some key is ours as recorded: never adopted again, never
     // withdrawn for another row.
     if !remote.entries.is_empty() {
-        match store.ledger(settings.scope) {
-            Ok(ledger) => {
-                let known: std::collections::HashSet<&str> =
-                    ledger.entries.values().filter_map(|row| row.remote_id.as_deref()).collect();
-                remote.entries.retain(|entry| !known.contains(entry.id.as_str()));
-            }
+        match store.known_remote_ids(settings.scope) {
+            Ok(known) => remote.entries.retain(|entry| !known.contains(&entry.id)),
             Err(error) => return RunReport { counts, stopped: Some(Stop::Local(error)) },
         }
     }
@@ -438,8 +434,9 @@ impl StepRun<'_, '_> {
         Ok(())
     }
 
-    /// `--reconcile`, ratio split: a day another machine already posted (an entry of one of the day's
-    /// projects in its work window, and nothing of ours recorded yet) is adopted whole, as it was posted:
+    /// `--reconcile`, ratio split: a day another machine already posted whole (entries of the day's
+    /// projects cover at least 90 % of its work window, and nothing of ours is recorded yet) is adopted
+    /// whole, as it was posted:
     /// its entries are recorded with their own times and projects, become the day's fixed plan, and
     /// nothing of ours is added, so the day never holds more than one work day. True when adopted.
     fn adopt_whole_day(&mut self, batch: &mut Batch) -> StepResult<bool> {

@@ -364,12 +364,8 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
     }
     .in_whole_seconds();
     // Listings, CSV and summaries show what is posted: the whole seconds of the draft.
-    let entry = PlannedEntry {
-        start: draft.start,
-        end: crate::timesheet::whole_second(entry.end),
-        seconds: (crate::timesheet::whole_second(entry.end) - draft.start).num_seconds(),
-        ..entry
-    };
+    let end = crate::timesheet::whole_second(entry.end);
+    let entry = PlannedEntry { start: draft.start, end, seconds: (end - draft.start).num_seconds(), ..entry };
     let action = match row {
         None if running => Action::Start,
         None => Action::Create,
@@ -441,12 +437,12 @@ fn batches(steps: Vec<Step>) -> Vec<Batch> {
         .into_iter()
         .map(|(date, mut steps)| {
             // Stops of running entries go first: a scarce quota spends its last requests on them.
-            let stops_first = |s: &Step| {
+            let not_a_stop = |s: &Step| {
                 !(s.previous.as_ref().is_some_and(|p| p.state == EntryState::Running)
                     && s.draft.end.is_some())
             };
             steps.sort_by(|a, b| {
-                (stops_first(a), a.draft.start, &a.key).cmp(&(stops_first(b), b.draft.start, &b.key))
+                (not_a_stop(a), a.draft.start, &a.key).cmp(&(not_a_stop(b), b.draft.start, &b.key))
             });
             let status = if steps.iter().any(|s| s.action.is_pending()) {
                 DayStatus::Planned
