@@ -67,18 +67,21 @@ fn follow_links(path: &Path) -> Result<PathBuf> {
     )
 }
 
+/// The names in a folder, sorted: what tests compare to prove nothing was left beside a file.
+#[cfg(test)]
+pub(crate) fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
-    /// The names in a folder, sorted.
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> =
-            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.sort();
-        names
-    }
+    use crate::files::names;
 
     #[test]
     fn a_link_is_written_through_and_stays_a_link() {

@@ -601,13 +601,7 @@ mod tests {
         }
     }
 
-    /// The names in a folder, sorted.
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> =
-            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.sort();
-        names
-    }
+    use crate::files::names;
 
     #[test]
     fn read_only_opening_a_closed_database_creates_nothing_and_changes_no_byte() {

@@ -6,8 +6,6 @@
 //! fault. Outputs are compared whole, (stdout, stderr, exit code); entries on the fake whole, in whole
 //! seconds; requests from the fake's own log.
 
-use chrono::{DateTime, SecondsFormat};
-
 use crate::fake_clockify;
 use crate::fake_toggl;
 use crate::push::{Fake, Setup};
@@ -72,30 +70,12 @@ fn since(setup: &Setup, mark: usize) -> Vec<String> {
     log(setup)[mark..].to_vec()
 }
 
-/// The entries the service holds, whole.
+/// The entries the service holds, whole but for their ids, by start.
 fn held(setup: &Setup) -> Vec<Held> {
-    let utc = |at: &str| {
-        DateTime::parse_from_rfc3339(at)
-            .map(|at| at.to_utc().to_rfc3339_opts(SecondsFormat::Secs, true))
-            .unwrap_or_else(|_| at.to_string())
-    };
-    let mut entries: Vec<Held> = match &setup.fake {
-        Fake::Toggl(toggl) => toggl
-            .entries()
-            .into_iter()
-            .map(|e| {
-                let project = e.project_id.map(|p| p.to_string()).unwrap_or_default();
-                (project, utc(&e.start), utc(&e.stop), e.description)
-            })
-            .collect(),
-        Fake::Clockify(clockify) => clockify
-            .entries()
-            .into_iter()
-            .map(|e| (e.project_id.unwrap_or_default(), utc(&e.start), utc(&e.end), e.description))
-            .collect(),
-    };
-    entries.sort_by(|a, b| a.1.cmp(&b.1));
-    entries
+    crate::trust::held(setup)
+        .into_iter()
+        .map(|(_, project, start, end, description)| (project, start, end, description))
+        .collect()
 }
 
 /// An expected entry of Monday: the short project name, `HH:MM:SS` start and end ("" running).
@@ -220,7 +200,7 @@ fn a_glance_at_another_project_sends_nothing_and_the_entry_stays_one() {
 }
 
 /// Inserts a running entry another app started at 08:30 (not ours).
-fn insert_foreign(setup: &Setup) -> Held {
+pub(crate) fn insert_foreign(setup: &Setup) -> Held {
     match &setup.fake {
         Fake::Toggl(toggl) => toggl.insert_entry(fake_toggl::Entry {
             id: 5,

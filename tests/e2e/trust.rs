@@ -18,7 +18,7 @@ pub(crate) type Run = (String, String, i32);
 
 /// An entry as the service holds it: (id, project, start, end, description), times in UTC whole
 /// seconds (`2026-11-02T09:00:00Z`), sorted by start.
-type Held = (String, String, String, String, String);
+pub(crate) type Held = (String, String, String, String, String);
 
 /// Runs the binary and returns its whole output.
 pub(crate) fn run(setup: &Setup, args: &[&str]) -> Run {
@@ -126,7 +126,7 @@ fn statuses(setup: &Setup) -> Vec<String> {
 }
 
 /// The entries the service holds, whole.
-fn held(setup: &Setup) -> Vec<Held> {
+pub(crate) fn held(setup: &Setup) -> Vec<Held> {
     let utc = |at: &str| {
         DateTime::parse_from_rfc3339(at)
             .map(|at| at.to_utc().to_rfc3339_opts(SecondsFormat::Secs, true))

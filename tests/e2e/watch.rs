@@ -101,31 +101,7 @@ fn watch_once_starts_switches_and_stops_at_the_last_activity_and_sync_has_nothin
 fn a_foreign_timer_is_left_alone_or_stopped_as_configured() {
     for setup in Setup::bare("live") {
         let name = setup.name();
-        match &setup.fake {
-            Fake::Toggl(toggl) => toggl.insert_entry(fake_toggl::Entry {
-                id: 5,
-                workspace_id: fake_toggl::WORKSPACE_ID,
-                project_id: None,
-                start: "2026-11-02T08:30:00+00:00".into(),
-                stop: String::new(),
-                duration: -1,
-                description: "call".into(),
-                tags: Vec::new(),
-                billable: false,
-                created_with: "Timery".into(),
-            }),
-            Fake::Clockify(clockify) => clockify.insert_entry(fake_clockify::Entry {
-                id: "theirs".into(),
-                workspace_id: fake_clockify::WORKSPACE_ID.into(),
-                user_id: fake_clockify::USER_ID.into(),
-                project_id: None,
-                start: "2026-11-02T08:30:00Z".into(),
-                end: String::new(),
-                description: "call".into(),
-                billable: false,
-                tag_ids: Vec::new(),
-            }),
-        }
+        crate::live_trust::insert_foreign(&setup);
         work(&setup, "shop", "/w/shop", &["09:00", "09:05"]);
         let left = once(&setup, "09:06");
         assert_eq!(
