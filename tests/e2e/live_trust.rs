@@ -33,13 +33,16 @@ fn lines(setup: &Setup, id: &str, cwd: &str, stamps: &[String]) {
     }
 }
 
-/// `HH:MM:00.417` for every minute from `from` to `to` (`HH:MM`, inclusive).
+/// `HH:MM:00.mmm` for every minute from `from` to `to` (`HH:MM`, inclusive), the milliseconds varying.
 fn every_minute(from: &str, to: &str) -> Vec<String> {
     let minute = |hm: &str| {
         let (h, m) = hm.split_once(':').unwrap();
         h.parse::<u32>().unwrap() * 60 + m.parse::<u32>().unwrap()
     };
-    (minute(from)..=minute(to)).map(|m| format!("{:02}:{:02}:00.417", m / 60, m % 60)).collect()
+    // The milliseconds vary from line to line, as in real transcripts.
+    (minute(from)..=minute(to))
+        .map(|m| format!("{:02}:{:02}:00.{:03}", m / 60, m % 60, [417, 903, 88, 651][m as usize % 4]))
+        .collect()
 }
 
 /// Shop's session (`/w/shop`, project A) gains a line at each minute from `from` to `to`.

@@ -36,11 +36,15 @@ pub(crate) fn ok(stdout: impl Into<String>) -> Run {
 }
 
 /// The lines of a session in `cwd` from `start` (RFC 3339, whole minute): a user line every 5 minutes
-/// for `minutes`, each stamped with milliseconds as Claude Code writes them (`09:00:00.417Z`).
+/// for `minutes`, each stamped with milliseconds as Claude Code writes them (`09:00:00.417Z`,
+/// `09:05:00.903Z`, ...).
 fn transcript(id: &str, cwd: &str, start: &str, minutes: i64) -> Transcript {
     let start: DateTime<Utc> = start.parse().unwrap();
-    (0..=minutes).step_by(5).fold(Transcript::new(id, cwd), |transcript, minute| {
-        let at = start + chrono::Duration::minutes(minute) + chrono::Duration::milliseconds(417);
+    (0..=minutes).step_by(5).enumerate().fold(Transcript::new(id, cwd), |transcript, (line, minute)| {
+        // The milliseconds vary from line to line, as in real transcripts (an entry from `.903` to
+        // `.088` is not a whole number of seconds long).
+        let millis = [417, 903, 88, 651][line % 4];
+        let at = start + chrono::Duration::minutes(minute) + chrono::Duration::milliseconds(millis);
         transcript.user(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
     })
 }

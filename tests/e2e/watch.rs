@@ -10,10 +10,17 @@ use crate::fake_toggl;
 use crate::push::{Fake, Posted, Setup};
 use crate::support::Transcript;
 
-/// Appends user lines of session `id` in `cwd`, one at each `HH:MM` of 2026-11-02 (UTC).
+/// Milliseconds for a line at `HH:MM`, varying as in real transcripts.
+fn millis(hm: &str) -> u32 {
+    [417, 903, 88, 651][hm.bytes().map(usize::from).sum::<usize>() % 4]
+}
+
+/// Appends user lines of session `id` in `cwd`, one at each `HH:MM` of 2026-11-02 (UTC), stamped with
+/// milliseconds.
 fn work(setup: &Setup, id: &str, cwd: &str, minutes: &[&str]) {
-    let lines =
-        minutes.iter().fold(Transcript::new(id, cwd), |t, hm| t.user(&format!("2026-11-02T{hm}:00Z")));
+    let lines = minutes
+        .iter()
+        .fold(Transcript::new(id, cwd), |t, hm| t.user(&format!("2026-11-02T{hm}:00.{}Z", millis(hm))));
     let relative = format!("{}/{id}.jsonl", cwd.replace('/', "-"));
     if setup.world.projects().join(&relative).exists() {
         setup.world.append(&relative, lines.text());
@@ -194,8 +201,8 @@ fn with_hooks_only_the_timer_still_stops_at_the_last_activity() {
             "nothing to send; it does not wait"
         );
         assert_eq!(held(&setup), vec![running(&setup, "shop", "09:00", "shop (main)")]);
-        // 09:19:01 is 15 minutes and a second after the last line (09:04): the lingering pass stops it.
-        std::fs::write(&clock, "2026-11-02T09:19:01Z").unwrap();
+        // 09:19:02 is past 15 minutes and a second after the last line (09:04:00.xxx): the lingering pass stops it.
+        std::fs::write(&clock, "2026-11-02T09:19:02Z").unwrap();
         let output = lingering.wait_with_output().unwrap();
         assert_eq!(
             (
@@ -206,7 +213,7 @@ fn with_hooks_only_the_timer_still_stops_at_the_last_activity() {
             (
                 format!(
                     "2026-11-02 09:00:30 {name}: started: 09:00-now /w/shop -> {shop} \"shop (main)\"\n\
-                     2026-11-02 09:19:01 {name}: stopped at 09:04: 09:00-09:04 /w/shop -> {shop} \"shop (main)\"\n"
+                     2026-11-02 09:19:02 {name}: stopped at 09:04: 09:00-09:04 /w/shop -> {shop} \"shop (main)\"\n"
                 ),
                 String::new(),
                 Some(0)
