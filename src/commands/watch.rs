@@ -460,10 +460,13 @@ fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[
     let done: Vec<&Step> = after.iter().flat_map(|b| &b.steps).filter(|s| !s.action.is_pending()).collect();
     let local = |at: DateTime<Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
     for step in pending {
-        if !done.iter().any(|d| d.key == step.key) {
-            continue;
-        }
+        let Some(after) = done.iter().find(|d| d.key == step.key) else { continue };
         let what = match (&step.action, step.draft.end) {
+            // An update answered 404: the user deleted it in the service, and it stays deleted.
+            _ if after.action == Action::Leave && matches!(step.action, Action::Update { .. }) => format!(
+                "left deleted (you deleted it in {}; `push --force` posts it again)",
+                destination.service.name()
+            ),
             (Action::Start, _) | (Action::Adopt { .. }, None) => "started".to_string(),
             (Action::Stop { at, .. }, _) => format!("stopped a timer not ours at {}", local(*at)),
             (Action::Update { .. }, None) => "updated the running entry".to_string(),

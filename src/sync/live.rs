@@ -491,6 +491,20 @@ mod tests {
         assert_eq!(scarce.entries(), history);
         assert_eq!((scarce.requests(), plenty.requests()), (5, 6));
         assert_eq!((scarce.rewrites, plenty.rewrites), (0, 0));
+        // The quota falls *after* b's visit was posted (plenty until 10:05, then 15, then 5 from 10:20):
+        // what was posted stays as posted (the old rule re-planned the morning with the longer minimum
+        // and merged b back into a: one update and two deletes).
+        let mut falling = Watcher::new();
+        for now in 530..=700 {
+            falling.quota_left = match now {
+                ..605 => None,
+                605..620 => Some(15),
+                _ => Some(5),
+            };
+            falling.pass(&day, now);
+        }
+        assert_eq!(falling.entries(), history);
+        assert_eq!(falling.rewrites, 0, "nothing posted is rewritten when the quota falls");
         // Almost nothing left: no timer is started, but a running one is still stopped.
         let day = Day {
             activity: vec![("a", "/w/a", every_two(540, 600)), ("b", "/w/b", every_two(650, 690))],

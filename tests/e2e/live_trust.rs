@@ -529,3 +529,40 @@ fn a_quota_402_holds_back_later_once_processes_until_the_reset() {
     assert_eq!(since(&setup, mark), vec![update_request(&setup, &id)]);
     assert_eq!(held(&setup), vec![entry(&setup, "shop", "09:00:00", "09:36:00", "shop (main)")]);
 }
+
+/// Promise (issue 15, Why 9): a running timer the user deleted in the service is not started again, and
+/// the pass that meets the deletion says so (it used to say "stopped"). The timer starts at 09:00; the
+/// user deletes it; the work goes on to 09:20, goes idle; passes at 09:40 and 09:41, then `push`.
+#[test]
+fn a_running_timer_deleted_by_hand_stays_deleted_and_the_pass_says_so() {
+    for setup in Setup::bare("live") {
+        shop(&setup, "09:00", "09:10");
+        once(&setup, "09:10:30");
+        crate::trust::delete_by_hand(&setup, &running_id(&setup));
+        shop(&setup, "09:11", "09:20");
+        let mark = log(&setup).len();
+        let name = setup.name();
+        let project = setup.project("shop");
+        assert_eq!(
+            once(&setup, "09:40:00"),
+            ok(format!(
+                "2026-11-02 09:40:00 {name}: left deleted (you deleted it in {name}; `push --force` posts it \
+                 again): 09:00-09:20 /w/shop -> {project} \"shop (main)\"\n"
+            ))
+        );
+        assert_eq!(once(&setup, "09:41:00"), ok(""));
+        assert_eq!(
+            run(&setup, &["push", "--now=2026-11-02T09:42:00Z"]),
+            ok(format!(
+                "{name}: pushed 0 new, 0 updated, 0 deleted, 0 adopted (0 requests); 0 unchanged, 0 still open\n"
+            ))
+        );
+        assert_eq!(held(&setup), Vec::<Held>::new(), "not posted again");
+        let writes: Vec<String> = since(&setup, mark)
+            .into_iter()
+            .filter(|r| !r.starts_with("GET"))
+            .map(|r| format!("{} {}", r.split(' ').next().unwrap_or(""), r.rsplit(' ').next().unwrap_or("")))
+            .collect();
+        assert_eq!(writes, vec!["PUT 404".to_string()], "one update answered 404, nothing posted");
+    }
+}

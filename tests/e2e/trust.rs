@@ -223,7 +223,7 @@ fn day_line(setup: &Setup, date: &str, [posted, updated, deleted, adopted]: [usi
 }
 
 /// Deletes an entry in the service as its user would (web app), past claude-tracker.
-fn delete_by_hand(setup: &Setup, id: &str) {
+pub(crate) fn delete_by_hand(setup: &Setup, id: &str) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let status = match &setup.fake {
         Fake::Toggl(toggl) => agent
