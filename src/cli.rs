@@ -61,8 +61,8 @@ pub enum Command {
     /// A terminal dashboard: time per project and tag for today, 7 days, 30 days or a range, a chart by
     /// day, and each destination's sync state; it refreshes when transcripts change
     Dashboard(DashboardArgs),
-    /// Claude Code hooks that run `watch --once` in the background at each session start, prompt, reply
-    /// and session end (for those who do not keep `watch` running)
+    /// Claude Code hooks that run `watch --once --until-idle` in the background at each session start,
+    /// prompt, reply and session end (for those who do not keep `watch` running)
     Hooks {
         #[command(subcommand)]
         command: HooksCommand,
@@ -211,7 +211,7 @@ pub struct PushArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// From: YYYY-MM-DD (local day), YYYY-MM-DDTHH:MM:SS (local) or ...Z (UTC) [default: the day of the
-    /// last push, else Monday of this week]
+    /// last entry pushed, or an earlier one still to settle, else Monday of this week]
     #[arg(long, value_name = "WHEN", conflicts_with = "all")]
     pub since: Option<String>,
     /// Through: a local day (inclusive) or a time, as --since [default: now]
