@@ -244,6 +244,7 @@ mod tests {
             spans: vec![Span { start, end: start + (hours * HOUR as f64) as i64 }],
             messages: Vec::new(),
             models: Vec::new(),
+            ..Default::default()
         }
     }
 

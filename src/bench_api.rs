@@ -35,6 +35,7 @@ impl RulesBench {
                 spans: Vec::new(),
                 messages: Vec::new(),
                 models: vec!["claude-sonnet-4-5".to_string()],
+                ..Default::default()
             })
             .collect();
         RulesBench { sessions, rules }

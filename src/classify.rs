@@ -351,6 +351,7 @@ mod tests {
             spans: Vec::new(),
             messages: Vec::new(),
             models: Vec::new(),
+            ..Default::default()
         }
     }
 

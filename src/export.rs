@@ -180,6 +180,7 @@ mod tests {
                 usage: Usage { input: 1, output: 2, cache_creation: 3, cache_read: 4 },
             }],
             models: Vec::new(),
+            ..Default::default()
         };
         let date = "2026-11-02".parse().unwrap();
         let tags = BTreeMap::from([("s".to_string(), vec!["=cmd".to_string(), "acme".to_string()])]);
@@ -222,6 +223,7 @@ mod tests {
             spans: vec![Span { start: at("2026-11-02T08:00:00Z"), end: at("2026-11-02T09:00:00Z") }],
             messages: Vec::new(),
             models: Vec::new(),
+            ..Default::default()
         };
         let rules = AllocationRules {
             tz: chrono_tz::UTC,

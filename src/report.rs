@@ -490,6 +490,7 @@ mod tests {
                 })
                 .collect(),
             models: Vec::new(),
+            ..Default::default()
         }
     }
 

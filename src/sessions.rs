@@ -46,7 +46,7 @@ pub(crate) struct MessageRecord {
 }
 
 /// A run of activity with no idle gap inside: the unit that report and sync cut into local days.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Span {
     pub(crate) start: Millis,
     pub(crate) end: Millis,
@@ -162,7 +162,7 @@ pub(crate) fn active_ms(spans: &[Span]) -> i64 {
 
 /// A session as every output sees it (report, the sync planners, export): where it ran, its active
 /// spans (idle gaps cut out) and its messages with their token counts. `store` builds it from rows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Session {
     pub(crate) session_id: String,
     /// The working directory (`cwd`) the session ran in.
@@ -172,6 +172,13 @@ pub(crate) struct Session {
     pub(crate) messages: Vec<MessageRecord>,
     /// The models that answered, sorted.
     pub(crate) models: Vec<String>,
+    /// No line of a person: a scheduled task, `/loop`, `claude -p` or an SDK run (see notes/09-time-model.md).
+    pub(crate) automated: bool,
+    /// The parts of `spans` where the person was typing and reacting (sorted, inside `spans`).
+    pub(crate) hands_on: Vec<Span>,
+    /// The parts of `spans` where the agent worked while the person was present (sorted, disjoint from
+    /// `hands_on`). What is in neither is autonomous.
+    pub(crate) supervised: Vec<Span>,
 }
 
 #[cfg(test)]

@@ -251,6 +251,7 @@ mod tests {
             spans: spans.iter().map(|&(start, end)| Span { start: start * MIN, end: end * MIN }).collect(),
             messages: Vec::new(),
             models: Vec::new(),
+            ..Default::default()
         }
     }
 

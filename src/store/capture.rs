@@ -108,6 +108,7 @@ impl Store {
                 spans: Vec::new(),
                 messages: decode_messages(&row.get::<_, Vec<u8>>(3)?),
                 models: decode_models(&row.get::<_, String>(4)?),
+                ..Default::default()
             })
         })?;
         let mut sessions = rows.collect::<rusqlite::Result<Vec<_>>>()?;

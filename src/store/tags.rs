@@ -163,5 +163,6 @@ fn facts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
         spans: Vec::new(),
         messages: Vec::new(),
         models: row.get::<_, String>(3)?.lines().map(str::to_string).collect(),
+        ..Default::default()
     })
 }

@@ -166,6 +166,7 @@ mod tests {
             spans: vec![Span { start, end: start + minutes * 60_000 }],
             messages: Vec::new(),
             models: Vec::new(),
+            ..Default::default()
         }
     }
 

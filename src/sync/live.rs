@@ -170,6 +170,7 @@ mod tests {
                         spans: active_spans(&seen, IDLE),
                         messages: Vec::new(),
                         models: Vec::new(),
+                        ..Default::default()
                     }
                 })
                 .collect()

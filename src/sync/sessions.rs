@@ -582,6 +582,7 @@ mod tests {
             spans: vec![Span { start: MONDAY + from * MIN, end: MONDAY + to * MIN }],
             messages: Vec::new(),
             models: Vec::new(),
+            ..Default::default()
         }
     }
 
