@@ -394,11 +394,14 @@ pub(crate) struct CaptureConfig {
     pub(crate) projects_dirs: Option<Vec<PathBuf>>,
     #[serde(default = "default_idle_minutes", deserialize_with = "idle_minutes")]
     pub(crate) idle_minutes: u32,
+    /// How long after a person's line the agent's work is supervised (default: `idle_minutes`).
+    #[serde(default, deserialize_with = "attention_minutes")]
+    pub(crate) attention_minutes: Option<u32>,
 }
 
 impl Default for CaptureConfig {
     fn default() -> Self {
-        CaptureConfig { projects_dirs: None, idle_minutes: DEFAULT_IDLE_MINUTES }
+        CaptureConfig { projects_dirs: None, idle_minutes: DEFAULT_IDLE_MINUTES, attention_minutes: None }
     }
 }
 
@@ -406,6 +409,12 @@ impl CaptureConfig {
     /// The idle threshold in milliseconds, the unit of the capture pipeline.
     pub(crate) fn idle_ms(&self) -> i64 {
         i64::from(self.idle_minutes) * 60_000
+    }
+
+    /// The idle threshold and the window of presence, as the store computes spans and bands with them.
+    pub(crate) fn time_model(&self) -> crate::store::TimeModel {
+        let attention = self.attention_minutes.unwrap_or(self.idle_minutes);
+        crate::store::TimeModel { idle_ms: self.idle_ms(), attention_ms: i64::from(attention) * 60_000 }
     }
 }
 
@@ -429,6 +438,15 @@ fn idle_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Er
     u32::try_from(minutes).ok().filter(|m| (1..=24 * 60).contains(m)).ok_or_else(|| {
         serde::de::Error::custom(format!(
             "`idle_minutes` must be a whole number of minutes from 1 to 1440, not {minutes}"
+        ))
+    })
+}
+
+fn attention_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let minutes = i64::deserialize(deserializer)?;
+    u32::try_from(minutes).ok().filter(|m| (1..=24 * 60).contains(m)).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`attention_minutes` must be a whole number of minutes from 1 to 1440, not {minutes}"
         ))
     })
 }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::sessions::SessionDigests;
-use crate::store::{FileState, FileUpdate, Store};
+use crate::store::{FileState, FileUpdate, Store, TimeModel};
 use crate::transcripts::discover::{TranscriptFile, discover};
 use crate::transcripts::parse::{ChunkContext, ParsedChunk, SkippedLine, parse_chunk};
 use crate::transcripts::read_from;
@@ -46,7 +46,7 @@ struct FileOutcome {
 }
 
 /// Reads new and changed transcripts under `roots` into the store.
-pub(crate) fn ingest(store: &mut Store, roots: &[PathBuf], idle_ms: i64) -> Result<IngestSummary> {
+pub(crate) fn ingest(store: &mut Store, roots: &[PathBuf], model: TimeModel) -> Result<IngestSummary> {
     let (files, problems) = discover(roots);
     let known = store.file_states()?;
     let changed: Vec<(&TranscriptFile, Option<FileState>)> = files
@@ -81,7 +81,7 @@ pub(crate) fn ingest(store: &mut Store, roots: &[PathBuf], idle_ms: i64) -> Resu
         }
         updates.push(outcome.update);
     }
-    summary.sessions_updated = store.record_ingest(sessions, &updates, idle_ms)?;
+    summary.sessions_updated = store.record_ingest(sessions, &updates, model)?;
     Ok(summary)
 }
 

@@ -7,6 +7,7 @@
 //! `notes/00-architecture.md` draws the map.
 
 mod allocate;
+mod attention;
 mod app;
 #[doc(hidden)]
 pub mod bench_api;

@@ -23,7 +23,7 @@ pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
 
 /// As [`refresh`], saying nothing: for a full-screen terminal that stderr would scribble over.
 pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSummary> {
-    let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;
+    let summary = ingest(store, &app.projects_dirs, app.config.capture.time_model())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     apply_rule_tags(app, store)?;
     Ok(summary)
@@ -60,7 +60,7 @@ pub(crate) fn note_read_only(app: &App) -> Result<()> {
 
 /// The ingest alone, rule tags left as they are (what `rules check --dry-run` previews).
 pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSummary> {
-    let summary = ingest(store, &app.projects_dirs, app.config.capture.idle_ms())?;
+    let summary = ingest(store, &app.projects_dirs, app.config.capture.time_model())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     let mut stderr = std::io::stderr().lock();
     for problem in &summary.problems {

@@ -69,13 +69,30 @@ pub(crate) struct Origin {
     pub(crate) git_branch: Option<String>,
 }
 
+/// A folder the session worked in from `at` on (until the next place): `cwd` follows `/cd`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Place {
+    pub(crate) at: Millis,
+    pub(crate) cwd: String,
+}
+
 /// Everything claude-tracker keeps about one session, in a form that merges without double counting:
 /// activity is a set of timestamps, messages a set keyed by identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SessionDigest {
     pub(crate) origin: Option<Origin>,
-    /// Sorted, distinct timestamps of main-chain `user` and `assistant` lines.
+    /// Sorted, distinct timestamps of main-chain lines that are activity: `user` and `assistant` lines,
+    /// and a person's lines of other kinds (queued typing, a local slash command).
     pub(crate) activity: Vec<Millis>,
+    /// The part of `activity` that is a person's (sorted, distinct): see `transcripts::kinds`.
+    pub(crate) person: Vec<Millis>,
+    /// When Claude Code wrote an away summary: the person had left (sorted, distinct).
+    pub(crate) away: Vec<Millis>,
+    /// Where the main chain worked, from when: sorted, each place a change of folder.
+    pub(crate) places: Vec<Place>,
+    /// Read before lines were told apart (schema 10 or older) and never read again: who was there is
+    /// not known, so all of its active time counts as the person's, as it did then.
+    pub(crate) who_unknown: bool,
     /// Sorted by key, one record per distinct message.
     pub(crate) messages: Vec<MessageRecord>,
     /// The models that answered (sorted, distinct): what a rule's `model` is matched against.
@@ -97,11 +114,27 @@ impl SessionDigest {
         self.origin.as_ref().is_none_or(|current| (from_sidechain, at) < (current.from_sidechain, current.at))
     }
 
+    /// Records the folder of a main-chain line; only a change of folder is kept (lines come in file order).
+    pub(crate) fn offer_place(&mut self, at: Millis, cwd: &str) {
+        if self.places.last().is_none_or(|last| last.cwd != cwd) {
+            self.places.push(Place { at, cwd: cwd.to_string() });
+        }
+    }
+
+    /// Whether the session had no person at all: a scheduled task, `/loop`, `claude -p` or an SDK run.
+    pub(crate) fn automated(&self) -> bool {
+        !self.who_unknown && self.person.is_empty() && !self.activity.is_empty()
+    }
+
     /// Puts activity and messages into their canonical order (sorted, distinct); call after pushing raw
     /// values and before merging or storing.
     pub(crate) fn normalize(&mut self) {
-        self.activity.sort_unstable();
-        self.activity.dedup();
+        for times in [&mut self.activity, &mut self.person, &mut self.away] {
+            times.sort_unstable();
+            times.dedup();
+        }
+        self.places.sort_unstable();
+        self.places.dedup_by(|later, kept| later.cwd == kept.cwd);
         self.messages.sort_unstable_by_key(|m| (m.key, m.at));
         self.models.sort_unstable();
         self.models.dedup();
@@ -121,8 +154,13 @@ impl SessionDigest {
             self.offer_origin(origin);
         }
         if !other.activity.is_empty() {
+            // Lines read with the time model tell who was there from now on.
+            self.who_unknown = self.who_unknown && other.who_unknown;
             self.activity.extend(other.activity);
         }
+        self.person.extend(other.person);
+        self.away.extend(other.away);
+        self.places.extend(other.places);
         if !other.messages.is_empty() {
             self.messages.extend(other.messages);
         }
@@ -130,7 +168,8 @@ impl SessionDigest {
         self.normalize();
     }
 
-    /// Earliest and latest moment the session shows any sign of life (activity or a message).
+    /// Earliest and latest moment the session shows any sign of life (activity or a message): what a
+    /// range query must cover, so that a sub-agent's tokens after the last main-chain line are found.
     pub(crate) fn bounds(&self) -> Option<(Millis, Millis)> {
         let activity = self.activity.first().zip(self.activity.last());
         let messages = self.messages.iter().map(|m| m.at);
@@ -179,6 +218,46 @@ pub(crate) struct Session {
     /// The parts of `spans` where the agent worked while the person was present (sorted, disjoint from
     /// `hands_on`). What is in neither is autonomous.
     pub(crate) supervised: Vec<Span>,
+}
+
+/// A session that moved folder (`/cd`) as one part per folder: each part keeps the session id and owns
+/// the spans, bands and messages from its move until the next (a span crossing a move is cut there). The
+/// first part keeps the session's project; a part with no time and no tokens is left out.
+pub(crate) fn split_by_place(session: Session, places: &[Place]) -> Vec<Session> {
+    if places.len() < 2 {
+        return vec![session];
+    }
+    let bounds: Vec<(Millis, Millis, &str)> = places
+        .iter()
+        .enumerate()
+        .map(|(i, place)| {
+            let from = if i == 0 { Millis::MIN } else { place.at };
+            let to = places.get(i + 1).map_or(Millis::MAX, |next| next.at);
+            let cwd = if i == 0 { session.project.as_str() } else { place.cwd.as_str() };
+            (from, to, cwd)
+        })
+        .collect();
+    let clip = |spans: &[Span], from: Millis, to: Millis| -> Vec<Span> {
+        spans
+            .iter()
+            .filter(|s| s.end >= from && s.start < to)
+            .map(|s| Span { start: s.start.max(from), end: s.end.min(to) })
+            .filter(|s| s.end > s.start || (s.start >= from && s.start < to))
+            .collect()
+    };
+    let parts: Vec<Session> = bounds
+        .iter()
+        .map(|&(from, to, cwd)| Session {
+            project: cwd.to_string(),
+            spans: clip(&session.spans, from, to),
+            hands_on: clip(&session.hands_on, from, to),
+            supervised: clip(&session.supervised, from, to),
+            messages: session.messages.iter().filter(|m| (from..to).contains(&m.at)).copied().collect(),
+            ..session.clone()
+        })
+        .filter(|part| !part.spans.is_empty() || !part.messages.is_empty())
+        .collect();
+    if parts.is_empty() { vec![session] } else { parts }
 }
 
 #[cfg(test)]
@@ -283,6 +362,7 @@ mod tests {
             activity: vec![0, MIN, 2 * MIN],
             messages: vec![MessageRecord { key: 1, at: MIN, usage: usage(3, 3) }],
             models: Vec::new(),
+            ..SessionDigest::default()
         };
         let mut resumed = original.clone();
         resumed.activity.push(3 * MIN);
@@ -312,6 +392,7 @@ mod tests {
             activity: vec![100, 200],
             messages: vec![MessageRecord { key: 1, at: 300, usage: usage(1, 1) }],
             models: Vec::new(),
+            ..SessionDigest::default()
         };
         assert_eq!(digest.bounds(), Some((100, 300)));
         assert_eq!(SessionDigest::default().bounds(), None);

@@ -8,11 +8,30 @@ use anyhow::Result;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::Store;
+use crate::attention::{self, Bands};
 use crate::sessions::{
-    MessageRecord, Millis, Origin, Session, SessionDigest, SessionDigests, Span, Usage, active_spans,
+    MessageRecord, Millis, Origin, Place, Session, SessionDigest, SessionDigests, Span, Usage, active_spans,
+    split_by_place,
 };
 
-const META_IDLE_MS: &str = "idle_ms";
+/// The settings stored spans and bands were computed with (`idle/attention` milliseconds); a change
+/// recomputes every session. (Schema 10 and older kept `idle_ms` alone under another key.)
+const META_TIME_MODEL: &str = "time_model";
+
+/// What active time and its bands are computed from besides the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimeModel {
+    /// A gap of this length or more between activity is idle and cut out.
+    pub(crate) idle_ms: i64,
+    /// How long after a person's line the agent's work counts as supervised.
+    pub(crate) attention_ms: i64,
+}
+
+impl TimeModel {
+    fn meta_value(self) -> String {
+        format!("{}/{}", self.idle_ms, self.attention_ms)
+    }
+}
 
 /// What the ingest remembers of a file so that an unchanged file is never read again and a grown one is
 /// read only from where it stopped.
@@ -62,20 +81,20 @@ impl Store {
         &mut self,
         sessions: SessionDigests,
         files: &[FileUpdate],
-        idle_ms: i64,
+        model: TimeModel,
     ) -> Result<usize> {
-        if sessions.by_id.is_empty() && files.is_empty() && self.idle_threshold()? == Some(idle_ms) {
+        if sessions.by_id.is_empty() && files.is_empty() && self.time_model()?.as_deref() == Some(&model.meta_value()) {
             return Ok(0); // nothing new: no write transaction, no lock taken
         }
         // Immediate: take the write lock up front, so a second process waits (busy timeout) instead of
         // failing to upgrade a read transaction.
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        rebuild_spans_if_threshold_changed(&tx, idle_ms)?;
+        rebuild_spans_if_model_changed(&tx, model)?;
         let updated = sessions.by_id.len();
         for (session_id, digest) in sessions.by_id {
             let mut merged = load_digest(&tx, &session_id)?.unwrap_or_default();
             merged.merge(digest);
-            save_session(&tx, &session_id, &merged, idle_ms)?;
+            save_session(&tx, &session_id, &merged, model)?;
         }
         for file in files {
             save_file(&tx, file)?;
@@ -84,34 +103,38 @@ impl Store {
         Ok(updated)
     }
 
-    fn idle_threshold(&self) -> Result<Option<i64>> {
-        let stored: Option<String> = self
+    fn time_model(&self) -> Result<Option<String>> {
+        Ok(self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [META_IDLE_MS], |r| r.get(0))
-            .optional()?;
-        Ok(stored.and_then(|v| v.parse().ok()))
+            .query_row("SELECT value FROM meta WHERE key = ?1", [META_TIME_MODEL], |r| r.get(0))
+            .optional()?)
     }
 
-    /// Sessions with any activity or message in `[start, end)` (milliseconds, UTC), with their spans and
-    /// messages; callers cut them to the exact window. The index on `last_ms` keeps a recent window from
-    /// reading older sessions; the spans come in one query.
+    /// Sessions with any activity or message in `[start, end)` (milliseconds, UTC), with their spans,
+    /// bands and messages; callers cut them to the exact window. A session that moved folder (`/cd`)
+    /// comes as one part per folder, each with its own share (same session id). The index on `last_ms`
+    /// keeps a recent window from reading older sessions; the spans come in one query.
     pub(crate) fn query_range(&self, start: Millis, end: Millis) -> Result<Vec<Session>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT session_id, project, git_branch, messages, models FROM sessions
-             WHERE last_ms >= ?1 AND first_ms < ?2 ORDER BY first_ms, session_id",
+            "SELECT session_id, project, git_branch, messages, models, automated, hands_on, supervised, places
+             FROM sessions WHERE last_ms >= ?1 AND first_ms < ?2 ORDER BY first_ms, session_id",
         )?;
         let rows = statement.query_map(params![start, end], |row| {
-            Ok(Session {
+            let session = Session {
                 session_id: row.get(0)?,
                 project: row.get(1)?,
                 git_branch: row.get(2)?,
                 spans: Vec::new(),
                 messages: decode_messages(&row.get::<_, Vec<u8>>(3)?),
                 models: decode_models(&row.get::<_, String>(4)?),
-                ..Default::default()
-            })
+                automated: row.get(5)?,
+                hands_on: decode_spans(&row.get::<_, Vec<u8>>(6)?),
+                supervised: decode_spans(&row.get::<_, Vec<u8>>(7)?),
+            };
+            Ok((session, decode_places(&row.get::<_, String>(8)?)))
         })?;
-        let mut sessions = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let (mut sessions, places): (Vec<Session>, Vec<Vec<Place>>) =
+            rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().unzip();
         let index: HashMap<String, usize> =
             sessions.iter().enumerate().map(|(i, s)| (s.session_id.clone(), i)).collect();
         let mut spans = self.conn.prepare_cached(
@@ -129,7 +152,10 @@ impl Store {
                 sessions[i].spans.push(span);
             }
         }
-        Ok(sessions)
+        if places.iter().all(|p| p.len() < 2) {
+            return Ok(sessions);
+        }
+        Ok(sessions.into_iter().zip(places).flat_map(|(session, places)| split_by_place(session, &places)).collect())
     }
 
     /// The earliest moment any session shows activity: where a first sync starts.
@@ -149,10 +175,10 @@ impl Store {
     }
 }
 
-fn rebuild_spans_if_threshold_changed(tx: &Transaction<'_>, idle_ms: i64) -> Result<()> {
+fn rebuild_spans_if_model_changed(tx: &Transaction<'_>, model: TimeModel) -> Result<()> {
     let stored: Option<String> =
-        tx.query_row("SELECT value FROM meta WHERE key = ?1", [META_IDLE_MS], |r| r.get(0)).optional()?;
-    if stored.as_deref() == Some(idle_ms.to_string().as_str()) {
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [META_TIME_MODEL], |r| r.get(0)).optional()?;
+    if stored.as_deref() == Some(model.meta_value().as_str()) {
         return Ok(());
     }
     let ids: Vec<String> = tx
@@ -161,19 +187,20 @@ fn rebuild_spans_if_threshold_changed(tx: &Transaction<'_>, idle_ms: i64) -> Res
         .collect::<rusqlite::Result<_>>()?;
     for id in ids {
         if let Some(digest) = load_digest(tx, &id)? {
-            save_session(tx, &id, &digest, idle_ms)?;
+            save_session(tx, &id, &digest, model)?;
         }
     }
     tx.execute(
         "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![META_IDLE_MS, idle_ms.to_string()],
+        params![META_TIME_MODEL, model.meta_value()],
     )?;
     Ok(())
 }
 
 fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionDigest>> {
     let mut statement = tx.prepare_cached(
-        "SELECT project, project_at, project_from_sidechain, git_branch, activity, messages, models
+        "SELECT project, project_at, project_from_sidechain, git_branch, activity, messages, models,
+            person, away, places, who_unknown
          FROM sessions WHERE session_id = ?1",
     )?;
     let digest = statement
@@ -188,28 +215,41 @@ fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionD
                 activity: decode_activity(&row.get::<_, Vec<u8>>(4)?),
                 messages: decode_messages(&row.get::<_, Vec<u8>>(5)?),
                 models: decode_models(&row.get::<_, String>(6)?),
+                person: decode_activity(&row.get::<_, Vec<u8>>(7)?),
+                away: decode_activity(&row.get::<_, Vec<u8>>(8)?),
+                places: decode_places(&row.get::<_, String>(9)?),
+                who_unknown: row.get(10)?,
             })
         })
         .optional()?;
     Ok(digest)
 }
 
-fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, idle_ms: i64) -> Result<()> {
+fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, model: TimeModel) -> Result<()> {
     let Some((first, last)) = digest.bounds() else {
         return Ok(()); // a session with neither activity nor tokens has nothing to keep
     };
-    let spans = active_spans(&digest.activity, idle_ms);
+    let spans = active_spans(&digest.activity, model.idle_ms);
+    let bands = if digest.who_unknown {
+        attention::bands_unknown(&spans)
+    } else {
+        attention::bands(&spans, &digest.activity, &digest.person, &digest.away, model.attention_ms)
+    };
+    let Bands { hands_on, supervised } = bands;
     let unknown = Origin { from_sidechain: true, at: first, cwd: "(unknown)".into(), git_branch: None };
     let origin = digest.origin.as_ref().unwrap_or(&unknown);
     tx.prepare_cached(
         "INSERT INTO sessions (session_id, project, project_at, project_from_sidechain, git_branch,
-            first_ms, last_ms, activity, messages, models)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            first_ms, last_ms, activity, messages, models, person, away, places, who_unknown, automated,
+            hands_on, supervised)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
          ON CONFLICT(session_id) DO UPDATE SET project = excluded.project, project_at = excluded.project_at,
             project_from_sidechain = excluded.project_from_sidechain, git_branch = excluded.git_branch,
             first_ms = excluded.first_ms, last_ms = excluded.last_ms,
             activity = excluded.activity, messages = excluded.messages, models = excluded.models,
-            rule_tags_fp = NULL",
+            person = excluded.person, away = excluded.away, places = excluded.places,
+            who_unknown = excluded.who_unknown, automated = excluded.automated,
+            hands_on = excluded.hands_on, supervised = excluded.supervised, rule_tags_fp = NULL",
     )?
     .execute(params![
         session_id,
@@ -222,6 +262,13 @@ fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, 
         encode_activity(&digest.activity),
         encode_messages(&digest.messages),
         digest.models.join("\n"),
+        encode_activity(&digest.person),
+        encode_activity(&digest.away),
+        encode_places(&digest.places),
+        digest.who_unknown,
+        digest.automated(),
+        encode_spans(&hands_on),
+        encode_spans(&supervised),
     ])?;
     tx.prepare_cached("DELETE FROM spans WHERE session_id = ?1")?.execute([session_id])?;
     let mut insert =
@@ -295,6 +342,27 @@ pub(super) fn decode_messages(bytes: &[u8]) -> Vec<MessageRecord> {
             }
         })
         .collect()
+}
+
+/// Band spans: start and end, 16 bytes each.
+fn encode_spans(spans: &[Span]) -> Vec<u8> {
+    spans.iter().flat_map(|s| s.start.to_le_bytes().into_iter().chain(s.end.to_le_bytes())).collect()
+}
+
+fn decode_spans(bytes: &[u8]) -> Vec<Span> {
+    bytes
+        .chunks_exact(16)
+        .map(|c| Span { start: Millis::from_le_bytes(word(&c[..8])), end: Millis::from_le_bytes(word(&c[8..])) })
+        .collect()
+}
+
+/// Places as JSON (`[{"at":…,"cwd":…}]`): a folder name may hold any character.
+fn encode_places(places: &[Place]) -> String {
+    serde_json::to_string(places).unwrap_or_else(|_| "[]".to_string())
+}
+
+fn decode_places(text: &str) -> Vec<Place> {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 fn word(bytes: &[u8]) -> [u8; 8] {

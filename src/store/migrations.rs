@@ -227,6 +227,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
             operation, adopted FROM ledger;
     DROP TABLE ledger;
     ALTER TABLE ledger_v10 RENAME TO ledger;",
+    // 11: who was there (issue 16). Rows read before are marked `who_unknown`; the files are read again
+    // so every transcript still on disk tells its lines apart, and the time model's meta key is new, so
+    // the next ingest computes every session's bands.
+    "ALTER TABLE sessions ADD COLUMN person BLOB NOT NULL DEFAULT X'';
+    ALTER TABLE sessions ADD COLUMN away BLOB NOT NULL DEFAULT X'';
+    ALTER TABLE sessions ADD COLUMN places TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE sessions ADD COLUMN who_unknown INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE sessions ADD COLUMN automated INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN hands_on BLOB NOT NULL DEFAULT X'';
+    ALTER TABLE sessions ADD COLUMN supervised BLOB NOT NULL DEFAULT X'';
+    DELETE FROM files;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

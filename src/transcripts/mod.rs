@@ -1,6 +1,7 @@
 //! Claude Code transcripts: where they are (`discover`) and what they say (`parse`).
 
 pub(crate) mod discover;
+pub(crate) mod kinds;
 pub(crate) mod parse;
 
 use std::io::{Read, Seek, SeekFrom};

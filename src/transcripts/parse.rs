@@ -2,14 +2,18 @@
 //! per-session digests. Pure: it takes bytes and returns values, so every trap of the format is a unit test.
 //!
 //! Only the fields the tracker needs are read (`type`, `uuid`, `timestamp`, `cwd`, `sessionId`,
-//! `isSidechain`, `gitBranch`, `message.id`, `requestId`, `message.model`, `message.usage`); message text
-//! is skipped by the JSON parser without ever being copied, and never kept.
+//! `isSidechain`, `gitBranch`, `message.id`, `requestId`, `message.model`, `message.usage`, and the fields
+//! that tell who wrote a line: see `kinds`); message text is skipped by the JSON parser without ever being
+//! copied, and never kept.
 
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
+use super::kinds::{LineShape, Who, who};
 use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, Usage};
 
 /// Why a line was passed over; listed by `--verbose` as `path:line: reason`.
@@ -66,6 +70,48 @@ struct RawLine<'a> {
     request_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     message: Option<RawMessage<'a>>,
+    #[serde(rename = "promptSource", borrow)]
+    prompt_source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    origin: Option<&'a RawValue>,
+    #[serde(rename = "isMeta", borrow)]
+    is_meta: Option<&'a RawValue>,
+    #[serde(rename = "isCompactSummary", borrow)]
+    is_compact_summary: Option<&'a RawValue>,
+    #[serde(rename = "toolUseResult", borrow)]
+    tool_use_result: Option<&'a RawValue>,
+    #[serde(rename = "sourceToolAssistantUUID")]
+    source_tool: Option<IgnoredAny>,
+    #[serde(borrow)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow)]
+    subtype: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    operation: Option<Cow<'a, str>>,
+    #[serde(rename = "compactMetadata", borrow)]
+    compact_metadata: Option<&'a RawValue>,
+    #[serde(borrow)]
+    attachment: Option<&'a RawValue>,
+}
+
+impl<'a> RawLine<'a> {
+    fn shape(&'a self) -> LineShape<'a> {
+        LineShape {
+            kind: self.kind.as_deref(),
+            prompt_source: self.prompt_source.as_deref(),
+            origin: self.origin,
+            is_meta: self.is_meta,
+            is_compact_summary: self.is_compact_summary,
+            tool_use_result: self.tool_use_result,
+            source_tool: self.source_tool.is_some(),
+            message_content: self.message.as_ref().and_then(|m| m.content),
+            content: self.content,
+            subtype: self.subtype.as_deref(),
+            operation: self.operation.as_deref(),
+            compact_metadata: self.compact_metadata,
+            attachment: self.attachment,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -75,6 +121,8 @@ struct RawMessage<'a> {
     #[serde(borrow)]
     model: Option<Cow<'a, str>>,
     usage: Option<RawUsage>,
+    #[serde(borrow)]
+    content: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -129,9 +177,15 @@ fn parse_line(
     }
     let text = simdutf8::basic::from_utf8(line).map_err(|_| "invalid UTF-8".to_string())?;
     let raw: RawLine<'_> = serde_json::from_str(text).map_err(|e| format!("malformed JSON ({e})"))?;
+    let sidechain = context.sidechain_file || raw.is_sidechain.unwrap_or(false);
     let is_activity_kind = matches!(raw.kind.as_deref(), Some("user" | "assistant"));
     if !is_activity_kind {
-        return Ok(()); // summaries, snapshots, system lines and unknown types carry no time or tokens
+        // Summaries, snapshots, metadata and unknown types carry no time or tokens; a person's line of
+        // another kind (queued typing, a local slash command) and an away summary are kept.
+        if !sidechain {
+            record_other_kind(&raw, context, sessions);
+        }
+        return Ok(());
     }
     let Some(timestamp) = raw.timestamp.as_deref() else {
         return Err("user/assistant line without `timestamp`".into());
@@ -139,9 +193,8 @@ fn parse_line(
     let at = parse_timestamp(timestamp).ok_or_else(|| format!("bad timestamp `{timestamp}`"))?;
     let session_id = raw.session_id.as_deref().unwrap_or(context.fallback_session);
     let digest = digest_for(sessions, session_id);
-    let sidechain = context.sidechain_file || raw.is_sidechain.unwrap_or(false);
-    if let Some(cwd) = raw.cwd.as_deref().filter(|c| !c.is_empty() && digest.would_take_origin(sidechain, at))
-    {
+    let cwd = raw.cwd.as_deref().filter(|c| !c.is_empty());
+    if let Some(cwd) = cwd.filter(|_| digest.would_take_origin(sidechain, at)) {
         digest.offer_origin(Origin {
             from_sidechain: sidechain,
             at,
@@ -151,6 +204,12 @@ fn parse_line(
     }
     if !sidechain {
         digest.activity.push(at);
+        if who(&raw.shape()) == Who::Person {
+            digest.person.push(at);
+        }
+        if let Some(cwd) = cwd {
+            digest.offer_place(at, cwd);
+        }
     }
     if let Some(record) = message_record(&raw, at, line) {
         digest.messages.push(record);
@@ -161,6 +220,23 @@ fn parse_line(
         }
     }
     Ok(())
+}
+
+/// A main-chain line of another kind than user/assistant: a person's line is activity and presence, an
+/// away summary ends presence; anything else, or a line without a readable time, adds nothing.
+fn record_other_kind(raw: &RawLine<'_>, context: ChunkContext<'_>, sessions: &mut Vec<(String, SessionDigest)>) {
+    let verdict = who(&raw.shape());
+    if !matches!(verdict, Who::Person | Who::Away) {
+        return;
+    }
+    let Some(at) = raw.timestamp.as_deref().and_then(parse_timestamp) else { return };
+    let digest = digest_for(sessions, raw.session_id.as_deref().unwrap_or(context.fallback_session));
+    if verdict == Who::Away {
+        digest.away.push(at);
+    } else {
+        digest.activity.push(at);
+        digest.person.push(at);
+    }
 }
 
 /// The token record of an assistant line, if it carries real usage.

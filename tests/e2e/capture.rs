@@ -188,11 +188,17 @@ fn traps_duplicates_synthetic_summary_and_cwd_change() {
     let duplicated_line = text.lines().nth(2).unwrap().to_string();
     world.write("-w-first/s.jsonl", &format!("{text}{duplicated_line}\n"));
     let report = world.report("2026-11-02", "2026-11-02", &[NOW]);
-    assert_eq!(report["projects"].as_array().unwrap().len(), 1);
+    assert_eq!(report["projects"].as_array().unwrap().len(), 2);
     let first = project(&report, "/w/first");
     assert_eq!(
         numbers(first),
         json!({"active_seconds": 180, "sessions": 1, "input_tokens": 3, "output_tokens": 480, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
+    );
+    // The move to `sub` at 09:03 is the session's last line: the new folder gets the session, no time.
+    let moved = project(&report, "/w/first/sub");
+    assert_eq!(
+        numbers(moved),
+        json!({"active_seconds": 0, "sessions": 1, "input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
     );
 }
 
