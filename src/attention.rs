@@ -6,6 +6,7 @@
 //!
 //! Pure: timestamps in, spans out.
 
+use crate::classify::Rules;
 use crate::sessions::{Millis, Session, Span};
 
 /// The hands-on and supervised parts of a session's active spans (what is in neither is autonomous).
@@ -82,7 +83,8 @@ pub(crate) fn totals_within(session: &Session, from: Millis, to: Millis) -> Band
 }
 
 /// What a destination or a rule bills of a session's active time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum Count {
     /// Every active second, whoever was there (the original rule).
     #[default]
@@ -91,15 +93,28 @@ pub(crate) enum Count {
     Attended,
 }
 
-impl Count {
-    /// The config's word for it.
-    pub(crate) fn parse(word: &str) -> Option<Count> {
-        match word {
-            "active" => Some(Count::Active),
-            "attended" => Some(Count::Attended),
-            _ => None,
-        }
-    }
+/// What a destination bills: its `count`, and whether sessions with no person are posted at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Billing {
+    pub(crate) count: Count,
+    pub(crate) automated: bool,
+}
+
+/// The sessions as a destination bills them: automated sessions left out (unless it or their rule counts
+/// them), and each session's spans cut to what its rule (else the destination) counts. Every planner
+/// (the daily split, the timeline, the live timer) takes these, so all modes agree.
+pub(crate) fn billed(sessions: &[Session], rules: &Rules, billing: Billing) -> Vec<Session> {
+    sessions
+        .iter()
+        .filter_map(|session| {
+            let rule = rules.first_match(session);
+            let automated_counts = rule.and_then(|r| r.count_automated).unwrap_or(billing.automated);
+            if session.automated && !automated_counts {
+                return None;
+            }
+            Some(counted(session, rule.and_then(|r| r.count).unwrap_or(billing.count)))
+        })
+        .collect()
 }
 
 /// The session as a destination that counts `count` sees it: its spans are the counted time.
@@ -186,7 +201,8 @@ mod tests {
     /// prompt at 58 answered by 60.
     #[test]
     fn the_worked_example_of_the_notes() {
-        let activity: Vec<i64> = [0, 4, 8, 12, 20, 24, 30, 36, 42, 50, 58, 60].iter().map(|m| m * MIN).collect();
+        let activity: Vec<i64> =
+            [0, 4, 8, 12, 20, 24, 30, 36, 42, 50, 58, 60].iter().map(|m| m * MIN).collect();
         let person = vec![0, 20 * MIN, 58 * MIN];
         let away = vec![30 * MIN];
         let spans = active_spans(&activity, IDLE);
@@ -194,7 +210,8 @@ mod tests {
         let bands = bands(&spans, &activity, &person, &away, 15 * MIN);
         assert_eq!(bands.hands_on, vec![span(12, 20), span(50, 58)]);
         assert_eq!(bands.supervised, vec![span(0, 12), span(20, 30), span(58, 60)]);
-        let session = Session { spans, hands_on: bands.hands_on, supervised: bands.supervised, ..Session::default() };
+        let session =
+            Session { spans, hands_on: bands.hands_on, supervised: bands.supervised, ..Session::default() };
         let totals = totals_within(&session, 0, 60 * MIN);
         assert_eq!(totals, BandTotals { hands_on: 16 * MIN, supervised: 24 * MIN, autonomous: 20 * MIN });
         assert_eq!(totals.hands_on + totals.supervised + totals.autonomous, 60 * MIN);
@@ -207,7 +224,8 @@ mod tests {
         let bands = bands(&spans, &activity, &[0], &[], 15 * MIN);
         assert!(bands.hands_on.is_empty(), "nothing before the first prompt");
         assert_eq!(bands.supervised, vec![span(0, 15)]);
-        let session = Session { spans, hands_on: bands.hands_on, supervised: bands.supervised, ..Session::default() };
+        let session =
+            Session { spans, hands_on: bands.hands_on, supervised: bands.supervised, ..Session::default() };
         assert_eq!(totals_within(&session, 0, 121 * MIN).autonomous, 105 * MIN);
         assert_eq!(total(&counted(&session, Count::Attended).spans), 15 * MIN);
         assert_eq!(total(&counted(&session, Count::Active).spans), 120 * MIN);
@@ -235,13 +253,10 @@ mod tests {
     fn set_operations() {
         assert_eq!(union(vec![span(5, 8), span(0, 2), span(2, 3), span(7, 9)]), vec![span(0, 3), span(5, 9)]);
         assert_eq!(intersect(&[span(0, 10), span(20, 30)], &[span(5, 25)]), vec![span(5, 10), span(20, 25)]);
-        assert_eq!(subtract(&[span(0, 10), span(20, 30)], &[span(2, 3), span(8, 22)]), vec![
-            span(0, 2),
-            span(3, 8),
-            span(22, 30)
-        ]);
+        assert_eq!(
+            subtract(&[span(0, 10), span(20, 30)], &[span(2, 3), span(8, 22)]),
+            vec![span(0, 2), span(3, 8), span(22, 30)]
+        );
         assert_eq!(subtract(&[span(0, 10)], &[]), vec![span(0, 10)]);
-        assert_eq!(Count::parse("attended"), Some(Count::Attended));
-        assert_eq!(Count::parse("hands-on"), None);
     }
 }

@@ -24,6 +24,8 @@ impl RulesBench {
                 tags: vec![format!("client-{i}"), "billable".to_string()],
                 billable: Some(true),
                 project: Some(format!("client-{i}")),
+                count: None,
+                count_automated: None,
             })
             .collect();
         let rules = Rules::compile(specs, Some("/home/dev")).unwrap_or_default();

@@ -25,6 +25,10 @@ pub(crate) struct RuleSpec {
     pub(crate) billable: Option<bool>,
     /// A project key the destinations' mappings may name (`"acme" = 123`).
     pub(crate) project: Option<String>,
+    /// What of the matched sessions' active time is billed, over the destination's `count`.
+    pub(crate) count: Option<crate::attention::Count>,
+    /// Whether matched sessions with no person (a bot you bill) are posted, over the destination's.
+    pub(crate) count_automated: Option<bool>,
 }
 
 /// Where a session's tag came from; a user's tag is never touched by rules.
@@ -365,6 +369,8 @@ mod tests {
             tags: vec![name.to_lowercase()],
             billable: None,
             project: None,
+            count: None,
+            count_automated: None,
         }
     }
 

@@ -66,6 +66,10 @@ pub(crate) struct AutoTagRule {
     pub(crate) billable: Option<bool>,
     /// A project key the destinations' mappings may name.
     pub(crate) project: Option<String>,
+    /// `"active"` or `"attended"`: what of the matched sessions' time is billed (else the destination's).
+    pub(crate) count: Option<crate::attention::Count>,
+    /// Post matched sessions that had no person (scheduled tasks, `claude -p`): a bot you bill.
+    pub(crate) count_automated: Option<bool>,
 }
 
 /// A rule's `match` block: every field given must match (glob patterns).
@@ -111,6 +115,12 @@ pub(crate) struct TogglConfig {
     /// Live mode: what `watch` does with a running entry it did not start.
     #[serde(default)]
     pub(crate) foreign_timer: ForeignTimer,
+    /// `"active"` (every active second) or `"attended"` (hands-on and supervised time only).
+    #[serde(default)]
+    pub(crate) count: crate::attention::Count,
+    /// Post sessions that had no person (scheduled tasks, `/loop`, `claude -p`, SDK runs).
+    #[serde(default)]
+    pub(crate) count_automated: bool,
 }
 
 impl Default for TogglConfig {
@@ -126,6 +136,8 @@ impl Default for TogglConfig {
             granularity: Granularity::Segment,
             description: None,
             foreign_timer: ForeignTimer::Leave,
+            count: crate::attention::Count::Active,
+            count_automated: false,
         }
     }
 }
@@ -251,6 +263,12 @@ pub(crate) struct ClockifyConfig {
     /// Live mode: what `watch` does with a running entry it did not start.
     #[serde(default)]
     pub(crate) foreign_timer: ForeignTimer,
+    /// `"active"` (every active second) or `"attended"` (hands-on and supervised time only).
+    #[serde(default)]
+    pub(crate) count: crate::attention::Count,
+    /// Post sessions that had no person (scheduled tasks, `/loop`, `claude -p`, SDK runs).
+    #[serde(default)]
+    pub(crate) count_automated: bool,
 }
 
 impl Default for ClockifyConfig {
@@ -267,6 +285,8 @@ impl Default for ClockifyConfig {
             granularity: Granularity::Segment,
             description: None,
             foreign_timer: ForeignTimer::Leave,
+            count: crate::attention::Count::Active,
+            count_automated: false,
         }
     }
 }
@@ -285,6 +305,8 @@ impl std::fmt::Debug for ClockifyConfig {
             .field("granularity", &self.granularity)
             .field("description", &self.description)
             .field("foreign_timer", &self.foreign_timer)
+            .field("count", &self.count)
+            .field("count_automated", &self.count_automated)
             .finish()
     }
 }
@@ -545,6 +567,8 @@ impl Config {
                     tags: value.tags.clone(),
                     billable: value.billable,
                     project: value.project.clone(),
+                    count: value.count,
+                    count_automated: value.count_automated,
                 }
             })
             .collect()

@@ -70,6 +70,8 @@ pub(crate) struct Destination {
     pub(crate) granularity: Granularity,
     /// Live mode: a running entry we did not start is left alone or stopped.
     pub(crate) foreign_timer: ForeignTimer,
+    /// What of the active time is billed, and whether sessions with no person are.
+    pub(crate) billing: crate::attention::Billing,
 }
 
 /// The destinations the config sets up: Clockify when `[clockify] workspace_id` is set, Toggl Track when
@@ -100,6 +102,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             mode: clockify.mode,
             granularity: clockify.granularity,
             foreign_timer: clockify.foreign_timer,
+            billing: crate::attention::Billing { count: clockify.count, automated: clockify.count_automated },
         });
     }
     if let Some(toggl) = &config.toggl {
@@ -116,6 +119,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             mode: toggl.mode,
             granularity: toggl.granularity,
             foreign_timer: toggl.foreign_timer,
+            billing: crate::attention::Billing { count: toggl.count, automated: toggl.count_automated },
         });
     }
     destinations

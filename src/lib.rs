@@ -7,8 +7,8 @@
 //! `notes/00-architecture.md` draws the map.
 
 mod allocate;
-mod attention;
 mod app;
+mod attention;
 #[doc(hidden)]
 pub mod bench_api;
 mod classify;

@@ -106,6 +106,7 @@ pub(crate) fn plan_and_post(
 }
 
 /// What every destination's plan shares: the days and the sessions in them.
+#[derive(Clone)]
 pub(crate) struct Window<'a> {
     /// The local days a workday destination plans.
     pub(crate) since: NaiveDate,
@@ -188,6 +189,9 @@ pub(crate) fn plan_with_ledger(
     window: &Window<'_>,
     show_synced: bool,
 ) -> Planned {
+    // What this destination bills: automated sessions out, time cut to its `count` (every mode).
+    let billed = crate::attention::billed(window.sessions, &app.rules, destination.billing);
+    let window = &Window { sessions: &billed, ..window.clone() };
     // A destination never holds both modes for one day: a mode starts after the other's last day.
     let other = match destination.mode {
         EntryMode::Workday => EntryMode::Sessions,

@@ -237,6 +237,7 @@ pub(crate) fn split_by_place(session: Session, places: &[Place]) -> Vec<Session>
             (from, to, cwd)
         })
         .collect();
+    // A lone timestamp (a span of no length) stays in its part: it shows the session was there.
     let clip = |spans: &[Span], from: Millis, to: Millis| -> Vec<Span> {
         spans
             .iter()
@@ -245,13 +246,16 @@ pub(crate) fn split_by_place(session: Session, places: &[Place]) -> Vec<Session>
             .filter(|s| s.end > s.start || (s.start >= from && s.start < to))
             .collect()
     };
+    let clip_bands = |spans: &[Span], from: Millis, to: Millis| -> Vec<Span> {
+        clip(spans, from, to).into_iter().filter(|s| s.end > s.start).collect()
+    };
     let parts: Vec<Session> = bounds
         .iter()
         .map(|&(from, to, cwd)| Session {
             project: cwd.to_string(),
             spans: clip(&session.spans, from, to),
-            hands_on: clip(&session.hands_on, from, to),
-            supervised: clip(&session.supervised, from, to),
+            hands_on: clip_bands(&session.hands_on, from, to),
+            supervised: clip_bands(&session.supervised, from, to),
             messages: session.messages.iter().filter(|m| (from..to).contains(&m.at)).copied().collect(),
             ..session.clone()
         })

@@ -83,7 +83,10 @@ impl Store {
         files: &[FileUpdate],
         model: TimeModel,
     ) -> Result<usize> {
-        if sessions.by_id.is_empty() && files.is_empty() && self.time_model()?.as_deref() == Some(&model.meta_value()) {
+        if sessions.by_id.is_empty()
+            && files.is_empty()
+            && self.time_model()?.as_deref() == Some(&model.meta_value())
+        {
             return Ok(0); // nothing new: no write transaction, no lock taken
         }
         // Immediate: take the write lock up front, so a second process waits (busy timeout) instead of
@@ -155,7 +158,11 @@ impl Store {
         if places.iter().all(|p| p.len() < 2) {
             return Ok(sessions);
         }
-        Ok(sessions.into_iter().zip(places).flat_map(|(session, places)| split_by_place(session, &places)).collect())
+        Ok(sessions
+            .into_iter()
+            .zip(places)
+            .flat_map(|(session, places)| split_by_place(session, &places))
+            .collect())
     }
 
     /// The earliest moment any session shows activity: where a first sync starts.
@@ -225,7 +232,12 @@ fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionD
     Ok(digest)
 }
 
-fn save_session(tx: &Transaction<'_>, session_id: &str, digest: &SessionDigest, model: TimeModel) -> Result<()> {
+fn save_session(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    digest: &SessionDigest,
+    model: TimeModel,
+) -> Result<()> {
     let Some((first, last)) = digest.bounds() else {
         return Ok(()); // a session with neither activity nor tokens has nothing to keep
     };
@@ -352,7 +364,10 @@ fn encode_spans(spans: &[Span]) -> Vec<u8> {
 fn decode_spans(bytes: &[u8]) -> Vec<Span> {
     bytes
         .chunks_exact(16)
-        .map(|c| Span { start: Millis::from_le_bytes(word(&c[..8])), end: Millis::from_le_bytes(word(&c[8..])) })
+        .map(|c| Span {
+            start: Millis::from_le_bytes(word(&c[..8])),
+            end: Millis::from_le_bytes(word(&c[8..])),
+        })
         .collect()
 }
 

@@ -292,7 +292,7 @@ mod tests {
     fn ingest(store: &mut Store, id: &str, digest: SessionDigest, idle_ms: i64) {
         let mut sessions = SessionDigests::default();
         sessions.absorb(id.into(), digest);
-        store.record_ingest(sessions, &[], TimeModel { idle_ms: idle_ms, attention_ms: 15 * MIN }).unwrap();
+        store.record_ingest(sessions, &[], TimeModel { idle_ms, attention_ms: 15 * MIN }).unwrap();
     }
 
     #[test]
@@ -403,7 +403,13 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         ingest(&mut store, "s1", digest("/p", &[0, 20 * MIN], &[]), 15 * MIN);
         assert_eq!(store.query_range(0, 60 * MIN).unwrap()[0].spans.len(), 2);
-        store.record_ingest(SessionDigests::default(), &[], TimeModel { idle_ms: 30 * MIN, attention_ms: 15 * MIN }).unwrap();
+        store
+            .record_ingest(
+                SessionDigests::default(),
+                &[],
+                TimeModel { idle_ms: 30 * MIN, attention_ms: 15 * MIN },
+            )
+            .unwrap();
         assert_eq!(store.query_range(0, 60 * MIN).unwrap()[0].spans, vec![Span { start: 0, end: 20 * MIN }]);
     }
 
@@ -413,7 +419,13 @@ mod tests {
         let state =
             FileState { size: 10, mtime_ns: 5, parsed_bytes: 9, parsed_lines: 2, tail_hash: u64::MAX };
         let update = FileUpdate { path: "/x/a.jsonl".into(), state };
-        store.record_ingest(SessionDigests::default(), &[update], TimeModel { idle_ms: 15 * MIN, attention_ms: 15 * MIN }).unwrap();
+        store
+            .record_ingest(
+                SessionDigests::default(),
+                &[update],
+                TimeModel { idle_ms: 15 * MIN, attention_ms: 15 * MIN },
+            )
+            .unwrap();
         assert_eq!(store.file_states().unwrap()[Path::new("/x/a.jsonl")], state);
     }
 
@@ -722,6 +734,69 @@ mod tests {
                 text.display()
             )
         );
+    }
+
+    #[test]
+    fn a_session_read_before_the_time_model_stays_the_persons_until_its_lines_are_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v10.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for sql in &MIGRATIONS[..10] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 10).unwrap();
+            tx.execute(
+                "INSERT INTO sessions (session_id, project, project_at, project_from_sidechain, first_ms, last_ms,
+                    activity, messages) VALUES ('s', '/p', 0, 0, 0, ?1, ?2, x'')",
+                params![2 * MIN, capture::encode_activity(&[0, MIN, 2 * MIN])],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let model = TimeModel { idle_ms: 15 * MIN, attention_ms: 15 * MIN };
+        store.record_ingest(SessionDigests::default(), &[], model).unwrap();
+        let session = store.query_range(0, 10 * MIN).unwrap().remove(0);
+        assert!(!session.automated);
+        assert_eq!(session.hands_on, vec![Span { start: 0, end: 2 * MIN }], "all of it, as before");
+        // Read again (the transcript is still there): a prompt at 0, the agent at 1 and 2 minutes.
+        let mut reread = digest("/p", &[0, MIN, 2 * MIN], &[]);
+        reread.person = vec![0];
+        ingest(&mut store, "s", reread, 15 * MIN);
+        let session = store.query_range(0, 10 * MIN).unwrap().remove(0);
+        assert_eq!(
+            (session.hands_on.clone(), session.supervised.clone()),
+            (vec![], vec![Span { start: 0, end: 2 * MIN }])
+        );
+    }
+
+    #[test]
+    fn a_session_that_moved_folder_comes_as_one_part_per_folder() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut moved = digest("/a", &[0, 5 * MIN, 10 * MIN, 12 * MIN], &[(1, MIN, 10), (2, 11 * MIN, 20)]);
+        moved.person = vec![0, 10 * MIN];
+        moved.offer_place(0, "/a");
+        moved.offer_place(10 * MIN, "/a/sub");
+        moved.normalize();
+        ingest(&mut store, "s", moved, 15 * MIN);
+        let parts = store.query_range(0, 60 * MIN).unwrap();
+        let summary: Vec<(&str, &str, Vec<Span>, usize)> = parts
+            .iter()
+            .map(|p| (p.session_id.as_str(), p.project.as_str(), p.spans.clone(), p.messages.len()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("s", "/a", vec![Span { start: 0, end: 10 * MIN }], 1),
+                ("s", "/a/sub", vec![Span { start: 10 * MIN, end: 12 * MIN }], 1),
+            ]
+        );
+        assert_eq!(parts[0].hands_on, vec![Span { start: 5 * MIN, end: 10 * MIN }]);
+        assert_eq!(parts[0].supervised, vec![Span { start: 0, end: 5 * MIN }]);
+        assert!(parts[1].hands_on.is_empty());
+        assert_eq!(parts[1].supervised, vec![Span { start: 10 * MIN, end: 12 * MIN }]);
     }
 
     #[test]

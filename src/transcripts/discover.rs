@@ -26,7 +26,7 @@ pub(crate) fn discover(roots: &[PathBuf]) -> (Vec<TranscriptFile>, Vec<String>) 
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for root in roots.iter().filter(|r| r.is_dir()) {
-        for entry in WalkDir::new(root).min_depth(1).max_depth(6) {
+        for entry in WalkDir::new(root).min_depth(1).max_depth(MAX_DEPTH) {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
@@ -35,7 +35,7 @@ pub(crate) fn discover(roots: &[PathBuf]) -> (Vec<TranscriptFile>, Vec<String>) 
                 }
             };
             let path = entry.path();
-            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "jsonl") {
+            if !entry.file_type().is_file() || !is_transcript_name(path) {
                 continue;
             }
             match entry.metadata() {
@@ -46,6 +46,19 @@ pub(crate) fn discover(roots: &[PathBuf]) -> (Vec<TranscriptFile>, Vec<String>) 
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     (files, problems)
+}
+
+/// Deep enough for workflow sub-agents (`<project>/<session>/subagents/workflows/<run>/<agent>.jsonl`) and
+/// sub-agents they start, bounded so a symlink loop or a stray tree cannot make a walk endless.
+const MAX_DEPTH: usize = 10;
+
+/// Files that end in `.jsonl` but are not transcripts: a workflow's `journal.jsonl` (`started`/`result`
+/// lines, no timestamps). They are never read.
+const NOT_TRANSCRIPTS: [&str; 1] = ["journal.jsonl"];
+
+fn is_transcript_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    path.extension().is_some_and(|e| e == "jsonl") && !NOT_TRANSCRIPTS.contains(&name)
 }
 
 fn describe(root: &Path, path: &Path, metadata: &std::fs::Metadata) -> TranscriptFile {
@@ -83,8 +96,10 @@ mod tests {
     fn classifies_main_and_sidechain_layouts() {
         let root = tempfile::tempdir().unwrap();
         let project = root.path().join("-home-u-proj");
-        std::fs::create_dir_all(project.join("sess-1/subagents")).unwrap();
+        std::fs::create_dir_all(project.join("sess-1/subagents/workflows/wf_1")).unwrap();
         std::fs::write(project.join("sess-1.jsonl"), "{}\n").unwrap();
+        std::fs::write(project.join("sess-1/subagents/workflows/wf_1/agent-aa.jsonl"), "{}\n").unwrap();
+        std::fs::write(project.join("sess-1/subagents/workflows/wf_1/journal.jsonl"), "{}\n").unwrap();
         std::fs::write(project.join("agent-abc.jsonl"), "{}\n").unwrap();
         std::fs::write(project.join("sess-1/subagents/agent-def.jsonl"), "{}\n").unwrap();
         std::fs::write(project.join("notes.txt"), "x").unwrap();
@@ -102,10 +117,11 @@ mod tests {
             vec![
                 ("agent-abc.jsonl".into(), true, "agent-abc".into()),
                 ("sess-1/subagents/agent-def.jsonl".into(), true, "sess-1".into()),
+                ("sess-1/subagents/workflows/wf_1/agent-aa.jsonl".into(), true, "sess-1".into()),
                 ("sess-1.jsonl".into(), false, "sess-1".into()),
             ]
         );
-        assert_eq!(files[2].size, 3);
-        assert!(files[2].mtime_ns > 0);
+        assert_eq!(files[3].size, 3);
+        assert!(files[3].mtime_ns > 0);
     }
 }

@@ -82,7 +82,13 @@ fn user_line(line: &LineShape<'_>) -> Who {
     }
     match line.prompt_source {
         Some("system") => return Who::Agent,
-        Some("sdk") => return if origin_kind(line.origin).as_deref() == Some("human") { Who::Person } else { Who::Agent },
+        Some("sdk") => {
+            return if origin_kind(line.origin).as_deref() == Some("human") {
+                Who::Person
+            } else {
+                Who::Agent
+            };
+        }
         // typed, queued, suggestion_accepted, and values of later versions: a submitted prompt.
         Some(_) => return Who::Person,
         None => {}
@@ -100,7 +106,8 @@ fn user_line(line: &LineShape<'_>) -> Who {
 }
 
 fn queue_operation(line: &LineShape<'_>) -> Who {
-    let typed_text = matches!(line.content.map(|c| c.get().as_bytes()), Some([b'"', first, ..]) if *first != b'<');
+    let typed_text =
+        matches!(line.content.map(|c| c.get().as_bytes()), Some([b'"', first, ..]) if *first != b'<');
     if line.operation == Some("enqueue") && typed_text { Who::Person } else { Who::Nothing }
 }
 
@@ -255,7 +262,8 @@ mod tests {
             r#""Continue from where you left off.""#,
         );
         assert_eq!(decide(&line), Who::Agent);
-        let scheduled = user(r#","promptSource":"system""#, r#""<scheduled-task name=\"nightly\">run</scheduled-task>""#);
+        let scheduled =
+            user(r#","promptSource":"system""#, r#""<scheduled-task name=\"nightly\">run</scheduled-task>""#);
         assert_eq!(decide(&scheduled), Who::Agent);
     }
 
@@ -263,8 +271,10 @@ mod tests {
     fn an_sdk_prompt_is_a_person_only_when_its_origin_says_human() {
         let script = user(r#","promptSource":"sdk","entrypoint":"sdk-cli""#, r#""Summarise the logs""#);
         assert_eq!(decide(&script), Who::Agent);
-        let mobile =
-            user(r#","promptSource":"sdk","entrypoint":"remote_mobile","origin":{"kind":"human"}"#, r#""Hi""#);
+        let mobile = user(
+            r#","promptSource":"sdk","entrypoint":"remote_mobile","origin":{"kind":"human"}"#,
+            r#""Hi""#,
+        );
         assert_eq!(decide(&mobile), Who::Person);
     }
 
@@ -315,7 +325,10 @@ mod tests {
     #[test]
     fn old_transcripts_without_a_prompt_source_are_judged_by_shape() {
         assert_eq!(decide(&user("", r#""Add a description to every variable""#)), Who::Person);
-        assert_eq!(decide(&user("", r#"[{"type":"text","text":"Look at this"},{"type":"image"}]"#)), Who::Person);
+        assert_eq!(
+            decide(&user("", r#"[{"type":"text","text":"Look at this"},{"type":"image"}]"#)),
+            Who::Person
+        );
         assert_eq!(decide(&user("", r#""<command-name>/review</command-name>""#)), Who::Person);
         assert_eq!(decide(&user("", r#""<bash-input>git status</bash-input>""#)), Who::Person);
         assert_eq!(decide(&user("", r#""[Request interrupted by user]""#)), Who::Person);
@@ -345,7 +358,9 @@ mod tests {
     #[test]
     fn queued_typing_is_a_person_a_queued_notification_is_not() {
         let at = r#""sessionId":"s","timestamp":"2026-11-02T09:00:00.903Z""#;
-        let typed = format!(r#"{{"type":"queue-operation","operation":"enqueue",{at},"content":"also run the linter"}}"#);
+        let typed = format!(
+            r#"{{"type":"queue-operation","operation":"enqueue",{at},"content":"also run the linter"}}"#
+        );
         assert_eq!(decide(&typed), Who::Person);
         let notification = format!(
             r#"{{"type":"queue-operation","operation":"enqueue",{at},"content":"<task-notification>done</task-notification>"}}"#
@@ -360,7 +375,9 @@ mod tests {
     #[test]
     fn system_lines() {
         let system = |subtype: &str, extra: &str| {
-            format!(r#"{{{HEAD},"type":"system","subtype":"{subtype}","isMeta":false,"level":"info"{extra}}}"#)
+            format!(
+                r#"{{{HEAD},"type":"system","subtype":"{subtype}","isMeta":false,"level":"info"{extra}}}"#
+            )
         };
         assert_eq!(decide(&system("away_summary", r#","content":"While you were away""#)), Who::Away);
         assert_eq!(
@@ -368,7 +385,10 @@ mod tests {
             Who::Person
         );
         assert_eq!(
-            decide(&system("local_command", r#","content":"<local-command-stdout>ctx</local-command-stdout>""#)),
+            decide(&system(
+                "local_command",
+                r#","content":"<local-command-stdout>ctx</local-command-stdout>""#
+            )),
             Who::Nothing
         );
         assert_eq!(
@@ -397,11 +417,15 @@ mod tests {
     fn attachments() {
         let attachment = |body: &str| format!(r#"{{{HEAD},"type":"attachment","attachment":{body}}}"#);
         assert_eq!(
-            decide(&attachment(r#"{"type":"queued_command","prompt":"and the docs","origin":{"kind":"human"}}"#)),
+            decide(&attachment(
+                r#"{"type":"queued_command","prompt":"and the docs","origin":{"kind":"human"}}"#
+            )),
             Who::Person
         );
         assert_eq!(
-            decide(&attachment(r#"{"type":"queued_command","prompt":"<task-notification>","commandMode":"task-notification"}"#)),
+            decide(&attachment(
+                r#"{"type":"queued_command","prompt":"<task-notification>","commandMode":"task-notification"}"#
+            )),
             Who::Nothing
         );
         for kind in ["hook_success", "edited_text_file", "file", "todo_reminder", "date_change"] {

@@ -224,7 +224,11 @@ fn parse_line(
 
 /// A main-chain line of another kind than user/assistant: a person's line is activity and presence, an
 /// away summary ends presence; anything else, or a line without a readable time, adds nothing.
-fn record_other_kind(raw: &RawLine<'_>, context: ChunkContext<'_>, sessions: &mut Vec<(String, SessionDigest)>) {
+fn record_other_kind(
+    raw: &RawLine<'_>,
+    context: ChunkContext<'_>,
+    sessions: &mut Vec<(String, SessionDigest)>,
+) {
     let verdict = who(&raw.shape());
     if !matches!(verdict, Who::Person | Who::Away) {
         return;
@@ -489,6 +493,79 @@ mod tests {
             assistant("a2", "2026-11-02T09:00:06Z", "msg_2", "req_2", "m", huge),
         ]);
         assert_eq!(only_session(&chunk).usage_total().output, u64::MAX, "saturates, never wraps or panics");
+    }
+
+    #[test]
+    fn a_persons_lines_away_summaries_and_folder_moves_are_kept_apart() {
+        let tool_result = user("u3", "2026-11-02T09:00:08.088Z", "/home/u/proj").replace(
+            r#""content":"secret prompt text"}"#,
+            r#""content":[{"type":"tool_result","tool_use_id":"t"}]},"toolUseResult":{"stdout":""}"#,
+        );
+        let chunk = parse(&[
+            user("u1", "2026-11-02T09:00:00.417Z", "/home/u/proj"),
+            assistant("a1", "2026-11-02T09:00:05.903Z", "msg_1", "req_1", "m", 10),
+            tool_result,
+            format!(
+                r#"{{"type":"queue-operation","operation":"enqueue","timestamp":"2026-11-02T09:00:09.651Z","sessionId":"{SESSION}","content":"and the docs"}}"#
+            ),
+            format!(
+                r#"{{"type":"system","subtype":"away_summary","timestamp":"2026-11-02T09:20:00.417Z","sessionId":"{SESSION}","isMeta":false,"cwd":"/home/u/proj"}}"#
+            ),
+            format!(
+                r#"{{"type":"system","subtype":"turn_duration","timestamp":"2026-11-02T09:21:00.417Z","sessionId":"{SESSION}","durationMs":5}}"#
+            ),
+            user("u4", "2026-11-02T09:30:00.903Z", "/home/u/other"),
+        ]);
+        let digest = only_session(&chunk);
+        let at = |text: &str| parse_timestamp(text).unwrap();
+        assert_eq!(
+            digest.activity,
+            vec![
+                at("2026-11-02T09:00:00.417Z"),
+                at("2026-11-02T09:00:05.903Z"),
+                at("2026-11-02T09:00:08.088Z"),
+                at("2026-11-02T09:00:09.651Z"),
+                at("2026-11-02T09:30:00.903Z"),
+            ]
+        );
+        assert_eq!(
+            digest.person,
+            vec![
+                at("2026-11-02T09:00:00.417Z"),
+                at("2026-11-02T09:00:09.651Z"),
+                at("2026-11-02T09:30:00.903Z"),
+            ]
+        );
+        assert_eq!(digest.away, vec![at("2026-11-02T09:20:00.417Z")]);
+        let places: Vec<(Millis, &str)> = digest.places.iter().map(|p| (p.at, p.cwd.as_str())).collect();
+        assert_eq!(
+            places,
+            vec![
+                (at("2026-11-02T09:00:00.417Z"), "/home/u/proj"),
+                (at("2026-11-02T09:30:00.903Z"), "/home/u/other")
+            ]
+        );
+        assert!(!digest.automated());
+    }
+
+    #[test]
+    fn a_session_of_scheduled_prompts_has_no_person() {
+        let scheduled = user("u1", "2026-11-02T03:00:00.417Z", "/p")
+            .replace(r#""type":"user""#, r#""type":"user","promptSource":"system""#);
+        let chunk =
+            parse(&[scheduled, assistant("a1", "2026-11-02T03:00:05.903Z", "msg_1", "req_1", "m", 10)]);
+        let digest = only_session(&chunk);
+        assert_eq!(digest.activity.len(), 2);
+        assert!(digest.person.is_empty());
+        assert!(digest.automated());
+    }
+
+    #[test]
+    fn a_person_line_in_a_side_chain_is_not_the_persons_time() {
+        let line = user("u1", "2026-11-02T09:00:00.417Z", "/p")
+            .replace(r#""isSidechain":false"#, r#""isSidechain":true"#);
+        let digest = parse(&[line]).sessions.remove(0).1;
+        assert!(digest.activity.is_empty() && digest.person.is_empty() && digest.places.is_empty());
     }
 
     #[test]
