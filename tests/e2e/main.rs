@@ -16,6 +16,7 @@ mod rules;
 mod status;
 mod support;
 mod sync;
+mod time_model;
 mod toggl;
 mod trust;
 mod upgrade;

@@ -1,0 +1,243 @@
+//! The user's time (issue 16): sessions with no person are kept but not posted, a destination that counts
+//! attended time posts only the hands-on and supervised part, and a session that moved folder (`/cd`) is
+//! split between the two folders. Real-format lines (2.1.x fields: `promptSource`, `origin`, queue
+//! operations, away summaries) with millisecond timestamps; the fakes' state is compared whole.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+
+use crate::push::{Posted, Setup};
+
+/// Tuesday 2026-11-03, 12:00 UTC: Monday and the night after it are closed.
+const TUESDAY_NOON: &str = "--now=2026-11-03T12:00:00Z";
+
+/// Milliseconds that vary from line to line, as in real transcripts.
+const MS: [i64; 4] = [417, 903, 88, 651];
+
+/// Lines of one session in the 2.1.x format.
+struct Lines {
+    session: String,
+    cwd: String,
+    text: String,
+    count: usize,
+}
+
+impl Lines {
+    fn new(session: &str, cwd: &str) -> Lines {
+        Lines { session: session.into(), cwd: cwd.into(), text: String::new(), count: 0 }
+    }
+
+    fn at(&mut self, at: DateTime<Utc>) -> String {
+        self.count += 1;
+        let at = at + Duration::milliseconds(MS[self.count % MS.len()]);
+        at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    fn head(&mut self, at: DateTime<Utc>) -> String {
+        let timestamp = self.at(at);
+        format!(
+            r#""isSidechain":false,"userType":"external","cwd":"{}","sessionId":"{}","version":"2.1.150","gitBranch":"main","entrypoint":"cli","uuid":"{}-{}","timestamp":"{timestamp}""#,
+            self.cwd, self.session, self.session, self.count
+        )
+    }
+
+    /// A prompt with `promptSource` (`typed`, `system`, `sdk`, ...).
+    fn prompt(mut self, at: DateTime<Utc>, source: &str, content: &str) -> Self {
+        let head = self.head(at);
+        self.text.push_str(&format!(
+            r#"{{"parentUuid":null,{head},"type":"user","promptSource":"{source}","message":{{"role":"user","content":"{content}"}}}}"#
+        ));
+        self.text.push('\n');
+        self
+    }
+
+    /// The agent: an assistant line and its tool result.
+    fn agent(mut self, at: DateTime<Utc>) -> Self {
+        let head = self.head(at);
+        let id = format!("msg_{}_{}", self.session, self.count);
+        self.text.push_str(&format!(
+            r#"{{"parentUuid":"p",{head},"type":"assistant","requestId":"req_{id}","message":{{"model":"claude-sonnet-4-5","id":"{id}","type":"message","role":"assistant","content":[{{"type":"tool_use","id":"toolu_{id}","name":"Bash","input":{{}}}}],"usage":{{"input_tokens":3,"output_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}}}}"#
+        ));
+        self.text.push('\n');
+        let head = self.head(at + Duration::seconds(2));
+        self.text.push_str(&format!(
+            r#"{{"parentUuid":"p",{head},"type":"user","message":{{"role":"user","content":[{{"tool_use_id":"toolu_{id}","type":"tool_result","content":"ok"}}]}},"toolUseResult":{{"stdout":"ok","stderr":"","interrupted":false}},"sourceToolAssistantUUID":"a"}}"#
+        ));
+        self.text.push('\n');
+        self
+    }
+
+    /// The agent every `step` minutes from `from` (inclusive) to `to` (exclusive).
+    fn agent_every(mut self, from: DateTime<Utc>, to: DateTime<Utc>, step: i64) -> Self {
+        let mut at = from;
+        while at < to {
+            self = self.agent(at);
+            at += Duration::minutes(step);
+        }
+        self
+    }
+
+    /// Claude Code's recap for a person who left.
+    fn away(mut self, at: DateTime<Utc>) -> Self {
+        let head = self.head(at);
+        self.text.push_str(&format!(
+            r#"{{"parentUuid":"p",{head},"type":"system","subtype":"away_summary","isMeta":false,"content":"While you were away"}}"#
+        ));
+        self.text.push('\n');
+        self
+    }
+
+    /// Moves to another folder from now on (`/cd`).
+    fn cd(mut self, cwd: &str) -> Self {
+        self.cwd = cwd.into();
+        self
+    }
+
+    fn write(&self, setup: &Setup) {
+        setup.world.write(&format!("{}/{}.jsonl", self.cwd.replace('/', "-"), self.session), &self.text);
+    }
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+/// A person in the shop from 09:00 to 11:00 (a prompt every 20 minutes, the agent in between).
+fn shop_morning(setup: &Setup) {
+    let mut lines = Lines::new("shop", "/w/shop");
+    for minute in (0..120).step_by(20) {
+        let start = at("2026-11-02T09:00:00Z") + Duration::minutes(minute);
+        lines = lines.prompt(start, "typed", "Go on").agent_every(
+            start + Duration::minutes(1),
+            start + Duration::minutes(20),
+            4,
+        );
+    }
+    lines.prompt(at("2026-11-02T11:00:00Z"), "typed", "Thanks").write(setup);
+}
+
+/// A scheduled task in the tracker folder from 09:30 to 10:00: nobody typed anything.
+fn nightly_task(setup: &Setup) {
+    Lines::new("cron", "/w/tracker")
+        .prompt(
+            at("2026-11-02T09:30:00Z"),
+            "system",
+            "<scheduled-task name=\\\"tidy\\\">Tidy the backlog</scheduled-task>",
+        )
+        .agent_every(at("2026-11-02T09:31:00Z"), at("2026-11-02T10:00:00Z"), 3)
+        .agent(at("2026-11-02T10:00:00Z"))
+        .write(setup);
+}
+
+fn entry(setup: &Setup, project: &str, start: &str, end: &str, description: &str) -> Posted {
+    (setup.project(project), start.into(), end.into(), description.into(), Vec::new())
+}
+
+#[test]
+fn a_scheduled_task_is_kept_and_reported_but_not_posted_unless_a_rule_counts_it() {
+    for setup in Setup::bare("sessions") {
+        shop_morning(&setup);
+        nightly_task(&setup);
+        setup.ok(&["push", TUESDAY_NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![entry(&setup, "shop", "11-02T09:00", "11-02T11:00", "shop (main)")],
+            "{}",
+            setup.name()
+        );
+        // A bot you bill: a rule counts the tracker folder's automated sessions.
+        setup.configure(
+            "mode = \"sessions\"",
+            "[[rules.auto_tag]]\nname = \"bot\"\nmatch = { cwd = \"/w/tracker\" }\ntags = []\ncount_automated = true\n",
+        );
+        setup.ok(&["push", TUESDAY_NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![
+                entry(&setup, "shop", "11-02T09:00", "11-02T09:30", "shop (main)"),
+                entry(&setup, "tracker", "11-02T09:30", "11-02T10:00", "tracker (main)"),
+                entry(&setup, "shop", "11-02T10:00", "11-02T11:00", "shop (main)"),
+            ],
+            "{}",
+            setup.name()
+        );
+    }
+}
+
+#[test]
+fn a_scheduled_task_takes_no_share_of_the_daily_split() {
+    for setup in Setup::bare("workday") {
+        shop_morning(&setup);
+        nightly_task(&setup);
+        setup.ok(&["sync", TUESDAY_NOON]);
+        assert_eq!(
+            setup.posted(),
+            // Workday mode posts the description as written (templates are filled in sessions mode).
+            vec![entry(&setup, "shop", "11-02T09:00", "11-02T17:00", "{project} ({branch})")],
+            "{}",
+            setup.name()
+        );
+    }
+}
+
+/// A prompt at 22:00, the agent working alone until midnight: 15 minutes supervised, the rest
+/// autonomous (the person left: an away summary at 22:40).
+fn overnight_run(setup: &Setup) {
+    Lines::new("night", "/w/shop")
+        .prompt(at("2026-11-02T22:00:00Z"), "typed", "Migrate every test, then run them all")
+        .agent_every(at("2026-11-02T22:01:00Z"), at("2026-11-03T00:00:00Z"), 3)
+        .agent(at("2026-11-03T00:00:00Z"))
+        .away(at("2026-11-02T22:40:00Z"))
+        .write(setup);
+}
+
+#[test]
+fn an_attended_destination_posts_the_supervised_part_of_an_overnight_run_an_active_one_all_of_it() {
+    for setup in Setup::bare("sessions") {
+        overnight_run(&setup);
+        setup.configure("mode = \"sessions\"\ncount = \"attended\"", "");
+        setup.ok(&["push", "--since", "2026-11-02", TUESDAY_NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![entry(&setup, "shop", "11-02T22:00", "11-02T22:15", "shop (main)")],
+            "{}",
+            setup.name()
+        );
+    }
+    for setup in Setup::bare("sessions") {
+        overnight_run(&setup);
+        setup.ok(&["push", "--since", "2026-11-02", TUESDAY_NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![entry(&setup, "shop", "11-02T22:00", "11-03T00:00", "shop (main)"),],
+            "{}",
+            setup.name()
+        );
+    }
+}
+
+#[test]
+fn a_session_moved_with_cd_is_split_between_the_two_folders() {
+    for setup in Setup::bare("sessions") {
+        let mut lines = Lines::new("moved", "/w/shop");
+        for minute in (0..120).step_by(10) {
+            if minute == 60 {
+                lines = lines.cd("/w/tracker");
+            }
+            let start = at("2026-11-02T09:00:00Z") + Duration::minutes(minute);
+            lines = lines.prompt(start, "typed", "Next").agent(start + Duration::minutes(3));
+        }
+        let lines = lines.prompt(at("2026-11-02T11:00:00Z"), "typed", "Done");
+        // Claude Code keeps the file in the folder the session began in.
+        setup.world.write("-w-shop/moved.jsonl", &lines.text);
+        setup.ok(&["push", TUESDAY_NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![
+                entry(&setup, "shop", "11-02T09:00", "11-02T10:00", "shop (main)"),
+                entry(&setup, "tracker", "11-02T10:00", "11-02T11:00", "tracker (main)"),
+            ],
+            "{}",
+            setup.name()
+        );
+    }
+}
