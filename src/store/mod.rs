@@ -1,7 +1,8 @@
 //! The SQLite database: the only place with SQL. It owns the connection, the schema and its migrations,
 //! and offers one method per capability, each doing its work in one transaction; rows are converted to
 //! the core's types here. Split by concern: `migrations`, `capture` (sessions, spans, files), `ledger`
-//! (keyed entries, synced days, fixed plans) and the small key-value cache below.
+//! (keyed entries, synced days, fixed plans), `tags`, `folders` (where session folders lead) and the small
+//! key-value cache below.
 //!
 //! Sessions outlive their transcripts here: Claude Code deletes old files, the rows stay.
 //!
@@ -9,6 +10,7 @@
 //! [`Store::open`], and opened read-only by [`Store::open_to_read`] for the commands that only read.
 
 mod capture;
+mod folders;
 mod ledger;
 mod migrations;
 mod tags;
