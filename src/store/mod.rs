@@ -751,8 +751,9 @@ mod tests {
     #[test]
     fn every_older_schema_upgrades_its_ledger_rows_to_what_was_sent_unknown() {
         // From each schema that had the keyed ledger (5 to 9): a row in doubt keeps its state and key,
-        // `sent` unknown; a row written now keeps what was sent and why it was refused.
-        for from in 5..MIGRATIONS.len() {
+        // `sent` unknown; a row written now keeps what was sent and why it was refused. (Schema 10 is the
+        // one that added `sent`: the steps after it do not touch the ledger.)
+        for from in 5..10 {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("old.db");
             {
