@@ -103,9 +103,6 @@ impl FolderTargets {
 
     /// Where `literal` leads, when a symlink is in it.
     pub(crate) fn resolved(&self, literal: &str) -> Option<&str> {
-        if self.by_literal.is_empty() {
-            return None;
-        }
         self.by_literal.get(literal).map(String::as_str)
     }
 }
