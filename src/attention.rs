@@ -7,6 +7,7 @@
 //! Pure: timestamps in, spans out.
 
 use crate::classify::Rules;
+use crate::folders::FolderTargets;
 use crate::sessions::{Millis, Session, Span};
 
 /// The hands-on and supervised parts of a session's active spans (what is in neither is autonomous).
@@ -103,11 +104,16 @@ pub(crate) struct Billing {
 /// The sessions as a destination bills them: automated sessions left out (unless it or their rule counts
 /// them), and each session's spans cut to what its rule (else the destination) counts. Every planner
 /// (the daily split, the timeline, the live timer) takes these, so all modes agree.
-pub(crate) fn billed(sessions: &[Session], rules: &Rules, billing: Billing) -> Vec<Session> {
+pub(crate) fn billed(
+    sessions: &[Session],
+    rules: &Rules,
+    folders: &FolderTargets,
+    billing: Billing,
+) -> Vec<Session> {
     sessions
         .iter()
         .filter_map(|session| {
-            let rule = rules.first_match(session);
+            let rule = rules.first_match(session, folders);
             let automated_counts = rule.and_then(|r| r.count_automated).unwrap_or(billing.automated);
             if session.automated && !automated_counts {
                 return None;

@@ -2,6 +2,7 @@
 //! an API for anything else (hidden from the docs).
 
 use crate::classify::{RuleSpec, Rules};
+use crate::folders::FolderTargets;
 use crate::sessions::Session;
 
 /// Synthetic sessions in `folders` client folders under `/home/dev/work`, a third on a hotfix branch.
@@ -45,6 +46,6 @@ impl RulesBench {
 
     /// Classifies and tags every session; returns how many tags were given (so nothing is optimised away).
     pub fn run(&self) -> usize {
-        self.sessions.iter().map(|session| self.rules.tags_for(session).len()).sum()
+        self.sessions.iter().map(|session| self.rules.tags_for(session, FolderTargets::none()).len()).sum()
     }
 }

@@ -4,10 +4,15 @@
 //! over any characters, `~` is the home directory, case matters, and the session's own values are
 //! matched literally. `allocate`, the sync planners and `report` take the result.
 //!
-//! Pure: no I/O (the home directory is passed in).
+//! Paths meet in NFC (a rule's `cwd`, a mapping's key and, from the store, a session's folder), and a
+//! folder with a symlink in it is matched by its literal path and by where it leads (`FolderTargets`, as
+//! the ingest found it): a glob always sees the literal path, and sees the target too.
+//!
+//! Pure: no I/O (the home directory and the folders' targets are passed in).
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
+use crate::folders::{FolderTargets, nfc};
 use crate::sessions::Session;
 
 /// One auto-tag rule as the config writes it.
@@ -95,6 +100,11 @@ fn glob_of(pattern: &str) -> Result<Glob, String> {
         .map_err(|error| error.kind().to_string())
 }
 
+/// A rule's `cwd` pattern as matched: `~` expanded, then in NFC like the folders it meets.
+fn cwd_pattern(pattern: &str, home: Option<&str>) -> String {
+    nfc(&expand_home(pattern, home)).into_owned()
+}
+
 /// `~` or `~/...` at the start of a path pattern is the home directory.
 fn expand_home(pattern: &str, home: Option<&str>) -> String {
     match (pattern.strip_prefix('~'), home) {
@@ -128,7 +138,7 @@ impl Rules {
             .collect::<Result<Vec<_>, String>>()?;
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         for (spec, _) in &rules {
-            let cwd = spec.cwd.as_ref().map(|p| expand_home(p, home));
+            let cwd = spec.cwd.as_ref().map(|p| cwd_pattern(p, home));
             for field in [cwd.as_deref(), spec.git_branch.as_deref(), spec.model.as_deref()] {
                 let text = field.unwrap_or("\u{0}");
                 hasher.update(&(text.len() as u64).to_le_bytes());
@@ -146,7 +156,7 @@ impl Rules {
         for (index, (spec, _)) in rules.iter().enumerate() {
             match &spec.cwd {
                 Some(pattern) => {
-                    let expanded = expand_home(pattern, home);
+                    let expanded = cwd_pattern(pattern, home);
                     builder.add(glob_of(&expanded).map_err(|reason| {
                         format!("rule \"{}\": invalid glob `{pattern}`: {reason}", spec.name)
                     })?);
@@ -165,8 +175,8 @@ impl Rules {
     }
 
     /// The rule tags of a session: those of the first rule that matches it.
-    pub(crate) fn tags_for(&self, session: &Session) -> Vec<String> {
-        self.first_match(session).map(|rule| rule.tags.clone()).unwrap_or_default()
+    pub(crate) fn tags_for(&self, session: &Session, folders: &FolderTargets) -> Vec<String> {
+        self.first_match(session, folders).map(|rule| rule.tags.clone()).unwrap_or_default()
     }
 
     /// How many rules there are.
@@ -179,18 +189,24 @@ impl Rules {
         self.rules.iter().map(|(spec, _)| spec)
     }
 
-    /// The first rule whose every field matches the session, if any.
-    pub(crate) fn first_match(&self, session: &Session) -> Option<&RuleSpec> {
+    /// The first rule whose every field matches the session, if any; a `cwd` pattern matches the
+    /// session's literal folder or, when `folders` knows one, where it leads.
+    pub(crate) fn first_match(&self, session: &Session, folders: &FolderTargets) -> Option<&RuleSpec> {
         if self.rules.is_empty() {
             return None;
         }
-        // The rules whose folder fits (one pass over all patterns), plus those without a folder, in order;
-        // the first whose other fields fit wins.
+        // The rules whose folder fits (one pass over all patterns per path), plus those without a folder,
+        // in order; the first whose other fields fit wins.
         let mut candidates: Vec<usize> =
             self.cwd_set.matches(&session.project).into_iter().map(|i| self.cwd_rules[i]).collect();
-        if !self.any_cwd.is_empty() {
+        let resolved = folders.resolved(&session.project);
+        if let Some(resolved) = resolved {
+            candidates.extend(self.cwd_set.matches(resolved).into_iter().map(|i| self.cwd_rules[i]));
+        }
+        if !self.any_cwd.is_empty() || resolved.is_some() {
             candidates.extend(&self.any_cwd);
             candidates.sort_unstable();
+            candidates.dedup();
         }
         candidates
             .into_iter()
@@ -256,9 +272,15 @@ impl Classifier {
         Classifier { keys }
     }
 
-    /// The local project of one session, by path: the longest mapped key covering its folder.
-    pub(crate) fn classify(&self, session: &Session) -> ProjectKey {
-        match self.keys.iter().find(|key| covers(key, &session.project)) {
+    /// The local project of one session, by path: the longest mapped key covering its literal folder,
+    /// else the longest covering where the folder leads (a symlink in it), else unmapped (the literal).
+    pub(crate) fn classify(&self, session: &Session, folders: &FolderTargets) -> ProjectKey {
+        let literal = self.keys.iter().find(|key| covers(key, &session.project));
+        let through_target = || {
+            let resolved = folders.resolved(&session.project)?;
+            self.keys.iter().find(|key| covers(key, resolved))
+        };
+        match literal.or_else(through_target) {
             Some(key) => ProjectKey::Mapped(key.clone()),
             None => ProjectKey::Unmapped(session.project.clone()),
         }
@@ -266,22 +288,33 @@ impl Classifier {
 
     /// The local project of one session when rules apply: the `project` key of the rule it matches, when
     /// the mapping names that key (the user's explicit intent beats the folder it ran in); else by path.
-    pub(crate) fn classify_with(&self, rules: &Rules, session: &Session) -> ProjectKey {
-        self.classify_by_rule(rules.first_match(session), session)
+    pub(crate) fn classify_with(
+        &self,
+        rules: &Rules,
+        session: &Session,
+        folders: &FolderTargets,
+    ) -> ProjectKey {
+        self.classify_by_rule(rules.first_match(session, folders), session, folders)
     }
 
     /// As [`Classifier::classify_with`], given the rule the session matched.
-    fn classify_by_rule(&self, rule: Option<&RuleSpec>, session: &Session) -> ProjectKey {
+    fn classify_by_rule(
+        &self,
+        rule: Option<&RuleSpec>,
+        session: &Session,
+        folders: &FolderTargets,
+    ) -> ProjectKey {
         let rule_key = rule.and_then(|rule| rule.project.as_deref()).map(normalize);
         match rule_key.filter(|key| self.keys.contains(key)) {
             Some(key) => ProjectKey::Mapped(key),
-            None => self.classify(session),
+            None => self.classify(session, folders),
         }
     }
 
-    /// The local project of each session, in order.
+    /// The local project of each session, in order, by literal folder: for the local groupings (report,
+    /// dashboard), whose classifier maps nothing, so no target could matter.
     pub(crate) fn classify_all(&self, sessions: &[Session]) -> Vec<ProjectKey> {
-        sessions.iter().map(|s| self.classify(s)).collect()
+        sessions.iter().map(|s| self.classify(s, FolderTargets::none())).collect()
     }
 
     /// The local project of each session under the rules, and the matched rule's `billable`, in order;
@@ -290,21 +323,23 @@ impl Classifier {
         &self,
         rules: &Rules,
         sessions: &[Session],
+        folders: &FolderTargets,
     ) -> (Vec<ProjectKey>, Vec<Option<bool>>) {
         sessions
             .iter()
             .map(|session| {
-                let rule = rules.first_match(session);
-                (self.classify_by_rule(rule, session), rule.and_then(|rule| rule.billable))
+                let rule = rules.first_match(session, folders);
+                (self.classify_by_rule(rule, session, folders), rule.and_then(|rule| rule.billable))
             })
             .unzip()
     }
 }
 
-/// A mapped key as compared: without trailing separators (but `/` stays `/`).
+/// A mapped key as compared: in NFC like the folders it covers, without trailing separators (but `/`
+/// stays `/`).
 pub(crate) fn normalize(key: &str) -> String {
     let trimmed = key.trim_end_matches(['/', '\\']);
-    if trimmed.is_empty() { key.to_string() } else { trimmed.to_string() }
+    nfc(if trimmed.is_empty() { key } else { trimmed }).into_owned()
 }
 
 /// Pairs sessions with their projects (no tags).
@@ -383,7 +418,7 @@ mod tests {
     }
 
     fn matched(rules: &Rules, session: &Session) -> Option<String> {
-        rules.first_match(session).map(|r| r.name.clone())
+        rules.first_match(session, FolderTargets::none()).map(|r| r.name.clone())
     }
 
     #[test]
@@ -448,7 +483,7 @@ mod tests {
             ("/wx", ProjectKey::Unmapped("/wx".into())),
         ];
         for (cwd, expected) in cases {
-            assert_eq!(classifier.classify(&session(cwd)), expected, "{cwd}");
+            assert_eq!(classifier.classify(&session(cwd), FolderTargets::none()), expected, "{cwd}");
         }
     }
 
@@ -459,24 +494,81 @@ mod tests {
         let rules = Rules::compile(vec![acme], None).unwrap();
         let with_key = Classifier::new(["acme", "/w/acme/shop"]);
         assert_eq!(
-            with_key.classify_with(&rules, &session("/w/acme/shop")),
+            with_key.classify_with(&rules, &session("/w/acme/shop"), FolderTargets::none()),
             ProjectKey::Mapped("acme".into())
         );
         let paths_only = Classifier::new(["/w/acme/shop"]);
         assert_eq!(
-            paths_only.classify_with(&rules, &session("/w/acme/shop")),
+            paths_only.classify_with(&rules, &session("/w/acme/shop"), FolderTargets::none()),
             ProjectKey::Mapped("/w/acme/shop".into()),
             "a destination that does not name the key maps by path"
         );
         assert_eq!(
-            with_key.classify_with(&rules, &session("/w/other")),
+            with_key.classify_with(&rules, &session("/w/other"), FolderTargets::none()),
             ProjectKey::Unmapped("/w/other".into())
         );
     }
 
     #[test]
+    fn a_symlinked_folder_is_matched_by_its_literal_path_and_by_where_it_leads() {
+        let rules = Rules::compile(
+            vec![rule("Link", Some("/links/*"), None, None), rule("Acme", Some("/real/acme/*"), None, None)],
+            None,
+        )
+        .unwrap();
+        let targets = FolderTargets::new([("/links/shop".to_string(), "/real/acme/shop".to_string())]);
+        let linked = session("/links/shop");
+        assert_eq!(
+            rules.first_match(&linked, &targets).map(|r| r.name.as_str()),
+            Some("Link"),
+            "the glob still sees the literal path, and the first rule still wins"
+        );
+        let only_target = Rules::compile(vec![rule("Acme", Some("/real/acme/*"), None, None)], None).unwrap();
+        assert_eq!(only_target.first_match(&linked, &targets).map(|r| r.name.as_str()), Some("Acme"));
+        assert_eq!(
+            only_target.first_match(&linked, FolderTargets::none()),
+            None,
+            "no target known: literal only"
+        );
+        assert_eq!(only_target.tags_for(&linked, &targets), vec!["acme".to_string()]);
+
+        // Mappings: the literal path first, the target when the literal is not covered.
+        let classifier = Classifier::new(["/real/acme", "/links/other"]);
+        assert_eq!(classifier.classify(&linked, &targets), ProjectKey::Mapped("/real/acme".into()));
+        assert_eq!(
+            classifier.classify(&linked, FolderTargets::none()),
+            ProjectKey::Unmapped("/links/shop".into())
+        );
+        let literal_first = Classifier::new(["/real/acme", "/links"]);
+        assert_eq!(literal_first.classify(&linked, &targets), ProjectKey::Mapped("/links".into()));
+        let (projects, _) =
+            classifier.classify_all_with(&only_target, std::slice::from_ref(&linked), &targets);
+        assert_eq!(projects, vec![ProjectKey::Mapped("/real/acme".into())]);
+    }
+
+    #[test]
+    fn rule_patterns_and_mapping_keys_meet_folders_in_nfc() {
+        let nfc_folder = session("/w/Caf\u{e9}/x");
+        let rules = Rules::compile(vec![rule("Cafe", Some("/w/Cafe\u{301}/*"), None, None)], None).unwrap();
+        assert_eq!(matched(&rules, &nfc_folder).as_deref(), Some("Cafe"), "a pattern typed in NFD");
+        let nfc_rules = Rules::compile(vec![rule("Cafe", Some("/w/Caf\u{e9}/*"), None, None)], None).unwrap();
+        assert_eq!(rules.fingerprint(), nfc_rules.fingerprint(), "both forms are one rule");
+        let classifier = Classifier::new(["/w/Cafe\u{301}/"]);
+        assert_eq!(
+            classifier.classify(&nfc_folder, FolderTargets::none()),
+            ProjectKey::Mapped("/w/Caf\u{e9}".into())
+        );
+    }
+
+    #[test]
     fn the_root_covers_every_absolute_path_and_no_keys_leave_all_unmapped() {
-        assert_eq!(Classifier::new(["/"]).classify(&session("/a/b")), ProjectKey::Mapped("/".into()));
-        assert_eq!(Classifier::default().classify(&session("/a/b")), ProjectKey::Unmapped("/a/b".into()));
+        assert_eq!(
+            Classifier::new(["/"]).classify(&session("/a/b"), FolderTargets::none()),
+            ProjectKey::Mapped("/".into())
+        );
+        assert_eq!(
+            Classifier::default().classify(&session("/a/b"), FolderTargets::none()),
+            ProjectKey::Unmapped("/a/b".into())
+        );
     }
 }

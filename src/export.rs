@@ -243,6 +243,7 @@ mod tests {
             template: &EntryTemplate::default(),
             tag_rules: &crate::classify::Rules::default(),
             session_tags: &BTreeMap::new(),
+            folders: crate::folders::FolderTargets::none(),
             ledger: &Ledger::default(),
             show_synced: true,
         });

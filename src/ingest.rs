@@ -1,14 +1,18 @@
 //! The capture pipeline: find transcripts, read only what is new, parse it in parallel, and record the
 //! result in the store in one transaction. A re-run over unchanged files reads no file contents: size and
-//! modification time decide, and a grown file is read from the byte where the last run stopped.
+//! modification time decide, and a grown file is read from the byte where the last run stopped. Every
+//! `cwd` is brought to NFC on its way into the store, and each new folder is looked at on disk once
+//! (symlinks followed) so rules and mappings can match where it leads (`notes/09-paths.md`).
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::sessions::SessionDigests;
+use crate::folders::{FolderCheck, is_resolvable, outcome, plan_pass};
+use crate::sessions::{Millis, SessionDigests};
 use crate::store::{FileState, FileUpdate, Store, TimeModel};
 use crate::transcripts::discover::{TranscriptFile, discover};
 use crate::transcripts::parse::{ChunkContext, ParsedChunk, SkippedLine, parse_chunk};
@@ -45,8 +49,14 @@ struct FileOutcome {
     bytes_read: u64,
 }
 
-/// Reads new and changed transcripts under `roots` into the store.
-pub(crate) fn ingest(store: &mut Store, roots: &[PathBuf], model: TimeModel) -> Result<IngestSummary> {
+/// Reads new and changed transcripts under `roots` into the store, then looks at the folders due (`now_ms`
+/// dates the looks).
+pub(crate) fn ingest(
+    store: &mut Store,
+    roots: &[PathBuf],
+    model: TimeModel,
+    now_ms: Millis,
+) -> Result<IngestSummary> {
     let (files, problems) = discover(roots);
     let known = store.file_states()?;
     let changed: Vec<(&TranscriptFile, Option<FileState>)> = files
@@ -81,8 +91,49 @@ pub(crate) fn ingest(store: &mut Store, roots: &[PathBuf], model: TimeModel) -> 
         }
         updates.push(outcome.update);
     }
+    let folders = session_folders(&sessions);
     summary.sessions_updated = store.record_ingest(sessions, &updates, model)?;
+    resolve_folders(store, folders, now_ms)?;
     Ok(summary)
+}
+
+/// The folders this ingest's sessions worked in (their first folder and every `/cd` move), already in
+/// NFC (the parser normalizes every `cwd` it keeps): the ones to look at on disk.
+fn session_folders(sessions: &SessionDigests) -> BTreeSet<String> {
+    let mut folders = BTreeSet::new();
+    for digest in sessions.by_id.values() {
+        let places = digest.places.iter().map(|place| &place.cwd);
+        for cwd in digest.origin.as_ref().map(|origin| &origin.cwd).into_iter().chain(places) {
+            if !folders.contains(cwd) {
+                folders.insert(cwd.clone());
+            }
+        }
+    }
+    folders
+}
+
+/// Looks on disk at the folders due (this ingest's folders never looked at, those missing a day ago or
+/// more, stored ones still in NFD) and records where each leads. Nothing due: no write.
+fn resolve_folders(store: &mut Store, seen: BTreeSet<String>, now_ms: Millis) -> Result<()> {
+    let mut known: BTreeMap<String, Option<FolderCheck>> =
+        store.missing_folders()?.into_iter().map(|check| (check.path.clone(), Some(check))).collect();
+    for path in seen {
+        if let std::collections::btree_map::Entry::Vacant(slot) = known.entry(path) {
+            let check = store.folder_check(slot.key())?;
+            slot.insert(check);
+        }
+    }
+    let pass = plan_pass(&known, now_ms);
+    let checks: Vec<FolderCheck> = pass.due.into_iter().map(|path| look_at(path, now_ms)).collect();
+    store.record_folder_checks(&pass.renames, &checks)
+}
+
+/// What the disk says of one folder now: its canonical path (symlinks followed), none when it does not
+/// exist here or is not a path of this machine.
+fn look_at(path: String, now_ms: Millis) -> FolderCheck {
+    let canonical = if is_resolvable(&path) { std::fs::canonicalize(&path).ok() } else { None };
+    let resolved = outcome(canonical.as_deref().and_then(Path::to_str));
+    FolderCheck { path, resolved, checked_ms: now_ms }
 }
 
 /// Reads the unparsed part of one file (all of it when it shrank or was rewritten) and parses it.
@@ -141,4 +192,80 @@ pub(crate) fn skipped_report(summary: &IngestSummary) -> Vec<String> {
         lines.extend(skipped.iter().map(|s| format!("{}:{}: {}", path.display(), s.line, s.reason)));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::folders::RECHECK_MISSING_MS;
+    use crate::sessions::{Origin, SessionDigest};
+
+    const NOW: Millis = 1_793_000_000_417;
+    const MODEL: TimeModel = TimeModel { idle_ms: 60_000, attention_ms: 60_000 };
+
+    fn digest(cwd: &str) -> SessionDigest {
+        SessionDigest {
+            origin: Some(Origin { from_sidechain: false, at: 5, cwd: cwd.into(), git_branch: None }),
+            activity: vec![5, 60_005],
+            ..SessionDigest::default()
+        }
+    }
+
+    fn digests(sessions: &[(&str, &str)]) -> SessionDigests {
+        let mut all = SessionDigests::default();
+        for (id, cwd) in sessions {
+            all.absorb(id.to_string(), digest(cwd));
+        }
+        all
+    }
+
+    /// What the store knows of a folder: where it leads and when it was looked at.
+    fn known(store: &Store, path: &str) -> Option<(Option<String>, Millis)> {
+        store.folder_check(path).unwrap().map(|c| (c.resolved, c.checked_ms))
+    }
+
+    #[test]
+    fn the_folders_to_look_at_are_every_sessions_first_folder_and_every_move() {
+        let mut sessions = digests(&[("a", "/w/a"), ("b", "/w/b"), ("c", "/w/a")]);
+        let moved = sessions.by_id.get_mut("b").unwrap();
+        moved.offer_place(5, "/w/b");
+        moved.offer_place(60_005, "/w/b/sub");
+        let folders = session_folders(&sessions);
+        assert_eq!(folders.into_iter().collect::<Vec<_>>(), vec!["/w/a", "/w/b", "/w/b/sub"]);
+    }
+
+    #[test]
+    fn the_pass_brings_old_folders_to_nfc_and_records_where_each_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        let real = base.join("real/shop");
+        std::fs::create_dir_all(&real).unwrap();
+        let link = base.join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let (real, link) = (real.to_str().unwrap().to_string(), link.to_str().unwrap().to_string());
+
+        let mut store = Store::open_in_memory().unwrap();
+        // What an older version stored (a cwd in NFD) and the upgrade left to be looked at.
+        store.record_ingest(digests(&[("old", "/old/Cafe\u{301}")]), &[], MODEL).unwrap();
+        let unchecked = FolderCheck { path: "/old/Cafe\u{301}".into(), resolved: None, checked_ms: 0 };
+        store.record_folder_checks(&[], &[unchecked]).unwrap();
+
+        resolve_folders(&mut store, [link.clone(), real.clone()].into_iter().collect(), NOW).unwrap();
+        let projects: Vec<String> =
+            store.query_range(0, i64::MAX).unwrap().into_iter().map(|s| s.project).collect();
+        assert_eq!(projects, vec!["/old/Caf\u{e9}".to_string()]);
+        assert_eq!(known(&store, "/old/Caf\u{e9}"), Some((None, NOW)), "missing here");
+        assert_eq!(known(&store, &link), Some((Some(real.clone()), NOW)));
+        assert_eq!(known(&store, &real), Some((Some(real.clone()), NOW)), "no symlink: itself");
+        let targets = store.folder_targets().unwrap();
+        assert_eq!(targets.resolved(&link), Some(real.as_str()));
+        assert_eq!(targets.resolved(&real), None);
+
+        // A missing folder is looked at again a day later, not sooner; found ones never again.
+        resolve_folders(&mut store, [link.clone()].into_iter().collect(), NOW + 1).unwrap();
+        assert_eq!(store.folder_check("/old/Caf\u{e9}").unwrap().unwrap().checked_ms, NOW);
+        resolve_folders(&mut store, BTreeSet::new(), NOW + RECHECK_MISSING_MS).unwrap();
+        assert_eq!(known(&store, "/old/Caf\u{e9}"), Some((None, NOW + RECHECK_MISSING_MS)));
+        assert_eq!(known(&store, &link), Some((Some(real), NOW)));
+    }
 }

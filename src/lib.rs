@@ -1,6 +1,6 @@
 //! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
 //!
-//! The pure core (`transcripts::parse`, `sessions`, `classify`, `workday`, `allocate`, `ledger`,
+//! The pure core (`transcripts::parse`, `sessions`, `folders`, `classify`, `workday`, `allocate`, `ledger`,
 //! `timeline`, `timesheet`, `report`, `export`, `sync::steps`, `sync::daily`, `sync::sessions`,
 //! `sync::live`, `dashboard`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
 //! `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s executor, `commands`) do the I/O.
@@ -21,6 +21,7 @@ mod dashboard;
 mod destination;
 mod export;
 mod files;
+mod folders;
 mod http;
 mod ingest;
 mod ledger;

@@ -17,6 +17,7 @@ use crate::allocate::PlannedEntry;
 use crate::app::App;
 use crate::connect::{connect, known_workspace};
 use crate::destination::{self, Destination};
+use crate::folders::FolderTargets;
 use crate::ledger::{EntryState, Ledger, LedgerScope};
 use crate::report::hours_minutes;
 use crate::sessions::Session;
@@ -118,6 +119,8 @@ pub(crate) struct Window<'a> {
     pub(crate) sessions: &'a [Session],
     /// Each session's tags, by session id.
     pub(crate) tags: &'a BTreeMap<String, Vec<String>>,
+    /// Where folders with a symlink in them lead ([`Store::folder_targets`]).
+    pub(crate) folders: &'a FolderTargets,
     /// Sessions mode: re-send every recorded entry as an update.
     pub(crate) force: bool,
     /// `watch`: a live destination's open stretch gets a running entry.
@@ -135,7 +138,7 @@ impl<'a> Window<'a> {
         (since, until, today): (NaiveDate, NaiveDate, NaiveDate),
         tz: chrono_tz::Tz,
         sessions: &'a [Session],
-        tags: &'a BTreeMap<String, Vec<String>>,
+        (tags, folders): (&'a BTreeMap<String, Vec<String>>, &'a FolderTargets),
     ) -> Window<'a> {
         Window {
             since,
@@ -145,6 +148,7 @@ impl<'a> Window<'a> {
             to: workday::day_start(until.succ_opt().unwrap_or(until), tz),
             sessions,
             tags,
+            folders,
             force: false,
             live: false,
             quota_left: None,
@@ -190,7 +194,7 @@ pub(crate) fn plan_with_ledger(
     show_synced: bool,
 ) -> Planned {
     // What this destination bills: automated sessions out, time cut to its `count` (every mode).
-    let billed = crate::attention::billed(window.sessions, &app.rules, destination.billing);
+    let billed = crate::attention::billed(window.sessions, &app.rules, window.folders, destination.billing);
     let window = &Window { sessions: &billed, ..window.clone() };
     // A destination never holds both modes for one day: a mode starts after the other's last day.
     let other = match destination.mode {
@@ -220,6 +224,7 @@ pub(crate) fn plan_with_ledger(
                 template: &destination.template,
                 tag_rules: &app.rules,
                 session_tags: window.tags,
+                folders: window.folders,
                 ledger,
                 show_synced,
             });
@@ -297,6 +302,7 @@ fn sessions_input<'a>(
         template: &destination.template,
         tag_rules: &app.rules,
         session_tags: window.tags,
+        folders: window.folders,
         granularity: destination.granularity,
         timeline: timeline_settings(app),
         ledger,
@@ -875,13 +881,14 @@ pub(crate) fn destination_states(app: &App, store: &Store) -> Result<Vec<Destina
         None => Vec::new(),
     };
     let tags = store.tag_names()?;
+    let folders = store.folder_targets()?;
     let mut states = Vec::new();
     for destination in configured {
         let workspace = known_workspace(&destination, store)?.unwrap_or_default();
         let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
         let ledger = store.ledger(scope)?;
         let days_waiting = days.map_or(0, |(since, until)| {
-            let window = Window::days((since, until, today), app.tz, &sessions, &tags);
+            let window = Window::days((since, until, today), app.tz, &sessions, (&tags, &folders));
             let planned = plan_with_ledger(app, &ledger, &destination, &window, false);
             planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
         });

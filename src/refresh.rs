@@ -23,7 +23,8 @@ pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
 
 /// As [`refresh`], saying nothing: for a full-screen terminal that stderr would scribble over.
 pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSummary> {
-    let summary = ingest(store, &app.projects_dirs, app.config.capture.time_model())?;
+    let summary =
+        ingest(store, &app.projects_dirs, app.config.capture.time_model(), app.now.timestamp_millis())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     apply_rule_tags(app, store)?;
     Ok(summary)
@@ -33,8 +34,9 @@ pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSumm
 fn apply_rule_tags(app: &App, store: &mut Store) -> Result<()> {
     let pending = store.sessions_needing_rule_tags(app.rules.fingerprint())?;
     if !pending.is_empty() {
+        let folders = store.folder_targets()?;
         let tags: Vec<(String, Vec<String>)> =
-            pending.iter().map(|s| (s.session_id.clone(), app.rules.tags_for(s))).collect();
+            pending.iter().map(|s| (s.session_id.clone(), app.rules.tags_for(s, &folders))).collect();
         store.record_rule_tags(app.rules.fingerprint(), &tags)?;
     }
     Ok(())
@@ -60,7 +62,8 @@ pub(crate) fn note_read_only(app: &App) -> Result<()> {
 
 /// The ingest alone, rule tags left as they are (what `rules check --dry-run` previews).
 pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSummary> {
-    let summary = ingest(store, &app.projects_dirs, app.config.capture.time_model())?;
+    let summary =
+        ingest(store, &app.projects_dirs, app.config.capture.time_model(), app.now.timestamp_millis())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     let mut stderr = std::io::stderr().lock();
     for problem in &summary.problems {

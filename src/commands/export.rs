@@ -41,7 +41,8 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     } else {
         writer.write_record(ALLOCATION_HEADER)?;
         let tags = store.tag_names()?;
-        let window = Window::days((since, until, today), app.tz, &sessions, &tags)
+        let folders = store.folder_targets()?;
+        let window = Window::days((since, until, today), app.tz, &sessions, (&tags, &folders))
             .ranged_as_asked(args.since.is_some());
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
@@ -58,6 +59,7 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
                 template: &EntryTemplate::default(),
                 tag_rules: &app.rules,
                 session_tags: &tags,
+                folders: &folders,
                 ledger: &Ledger::default(),
                 show_synced: true,
             });

@@ -28,6 +28,7 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
     }
     let today = workday::local_date(app.now, app.tz);
     let tags = store.tag_names()?;
+    let folders = store.folder_targets()?;
     let mut failures = Vec::new();
     // Each destination over its own range (it starts from its own last push), one after the other; one
     // failing does not stop the next.
@@ -47,6 +48,7 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
             to,
             sessions: &sessions,
             tags: &tags,
+            folders: &folders,
             force: args.force,
             live: false,
             quota_left: None,
@@ -145,6 +147,7 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
     let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
     let sessions = sessions_around(store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
+    let folders = store.folder_targets()?;
     let rules = destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
     let template =
         EntryTemplate { description: app.config.sync.description.clone(), billable: None, tags: Vec::new() };
@@ -157,6 +160,7 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
         template: &template,
         tag_rules: &app.rules,
         session_tags: &tags,
+        folders: &folders,
         granularity: Granularity::Segment,
         timeline: timeline_settings(app),
         ledger: &Ledger::default(),

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::classify::{Classifier, ProjectKey, Rules, TagSource};
 use crate::cli::RulesCheckArgs;
 use crate::destination;
+use crate::folders::FolderTargets;
 use crate::sessions::Session;
 
 use crate::refresh::resolve_session;
@@ -50,10 +51,11 @@ fn dry_run(app: &App, rules: &Rules) -> Result<String> {
     let mut store = app.open_store()?;
     crate::refresh::refresh_sessions(app, &mut store)?;
     let sessions = store.sessions_needing_rule_tags(rules.fingerprint())?;
+    let folders = store.folder_targets()?;
     let mut counts = vec![0_usize; rules.len()];
     let mut unmatched = 0;
     for session in &sessions {
-        let matched = rules.first_match(session);
+        let matched = rules.first_match(session, &folders);
         match rules.specs().position(|spec| matched.is_some_and(|m| std::ptr::eq(spec, m))) {
             Some(index) => counts[index] += 1,
             None => unmatched += 1,
@@ -67,8 +69,9 @@ fn dry_run(app: &App, rules: &Rules) -> Result<String> {
     Ok(text)
 }
 
-/// One session: where it ran, its tags with their sources, the rule that matches it (with its line) and
-/// what that rule would apply beyond what the session already has.
+/// One session: where it ran (and where that folder leads, when a symlink is in it), its tags with their
+/// sources, the rule that matches it (with its line) and what that rule would apply beyond what the
+/// session already has.
 fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
     let mut store = app.open_store()?;
     crate::refresh::refresh(app, &mut store)?;
@@ -77,16 +80,22 @@ fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
         .session_facts(&session_ref.session_id)?
         .ok_or_else(|| anyhow::anyhow!("session `{}` vanished while being read", session_ref.session_id))?;
     let tags = store.tags_of(&session.session_id)?;
+    let folders = store.folder_targets()?;
     let short: String = session.session_id.chars().take(8).collect();
     let mut text = format!("Session {short}: {}\n", session.project);
+    if let Some(resolved) = folders.resolved(&session.project) {
+        text.push_str(&format!(
+            "  Resolves to: {resolved} (a symlink; rules and mappings match either path)\n"
+        ));
+    }
     text.push_str(&format!("  Branch: {}\n", session.git_branch.as_deref().unwrap_or("(none)")));
     let current: Vec<String> = tags.iter().map(|t| format!("{} ({})", t.name, t.source.name())).collect();
     text.push_str(&format!(
         "  Current tags: {}\n",
         if current.is_empty() { "(none)".to_string() } else { current.join(", ") }
     ));
-    text.push_str(&projects(app, rules, &session));
-    match rules.first_match(&session) {
+    text.push_str(&projects(app, rules, &session, &folders));
+    match rules.first_match(&session, &folders) {
         None => text.push_str("  Matched rule: none\n"),
         Some(rule) => {
             text.push_str(&format!("  Matched rule: \"{}\" (line {})\n", rule.name, rule.line));
@@ -109,17 +118,22 @@ fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
 }
 
 /// Where the session's time goes in each destination, and why: a rule's `project` key wins over the path
-/// mapping when the destination maps that key.
-fn projects(app: &App, rules: &Rules, session: &Session) -> String {
-    let rule_key = rules.first_match(session).and_then(|rule| rule.project.as_deref());
+/// mapping when the destination maps that key; a path mapping may cover only where the folder leads.
+fn projects(app: &App, rules: &Rules, session: &Session, folders: &FolderTargets) -> String {
+    let rule_key = rules.first_match(session, folders).and_then(|rule| rule.project.as_deref());
     let mut text = String::new();
     for destination in destination::configured(&app.config, app.tz) {
-        let key = Classifier::new(destination.rules.mapping.keys()).classify_with(rules, session);
+        let classifier = Classifier::new(destination.rules.mapping.keys());
+        let key = classifier.classify_with(rules, session, folders);
+        let by_literal = classifier.classify(session, FolderTargets::none());
         let (id, _) = destination.rules.target(&key);
         let id = id.unwrap_or_else(|| format!("(set {})", destination.service.other_project_setting()));
         let line = match &key {
             ProjectKey::Mapped(name) if Some(name.as_str()) == rule_key => {
                 format!("{name} -> {id} (the rule's project key, over the path mapping)")
+            }
+            ProjectKey::Mapped(name) if by_literal != key => {
+                format!("{name} -> {id} (path mapping, of where the folder leads)")
             }
             ProjectKey::Mapped(name) => format!("{name} -> {id} (path mapping)"),
             ProjectKey::Unmapped(_) => format!("Other -> {id}"),

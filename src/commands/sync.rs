@@ -41,8 +41,9 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     );
     let sessions = sessions_around(&store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
-    let window =
-        Window::days((since, until, today), app.tz, &sessions, &tags).ranged_as_asked(args.since.is_some());
+    let folders = store.folder_targets()?;
+    let window = Window::days((since, until, today), app.tz, &sessions, (&tags, &folders))
+        .ranged_as_asked(args.since.is_some());
     let options = PostOptions {
         rerun: "claude-tracker sync",
         dry_run: args.dry_run,

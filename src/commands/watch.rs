@@ -308,6 +308,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     let (from, to) = (workday::day_start(since, app.tz), app.now + chrono::Duration::days(1));
     let sessions = sessions_around(store, (since, today), app.tz)?;
     let tags = store.tag_names()?;
+    let folders = store.folder_targets()?;
     let window = Window {
         since,
         until: today,
@@ -316,6 +317,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         to,
         sessions: &sessions,
         tags: &tags,
+        folders: &folders,
         force: false,
         live: true,
         quota_left,

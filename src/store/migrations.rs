@@ -238,6 +238,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sessions ADD COLUMN hands_on BLOB NOT NULL DEFAULT X'';
     ALTER TABLE sessions ADD COLUMN supervised BLOB NOT NULL DEFAULT X'';
     DELETE FROM files;",
+    // 12 (issue 16, part 5; self-contained, so it may follow any other step): where each session folder
+    // leads (symlinks followed). `resolved` is the canonical path (the folder itself when no symlink is
+    // in it), NULL when it did not exist at `checked_ms`. Every folder stored so far is left to be looked
+    // at by the next ingest (checked at 0, found nowhere), which also brings one written before NFC to NFC.
+    "CREATE TABLE folder_targets (
+        path TEXT PRIMARY KEY,
+        resolved TEXT,
+        checked_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO folder_targets (path, resolved, checked_ms) SELECT DISTINCT project, NULL, 0 FROM sessions;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -1,7 +1,8 @@
 //! The SQLite database: the only place with SQL. It owns the connection, the schema and its migrations,
 //! and offers one method per capability, each doing its work in one transaction; rows are converted to
 //! the core's types here. Split by concern: `migrations`, `capture` (sessions, spans, files), `ledger`
-//! (keyed entries, synced days, fixed plans) and the small key-value cache below.
+//! (keyed entries, synced days, fixed plans), `tags`, `folders` (where session folders lead) and the small
+//! key-value cache below.
 //!
 //! Sessions outlive their transcripts here: Claude Code deletes old files, the rows stay.
 //!
@@ -9,6 +10,7 @@
 //! [`Store::open`], and opened read-only by [`Store::open_to_read`] for the commands that only read.
 
 mod capture;
+mod folders;
 mod ledger;
 mod migrations;
 mod tags;
@@ -825,7 +827,8 @@ mod tests {
     #[test]
     fn every_older_schema_upgrades_its_ledger_rows_to_what_was_sent_unknown() {
         // From each schema that had the keyed ledger (5 to 9): a row in doubt keeps its state and key,
-        // `sent` unknown; a row written now keeps what was sent and why it was refused.
+        // `sent` unknown; a row written now keeps what was sent and why it was refused. (Schema 10 is the
+        // one that added `sent`: the steps after it do not touch the ledger.)
         for from in 5..10 {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("old.db");

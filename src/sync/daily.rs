@@ -10,6 +10,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry, allocate_day};
 use crate::classify::{Classified, Classifier, ProjectKey, Rules, pair_tagged};
+use crate::folders::FolderTargets;
 use crate::ledger::{Ledger, day_key};
 use crate::sessions::Session;
 use crate::timesheet::EntryDraft;
@@ -33,6 +34,8 @@ pub(crate) struct PlanInput<'a> {
     pub(crate) tag_rules: &'a Rules,
     /// Each session's tags (sorted names, by session id): work with other tags is another entry.
     pub(crate) session_tags: &'a BTreeMap<String, Vec<String>>,
+    /// Where folders with a symlink in them lead: rules and mappings match there too.
+    pub(crate) folders: &'a FolderTargets,
     pub(crate) ledger: &'a Ledger,
     /// Days already synced carry the entries they were posted with (as `Keep` steps), for a spreadsheet
     /// of everything; `sync` lists them without.
@@ -41,8 +44,11 @@ pub(crate) struct PlanInput<'a> {
 
 /// Plans every day from `since` to `until`.
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Batch> {
-    let (projects, billable) =
-        Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
+    let (projects, billable) = Classifier::new(input.rules.mapping.keys()).classify_all_with(
+        input.tag_rules,
+        input.sessions,
+        input.folders,
+    );
     let classified = classified(input.sessions, &projects, &billable, input.session_tags);
     workday::dates(input.since, input.until).map(|date| plan_day(input, &classified, date)).collect()
 }
@@ -200,6 +206,7 @@ mod tests {
             template: &TEMPLATE,
             tag_rules: &NO_RULES,
             session_tags: &NO_TAGS,
+            folders: FolderTargets::none(),
             ledger,
             show_synced: false,
         }

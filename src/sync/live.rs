@@ -261,6 +261,7 @@ mod tests {
                 template: &template,
                 tag_rules: &rules,
                 session_tags: &tags,
+                folders: crate::folders::FolderTargets::none(),
                 granularity: Granularity::Segment,
                 timeline: TimelineSettings { min_entry_ms: MIN, idle_ms: IDLE, now: MONDAY + now * MIN },
                 ledger: &ledger,

@@ -14,6 +14,7 @@ use super::daily::{classified, entry_tags};
 use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Granularity, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry};
 use crate::classify::{Classified, Classifier, ProjectKey, Rules};
+use crate::folders::FolderTargets;
 use crate::ledger::{EntryState, KeyedEntry, Ledger, fingerprint};
 use crate::sessions::{Millis, Session};
 use crate::timeline::{TimelineSettings, timeline};
@@ -42,6 +43,8 @@ pub(crate) struct SessionsInput<'a> {
     pub(crate) template: &'a EntryTemplate,
     pub(crate) tag_rules: &'a Rules,
     pub(crate) session_tags: &'a BTreeMap<String, Vec<String>>,
+    /// Where folders with a symlink in them lead: rules and mappings match there too.
+    pub(crate) folders: &'a FolderTargets,
     pub(crate) granularity: Granularity,
     /// The minimum entry, the idle threshold and now (open work is not posted yet).
     pub(crate) timeline: TimelineSettings,
@@ -86,8 +89,11 @@ struct Piece<'a> {
 
 /// Plans the range.
 pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
-    let (projects, billable) =
-        Classifier::new(input.rules.mapping.keys()).classify_all_with(input.tag_rules, input.sessions);
+    let (projects, billable) = Classifier::new(input.rules.mapping.keys()).classify_all_with(
+        input.tag_rules,
+        input.sessions,
+        input.folders,
+    );
     let sessions = classified(input.sessions, &projects, &billable, input.session_tags);
     let tz = input.rules.tz;
     let now = input.timeline.now;
@@ -635,6 +641,7 @@ mod tests {
                 template: &self.template,
                 tag_rules: &self.tag_rules,
                 session_tags: &self.tags,
+                folders: FolderTargets::none(),
                 granularity,
                 timeline: TimelineSettings {
                     min_entry_ms: MIN,

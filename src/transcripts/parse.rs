@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use super::kinds::{LineShape, Who, who};
+use crate::folders::nfc;
 use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, Usage};
 
 /// Why a line was passed over; listed by `--verbose` as `path:line: reason`.
@@ -193,7 +194,9 @@ fn parse_line(
     let at = parse_timestamp(timestamp).ok_or_else(|| format!("bad timestamp `{timestamp}`"))?;
     let session_id = raw.session_id.as_deref().unwrap_or(context.fallback_session);
     let digest = digest_for(sessions, session_id);
-    let cwd = raw.cwd.as_deref().filter(|c| !c.is_empty());
+    // Folders are kept in NFC (macOS writes NFD), so a rule written either way meets them.
+    let cwd = raw.cwd.as_deref().filter(|c| !c.is_empty()).map(nfc);
+    let cwd = cwd.as_deref();
     if let Some(cwd) = cwd.filter(|_| digest.would_take_origin(sidechain, at)) {
         digest.offer_origin(Origin {
             from_sidechain: sidechain,

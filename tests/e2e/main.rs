@@ -10,6 +10,7 @@ mod fake_http;
 mod fake_toggl;
 mod hooks;
 mod live_trust;
+mod paths;
 mod push;
 mod read_only;
 mod rules;
