@@ -19,6 +19,7 @@ mod connect;
 mod dashboard;
 mod destination;
 mod export;
+mod figures;
 mod files;
 mod http;
 mod ingest;
