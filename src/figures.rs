@@ -201,16 +201,17 @@ mod tests {
 
     #[test]
     fn a_listed_day_adds_up_and_each_line_is_its_end_minus_its_start() {
-        // 09:00:00, 10:54:59, 13:37:24, 16:00:00 (UTC): 2:55 + 2:42 + 2:23 = 8:00.
-        let bounds = ["2026-11-12T08:00:00Z", "2026-11-12T09:54:59Z", "2026-11-12T12:37:24Z", "2026-11-12T15:00:00Z"];
+        // The sample's Thursday: 08:00:00, 10:54:59, 13:37:24, 16:00:00 (UTC), 2:55 + 2:42 + 2:23 = 8:00.
+        let bounds =
+            ["2026-11-12T08:00:00Z", "2026-11-12T10:54:59Z", "2026-11-12T13:37:24Z", "2026-11-12T16:00:00Z"];
         let spans: Vec<_> = bounds.windows(2).map(|w| (at(w[0]), at(w[1]))).collect();
         let shown = shown_spans(&spans);
         let minutes: Vec<i64> = shown.iter().map(|s| s.minutes()).collect();
         assert_eq!(minutes, vec![175, 162, 143]);
         assert_eq!(shown[0].start(), at("2026-11-12T08:00:00Z"));
-        assert_eq!(shown[1].start(), at("2026-11-12T09:55:00Z"));
-        assert_eq!(shown[2].start(), at("2026-11-12T12:37:00Z"));
-        assert_eq!(shown[2].end(), at("2026-11-12T15:00:00Z"));
+        assert_eq!(shown[1].start(), at("2026-11-12T10:55:00Z"));
+        assert_eq!(shown[2].start(), at("2026-11-12T13:37:00Z"));
+        assert_eq!(shown[2].end(), at("2026-11-12T16:00:00Z"));
         // Where rounding each time would break a line (10.4 + 10.4 + 10.2 minutes), the chain holds.
         let spans = [
             (at("2026-11-12T08:00:00Z"), at("2026-11-12T08:10:24Z")),

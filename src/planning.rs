@@ -17,8 +17,8 @@ use crate::allocate::PlannedEntry;
 use crate::app::App;
 use crate::connect::{connect, known_workspace};
 use crate::destination::{self, Destination};
-use crate::ledger::{EntryState, Ledger, LedgerScope};
 use crate::figures::{self, ShownSpan};
+use crate::ledger::{EntryState, Ledger, LedgerScope};
 use crate::sessions::Session;
 use crate::store::Store;
 use crate::sync::daily::{PlanInput, plan};
@@ -812,13 +812,12 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
 /// that day's time, never mixed with time being taken away.
 fn shown_in_groups(steps: &[&Step]) -> Vec<ShownSpan> {
     let removes = |step: &Step| matches!(step.action, Action::Delete { .. } | Action::Withdraw { .. });
-    let (gone, kept): (Vec<(usize, &Step)>, Vec<(usize, &Step)>) =
-        steps.iter().copied().enumerate().partition(|(_, step)| removes(step));
     let mut shown = vec![ShownSpan { start_minute: 0, end_minute: 0 }; steps.len()];
-    for group in [kept, gone] {
-        let spans = spans(&group.iter().map(|(_, step)| *step).collect::<Vec<_>>());
-        for ((index, _), span) in group.iter().zip(figures::shown_spans(&spans)) {
-            shown[*index] = span;
+    for gone in [false, true] {
+        let group: Vec<usize> = (0..steps.len()).filter(|&index| removes(steps[index]) == gone).collect();
+        let spans = spans(&group.iter().map(|&index| steps[index]).collect::<Vec<_>>());
+        for (index, span) in group.into_iter().zip(figures::shown_spans(&spans)) {
+            shown[index] = span;
         }
     }
     shown

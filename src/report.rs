@@ -30,15 +30,14 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
-    /// Nothing to show: no time, no session, no token.
-    fn is_empty(&self) -> bool {
-        *self == Totals::default()
-    }
-
     /// Every token counter together (the dashboard's one token column).
     pub(crate) fn tokens(&self) -> u64 {
         let usage = self.usage;
-        usage.input.saturating_add(usage.output).saturating_add(usage.cache_creation).saturating_add(usage.cache_read)
+        usage
+            .input
+            .saturating_add(usage.output)
+            .saturating_add(usage.cache_creation)
+            .saturating_add(usage.cache_read)
     }
 }
 
@@ -150,15 +149,22 @@ pub(crate) struct ProjectKey {
 /// The label of the line of sessions without tags.
 pub(crate) const UNTAGGED: &str = "(untagged)";
 
-/// The range's total: every session once.
-fn range_total(sessions: &[Classified<'_>], (from, to): (Millis, Millis)) -> Totals {
+/// A window's total, every session once; `None` when no session shows a sign of life there.
+fn window_total(sessions: &[Classified<'_>], (from, to): (Millis, Millis)) -> Option<Totals> {
     let mut tally = Tally::default();
+    let mut seen = false;
     for classified in sessions {
         if let Some(contribution) = contribution(classified.session, from, to) {
             tally.add(classified.session, &contribution);
+            seen = true;
         }
     }
-    tally.totals()
+    seen.then(|| tally.totals())
+}
+
+/// The range's total: every session once.
+fn range_total(sessions: &[Classified<'_>], window: (Millis, Millis)) -> Totals {
+    window_total(sessions, window).unwrap_or_default()
 }
 
 /// Rows per local project (as `classify` names it), most active first, with names made unique.
@@ -184,7 +190,6 @@ pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Gro
             };
             (key, tally.totals())
         })
-        .filter(|(_, totals)| !totals.is_empty())
         .collect();
     rows.sort_by(|(a, a_totals), (b, b_totals)| {
         (b_totals.active_ms, b_totals.usage.output)
@@ -197,7 +202,8 @@ pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Gro
 /// Rows that are their own parts (projects, days).
 fn disjoint<K>(rows: Vec<(K, Totals)>, total: Totals) -> Grouped<K> {
     let parts = rows.iter().map(|(_, totals)| *totals).collect();
-    let rows = rows.into_iter().enumerate().map(|(part, (key, totals))| Row { key, totals, parts: vec![part] });
+    let rows =
+        rows.into_iter().enumerate().map(|(part, (key, totals))| Row { key, totals, parts: vec![part] });
     Grouped { rows: rows.collect(), parts, total }
 }
 
@@ -231,7 +237,6 @@ pub(crate) fn by_tag(sessions: &[Classified<'_>], range: ReportRange) -> Grouped
             totals: tally.totals(),
             parts: sets.iter().map(|set| set_index[set]).collect(),
         })
-        .filter(|row| !row.totals.is_empty())
         .collect();
     rows.sort_by(|a, b| {
         (a.key.is_none(), std::cmp::Reverse(a.totals.active_ms), &a.key).cmp(&(
@@ -243,12 +248,11 @@ pub(crate) fn by_tag(sessions: &[Classified<'_>], range: ReportRange) -> Grouped
     Grouped { rows, parts, total: range_total(sessions, window) }
 }
 
-/// Rows per local day with something to show, oldest first. A session that crosses midnight counts
-/// on each day it has tracked time on, and once in the total.
+/// Rows per local day that saw any activity, oldest first. A session that crosses midnight counts on
+/// each day it has tracked time on, and once in the total.
 pub(crate) fn by_day(sessions: &[Classified<'_>], range: ReportRange) -> Grouped<NaiveDate> {
     let rows = workday::dates(range.since, range.until)
-        .map(|date| (date, range_total(sessions, workday::days_window(date, date, range.tz))))
-        .filter(|(_, totals)| !totals.is_empty())
+        .filter_map(|date| Some((date, window_total(sessions, workday::days_window(date, date, range.tz))?)))
         .collect();
     disjoint(rows, range_total(sessions, workday::days_window(range.since, range.until, range.tz)))
 }
@@ -371,7 +375,9 @@ pub(crate) fn tag_table(grouped: &Grouped<Option<String>>, range: ReportRange) -
     let labels = grouped.rows.iter().map(|row| ("", row.key.clone().unwrap_or_else(|| UNTAGGED.to_string())));
     let mut text = render_table("tag", labels, grouped, range);
     if grouped.rows_overlap() {
-        text.push_str("\nA session with several tags counts in the line of each; the total counts it once.\n");
+        text.push_str(
+            "\nA session with several tags counts in the line of each; the total counts it once.\n",
+        );
     }
     text
 }
@@ -399,7 +405,9 @@ fn render_table<K>(
         return text;
     }
     let (row_cells, total_cells) = cells(grouped);
-    let mut lines = vec![[vec![String::new(), label.to_string()], COLUMNS.map(|c| c.heading.to_string()).to_vec()].concat()];
+    let mut lines = vec![
+        [vec![String::new(), label.to_string()], COLUMNS.map(|c| c.heading.to_string()).to_vec()].concat(),
+    ];
     for ((marker, name), cells) in labels.zip(row_cells) {
         lines.push([vec![marker.to_string(), name], cells].concat());
     }
@@ -516,7 +524,12 @@ enum JsonRows {
     Tags,
 }
 
-fn json_report<Row: Serialize>(range: ReportRange, which: JsonRows, rows: Vec<Row>, total: JsonNumbers) -> String {
+fn json_report<Row: Serialize>(
+    range: ReportRange,
+    which: JsonRows,
+    rows: Vec<Row>,
+    total: JsonNumbers,
+) -> String {
     let (mut projects, mut days, mut tags) = (None, None, None);
     match which {
         JsonRows::Projects => projects = Some(rows),
@@ -646,9 +659,10 @@ mod tests {
         // Once on each day, once in the total.
         assert_eq!(days.rows.iter().map(|d| d.totals.sessions).collect::<Vec<_>>(), vec![1, 1]);
         assert_eq!((days.total.sessions, days.total.active_ms), (1, 3 * HOUR));
-        assert!(day_table(&days, r).ends_with(
-            "\nA session on several days counts on each of them; the total counts it once.\n"
-        ));
+        assert!(
+            day_table(&days, r)
+                .ends_with("\nA session on several days counts on each of them; the total counts it once.\n")
+        );
     }
 
     #[test]
@@ -753,35 +767,43 @@ mod tests {
     #[test]
     fn the_rows_add_up_to_the_total_shown() {
         let from = at("2026-11-02T08:00:00Z");
-        let sessions: Vec<Session> = [("a", 5_352_417), ("b", 3_978_903), ("c", 3_264_088), ("d", 618_651), ("e", 426_000)]
-            .iter()
-            .map(|(name, ms)| Session {
-                session_id: (*name).into(),
-                project: format!("/w/{name}"),
-                spans: vec![Span { start: from, end: from + ms }],
-                ..Default::default()
-            })
-            .collect();
+        let sessions: Vec<Session> =
+            [("a", 5_352_417), ("b", 3_978_903), ("c", 3_264_088), ("d", 618_651), ("e", 426_000)]
+                .iter()
+                .map(|(name, ms)| Session {
+                    session_id: (*name).into(),
+                    project: format!("/w/{name}"),
+                    spans: vec![Span { start: from, end: from + ms }],
+                    ..Default::default()
+                })
+                .collect();
         let r = range("2026-11-02", "2026-11-02");
         let grouped = by_project(&sessions, r);
         let (rows, total) = grouped.active_minutes();
         assert_eq!((rows.clone(), total), (vec![89, 66, 55, 10, 7], 227));
         assert_eq!(rows.iter().sum::<i64>(), total);
         let json: serde_json::Value = serde_json::from_str(&project_json(&grouped, r)).unwrap();
-        let seconds: Vec<i64> =
-            json["projects"].as_array().unwrap().iter().map(|p| p["active_seconds"].as_i64().unwrap()).collect();
+        let seconds: Vec<i64> = json["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["active_seconds"].as_i64().unwrap())
+            .collect();
         assert_eq!(seconds.iter().sum::<i64>(), json["total"]["active_seconds"].as_i64().unwrap());
         assert_eq!(json["total"]["active_seconds"], 13_640);
     }
 
     #[test]
-    fn a_session_without_tracked_time_is_no_session_but_its_tokens_count() {
+    fn a_session_without_tracked_time_is_no_session_but_its_row_and_tokens_stay() {
         // A lone answer: a message, no active span.
         let lone = session("lone", "/w/a", &[], &[("2026-11-02T09:00:00Z", 40)]);
         let worked = session("worked", "/w/a", &[("2026-11-02T10:00:00Z", "2026-11-02T10:30:00Z")], &[]);
         let r = range("2026-11-02", "2026-11-02");
         let alone = by_project(std::slice::from_ref(&lone), r);
-        assert_eq!(alone.rows[0].totals, Totals { active_ms: 0, sessions: 0, usage: Usage { output: 40, ..Usage::default() } });
+        assert_eq!(
+            alone.rows[0].totals,
+            Totals { active_ms: 0, sessions: 0, usage: Usage { output: 40, ..Usage::default() } }
+        );
         assert_eq!(alone.total.sessions, 0);
         let both = by_project(&[lone, worked], r);
         assert_eq!((both.rows[0].totals.sessions, both.rows[0].totals.usage.output), (1, 40));

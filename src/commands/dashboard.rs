@@ -185,7 +185,8 @@ fn build_view(
     let (day_minutes, _) = by_day.active_minutes();
     let days = workday::dates(range.since, range.until)
         .map(|date| {
-            let minutes = by_day.rows.iter().zip(&day_minutes).find(|(d, _)| d.key == date).map_or(0, |(_, m)| *m);
+            let minutes =
+                by_day.rows.iter().zip(&day_minutes).find(|(d, _)| d.key == date).map_or(0, |(_, m)| *m);
             (date, minutes)
         })
         .collect();
@@ -202,7 +203,9 @@ fn build_view(
             .rows
             .iter()
             .zip(tag_minutes)
-            .map(|(t, minutes)| row(t.key.clone().unwrap_or_else(|| UNTAGGED.to_string()), &t.totals, minutes))
+            .map(|(t, minutes)| {
+                row(t.key.clone().unwrap_or_else(|| UNTAGGED.to_string()), &t.totals, minutes)
+            })
             .collect(),
         days,
         destinations,
