@@ -1,7 +1,7 @@
 //! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
 //!
 //! The pure core (`transcripts::parse`, `sessions`, `classify`, `workday`, `allocate`, `ledger`,
-//! `timeline`, `timesheet`, `report`, `export`, `sync::steps`, `sync::daily`, `sync::sessions`,
+//! `timeline`, `timesheet`, `report`, `export`, `figures`, `sync::steps`, `sync::daily`, `sync::sessions`,
 //! `sync::live`, `dashboard`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
 //! `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s executor, `commands`) do the I/O.
 //! `notes/00-architecture.md` draws the map.
