@@ -1,4 +1,5 @@
-//! Time and tokens per project (or per day) over a range of local days, as a table or as JSON.
+//! Time and tokens per project, per day or per tag over a range of local days, as a table or as JSON;
+//! each table rounded as a whole so that its figures add up (`notes/10-figures.md`).
 //! Pure: it takes stored sessions and a range and returns rows and text.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -294,6 +295,7 @@ pub(crate) fn compact(count: u64) -> String {
     count.to_string()
 }
 
+/// A last activity in JSON: UTC, to the millisecond when it has one.
 fn rfc3339(at: Millis) -> String {
     DateTime::<Utc>::from_timestamp_millis(at)
         .unwrap_or_default()
@@ -416,6 +418,7 @@ fn render_table<K>(
     text
 }
 
+/// The line above every table: the range and its time zone.
 fn heading(range: ReportRange) -> String {
     if range.since == range.until {
         format!("Claude Code time on {} ({})\n\n", range.since, range.tz.name())
@@ -524,6 +527,7 @@ enum JsonRows {
     Tags,
 }
 
+/// The JSON object of one report: the range, its rows under `which`, the total.
 fn json_report<Row: Serialize>(
     range: ReportRange,
     which: JsonRows,
