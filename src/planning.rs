@@ -564,24 +564,19 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
         }
         for destination_plan in &workday {
             let Some(day) = destination_plan.planned.days.iter().find(|d| d.date == *date) else { continue };
-            let label = day.status.label(day.date);
+            let steps: Vec<&Step> = day.steps.iter().collect();
+            let shown = figures::shown_spans(&spans(&steps));
             // The day's total, which its entries' durations add up to (the work day, or less when
             // `round_to_minutes` leaves a remainder unposted).
-            let label = match day.steps.len() {
-                0 => label.to_string(),
-                _ => {
-                    let spans = spans(&day.steps.iter().collect::<Vec<_>>());
-                    let minutes = figures::shown_spans(&spans).iter().map(|s| s.minutes()).sum();
-                    format!("{label}  {}", figures::duration(minutes))
-                }
+            let label = match shown.iter().map(|s| s.minutes()).sum::<i64>() {
+                _ if steps.is_empty() => day.status.label(day.date).to_string(),
+                minutes => format!("{}  {}", day.status.label(day.date), figures::duration(minutes)),
             };
             if single {
                 text.push_str(&format!("{date} {}  {label}\n", date.format("%a")));
             } else {
                 text.push_str(&format!("  {:<9} {label}\n", destination_plan.destination.service.key()));
             }
-            let steps: Vec<&Step> = day.steps.iter().collect();
-            let shown = figures::shown_spans(&spans(&steps));
             let ppm: Vec<i64> = steps.iter().map(|s| i64::from(s.plan.share_ppm)).collect();
             let shares = figures::apportion(&ppm, 1_000);
             for ((step, span), share) in steps.iter().zip(shown).zip(shares) {
