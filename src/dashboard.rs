@@ -1,5 +1,5 @@
 //! The dashboard's screen as a pure function of a view model: tabs (today, 7 days, 30 days, a range),
-//! time per project and per tag as bars with `h:mm`, sessions and tokens, a chart by day, each
+//! time per project and per tag as bars with `H:MM` (the one duration style), sessions and tokens, a chart by day, each
 //! destination's sync state and the running entries, and the keys. `commands/dashboard` builds the
 //! model from the store and runs the terminal; tests render it into ratatui's test backend.
 //!
@@ -12,7 +12,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs};
 
-use crate::report::{compact, hours_minutes};
+use crate::figures::duration;
+use crate::report::compact;
 
 /// The four ranges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,8 @@ impl Tab {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Row {
     pub(crate) label: String,
-    pub(crate) seconds: i64,
+    /// Active minutes, rounded with the panel's other rows so that they add up to its total.
+    pub(crate) minutes: i64,
     pub(crate) sessions: u64,
     pub(crate) tokens: u64,
 }
@@ -75,6 +77,7 @@ pub(crate) struct DashboardView {
     pub(crate) range_label: String,
     pub(crate) projects: Vec<Row>,
     pub(crate) tags: Vec<Row>,
+    /// Active minutes per day, rounded together: they add up to the projects' total.
     pub(crate) days: Vec<(NaiveDate, i64)>,
     pub(crate) destinations: Vec<DestinationLine>,
     pub(crate) timezone: String,
@@ -137,9 +140,9 @@ pub(crate) fn render(view: &DashboardView, frame: &mut Frame<'_>) {
     }
 }
 
-/// Projects, with the range's total (each second once).
+/// Projects, with the range's total (each second once): the sum of the rows' minutes.
 fn projects_title(view: &DashboardView) -> String {
-    format!(" Projects  {} ", hours_minutes(view.projects.iter().map(|r| r.seconds).sum()))
+    format!(" Projects  {} ", duration(view.projects.iter().map(|r| r.minutes).sum()))
 }
 
 /// A session counts under each of its tags, so tags have no total.
@@ -185,20 +188,20 @@ fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &
     let label_width = longest_label.max(6).min((width / 3).max(1));
     // label, space, bar, space, "hh:mm" (6), "  sessions" (6), "  tokens" (8)
     let bar_width = width.saturating_sub(label_width + 1 + 1 + 6 + 6 + 8).max(1);
-    let longest = rows.iter().map(|r| r.seconds).max().unwrap_or(1).max(1);
+    let longest = rows.iter().map(|r| r.minutes).max().unwrap_or(1).max(1);
     let lines: Vec<Line<'_>> = rows
         .iter()
         .take(usize::from(inner.height))
         .map(|row| {
             let label: String = row.label.chars().take(label_width).collect();
-            let filled = usize::try_from(row.seconds.max(0)).unwrap_or(0) * bar_width * 8
+            let filled = usize::try_from(row.minutes.max(0)).unwrap_or(0) * bar_width * 8
                 / usize::try_from(longest).unwrap_or(1);
             Line::from(vec![
                 Span::raw(format!("{label:<label_width$} ")),
                 Span::styled(format!("{:<bar_width$}", bar(filled)), style(view, Color::Green)),
                 Span::raw(format!(
                     " {:>6}{:>6}{:>8}",
-                    hours_minutes(row.seconds),
+                    duration(row.minutes),
                     row.sessions,
                     compact(row.tokens)
                 )),
@@ -228,13 +231,13 @@ fn render_days(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
     let bar_width = usize::from(inner.width).saturating_sub(10 + 7).max(1);
     let lines: Vec<Line<'_>> = days
         .iter()
-        .map(|(date, seconds)| {
-            let filled = usize::try_from(*seconds).unwrap_or(0) * bar_width * 8
+        .map(|(date, minutes)| {
+            let filled = usize::try_from(*minutes).unwrap_or(0) * bar_width * 8
                 / usize::try_from(longest).unwrap_or(1);
             Line::from(vec![
                 Span::raw(format!("{} ", date.format("%a %m-%d"))),
                 Span::styled(format!("{:<bar_width$}", bar(filled)), style(view, Color::Blue)),
-                Span::raw(format!(" {:>6}", hours_minutes(*seconds))),
+                Span::raw(format!(" {:>6}", duration(*minutes))),
             ])
         })
         .collect();
@@ -326,11 +329,11 @@ mod tests {
             tab: Tab::Week,
             range_label: "2026-11-01 - 2026-11-07".into(),
             projects: vec![
-                Row { label: "webshop".into(), seconds: 5400, sessions: 3, tokens: 1_200_000 },
-                Row { label: "infra".into(), seconds: 1800, sessions: 1, tokens: 45_000 },
+                Row { label: "webshop".into(), minutes: 90, sessions: 3, tokens: 1_200_000 },
+                Row { label: "infra".into(), minutes: 30, sessions: 1, tokens: 45_000 },
             ],
-            tags: vec![Row { label: "acme".into(), seconds: 5400, sessions: 3, tokens: 1_200_000 }],
-            days: vec![("2026-11-02".parse().unwrap(), 3600), ("2026-11-03".parse().unwrap(), 1800)],
+            tags: vec![Row { label: "acme".into(), minutes: 90, sessions: 3, tokens: 1_200_000 }],
+            days: vec![("2026-11-02".parse().unwrap(), 60), ("2026-11-03".parse().unwrap(), 30)],
             destinations: vec![DestinationLine {
                 name: "Toggl Track".into(),
                 mode: "live".into(),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::figures::{csv_hours, csv_time, hours_of_ms, tag_list};
 use crate::sessions::{Millis, Session, Usage};
 use crate::sync::steps::Batch;
 use crate::workday;
@@ -44,19 +45,14 @@ pub(crate) fn safe_cell(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// A stored instant as every CSV writes it ([`csv_time`]).
 fn local(at: Millis, tz: Tz) -> String {
-    DateTime::<Utc>::from_timestamp_millis(at)
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
-
-fn hours(milliseconds: i64) -> String {
-    format!("{:.4}", milliseconds as f64 / 3_600_000.0)
+    csv_time(DateTime::<Utc>::from_timestamp_millis(at).unwrap_or_default(), tz)
 }
 
 /// One row per session that started (first sign of life) on one of the local days `since..=until`.
+/// Its `duration_hours` is its active time (idle gaps cut, seed 003's "total time, not elapsed time"),
+/// so it is at most `end - start`; the rows of entries (allocations, `push --csv`) equal it.
 pub(crate) fn session_rows(
     sessions: &[Session],
     tags: &BTreeMap<String, Vec<String>>,
@@ -82,9 +78,9 @@ pub(crate) fn session_rows(
             let row = vec![
                 local(start, tz),
                 local(end, tz),
-                hours(active),
+                hours_of_ms(active),
                 safe_cell(folder_name(&session.project)).into_owned(),
-                safe_cell(&tags.get(&session.session_id).map(|t| t.join(", ")).unwrap_or_default())
+                safe_cell(&tags.get(&session.session_id).map(|t| tag_list(t)).unwrap_or_default())
                     .into_owned(),
                 safe_cell(&session.project).into_owned(),
                 safe_cell(session.git_branch.as_deref().unwrap_or("")).into_owned(),
@@ -118,29 +114,29 @@ pub(crate) fn allocation_rows(batches: &[Batch], destination: &str, tz: Tz) -> V
                 destination.to_string(),
                 safe_cell(project).into_owned(),
                 safe_cell(entry.project_id.as_deref().unwrap_or("")).into_owned(),
-                local(entry.start.timestamp_millis(), tz),
-                local(entry.end.timestamp_millis(), tz),
-                hours(entry.seconds * 1000),
+                csv_time(entry.start, tz),
+                csv_time(entry.end, tz),
+                csv_hours(entry.start, entry.end),
             ]);
         }
     }
     rows
 }
 
-/// One row per entry of a sessions plan made with every project its own (its path): start and end in
-/// UTC, active hours, description, tags, folder.
-pub(crate) fn push_rows(batches: &[Batch]) -> Vec<Vec<String>> {
-    let utc = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+/// One row per entry of a sessions plan made with every project its own (its path): start and end as
+/// posted (whole seconds, with the zone's offset), their difference in hours, description, tags,
+/// folder.
+pub(crate) fn push_rows(batches: &[Batch], tz: Tz) -> Vec<Vec<String>> {
     batches
         .iter()
         .flat_map(|batch| &batch.steps)
         .map(|step| {
             vec![
-                utc(step.draft.start),
-                utc(step.plan.end),
-                hours(step.plan.seconds * 1000),
+                csv_time(step.draft.start, tz),
+                csv_time(step.plan.end, tz),
+                csv_hours(step.draft.start, step.plan.end),
                 safe_cell(&step.draft.description).into_owned(),
-                safe_cell(&step.draft.tags.join(",")).into_owned(),
+                safe_cell(&tag_list(&step.draft.tags)).into_owned(),
                 safe_cell(step.plan.mapped_path.as_deref().unwrap_or("")).into_owned(),
             ]
         })
@@ -188,8 +184,8 @@ mod tests {
         assert_eq!(
             rows,
             vec![vec![
-                "2026-11-02 09:00:00".to_string(),
-                "2026-11-02 10:30:00".into(),
+                "2026-11-02T09:00:00+01:00".to_string(),
+                "2026-11-02T10:30:00+01:00".into(),
                 "1.5000".into(),
                 "'=HYPERLINK(\"x\")".into(),
                 "'=cmd, acme".into(),
@@ -255,8 +251,8 @@ mod tests {
                 "toggl".into(),
                 "/w/a".into(),
                 "123".into(),
-                "2026-11-02 09:00:00".into(),
-                "2026-11-02 17:00:00".into(),
+                "2026-11-02T09:00:00+00:00".into(),
+                "2026-11-02T17:00:00+00:00".into(),
                 "8.0000".into()
             ]]
         );

@@ -1,7 +1,8 @@
 //! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
 //!
-//! The pure core (`transcripts::parse`, `sessions`, `folders`, `classify`, `workday`, `allocate`, `ledger`,
-//! `timeline`, `timesheet`, `report`, `export`, `sync::steps`, `sync::daily`, `sync::sessions`,
+//! The pure core (`transcripts::parse`, `transcripts::kinds`, `sessions`, `attention`, `folders`, `classify`,
+//! `workday`, `allocate`, `ledger`, `timeline`, `timesheet`, `report`, `export`, `figures`, `sync::steps`,
+//! `sync::daily`, `sync::sessions`,
 //! `sync::live`, `dashboard`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
 //! `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s executor, `commands`) do the I/O.
 //! `notes/00-architecture.md` draws the map.
@@ -20,6 +21,7 @@ mod connect;
 mod dashboard;
 mod destination;
 mod export;
+mod figures;
 mod files;
 mod folders;
 mod http;

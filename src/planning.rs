@@ -18,8 +18,8 @@ use crate::app::App;
 use crate::connect::{connect, known_workspace};
 use crate::destination::{self, Destination};
 use crate::folders::FolderTargets;
+use crate::figures::{self, ShownSpan};
 use crate::ledger::{EntryState, Ledger, LedgerScope};
-use crate::report::hours_minutes;
 use crate::sessions::Session;
 use crate::store::Store;
 use crate::sync::daily::{PlanInput, plan};
@@ -574,14 +574,23 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
         }
         for destination_plan in &workday {
             let Some(day) = destination_plan.planned.days.iter().find(|d| d.date == *date) else { continue };
-            let label = day.status.label(day.date);
+            let steps: Vec<&Step> = day.steps.iter().collect();
+            let shown = figures::shown_spans(&spans(&steps));
+            // The day's total, which its entries' durations add up to (the work day, or less when
+            // `round_to_minutes` leaves a remainder unposted).
+            let label = match shown.iter().map(|s| s.minutes()).sum::<i64>() {
+                _ if steps.is_empty() => day.status.label(day.date).to_string(),
+                minutes => format!("{}  {}", day.status.label(day.date), figures::duration(minutes)),
+            };
             if single {
                 text.push_str(&format!("{date} {}  {label}\n", date.format("%a")));
             } else {
                 text.push_str(&format!("  {:<9} {label}\n", destination_plan.destination.service.key()));
             }
-            for step in &day.steps {
-                text.push_str(&entry_line(step, &destination_plan.destination, app));
+            let ppm: Vec<i64> = steps.iter().map(|s| i64::from(s.plan.share_ppm)).collect();
+            let shares = figures::apportion(&ppm, 1_000);
+            for ((step, span), share) in steps.iter().zip(shown).zip(shares) {
+                text.push_str(&entry_line(step, span, share, &destination_plan.destination, app));
             }
         }
     }
@@ -625,7 +634,14 @@ pub(crate) fn project_label(entry: &PlannedEntry, destination: &Destination) -> 
     }
 }
 
-fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
+/// The instants of each step's entry: its start as sent and its planned end.
+fn spans(steps: &[&Step]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    steps.iter().map(|step| (step.draft.start, step.plan.end)).collect()
+}
+
+/// One entry of a workday listing: its times and duration as shown (`span`, which add up with the
+/// day's other entries) and its share of the day in tenths of a percent (apportioned too: 100.0%).
+fn entry_line(step: &Step, span: ShownSpan, share: i64, destination: &Destination, app: &App) -> String {
     let entry = &step.planned();
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
     let project = project_label(entry, destination);
@@ -640,14 +656,19 @@ fn entry_line(step: &Step, destination: &Destination, app: &App) -> String {
         Action::Withdraw { .. } => "  (withdraw: delete if a lost answer stored it)",
         Action::Leave => "  (deleted by you in the service: left deleted)",
     };
-    let tags = if entry.tags.is_empty() { String::new() } else { format!("  [{}]", entry.tags.join(", ")) };
+    let tags = bracketed_tags(&entry.tags);
     format!(
-        "    {}-{}  {:>5}  {:>5.1}%  {project}{tags}{state}\n",
-        local(entry.start),
-        local(entry.end),
-        hours_minutes(entry.seconds),
-        f64::from(entry.share_ppm) / 10_000.0
+        "    {}-{}  {:>5}  {:>5}%  {project}{tags}{state}\n",
+        local(span.start()),
+        local(span.end()),
+        figures::duration(span.minutes()),
+        format!("{}.{}", share / 10, share % 10)
     )
+}
+
+/// `  [acme, billable]` after a listed entry, nothing without tags.
+fn bracketed_tags(tags: &[String]) -> String {
+    if tags.is_empty() { String::new() } else { format!("  [{}]", figures::tag_list(tags)) }
 }
 
 /// `--json`: one object per day and destination, by date (days not yet over are left out). After a real
@@ -752,51 +773,59 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
         plan.planned.open
     );
     let local = |at: DateTime<Utc>| at.with_timezone(&app.tz);
-    for step in steps.iter().filter(|s| s.action.is_pending()) {
-        let entry = &step.planned();
-        let (start, end) = (local(entry.start), local(entry.end));
-        let what = match step.action {
-            Action::Delete { .. } => "(delete)".to_string(),
-            Action::Withdraw { look_for: Some(_) } => {
-                "(in doubt, no longer worked: will delete it if a lost answer stored it)".to_string()
-            }
-            Action::Withdraw { look_for: None } => {
-                "(refused earlier, no longer worked: forgotten)".to_string()
-            }
-            _ => {
-                let tags = if step.draft.tags.is_empty() {
-                    String::new()
-                } else {
-                    format!("  [{}]", step.draft.tags.join(", "))
-                };
-                let state = match step.action {
-                    Action::Update { .. } => "  (update)",
-                    Action::Adopt { .. } => "  (in doubt: will check before posting)",
-                    _ => "",
-                };
-                format!(
-                    "{}  \"{}\"{tags}{state}",
-                    project_label(&step.planned(), &plan.destination),
-                    step.draft.description
-                )
-            }
-        };
-        text.push_str(&format!(
-            "  {} {}-{}  {:>7}  {what}\n",
-            start.format("%Y-%m-%d %a"),
-            start.format("%H:%M"),
-            end.format("%H:%M"),
-            duration(entry.seconds)
-        ));
+    for day in &plan.planned.days {
+        let listed: Vec<&Step> = day.steps.iter().filter(|s| s.action.is_pending()).collect();
+        for (step, span) in listed.iter().zip(shown_in_groups(&listed)) {
+            let (start, end) = (local(span.start()), local(span.end()));
+            let what = match step.action {
+                Action::Delete { .. } => "(delete)".to_string(),
+                Action::Withdraw { look_for: Some(_) } => {
+                    "(in doubt, no longer worked: will delete it if a lost answer stored it)".to_string()
+                }
+                Action::Withdraw { look_for: None } => {
+                    "(refused earlier, no longer worked: forgotten)".to_string()
+                }
+                _ => {
+                    let tags = bracketed_tags(&step.draft.tags);
+                    let state = match step.action {
+                        Action::Update { .. } => "  (update)",
+                        Action::Adopt { .. } => "  (in doubt: will check before posting)",
+                        _ => "",
+                    };
+                    format!(
+                        "{}  \"{}\"{tags}{state}",
+                        project_label(&step.planned(), &plan.destination),
+                        step.draft.description
+                    )
+                }
+            };
+            text.push_str(&format!(
+                "  {} {}-{}  {:>5}  {what}\n",
+                start.format("%Y-%m-%d %a"),
+                start.format("%H:%M"),
+                end.format("%H:%M"),
+                figures::duration(span.minutes())
+            ));
+        }
     }
     text.push_str(&format!("\n({} time zone) Run without --dry-run to push.\n", app.tz.name()));
     text
 }
 
-/// "2h 15m", "0h 05m".
-fn duration(seconds: i64) -> String {
-    let minutes = seconds / 60;
-    format!("{}h {:02}m", minutes / 60, minutes % 60)
+/// The shown times of a day's listed steps, in their order: the entries the service will hold and the
+/// ones to delete are rounded each as a group ([`figures::shown_spans`]), so a day's entries add up to
+/// that day's time, never mixed with time being taken away.
+fn shown_in_groups(steps: &[&Step]) -> Vec<ShownSpan> {
+    let removes = |step: &Step| matches!(step.action, Action::Delete { .. } | Action::Withdraw { .. });
+    let mut shown = vec![ShownSpan { start_minute: 0, end_minute: 0 }; steps.len()];
+    for gone in [false, true] {
+        let group: Vec<usize> = (0..steps.len()).filter(|&index| removes(steps[index]) == gone).collect();
+        let spans = spans(&group.iter().map(|&index| steps[index]).collect::<Vec<_>>());
+        for (index, span) in group.into_iter().zip(figures::shown_spans(&spans)) {
+            shown[index] = span;
+        }
+    }
+    shown
 }
 
 /// After a push: what each destination received, then every entry the service refused, with its hint.
@@ -838,7 +867,7 @@ pub(crate) fn sessions_summary(
         for failure in &counts.failures {
             text.push_str(&format!(
                 "  - {} {}: {}\n    Hint: {}\n",
-                failure.start.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+                figures::nearest_minute(failure.start).with_timezone(&tz).format("%Y-%m-%d %H:%M"),
                 project_label(&failure.entry, destination),
                 failure.error,
                 failure.hint

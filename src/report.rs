@@ -1,4 +1,5 @@
-//! Time and tokens per project (or per day) over a range of local days, as a table or as JSON.
+//! Time and tokens per project, per day or per tag over a range of local days, as a table or as JSON;
+//! each table rounded as a whole so that its figures add up (`notes/09-figures.md`).
 //! Pure: it takes stored sessions and a range and returns rows and text.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -8,8 +9,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::classify::Classified;
-use crate::sessions::Session;
-use crate::sessions::{Millis, Usage};
+use crate::figures;
+use crate::sessions::{Millis, Session, Usage};
 use crate::workday;
 
 /// The local days a report covers, inclusive, in one time zone.
@@ -20,59 +21,38 @@ pub(crate) struct ReportRange {
     pub(crate) tz: Tz,
 }
 
-/// The numbers every row and the total line carry.
+/// The numbers every row and the total line carry (before rounding).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Totals {
     pub(crate) active_ms: i64,
+    /// Distinct sessions with tracked time here ([`figures::has_tracked_time`]).
     pub(crate) sessions: u64,
     pub(crate) usage: Usage,
 }
 
 impl Totals {
-    fn add(&mut self, other: &Totals) {
-        self.active_ms += other.active_ms;
-        self.sessions += other.sessions;
-        self.usage.add(&other.usage);
+    /// Every token counter together (the dashboard's one token column).
+    pub(crate) fn tokens(&self) -> u64 {
+        let usage = self.usage;
+        usage
+            .input
+            .saturating_add(usage.output)
+            .saturating_add(usage.cache_creation)
+            .saturating_add(usage.cache_read)
     }
-
-    /// Active time in whole seconds, rounded to the nearest.
-    pub(crate) fn active_seconds(&self) -> i64 {
-        (self.active_ms + 500).div_euclid(1000)
-    }
 }
 
-/// One project's line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ProjectRow {
-    pub(crate) project: String,
-    pub(crate) name: String,
-    pub(crate) totals: Totals,
-    pub(crate) last_activity: Option<Millis>,
-    /// Every tag of the project's sessions in the range, sorted.
-    pub(crate) tags: Vec<String>,
+/// What one session brings to a window: its tracked time, the tokens of its messages there, whether it
+/// counts as a session there, and its last sign of life there.
+struct Contribution {
+    active_ms: i64,
+    usage: Usage,
+    counts: bool,
+    last: Millis,
 }
 
-/// One tag's line: the sessions that carry it (a session with two tags counts in both lines, once in the
-/// total).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TagRow {
-    /// `None` for sessions without any tag.
-    pub(crate) tag: Option<String>,
-    pub(crate) totals: Totals,
-}
-
-/// The label of the line of sessions without tags.
-pub(crate) const UNTAGGED: &str = "(untagged)";
-
-/// One local day's line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DayRow {
-    pub(crate) date: NaiveDate,
-    pub(crate) totals: Totals,
-}
-
-/// What one session contributes to a window: nothing when it shows no sign of life there.
-fn session_totals(session: &Session, from: Millis, to: Millis) -> Option<(Totals, Option<Millis>)> {
+/// A session's contribution to `[from, to)`: `None` when it shows no sign of life there.
+fn contribution(session: &Session, from: Millis, to: Millis) -> Option<Contribution> {
     let mut usage = Usage::default();
     let mut last: Option<Millis> = None;
     for message in session.messages.iter().filter(|m| (from..to).contains(&m.at)) {
@@ -82,81 +62,200 @@ fn session_totals(session: &Session, from: Millis, to: Millis) -> Option<(Totals
     for span in session.spans.iter().filter(|s| s.start < to && s.end >= from) {
         last = last.max(Some(span.end.min(to - 1)));
     }
-    let active_ms = session.spans.iter().map(|s| s.overlap_ms(from, to)).sum();
-    last.map(|last| (Totals { active_ms, sessions: 1, usage }, Some(last)))
+    Some(Contribution {
+        active_ms: figures::tracked_ms(session, from, to),
+        usage,
+        counts: figures::has_tracked_time(session, from, to),
+        last: last?,
+    })
+}
+
+/// Sums contributions, each session counted once however many pieces of it are added.
+#[derive(Default)]
+struct Tally<'a> {
+    active_ms: i64,
+    usage: Usage,
+    sessions: BTreeSet<&'a str>,
+    last: Option<Millis>,
+}
+
+impl<'a> Tally<'a> {
+    fn add(&mut self, session: &'a Session, contribution: &Contribution) {
+        self.active_ms += contribution.active_ms;
+        self.usage.add(&contribution.usage);
+        if contribution.counts {
+            self.sessions.insert(session.session_id.as_str());
+        }
+        self.last = self.last.max(Some(contribution.last));
+    }
+
+    fn totals(&self) -> Totals {
+        Totals { active_ms: self.active_ms, sessions: self.sessions.len() as u64, usage: self.usage }
+    }
+}
+
+/// A report's rows before rounding, with what rounding needs: the disjoint parts (a project, a day, a
+/// set of tags) whose times make up each row and, all together, the total. Rounding the parts once and
+/// summing them makes every row's figure and the total's add up ([`Grouped::rounded`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Grouped<K> {
+    pub(crate) rows: Vec<Row<K>>,
+    parts: Vec<Totals>,
+    /// The whole range, each session once.
+    pub(crate) total: Totals,
+}
+
+/// One line of a report: what it is about, its numbers, and the parts it is the sum of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Row<K> {
+    pub(crate) key: K,
+    pub(crate) totals: Totals,
+    parts: Vec<usize>,
+}
+
+impl<K> Grouped<K> {
+    /// A duration column (`field` of each part) in whole `unit`s: each row's and the total's, the parts
+    /// apportioned together ([`figures::apportion`]), so the rows of a table of disjoint rows add up to
+    /// the total, which is the exact total rounded.
+    pub(crate) fn rounded(&self, field: fn(&Totals) -> i64, unit: i64) -> (Vec<i64>, i64) {
+        let exact: Vec<i64> = self.parts.iter().map(field).collect();
+        let shares = figures::apportion(&exact, unit);
+        let rows = self.rows.iter().map(|row| row.parts.iter().map(|&part| shares[part]).sum()).collect();
+        (rows, shares.iter().sum())
+    }
+
+    /// Active time in whole minutes, per row and in total, as every table shows it.
+    pub(crate) fn active_minutes(&self) -> (Vec<i64>, i64) {
+        self.rounded(|t| t.active_ms, figures::MINUTE_MS)
+    }
+
+    /// Whether the rows share parts (a session with two tags): their figures then sum to more than the
+    /// total.
+    fn rows_overlap(&self) -> bool {
+        let mut seen = BTreeSet::new();
+        self.rows.iter().flat_map(|row| &row.parts).any(|part| !seen.insert(*part))
+    }
+}
+
+/// A project's line: its path, its name made unique, its last sign of life and every tag of its
+/// sessions in the range, sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProjectKey {
+    pub(crate) project: String,
+    pub(crate) name: String,
+    pub(crate) last_activity: Option<Millis>,
+    pub(crate) tags: Vec<String>,
+}
+
+/// The label of the line of sessions without tags.
+pub(crate) const UNTAGGED: &str = "(untagged)";
+
+/// A window's total, every session once; `None` when no session shows a sign of life there.
+fn window_total(sessions: &[Classified<'_>], (from, to): (Millis, Millis)) -> Option<Totals> {
+    let mut tally = Tally::default();
+    let mut seen = false;
+    for classified in sessions {
+        if let Some(contribution) = contribution(classified.session, from, to) {
+            tally.add(classified.session, &contribution);
+            seen = true;
+        }
+    }
+    seen.then(|| tally.totals())
+}
+
+/// The range's total: every session once.
+fn range_total(sessions: &[Classified<'_>], window: (Millis, Millis)) -> Totals {
+    window_total(sessions, window).unwrap_or_default()
 }
 
 /// Rows per local project (as `classify` names it), most active first, with names made unique.
-pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Vec<ProjectRow> {
-    let (from, to) = workday::days_window(range.since, range.until, range.tz);
-    let mut projects: BTreeMap<&str, (Totals, Option<Millis>, BTreeSet<&str>)> = BTreeMap::new();
+pub(crate) fn by_project(sessions: &[Classified<'_>], range: ReportRange) -> Grouped<ProjectKey> {
+    let window = workday::days_window(range.since, range.until, range.tz);
+    let mut projects: BTreeMap<&str, (Tally<'_>, BTreeSet<&str>)> = BTreeMap::new();
     for classified in sessions {
-        if let Some((totals, last)) = session_totals(classified.session, from, to) {
+        if let Some(contribution) = contribution(classified.session, window.0, window.1) {
             let entry = projects.entry(classified.project.name()).or_default();
-            entry.0.add(&totals);
-            entry.1 = entry.1.max(last);
-            entry.2.extend(classified.tags.iter().map(String::as_str));
+            entry.0.add(classified.session, &contribution);
+            entry.1.extend(classified.tags.iter().map(String::as_str));
         }
     }
     let names = short_names(projects.keys().copied());
-    let mut rows: Vec<ProjectRow> = projects
+    let mut rows: Vec<(ProjectKey, Totals)> = projects
         .into_iter()
-        .map(|(project, (totals, last_activity, tags))| ProjectRow {
-            project: project.to_string(),
-            name: names[project].clone(),
-            totals,
-            last_activity,
-            tags: tags.into_iter().map(str::to_string).collect(),
+        .map(|(project, (tally, tags))| {
+            let key = ProjectKey {
+                project: project.to_string(),
+                name: names[project].clone(),
+                last_activity: tally.last,
+                tags: tags.into_iter().map(str::to_string).collect(),
+            };
+            (key, tally.totals())
+        })
+        .collect();
+    rows.sort_by(|(a, a_totals), (b, b_totals)| {
+        (b_totals.active_ms, b_totals.usage.output)
+            .cmp(&(a_totals.active_ms, a_totals.usage.output))
+            .then_with(|| a.project.cmp(&b.project))
+    });
+    disjoint(rows, range_total(sessions, window))
+}
+
+/// Rows that are their own parts (projects, days).
+fn disjoint<K>(rows: Vec<(K, Totals)>, total: Totals) -> Grouped<K> {
+    let parts = rows.iter().map(|(_, totals)| *totals).collect();
+    let rows =
+        rows.into_iter().enumerate().map(|(part, (key, totals))| Row { key, totals, parts: vec![part] });
+    Grouped { rows: rows.collect(), parts, total }
+}
+
+/// Rows per tag, most active first (ties by name), then the sessions without tags (`None`); a
+/// session counts in the line of each of its tags, and once in the total. The parts are the sets of
+/// tags sessions carry, so a tag's time is the sum of its sets', rounded once.
+pub(crate) fn by_tag(sessions: &[Classified<'_>], range: ReportRange) -> Grouped<Option<String>> {
+    let window = workday::days_window(range.since, range.until, range.tz);
+    let mut sets: BTreeMap<&[String], Tally<'_>> = BTreeMap::new();
+    let mut tags: BTreeMap<Option<&str>, (Tally<'_>, BTreeSet<&[String]>)> = BTreeMap::new();
+    for classified in sessions {
+        let Some(contribution) = contribution(classified.session, window.0, window.1) else { continue };
+        sets.entry(classified.tags).or_default().add(classified.session, &contribution);
+        let names: Vec<Option<&str>> = if classified.tags.is_empty() {
+            vec![None]
+        } else {
+            classified.tags.iter().map(|t| Some(t.as_str())).collect()
+        };
+        for name in names {
+            let entry = tags.entry(name).or_default();
+            entry.0.add(classified.session, &contribution);
+            entry.1.insert(classified.tags);
+        }
+    }
+    let set_index: BTreeMap<&[String], usize> = sets.keys().enumerate().map(|(i, set)| (*set, i)).collect();
+    let parts: Vec<Totals> = sets.values().map(Tally::totals).collect();
+    let mut rows: Vec<Row<Option<String>>> = tags
+        .into_iter()
+        .map(|(tag, (tally, sets))| Row {
+            key: tag.map(str::to_string),
+            totals: tally.totals(),
+            parts: sets.iter().map(|set| set_index[set]).collect(),
         })
         .collect();
     rows.sort_by(|a, b| {
-        (b.totals.active_ms, b.totals.usage.output)
-            .cmp(&(a.totals.active_ms, a.totals.usage.output))
-            .then_with(|| a.project.cmp(&b.project))
-    });
-    rows
-}
-
-/// Rows per tag, most active first (ties by name), then the sessions without tags; and the total over
-/// the distinct sessions.
-pub(crate) fn by_tag(sessions: &[Classified<'_>], range: ReportRange) -> (Vec<TagRow>, Totals) {
-    let (from, to) = workday::days_window(range.since, range.until, range.tz);
-    let mut tags: BTreeMap<Option<&str>, Totals> = BTreeMap::new();
-    let mut total = Totals::default();
-    for classified in sessions {
-        let Some((totals, _)) = session_totals(classified.session, from, to) else { continue };
-        total.add(&totals);
-        if classified.tags.is_empty() {
-            tags.entry(None).or_default().add(&totals);
-        }
-        for tag in classified.tags {
-            tags.entry(Some(tag.as_str())).or_default().add(&totals);
-        }
-    }
-    let mut rows: Vec<TagRow> =
-        tags.into_iter().map(|(tag, totals)| TagRow { tag: tag.map(str::to_string), totals }).collect();
-    rows.sort_by(|a, b| {
-        (a.tag.is_none(), std::cmp::Reverse(a.totals.active_ms), &a.tag).cmp(&(
-            b.tag.is_none(),
+        (a.key.is_none(), std::cmp::Reverse(a.totals.active_ms), &a.key).cmp(&(
+            b.key.is_none(),
             std::cmp::Reverse(b.totals.active_ms),
-            &b.tag,
+            &b.key,
         ))
     });
-    (rows, total)
+    Grouped { rows, parts, total: range_total(sessions, window) }
 }
 
-/// Rows per local day that saw any activity, oldest first.
-pub(crate) fn by_day(sessions: &[Classified<'_>], range: ReportRange) -> Vec<DayRow> {
-    workday::dates(range.since, range.until)
-        .filter_map(|date| {
-            let (from, to) = workday::days_window(date, date, range.tz);
-            let mut totals = Totals::default();
-            for (session_totals, _) in sessions.iter().filter_map(|c| session_totals(c.session, from, to)) {
-                totals.add(&session_totals);
-            }
-            (totals.sessions > 0).then_some(DayRow { date, totals })
-        })
-        .collect()
+/// Rows per local day that saw any activity, oldest first. A session that crosses midnight counts on
+/// each day it has tracked time on, and once in the total.
+pub(crate) fn by_day(sessions: &[Classified<'_>], range: ReportRange) -> Grouped<NaiveDate> {
+    let rows = workday::dates(range.since, range.until)
+        .filter_map(|date| Some((date, window_total(sessions, workday::days_window(date, date, range.tz))?)))
+        .collect();
+    disjoint(rows, range_total(sessions, workday::days_window(range.since, range.until, range.tz)))
 }
 
 /// The last path segment of each project, with parent segments added where two would share a name.
@@ -183,12 +282,6 @@ pub(crate) fn short_names<'a>(projects: impl Iterator<Item = &'a str>) -> HashMa
     names
 }
 
-/// `3:07` for three hours and seven minutes.
-pub(crate) fn hours_minutes(seconds: i64) -> String {
-    let minutes = seconds.max(0) / 60;
-    format!("{}:{:02}", minutes / 60, minutes % 60)
-}
-
 /// `950`, `3.2k`, `1.4M`, `2.0B`: token counts that fit a column.
 pub(crate) fn compact(count: u64) -> String {
     const UNITS: [(f64, &str); 3] = [(1e9, "B"), (1e6, "M"), (1e3, "k")];
@@ -202,73 +295,130 @@ pub(crate) fn compact(count: u64) -> String {
     count.to_string()
 }
 
+/// A last activity in JSON: UTC, to the millisecond when it has one.
 fn rfc3339(at: Millis) -> String {
     DateTime::<Utc>::from_timestamp_millis(at)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// The table for people.
-pub(crate) fn project_table(rows: &[ProjectRow], range: ReportRange) -> String {
-    let latest = rows.iter().filter_map(|r| r.last_activity.map(|at| (at, &r.project))).max();
-    let lines = rows.iter().map(|row| {
-        let marker = if latest.is_some_and(|(_, p)| *p == row.project) { "*" } else { "" };
-        (marker, row.name.clone(), &row.totals)
+/// How one column's cell reads.
+#[derive(Clone, Copy)]
+enum Cell {
+    /// A duration, rounded with the whole column ([`Grouped::rounded`]) and shown as `H:MM`.
+    Duration(fn(&Totals) -> i64),
+    /// A count, as is.
+    Count(fn(&Totals) -> u64),
+    /// A token count, compact.
+    Tokens(fn(&Totals) -> u64),
+}
+
+/// One column of a report table: its heading and its cell. A new column is one more entry in
+/// [`COLUMNS`] (a duration column is rounded like `active`, against its own total).
+struct Column {
+    heading: &'static str,
+    cell: Cell,
+}
+
+/// The columns of every report table, after the marker and the label.
+const COLUMNS: [Column; 6] = [
+    Column { heading: "active", cell: Cell::Duration(|t| t.active_ms) },
+    Column { heading: "sessions", cell: Cell::Count(|t| t.sessions) },
+    Column { heading: "input", cell: Cell::Tokens(|t| t.usage.input) },
+    Column { heading: "output", cell: Cell::Tokens(|t| t.usage.output) },
+    Column { heading: "cache write", cell: Cell::Tokens(|t| t.usage.cache_creation) },
+    Column { heading: "cache read", cell: Cell::Tokens(|t| t.usage.cache_read) },
+];
+
+/// The cells of every column for each row and for the total line.
+fn cells<K>(grouped: &Grouped<K>) -> (Vec<Vec<String>>, Vec<String>) {
+    let mut rows = vec![Vec::new(); grouped.rows.len()];
+    let mut total = Vec::new();
+    for column in &COLUMNS {
+        match column.cell {
+            Cell::Duration(field) => {
+                let (shares, sum) = grouped.rounded(field, figures::MINUTE_MS);
+                for (cells, minutes) in rows.iter_mut().zip(shares) {
+                    cells.push(figures::duration(minutes));
+                }
+                total.push(figures::duration(sum));
+            }
+            Cell::Count(field) | Cell::Tokens(field) => {
+                let show = |value: u64| match column.cell {
+                    Cell::Tokens(_) => compact(value),
+                    _ => value.to_string(),
+                };
+                for (cells, row) in rows.iter_mut().zip(&grouped.rows) {
+                    cells.push(show(field(&row.totals)));
+                }
+                total.push(show(field(&grouped.total)));
+            }
+        }
+    }
+    (rows, total)
+}
+
+/// The table per project, `*` on the project worked on last.
+pub(crate) fn project_table(grouped: &Grouped<ProjectKey>, range: ReportRange) -> String {
+    let latest = grouped.rows.iter().filter_map(|r| r.key.last_activity.map(|at| (at, &r.key.project))).max();
+    let labels = grouped.rows.iter().map(|row| {
+        let marker = if latest.is_some_and(|(_, p)| *p == row.key.project) { "*" } else { "" };
+        (marker, row.key.name.clone())
     });
-    let mut text = render_table("project", lines, range);
-    if !rows.is_empty() {
+    let mut text = render_table("project", labels, grouped, range);
+    if !grouped.rows.is_empty() {
         text.push_str("\n* latest activity\n");
     }
     text
 }
 
 /// The table per tag; its total counts each session once.
-pub(crate) fn tag_table(rows: &[TagRow], total: &Totals, range: ReportRange) -> String {
-    let lines =
-        rows.iter().map(|row| ("", row.tag.clone().unwrap_or_else(|| UNTAGGED.to_string()), &row.totals));
-    render_table_with_total("tag", lines, Some(total), range)
-}
-
-/// The table per day.
-pub(crate) fn day_table(rows: &[DayRow], range: ReportRange) -> String {
-    let lines = rows.iter().map(|row| ("", row.date.format("%a %Y-%m-%d").to_string(), &row.totals));
-    render_table("day", lines, range)
-}
-
-/// Heading, one line per row (marker, label, numbers) and a total line.
-fn render_table<'a>(
-    label: &str,
-    rows: impl Iterator<Item = (&'a str, String, &'a Totals)>,
-    range: ReportRange,
-) -> String {
-    render_table_with_total(label, rows, None, range)
-}
-
-/// A table whose total is given (rows that overlap) or, when `None`, the sum of its rows.
-fn render_table_with_total<'a>(
-    label: &str,
-    rows: impl Iterator<Item = (&'a str, String, &'a Totals)>,
-    given_total: Option<&Totals>,
-    range: ReportRange,
-) -> String {
-    let mut table =
-        Table::new(["", label, "active", "sessions", "input", "output", "cache write", "cache read"]);
-    let mut total = Totals::default();
-    for (marker, name, totals) in rows {
-        table.push(marker, &name, totals);
-        total.add(totals);
+pub(crate) fn tag_table(grouped: &Grouped<Option<String>>, range: ReportRange) -> String {
+    let labels = grouped.rows.iter().map(|row| ("", row.key.clone().unwrap_or_else(|| UNTAGGED.to_string())));
+    let mut text = render_table("tag", labels, grouped, range);
+    if grouped.rows_overlap() {
+        text.push_str(
+            "\nA session with several tags counts in the line of each; the total counts it once.\n",
+        );
     }
-    let total = given_total.copied().unwrap_or(total);
-    let mut text = heading(range);
-    if table.rows.len() == 1 {
-        text.push_str("no Claude Code activity in this range\n");
-        return text;
-    }
-    table.push("", "total", &total);
-    text.push_str(&table.render());
     text
 }
 
+/// The table per day; its total counts each session once.
+pub(crate) fn day_table(grouped: &Grouped<NaiveDate>, range: ReportRange) -> String {
+    let labels = grouped.rows.iter().map(|row| ("", row.key.format("%a %Y-%m-%d").to_string()));
+    let mut text = render_table("day", labels, grouped, range);
+    if grouped.rows.iter().map(|r| r.totals.sessions).sum::<u64>() != grouped.total.sessions {
+        text.push_str("\nA session on several days counts on each of them; the total counts it once.\n");
+    }
+    text
+}
+
+/// Heading, one line per row (marker, label, the columns) and the total line.
+fn render_table<K>(
+    label: &str,
+    labels: impl Iterator<Item = (&'static str, String)>,
+    grouped: &Grouped<K>,
+    range: ReportRange,
+) -> String {
+    let mut text = heading(range);
+    if grouped.rows.is_empty() {
+        text.push_str("no Claude Code activity in this range\n");
+        return text;
+    }
+    let (row_cells, total_cells) = cells(grouped);
+    let mut lines = vec![
+        [vec![String::new(), label.to_string()], COLUMNS.map(|c| c.heading.to_string()).to_vec()].concat(),
+    ];
+    for ((marker, name), cells) in labels.zip(row_cells) {
+        lines.push([vec![marker.to_string(), name], cells].concat());
+    }
+    lines.push([vec![String::new(), "total".to_string()], total_cells].concat());
+    text.push_str(&align(&lines));
+    text
+}
+
+/// The line above every table: the range and its time zone.
 fn heading(range: ReportRange) -> String {
     if range.since == range.until {
         format!("Claude Code time on {} ({})\n\n", range.since, range.tz.name())
@@ -278,49 +428,24 @@ fn heading(range: ReportRange) -> String {
 }
 
 /// Plain left/right aligned columns: the first two columns are text, the rest numbers.
-struct Table {
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn new(header: [&str; 8]) -> Table {
-        Table { rows: vec![header.iter().map(ToString::to_string).collect()] }
-    }
-
-    fn push(&mut self, marker: &str, label: &str, totals: &Totals) {
-        let usage = totals.usage;
-        self.rows.push(vec![
-            marker.to_string(),
-            label.to_string(),
-            hours_minutes(totals.active_seconds()),
-            totals.sessions.to_string(),
-            compact(usage.input),
-            compact(usage.output),
-            compact(usage.cache_creation),
-            compact(usage.cache_read),
-        ]);
-    }
-
-    fn render(&self) -> String {
-        let widths: Vec<usize> = (0..self.rows[0].len())
-            .map(|c| self.rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut text = String::new();
-        for row in &self.rows {
-            let mut line = String::new();
-            for (column, cell) in row.iter().enumerate() {
-                let width = widths[column];
-                match column {
-                    0 => line.push_str(&format!("{cell:<width$} ")),
-                    1 => line.push_str(&format!("{cell:<width$}")),
-                    _ => line.push_str(&format!("  {cell:>width$}")),
-                }
+fn align(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> =
+        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            let width = widths[column];
+            match column {
+                0 => line.push_str(&format!("{cell:<width$} ")),
+                1 => line.push_str(&format!("{cell:<width$}")),
+                _ => line.push_str(&format!("  {cell:>width$}")),
             }
-            text.push_str(line.trim_end());
-            text.push('\n');
         }
-        text
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
+    text
 }
 
 #[derive(Serialize)]
@@ -333,10 +458,11 @@ struct JsonNumbers {
     cache_read_input_tokens: u64,
 }
 
-impl From<&Totals> for JsonNumbers {
-    fn from(totals: &Totals) -> Self {
+impl JsonNumbers {
+    /// The numbers of a row or total, with its active time in whole seconds as rounded with the rest.
+    fn new(totals: &Totals, active_seconds: i64) -> Self {
         JsonNumbers {
-            active_seconds: totals.active_seconds(),
+            active_seconds,
             sessions: totals.sessions,
             input_tokens: totals.usage.input,
             output_tokens: totals.usage.output,
@@ -385,76 +511,88 @@ struct JsonReport<'a, Row: Serialize> {
     total: JsonNumbers,
 }
 
-/// Sums rows so the total line always equals the rows above it, to the second.
-fn sum_seconds<'a>(rows: impl Iterator<Item = &'a Totals>) -> JsonNumbers {
-    let mut total = Totals::default();
-    let mut seconds = 0;
-    for row in rows {
-        total.add(row);
-        seconds += row.active_seconds();
-    }
-    JsonNumbers { active_seconds: seconds, ..JsonNumbers::from(&total) }
+/// The numbers of every row and of the total, active seconds rounded together (they add up as the
+/// table's minutes do).
+fn json_numbers<K>(grouped: &Grouped<K>) -> (Vec<JsonNumbers>, JsonNumbers) {
+    let (seconds, total) = grouped.rounded(|t| t.active_ms, figures::SECOND_MS);
+    let rows = grouped.rows.iter().zip(seconds).map(|(row, s)| JsonNumbers::new(&row.totals, s)).collect();
+    (rows, JsonNumbers::new(&grouped.total, total))
 }
 
-/// `report --json` by project, in the documented shape.
-pub(crate) fn project_json(rows: &[ProjectRow], range: ReportRange) -> String {
-    let projects = rows
-        .iter()
-        .map(|row| JsonProject {
-            project: &row.project,
-            name: &row.name,
-            numbers: JsonNumbers::from(&row.totals),
-            last_activity: row.last_activity.map(rfc3339),
-            tags: &row.tags,
-        })
-        .collect();
+/// Which list a JSON report holds.
+#[derive(Clone, Copy)]
+enum JsonRows {
+    Projects,
+    Days,
+    Tags,
+}
+
+/// The JSON object of one report: the range, its rows under `which`, the total.
+fn json_report<Row: Serialize>(
+    range: ReportRange,
+    which: JsonRows,
+    rows: Vec<Row>,
+    total: JsonNumbers,
+) -> String {
+    let (mut projects, mut days, mut tags) = (None, None, None);
+    match which {
+        JsonRows::Projects => projects = Some(rows),
+        JsonRows::Days => days = Some(rows),
+        JsonRows::Tags => tags = Some(rows),
+    }
     let report = JsonReport {
         since: range.since.to_string(),
         until: range.until.to_string(),
         timezone: range.tz.name(),
-        projects: Some(projects),
-        days: None,
-        tags: None,
-        total: sum_seconds(rows.iter().map(|r| &r.totals)),
+        projects,
+        days,
+        tags,
+        total,
     };
     serde_json::to_string(&report).unwrap_or_default()
 }
 
-/// `report --by day --json`: the same shape with `days` in place of `projects`.
-pub(crate) fn day_json(rows: &[DayRow], range: ReportRange) -> String {
-    let days = rows
+/// `report --json` by project, in the documented shape.
+pub(crate) fn project_json(grouped: &Grouped<ProjectKey>, range: ReportRange) -> String {
+    let (numbers, total) = json_numbers(grouped);
+    let projects = grouped
+        .rows
         .iter()
-        .map(|row| JsonDay { date: row.date.to_string(), numbers: JsonNumbers::from(&row.totals) })
+        .zip(numbers)
+        .map(|(row, numbers)| JsonProject {
+            project: &row.key.project,
+            name: &row.key.name,
+            numbers,
+            last_activity: row.key.last_activity.map(rfc3339),
+            tags: &row.key.tags,
+        })
         .collect();
-    let report: JsonReport<'_, JsonDay> = JsonReport {
-        since: range.since.to_string(),
-        until: range.until.to_string(),
-        timezone: range.tz.name(),
-        projects: None,
-        days: Some(days),
-        tags: None,
-        total: sum_seconds(rows.iter().map(|r| &r.totals)),
-    };
-    serde_json::to_string(&report).unwrap_or_default()
+    json_report(range, JsonRows::Projects, projects, total)
+}
+
+/// `report --by day --json`: the same shape with `days` in place of `projects`.
+pub(crate) fn day_json(grouped: &Grouped<NaiveDate>, range: ReportRange) -> String {
+    let (numbers, total) = json_numbers(grouped);
+    let days = grouped
+        .rows
+        .iter()
+        .zip(numbers)
+        .map(|(row, numbers)| JsonDay { date: row.key.to_string(), numbers })
+        .collect();
+    json_report(range, JsonRows::Days, days, total)
 }
 
 /// `report --by tag --json`: `tags` rows (`"tag": null` for the untagged), the total over distinct
 /// sessions.
-pub(crate) fn tag_json(rows: &[TagRow], total: &Totals, range: ReportRange) -> String {
-    let tags = rows
+pub(crate) fn tag_json(grouped: &Grouped<Option<String>>, range: ReportRange) -> String {
+    let (numbers, total) = json_numbers(grouped);
+    let tags = grouped
+        .rows
         .iter()
-        .map(|row| JsonTag { tag: row.tag.as_deref(), numbers: JsonNumbers::from(&row.totals) })
+        .zip(numbers)
+        .map(|(row, numbers)| JsonTag { tag: row.key.as_deref(), numbers })
         .collect();
-    let report: JsonReport<'_, JsonTag<'_>> = JsonReport {
-        since: range.since.to_string(),
-        until: range.until.to_string(),
-        timezone: range.tz.name(),
-        projects: None,
-        days: None,
-        tags: Some(tags),
-        total: JsonNumbers::from(total),
-    };
-    serde_json::to_string(&report).unwrap_or_default()
+    json_report(range, JsonRows::Tags, tags, total)
 }
 
 #[cfg(test)]
@@ -462,7 +600,7 @@ mod tests {
     use super::*;
 
     /// Classifies as `report` does (each session its own folder), then groups.
-    fn by_project(sessions: &[Session], range: ReportRange) -> Vec<ProjectRow> {
+    fn by_project(sessions: &[Session], range: ReportRange) -> Grouped<ProjectKey> {
         let projects = crate::classify::Classifier::default().classify_all(sessions);
         super::by_project(&crate::classify::pair(sessions, &projects), range)
     }
@@ -513,15 +651,22 @@ mod tests {
         );
         let sessions = [s];
         let first = by_project(&sessions, range("2026-11-02", "2026-11-02"));
-        assert_eq!(first[0].totals.active_ms, HOUR + HOUR / 2);
-        assert_eq!(first[0].totals.usage.output, 10);
+        assert_eq!(first.rows[0].totals.active_ms, HOUR + HOUR / 2);
+        assert_eq!(first.rows[0].totals.usage.output, 10);
         let second = by_project(&sessions, range("2026-11-03", "2026-11-03"));
-        assert_eq!(second[0].totals.active_ms, HOUR + HOUR / 2);
-        assert_eq!(second[0].totals.usage.output, 20);
+        assert_eq!(second.rows[0].totals.active_ms, HOUR + HOUR / 2);
+        assert_eq!(second.rows[0].totals.usage.output, 20);
         let projects = crate::classify::Classifier::default().classify_all(&sessions);
-        let days =
-            super::by_day(&crate::classify::pair(&sessions, &projects), range("2026-11-01", "2026-11-04"));
-        assert_eq!(days.iter().map(|d| d.totals.active_ms).collect::<Vec<_>>(), vec![HOUR * 3 / 2; 2]);
+        let r = range("2026-11-01", "2026-11-04");
+        let days = super::by_day(&crate::classify::pair(&sessions, &projects), r);
+        assert_eq!(days.rows.iter().map(|d| d.totals.active_ms).collect::<Vec<_>>(), vec![HOUR * 3 / 2; 2]);
+        // Once on each day, once in the total.
+        assert_eq!(days.rows.iter().map(|d| d.totals.sessions).collect::<Vec<_>>(), vec![1, 1]);
+        assert_eq!((days.total.sessions, days.total.active_ms), (1, 3 * HOUR));
+        assert!(
+            day_table(&days, r)
+                .ends_with("\nA session on several days counts on each of them; the total counts it once.\n")
+        );
     }
 
     #[test]
@@ -532,11 +677,14 @@ mod tests {
             session("c", "/w/big", &[("2026-11-02T12:00:00Z", "2026-11-02T12:30:00Z")], &[]),
             session("d", "/w/other-day", &[("2026-11-05T12:00:00Z", "2026-11-05T12:30:00Z")], &[]),
         ];
-        let rows = by_project(&sessions, range("2026-11-02", "2026-11-02"));
-        let summary: Vec<(&str, i64, u64)> =
-            rows.iter().map(|r| (r.name.as_str(), r.totals.active_seconds(), r.totals.sessions)).collect();
+        let grouped = by_project(&sessions, range("2026-11-02", "2026-11-02"));
+        let summary: Vec<(&str, i64, u64)> = grouped
+            .rows
+            .iter()
+            .map(|r| (r.key.name.as_str(), r.totals.active_ms / 1000, r.totals.sessions))
+            .collect();
         assert_eq!(summary, vec![("big", 5400, 2), ("small", 1800, 1)]);
-        assert_eq!(rows[0].last_activity, Some(at("2026-11-02T12:30:00Z")));
+        assert_eq!(grouped.rows[0].key.last_activity, Some(at("2026-11-02T12:30:00Z")));
     }
 
     #[test]
@@ -558,12 +706,6 @@ mod tests {
     }
 
     #[test]
-    fn hours_and_minutes() {
-        assert_eq!(hours_minutes(0), "0:00");
-        assert_eq!(hours_minutes(3 * 3600 + 7 * 60 + 59), "3:07");
-    }
-
-    #[test]
     fn tags_rows_count_a_session_in_each_of_its_tags_and_once_in_the_total() {
         let sessions = [
             session("a", "/w/a", &[("2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z")], &[]),
@@ -577,15 +719,16 @@ mod tests {
         ]);
         let classified = crate::classify::pair_tagged(&sessions, &projects, &tags);
         let r = range("2026-11-02", "2026-11-02");
-        let (rows, total) = by_tag(&classified, r);
-        let lines: Vec<(Option<&str>, i64, u64)> = rows
+        let grouped = by_tag(&classified, r);
+        let lines: Vec<(Option<&str>, i64, u64)> = grouped
+            .rows
             .iter()
-            .map(|row| (row.tag.as_deref(), row.totals.active_seconds(), row.totals.sessions))
+            .map(|row| (row.key.as_deref(), row.totals.active_ms / 1000, row.totals.sessions))
             .collect();
         assert_eq!(lines, vec![(Some("acme"), 5400, 2), (Some("billable"), 3600, 1), (None, 900, 1)]);
-        assert_eq!((total.active_seconds(), total.sessions), (6300, 3));
+        assert_eq!((grouped.total.active_ms / 1000, grouped.total.sessions), (6300, 3));
         assert_eq!(
-            tag_json(&rows, &total, r),
+            tag_json(&grouped, r),
             r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","tags":[{"tag":"acme","active_seconds":5400,"sessions":2,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":"billable","active_seconds":3600,"sessions":1,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":null,"active_seconds":900,"sessions":1,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}],"total":{"active_seconds":6300,"sessions":3,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
         );
     }
@@ -613,11 +756,60 @@ mod tests {
             session("b", "/w/two", &[("2026-11-02T11:00:00Z", "2026-11-02T11:15:00Z")], &[]),
         ];
         let r = range("2026-11-02", "2026-11-02");
-        let text = project_table(&by_project(&sessions, r), r);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "Claude Code time on 2026-11-02 (Europe/Berlin)");
-        assert!(lines[3].starts_with("  one"), "{text}");
-        assert!(lines[4].starts_with("* two"), "{text}");
-        assert!(lines[5].starts_with("  total") && lines[5].contains(" 1:15 "), "{text}");
+        assert_eq!(
+            project_table(&by_project(&sessions, r), r),
+            "Claude Code time on 2026-11-02 (Europe/Berlin)\n\n\
+             \x20 project  active  sessions  input  output  cache write  cache read\n\
+             \x20 one        1:00         1      0       0            0           0\n\
+             * two        0:15         1      0       0            0           0\n\
+             \x20 total      1:15         2      0       0            0           0\n\
+             \n* latest activity\n"
+        );
+    }
+
+    /// Five projects whose minutes, each cut, summed to a minute less than the total's.
+    #[test]
+    fn the_rows_add_up_to_the_total_shown() {
+        let from = at("2026-11-02T08:00:00Z");
+        let sessions: Vec<Session> =
+            [("a", 5_352_417), ("b", 3_978_903), ("c", 3_264_088), ("d", 618_651), ("e", 426_000)]
+                .iter()
+                .map(|(name, ms)| Session {
+                    session_id: (*name).into(),
+                    project: format!("/w/{name}"),
+                    spans: vec![Span { start: from, end: from + ms }],
+                    ..Default::default()
+                })
+                .collect();
+        let r = range("2026-11-02", "2026-11-02");
+        let grouped = by_project(&sessions, r);
+        let (rows, total) = grouped.active_minutes();
+        assert_eq!((rows.clone(), total), (vec![89, 66, 55, 10, 7], 227));
+        assert_eq!(rows.iter().sum::<i64>(), total);
+        let json: serde_json::Value = serde_json::from_str(&project_json(&grouped, r)).unwrap();
+        let seconds: Vec<i64> = json["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["active_seconds"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seconds.iter().sum::<i64>(), json["total"]["active_seconds"].as_i64().unwrap());
+        assert_eq!(json["total"]["active_seconds"], 13_640);
+    }
+
+    #[test]
+    fn a_session_without_tracked_time_is_no_session_but_its_row_and_tokens_stay() {
+        // A lone answer: a message, no active span.
+        let lone = session("lone", "/w/a", &[], &[("2026-11-02T09:00:00Z", 40)]);
+        let worked = session("worked", "/w/a", &[("2026-11-02T10:00:00Z", "2026-11-02T10:30:00Z")], &[]);
+        let r = range("2026-11-02", "2026-11-02");
+        let alone = by_project(std::slice::from_ref(&lone), r);
+        assert_eq!(
+            alone.rows[0].totals,
+            Totals { active_ms: 0, sessions: 0, usage: Usage { output: 40, ..Usage::default() } }
+        );
+        assert_eq!(alone.total.sessions, 0);
+        let both = by_project(&[lone, worked], r);
+        assert_eq!((both.rows[0].totals.sessions, both.rows[0].totals.usage.output), (1, 40));
     }
 }

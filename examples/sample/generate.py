@@ -660,6 +660,7 @@ def expected():
 
     projects = {}
     days = {}  # Berlin date -> active ms
+    day_sessions = {}  # Berlin date -> sessions with active time that day
     for sid, stamps in activity.items():
         row = projects.setdefault(origin[sid][1], blank())
         row["sessions"] += 1
@@ -675,6 +676,8 @@ def expected():
                     cut = min(b, (next_midnight - EPOCH) // timedelta(milliseconds=1))
                     key = local.date().isoformat()
                     days[key] = days.get(key, 0) + cut - a
+                    if cut > a:
+                        day_sessions.setdefault(key, set()).add(sid)
                     a = cut
     for sid, fields in messages.values():
         row = projects[origin[sid][1]]
@@ -692,7 +695,7 @@ def expected():
 
     result = {"projects": {p: public(projects[p]) for p in sorted(projects)}, "total": public(total)}
     raw = {"projects": {p: projects[p] for p in sorted(projects)}, "total": total, "days": days,
-           "skipped": skipped}
+           "day_sessions": {d: len(s) for d, s in day_sessions.items()}, "skipped": skipped}
     return result, raw
 
 
@@ -701,8 +704,25 @@ def expected():
 
 
 def hms(ms_value):
+    """The exact figure to the second, in claude-tracker's one duration style with seconds: H:MM:SS."""
     s = (ms_value + 500) // 1000
-    return "%dh %02dm %02ds" % (s // 3600, s % 3600 // 60, s % 60)
+    return "%d:%02d:%02d" % (s // 3600, s % 3600 // 60, s % 60)
+
+
+def hm(minutes):
+    """claude-tracker's one duration style: H:MM."""
+    return "%d:%02d" % (minutes // 60, minutes % 60)
+
+
+def apportion(parts, unit):
+    """Whole units per part summing to the rounded total (half up): floors, then the units left to the
+    largest remainders, ties to the earlier part (notes/09-figures.md). Written here independently."""
+    total = (sum(parts) + unit // 2) // unit
+    shares = [p // unit for p in parts]
+    order = sorted(range(len(parts)), key=lambda i: (-(parts[i] % unit), i))
+    for i in order[:total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def readme(corpus, result, raw):
@@ -784,24 +804,45 @@ def readme(corpus, result, raw):
       "(`message.id`, `requestId`) once, keeping the largest value of each counter, excluding model "
       "`<synthetic>`, side-chain files included in their parent's project. Every line falls in November 2026, "
       "so `report --since 2026-11-01 --until 2026-11-30` covers all of it.\n")
-    w("| project | active | active s | sessions | input | output | cache creation | cache read |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|")
+    # `report` rounds a whole table at once (largest remainder, in the order it shows: most active first),
+    # so its rows add up to its total.
+    shown_order = sorted(raw["projects"], key=lambda p: -raw["projects"][p]["active_ms"])
+    shown = dict(zip(shown_order, apportion([raw["projects"][p]["active_ms"] for p in shown_order], 60000)))
+    shown_total = (raw["total"]["active_ms"] + 30000) // 60000
+    assert sum(shown.values()) == shown_total
+    w("| project | active | active s | `report` shows | sessions | input | output | cache creation | cache read |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     rows = list(result["projects"].items()) + [("**total**", result["total"])]
     raws = list(raw["projects"].values()) + [raw["total"]]
-    for (name, r), rr in zip(rows, raws):
+    minutes = [shown[p] for p in result["projects"]] + [shown_total]
+    for (name, r), rr, m in zip(rows, raws, minutes):
         label = name if name.startswith("**") else "`%s`" % name
-        w("| %s | %s | %d | %d | %d | %d | %d | %d |" % (
-            label, hms(rr["active_ms"]), r["active_seconds"], r["sessions"], r["input_tokens"],
+        w("| %s | %s | %d | %s | %d | %d | %d | %d | %d |" % (
+            label, hms(rr["active_ms"]), r["active_seconds"], hm(m), r["sessions"], r["input_tokens"],
             r["output_tokens"], r["cache_creation_input_tokens"], r["cache_read_input_tokens"]))
+    w("")
+    w("`active` is exact to the second (H:MM:SS); `report` shows whole minutes (H:MM), each row its share of "
+      "the total rounded, so the rows add up to the total (%s); `report --json` rounds its seconds the same "
+      "way, which gives the `active s` column." % hm(shown_total))
     w("")
     w("Active milliseconds before rounding: %s; total %d.\n" % (
         ", ".join("`%s` %d" % (p, raw["projects"][p]["active_ms"]) for p in raw["projects"]),
         raw["total"]["active_ms"]))
-    w("Active time per local day (Europe/Berlin):\n")
-    w("| day | active | active s |")
-    w("|---|---|---:|")
-    for day in sorted(raw["days"]):
-        w("| %s | %s | %d |" % (day, hms(raw["days"][day]), (raw["days"][day] + 500) // 1000))
+    w("Active time per local day (Europe/Berlin), as `report --by day` shows it:\n")
+    w("| day | active | active s | `report` shows | sessions |")
+    w("|---|---|---:|---:|---:|")
+    day_list = sorted(raw["days"])
+    day_minutes = apportion([raw["days"][d] for d in day_list], 60000)
+    day_seconds = apportion([raw["days"][d] for d in day_list], 1000)
+    assert sum(day_minutes) == shown_total
+    for day, m, sec in zip(day_list, day_minutes, day_seconds):
+        w("| %s | %s | %d | %s | %d |" % (day, hms(raw["days"][day]), sec, hm(m), raw["day_sessions"][day]))
+    w("| **total** | %s | %d | %s | %d |" % (hms(raw["total"]["active_ms"]), sum(day_seconds), hm(shown_total),
+                                            result["total"]["sessions"]))
+    w("")
+    w("The session across midnight (trap 4) counts on both of its days (%d in the column) and once in the "
+      "total (%d): `report --by day` says so under its table. `active s` is rounded with the other days, as "
+      "`report --by day --json` does." % (sum(raw["day_sessions"].values()), result["total"]["sessions"]))
     w("")
     w("## Regenerating\n")
     w("```sh\npython3 examples/sample/generate.py\n```\n")

@@ -170,35 +170,42 @@ fn build_view(
     let projects = Classifier::default().classify_all(&sessions);
     let tags = store.tag_names()?;
     let classified = pair_tagged(&sessions, &projects, &tags);
-    let row = |label: String, totals: &Totals| Row {
+    let row = |label: String, totals: &Totals, minutes: i64| Row {
         label,
-        seconds: totals.active_seconds(),
+        minutes,
         sessions: totals.sessions,
-        tokens: totals
-            .usage
-            .input
-            .saturating_add(totals.usage.output)
-            .saturating_add(totals.usage.cache_creation)
-            .saturating_add(totals.usage.cache_read),
+        tokens: totals.tokens(),
     };
+    // Each panel rounded as a whole, so that its minutes add up (and the days to the projects' total).
+    let projects = report::by_project(&classified, range);
+    let (project_minutes, _) = projects.active_minutes();
+    let tags = report::by_tag(&classified, range);
+    let (tag_minutes, _) = tags.active_minutes();
     let by_day = report::by_day(&classified, range);
+    let (day_minutes, _) = by_day.active_minutes();
     let days = workday::dates(range.since, range.until)
         .map(|date| {
-            let seconds = by_day.iter().find(|d| d.date == date).map_or(0, |d| d.totals.active_seconds());
-            (date, seconds)
+            let minutes =
+                by_day.rows.iter().zip(&day_minutes).find(|(d, _)| d.key == date).map_or(0, |(_, m)| *m);
+            (date, minutes)
         })
         .collect();
     Ok(DashboardView {
         tab: screen.tab,
         range_label: if since == until { since.to_string() } else { format!("{since} - {until}") },
-        projects: report::by_project(&classified, range)
+        projects: projects
+            .rows
             .iter()
-            .map(|p| row(p.name.clone(), &p.totals))
+            .zip(project_minutes)
+            .map(|(p, minutes)| row(p.key.name.clone(), &p.totals, minutes))
             .collect(),
-        tags: report::by_tag(&classified, range)
-            .0
+        tags: tags
+            .rows
             .iter()
-            .map(|t| row(t.tag.clone().unwrap_or_else(|| UNTAGGED.to_string()), &t.totals))
+            .zip(tag_minutes)
+            .map(|(t, minutes)| {
+                row(t.key.clone().unwrap_or_else(|| UNTAGGED.to_string()), &t.totals, minutes)
+            })
             .collect(),
         days,
         destinations,

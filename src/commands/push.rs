@@ -171,7 +171,7 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
     });
     let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
     writer.write_record(PUSH_HEADER)?;
-    for row in push_rows(&plan.batches) {
+    for row in push_rows(&plan.batches, app.tz) {
         writer.write_record(&row)?;
     }
     writer.flush()?;

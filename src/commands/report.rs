@@ -31,14 +31,8 @@ pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
         }
         (Grouping::Day, false) => report::day_table(&report::by_day(&classified, range), range),
         (Grouping::Day, true) => report::day_json(&report::by_day(&classified, range), range) + "\n",
-        (Grouping::Tag, json) => {
-            let (rows, total) = report::by_tag(&classified, range);
-            if json {
-                report::tag_json(&rows, &total, range) + "\n"
-            } else {
-                report::tag_table(&rows, &total, range)
-            }
-        }
+        (Grouping::Tag, false) => report::tag_table(&report::by_tag(&classified, range), range),
+        (Grouping::Tag, true) => report::tag_json(&report::by_tag(&classified, range), range) + "\n",
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())

@@ -10,6 +10,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry, allocate_day};
 use crate::classify::{Classified, Classifier, ProjectKey, Rules, pair_tagged};
+use crate::figures;
 use crate::folders::FolderTargets;
 use crate::ledger::{Ledger, day_key};
 use crate::sessions::Session;
@@ -80,9 +81,11 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
         let steps = fixed.into_iter().flatten().map(|entry| step(input, date, entry.clone())).collect();
         return Batch { date, status: DayStatus::Synced, steps, mode: EntryMode::Workday };
     }
-    // A day whose first entry went out keeps the plan (times) it was started with.
+    // A day whose first entry went out keeps the plan (times) it was started with. Otherwise a day
+    // without tracked time (the one definition `report` and `status` share) has nothing to split.
     let entries = match input.ledger.fixed_plans.get(&date) {
         Some(fixed) => with_current_ids(fixed, date, input),
+        None if !has_tracked_time(sessions, date, input.rules.tz) => Vec::new(),
         None => allocate_day(sessions, date, input.rules),
     };
     if entries.is_empty() {
@@ -90,6 +93,12 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
     }
     let steps = entries.into_iter().map(|entry| step(input, date, entry)).collect();
     Batch { date, status: DayStatus::Planned, steps, mode: EntryMode::Workday }
+}
+
+/// Whether some session has tracked time on the local day `date` ([`figures::has_tracked_time`]).
+fn has_tracked_time(sessions: &[Classified<'_>], date: NaiveDate, tz: chrono_tz::Tz) -> bool {
+    let (from, to) = workday::days_window(date, date, tz);
+    sessions.iter().any(|c| figures::has_tracked_time(c.session, from, to))
 }
 
 fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
@@ -245,6 +254,23 @@ mod tests {
                 ("2026-11-09".into(), "today"),
             ]
         );
+    }
+
+    #[test]
+    fn a_day_whose_only_session_has_no_tracked_time_has_no_sessions() {
+        // One lone message on Monday (no active span): nothing to split, as `report` counts no session.
+        let mut lone = session("/w/a", "2026-11-02T10:00:00Z", 0);
+        lone.spans.clear();
+        lone.messages.push(crate::sessions::MessageRecord {
+            key: 1,
+            at: "2026-11-02T10:00:00Z".parse::<DateTime<Utc>>().unwrap().timestamp_millis(),
+            usage: crate::sessions::Usage::default(),
+        });
+        let rules = rules();
+        let ledger = Ledger::default();
+        let sessions = [lone];
+        let days = plan(&input(("2026-11-02", "2026-11-02", "2026-11-10"), &sessions, &rules, &ledger));
+        assert_eq!(days[0].status, DayStatus::NoSessions);
     }
 
     #[test]

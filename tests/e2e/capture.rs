@@ -64,8 +64,8 @@ fn report_table_marks_latest_project_and_totals() {
 
   project  active  sessions  input  output  cache write  cache read
 * web        0:14         1      1       1            0        2.5M
-  api        0:00         1      1    1.5k            0           0
-  total      0:14         2      2    1.5k            0        2.5M
+  api        0:00         0      1    1.5k            0           0
+  total      0:14         1      2    1.5k            0        2.5M
 
 * latest activity
 "
@@ -366,19 +366,20 @@ fn ingest_never_panics_on_hostile_files() {
     );
     assert_eq!(files.len(), 21, "the 20 random files and the hostile one");
     // What was kept: only line 4, an assistant line with no session id and no `cwd` (the file's session,
-    // project unknown), its output tokens at the largest count, never wrapped.
+    // project unknown), its output tokens at the largest count, never wrapped. One line is no tracked
+    // time, so no session is counted (as `sync` would see no session that day), but its tokens are.
     let report = world.report("2026-11-01", "2026-11-07", &[NOW]);
     assert_eq!(
         report,
         serde_json::json!({
             "since": "2026-11-01", "until": "2026-11-07", "timezone": "UTC",
             "projects": [{
-                "project": "(unknown)", "name": "(unknown)", "active_seconds": 0, "sessions": 1,
+                "project": "(unknown)", "name": "(unknown)", "active_seconds": 0, "sessions": 0,
                 "input_tokens": 0, "output_tokens": u64::MAX, "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0, "last_activity": "2026-11-02T09:00:00Z", "tags": []
             }],
             "total": {
-                "active_seconds": 0, "sessions": 1, "input_tokens": 0, "output_tokens": u64::MAX,
+                "active_seconds": 0, "sessions": 0, "input_tokens": 0, "output_tokens": u64::MAX,
                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0
             }
         })

@@ -8,6 +8,7 @@ mod export;
 mod fake_clockify;
 mod fake_http;
 mod fake_toggl;
+mod figures;
 mod hooks;
 mod live_trust;
 mod paths;

@@ -263,9 +263,9 @@ fn overlapping_projects_become_one_timeline_with_one_request_per_entry() {
             listing,
             format!(
                 "Would push 3 entries to {} (3 new, 0 to update, 0 to delete; 0 unchanged, 0 still open):\n\n\
-                 \x20 2026-11-02 Mon 09:00-09:30   0h 30m  /w/shop -> {shop}  \"shop (main)\"\n\
-                 \x20 2026-11-02 Mon 09:30-10:00   0h 30m  /w/tracker -> {tracker}  \"tracker (main)\"\n\
-                 \x20 2026-11-02 Mon 10:00-11:00   1h 00m  /w/shop -> {shop}  \"shop (main)\"\n\
+                 \x20 2026-11-02 Mon 09:00-09:30   0:30  /w/shop -> {shop}  \"shop (main)\"\n\
+                 \x20 2026-11-02 Mon 09:30-10:00   0:30  /w/tracker -> {tracker}  \"tracker (main)\"\n\
+                 \x20 2026-11-02 Mon 10:00-11:00   1:00  /w/shop -> {shop}  \"shop (main)\"\n\
                  \n(UTC time zone) Run without --dry-run to push.\n",
                 setup.name()
             )
@@ -491,10 +491,10 @@ fn csv_lists_the_entries_with_the_seeds_columns() {
     assert_eq!(
         csv,
         "start,end,duration_hours,description,tags,working_directory\n\
-         2026-11-02T09:00:00Z,2026-11-02T09:30:00Z,0.5000,'@shop,,/w/shop\n\
-         2026-11-02T09:30:00Z,2026-11-02T10:00:00Z,0.5000,'@tracker,,/w/tracker\n\
-         2026-11-02T10:00:00Z,2026-11-02T11:00:00Z,1.0000,'@shop,,/w/shop\n\
-         2026-11-02T11:20:00Z,2026-11-02T11:40:00Z,0.3333,'@-x,,/w/-x\n"
+         2026-11-02T09:00:00+00:00,2026-11-02T09:30:00+00:00,0.5000,'@shop,,/w/shop\n\
+         2026-11-02T09:30:00+00:00,2026-11-02T10:00:00+00:00,0.5000,'@tracker,,/w/tracker\n\
+         2026-11-02T10:00:00+00:00,2026-11-02T11:00:00+00:00,1.0000,'@shop,,/w/shop\n\
+         2026-11-02T11:20:00+00:00,2026-11-02T11:40:00+00:00,0.3333,'@-x,,/w/-x\n"
     );
 }
 

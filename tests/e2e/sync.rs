@@ -191,7 +191,7 @@ fn dry_run_needs_no_key_and_prints_the_plan() {
     )
     .unwrap();
     assert!(
-        table.contains("2026-11-02 Mon  planned\n    09:00-13:48   4:48   60.0%  /w/shop -> p-shop\n"),
+        table.contains("2026-11-02 Mon  planned  8:00\n    09:00-13:48   4:48   60.0%  /w/shop -> p-shop\n"),
         "{table}"
     );
     assert!(table.contains("13:48-15:24   1:36   20.0%  Other -> p-other"), "{table}");

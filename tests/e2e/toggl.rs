@@ -169,9 +169,9 @@ fn both_destinations_in_one_run_and_side_by_side_in_the_dry_run() {
         vec![("2026-11-02".into(), "clockify".into()), ("2026-11-02".into(), "toggl".into())]
     );
     let table = setup.sync_ok(&["--dry-run"]);
-    assert!(table.contains("2026-11-02 Mon\n  clockify  planned\n"), "{table}");
+    assert!(table.contains("2026-11-02 Mon\n  clockify  planned  8:00\n"), "{table}");
     assert!(
-        table.contains("  toggl     planned\n    09:00-13:48   4:48   60.0%  /w/shop -> 100\n"),
+        table.contains("  toggl     planned  8:00\n    09:00-13:48   4:48   60.0%  /w/shop -> 100\n"),
         "{table}"
     );
 

@@ -372,8 +372,8 @@ fn a_create_in_doubt_whose_stretch_vanished_is_listed_and_what_it_stored_is_dele
             dry,
             ok(format!(
                 "Would push 2 entries to {} (0 new, 1 to update, 1 to delete; 0 unchanged, 0 still open):\n\n\
-                 \x20 2026-11-02 Mon 09:00-11:00   2h 00m  /w -> {shop}  \"w (main)\"  (update)\n\
-                 \x20 2026-11-02 Mon 09:30-10:00   0h 30m  (in doubt, no longer worked: will delete it if a \
+                 \x20 2026-11-02 Mon 09:00-11:00   2:00  /w -> {shop}  \"w (main)\"  (update)\n\
+                 \x20 2026-11-02 Mon 09:30-10:00   0:30  (in doubt, no longer worked: will delete it if a \
                  lost answer stored it)\n\
                  \n(UTC time zone) Run without --dry-run to push.\n",
                 setup.name()
@@ -613,7 +613,7 @@ fn reconcile_keeps_a_day_another_machine_posted_whole_exactly_as_posted() {
         assert_eq!(
             dry,
             ok(format!(
-                "2026-11-02 Mon  planned\n\
+                "2026-11-02 Mon  planned  8:00\n\
                  \x20   09:00-13:48   4:48   60.0%  /w/shop -> {}\n\
                  \x20   13:48-17:00   3:12   40.0%  /w/tracker -> {}\n\
                  2026-11-03 Tue  today\n\n\
@@ -684,8 +684,8 @@ fn sync_status_and_push_share_one_default_range_in_sessions_mode() {
         };
         let listing = ok(format!(
             "Would push 2 entries to {} (2 new, 0 to update, 0 to delete; 0 unchanged, 0 still open):\n\n\
-             \x20 2026-11-02 Mon 09:00-10:00   1h 00m  /w/shop -> {shop}  \"shop (main)\"\n\
-             \x20 2026-11-04 Wed 09:00-10:00   1h 00m  /w/tracker -> {tracker}  \"tracker (main)\"\n\
+             \x20 2026-11-02 Mon 09:00-10:00   1:00  /w/shop -> {shop}  \"shop (main)\"\n\
+             \x20 2026-11-04 Wed 09:00-10:00   1:00  /w/tracker -> {tracker}  \"tracker (main)\"\n\
              \n(UTC time zone) Run without --dry-run to push.\n",
             setup.name()
         ));
@@ -750,8 +750,8 @@ fn listed_durations_are_those_of_the_whole_seconds_posted() {
             run(&setup, &["push", "--dry-run", NOON]),
             ok(format!(
                 "Would push 2 entries to {} (2 new, 0 to update, 0 to delete; 0 unchanged, 0 still open):\n\n\
-                 \x20 2026-11-02 Mon 09:00-09:30   0h 30m  /w/shop -> {shop}  \"shop (main)\"\n\
-                 \x20 2026-11-02 Mon 09:30-09:40   0h 10m  /w/tracker -> {tracker}  \"tracker (main)\"\n\
+                 \x20 2026-11-02 Mon 09:00-09:30   0:30  /w/shop -> {shop}  \"shop (main)\"\n\
+                 \x20 2026-11-02 Mon 09:30-09:40   0:10  /w/tracker -> {tracker}  \"tracker (main)\"\n\
                  \n(UTC time zone) Run without --dry-run to push.\n",
                 setup.name()
             ))
@@ -759,8 +759,8 @@ fn listed_durations_are_those_of_the_whole_seconds_posted() {
         assert_eq!(
             run(&setup, &["push", "--csv", NOON]),
             ok("start,end,duration_hours,description,tags,working_directory\n\
-                2026-11-02T09:00:00Z,2026-11-02T09:30:00Z,0.5000,Development,,/w/shop\n\
-                2026-11-02T09:30:00Z,2026-11-02T09:40:00Z,0.1667,Development,,/w/tracker\n")
+                2026-11-02T09:00:00+00:00,2026-11-02T09:30:00+00:00,0.5000,Development,,/w/shop\n\
+                2026-11-02T09:30:00+00:00,2026-11-02T09:40:00+00:00,0.1667,Development,,/w/tracker\n")
         );
         run(&setup, &["push", NOON]);
         assert_eq!(
