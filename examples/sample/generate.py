@@ -611,7 +611,9 @@ def expected():
     seen_uuids = set()
     activity = {}  # session -> set of ms
     origin = {}  # session -> (ms, cwd) of the earliest main-chain line
+    folders = {}  # session -> set of (ms, cwd) of its main-chain lines: where it worked, from when
     messages = {}  # (message.id, requestId) -> (session, {field: max})
+    message_at = {}  # (message.id, requestId) -> ms of its first line
     skipped = []
     for root, dirs, files in os.walk(OUT):
         dirs.sort()
@@ -641,6 +643,7 @@ def expected():
                         fields = {k: u.get(k, 0) for k in ("input_tokens", "output_tokens",
                                                            "cache_creation_input_tokens",
                                                            "cache_read_input_tokens")}
+                        message_at[key] = min(message_at.get(key, ms_at), ms_at)
                         if key in messages:
                             kept = messages[key][1]
                             for k in fields:
@@ -651,6 +654,7 @@ def expected():
                         continue
                     seen_uuids.add(line["uuid"])
                     activity.setdefault(sid, set()).add(ms_at)
+                    folders.setdefault(sid, set()).add((ms_at, line["cwd"]))
                     if sid not in origin or ms_at < origin[sid][0]:
                         origin[sid] = (ms_at, line["cwd"])
 
@@ -658,16 +662,37 @@ def expected():
         return {"active_ms": 0, "sessions": 0, "input_tokens": 0, "output_tokens": 0,
                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
 
+    # A session that moves folder (`/cd`) is split at the move: each stretch between two of its lines
+    # belongs to the folder of the line it starts at, each message to the folder in effect when it was
+    # written; before the first move, the folder is the session's project.
+    def moves(sid):
+        places = []
+        for ms_at, cwd in sorted(folders[sid]):
+            if not places or places[-1][1] != cwd:
+                places.append((ms_at, cwd))
+        return [(origin[sid][1] if i == 0 else cwd, ms_at) for i, (ms_at, cwd) in enumerate(places)]
+
+    def folder_at(sid, ms_at):
+        folder = origin[sid][1]
+        for cwd, since in moves(sid)[1:]:
+            if since <= ms_at:
+                folder = cwd
+        return folder
+
     projects = {}
     days = {}  # Berlin date -> active ms
     day_sessions = {}  # Berlin date -> sessions with active time that day
+    counted = {}  # folder -> sessions with active time in it
     for sid, stamps in activity.items():
-        row = projects.setdefault(origin[sid][1], blank())
-        row["sessions"] += 1
+        for cwd, _ in moves(sid):
+            projects.setdefault(cwd, blank())
         stamps = sorted(stamps)
         for a, b in zip(stamps, stamps[1:]):
             if b - a < IDLE_MS:
+                row = projects[folder_at(sid, a)]
                 row["active_ms"] += b - a
+                if b > a:
+                    counted.setdefault(folder_at(sid, a), set()).add(sid)
                 # split the gap at Berlin midnights
                 while a < b:
                     local = (EPOCH + timedelta(milliseconds=a)).astimezone(BERLIN)
@@ -679,14 +704,17 @@ def expected():
                     if cut > a:
                         day_sessions.setdefault(key, set()).add(sid)
                     a = cut
-    for sid, fields in messages.values():
-        row = projects[origin[sid][1]]
+    for cwd, sids in counted.items():
+        projects[cwd]["sessions"] = len(sids)
+    for key, (sid, fields) in messages.items():
+        row = projects[folder_at(sid, message_at[key])]
         for k, v in fields.items():
             row[k] += v
     total = blank()
     for row in projects.values():
         for k in total:
             total[k] += row[k]
+    total["sessions"] = len(set().union(*counted.values()))
 
     def public(row):
         out = {"active_seconds": (row["active_ms"] + 500) // 1000}
@@ -787,7 +815,8 @@ def readme(corpus, result, raw):
       "(UTC+1): its time is split between Thursday 2026-11-12 and Friday 2026-11-13."
       % (late_file, late_start, late_end, berlin(late_start), berlin(late_end)))
     w("5. **cwd changing mid-session**: `%s` starts in `%s`; from line %d on its lines' cwd is `%s/terraform`. "
-      "The session's project stays `%s`." % (cwd_file, P_INFRA, cwd_line, P_INFRA, P_INFRA))
+      "The session is split at the move (as after `/cd`): its time and tokens until then are `%s`'s, from then "
+      "on `%s/terraform`'s." % (cwd_file, P_INFRA, cwd_line, P_INFRA, P_INFRA, P_INFRA))
     w("6. **Resumed session**: `%s` (new session `%s`) starts with the last 5 lines of `%s` verbatim "
       "(session `%s`, same uuids and timestamps), then goes on about a day later under its own sessionId. "
       "The repeated lines count once, for the original session; the new session is a session of its own."
@@ -798,7 +827,9 @@ def readme(corpus, result, raw):
     w("## Expected figures\n")
     w("Computed by `generate.py` from the files on disk, independently of claude-tracker, and written to "
       "`expected.json`. Rules: a session's project is the `cwd` of its earliest non-side-chain user/assistant "
-      "line; active time is, per session, the sum of gaps shorter than 15 minutes between consecutive distinct "
+      "line, and a session whose lines' `cwd` changes is split at the change (each gap between two lines "
+      "belongs to the folder of the first, each message to the folder in effect when it was written; a "
+      "session counts in a folder where it has active time, once in the total); active time is, per session, the sum of gaps shorter than 15 minutes between consecutive distinct "
       "timestamps of its non-side-chain user/assistant lines (lines deduplicated by uuid, attributed by their "
       "own `sessionId`), rounded to whole seconds after summing; tokens count each distinct "
       "(`message.id`, `requestId`) once, keeping the largest value of each counter, excluding model "
@@ -844,6 +875,17 @@ def readme(corpus, result, raw):
       "total (%d): `report --by day` says so under its table. `active s` is rounded with the other days, as "
       "`report --by day --json` does." % (sum(raw["day_sessions"].values()), result["total"]["sessions"]))
     w("")
+    w("## Figures that changed, and why\n")
+    w("- Issue 16 (the user's time): a session that moves folder is split at the move (trap 5), so "
+      "`/home/dev/code/infra` went from 1:20:20 (4820 s, 4 sessions) to %s and `/home/dev/code/infra/terraform` "
+      "is a row of its own (%s, 1 session); the tokens of that session's lines after the move went with it. "
+      "Totals are unchanged." % (hms(raw["projects"][P_INFRA]["active_ms"]),
+                                 hms(raw["projects"][P_INFRA + "/terraform"]["active_ms"])))
+    w("- Issue 16: `report` rounds a whole table at once, so rows add up to the total (they were cut to the "
+      "minute one by one: 2:24 + 1:35 + 1:20 + 1:01 under 6:22); the total counts a session once (17 sessions "
+      "with `--by day` before, 16 now).")
+    w("- Every line of this corpus is in the 2.0.x format (no `promptSource`): its prompts are a person's by their "
+      "shape (notes/09-time-model.md), so no session is automated.\n")
     w("## Regenerating\n")
     w("```sh\npython3 examples/sample/generate.py\n```\n")
     w("Stdlib only, fixed seed, no clock: the output is the same on every run. It rewrites `projects/`, "

@@ -194,11 +194,12 @@ fn traps_duplicates_synthetic_summary_and_cwd_change() {
         numbers(first),
         json!({"active_seconds": 180, "sessions": 1, "input_tokens": 3, "output_tokens": 480, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
     );
-    // The move to `sub` at 09:03 is the session's last line: the new folder gets the session, no time.
+    // The move to `sub` at 09:03 is the session's last line: the new folder shows, with no time (so the
+    // session is not counted there: a session counts where it has tracked time).
     let moved = project(&report, "/w/first/sub");
     assert_eq!(
         numbers(moved),
-        json!({"active_seconds": 0, "sessions": 1, "input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
+        json!({"active_seconds": 0, "sessions": 0, "input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
     );
 }
 

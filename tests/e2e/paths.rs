@@ -108,8 +108,8 @@ fn a_symlinked_folder_is_matched_by_a_rule_on_its_target_and_globs_still_see_the
         (
             format!(
                 "date,destination,project,project_id,start,end,hours\n\
-                 2026-11-02,toggl,{base}/clients/acme,77,2026-11-02 09:00:00,2026-11-02 13:00:00,4.0000\n\
-                 2026-11-02,toggl,{base}/clients/acme,77,2026-11-02 13:00:00,2026-11-02 17:00:00,4.0000\n"
+                 2026-11-02,toggl,{base}/clients/acme,77,2026-11-02T09:00:00+00:00,2026-11-02T13:00:00+00:00,4.0000\n\
+                 2026-11-02,toggl,{base}/clients/acme,77,2026-11-02T13:00:00+00:00,2026-11-02T17:00:00+00:00,4.0000\n"
             ),
             String::new(),
             Some(0)
