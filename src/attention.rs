@@ -32,11 +32,6 @@ impl BandTotals {
         self.supervised += other.supervised;
         self.autonomous += other.autonomous;
     }
-
-    /// Hands-on plus supervised: what `count = "attended"` bills.
-    pub(crate) fn attended(&self) -> i64 {
-        self.hands_on + self.supervised
-    }
 }
 
 /// The bands of one session. `spans` are its active spans (from `activity`), `person` the person's

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use crate::attention::{self, BandTotals};
 use crate::classify::Classified;
 use crate::figures;
 use crate::sessions::{Millis, Session, Usage};
@@ -28,6 +29,10 @@ pub(crate) struct Totals {
     /// Distinct sessions with tracked time here ([`figures::has_tracked_time`]).
     pub(crate) sessions: u64,
     pub(crate) usage: Usage,
+    /// `active_ms` split by who was there (their sum is `active_ms`).
+    pub(crate) bands: BandTotals,
+    /// Of `sessions`, those with no person at all (scheduled tasks, `claude -p`).
+    pub(crate) automated: u64,
 }
 
 impl Totals {
@@ -46,6 +51,7 @@ impl Totals {
 /// counts as a session there, and its last sign of life there.
 struct Contribution {
     active_ms: i64,
+    bands: BandTotals,
     usage: Usage,
     counts: bool,
     last: Millis,
@@ -64,6 +70,7 @@ fn contribution(session: &Session, from: Millis, to: Millis) -> Option<Contribut
     }
     Some(Contribution {
         active_ms: figures::tracked_ms(session, from, to),
+        bands: attention::totals_within(session, from, to),
         usage,
         counts: figures::has_tracked_time(session, from, to),
         last: last?,
@@ -74,29 +81,41 @@ fn contribution(session: &Session, from: Millis, to: Millis) -> Option<Contribut
 #[derive(Default)]
 struct Tally<'a> {
     active_ms: i64,
+    bands: BandTotals,
     usage: Usage,
     sessions: BTreeSet<&'a str>,
+    automated: BTreeSet<&'a str>,
     last: Option<Millis>,
 }
 
 impl<'a> Tally<'a> {
     fn add(&mut self, session: &'a Session, contribution: &Contribution) {
         self.active_ms += contribution.active_ms;
+        self.bands.add(contribution.bands);
         self.usage.add(&contribution.usage);
         if contribution.counts {
             self.sessions.insert(session.session_id.as_str());
+            if session.automated {
+                self.automated.insert(session.session_id.as_str());
+            }
         }
         self.last = self.last.max(Some(contribution.last));
     }
 
     fn totals(&self) -> Totals {
-        Totals { active_ms: self.active_ms, sessions: self.sessions.len() as u64, usage: self.usage }
+        Totals {
+            active_ms: self.active_ms,
+            sessions: self.sessions.len() as u64,
+            usage: self.usage,
+            bands: self.bands,
+            automated: self.automated.len() as u64,
+        }
     }
 }
 
 /// A report's rows before rounding, with what rounding needs: the disjoint parts (a project, a day, a
 /// set of tags) whose times make up each row and, all together, the total. Rounding the parts once and
-/// summing them makes every row's figure and the total's add up ([`Grouped::rounded`]).
+/// summing them makes every row's figure and the total's add up ([`Grouped::rounded_bands`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Grouped<K> {
     pub(crate) rows: Vec<Row<K>>,
@@ -114,19 +133,30 @@ pub(crate) struct Row<K> {
 }
 
 impl<K> Grouped<K> {
-    /// A duration column (`field` of each part) in whole `unit`s: each row's and the total's, the parts
-    /// apportioned together ([`figures::apportion`]), so the rows of a table of disjoint rows add up to
-    /// the total, which is the exact total rounded.
-    pub(crate) fn rounded(&self, field: fn(&Totals) -> i64, unit: i64) -> (Vec<i64>, i64) {
-        let exact: Vec<i64> = self.parts.iter().map(field).collect();
-        let shares = figures::apportion(&exact, unit);
-        let rows = self.rows.iter().map(|row| row.parts.iter().map(|&part| shares[part]).sum()).collect();
-        (rows, shares.iter().sum())
-    }
-
     /// Active time in whole minutes, per row and in total, as every table shows it.
     pub(crate) fn active_minutes(&self) -> (Vec<i64>, i64) {
-        self.rounded(|t| t.active_ms, figures::MINUTE_MS)
+        let (rows, total) = self.rounded_bands(figures::MINUTE_MS);
+        (rows.iter().map(|row| row.iter().sum()).collect(), total.iter().sum())
+    }
+
+    /// The three attention bands (hands-on, supervised, autonomous) in whole `unit`s, per row and in
+    /// total, every band of every part apportioned together: each row's bands add up to its active time,
+    /// each band's rows to its total, and the bands' totals to the total active time.
+    pub(crate) fn rounded_bands(&self, unit: i64) -> (Vec<[i64; 3]>, [i64; 3]) {
+        let exact: Vec<i64> = self
+            .parts
+            .iter()
+            .flat_map(|part| [part.bands.hands_on, part.bands.supervised, part.bands.autonomous])
+            .collect();
+        let shares = figures::apportion(&exact, unit);
+        let part = |index: usize| [shares[3 * index], shares[3 * index + 1], shares[3 * index + 2]];
+        let add = |mut sum: [i64; 3], cell: [i64; 3]| {
+            sum.iter_mut().zip(cell).for_each(|(s, c)| *s += c);
+            sum
+        };
+        let rows = self.rows.iter().map(|row| row.parts.iter().map(|&i| part(i)).fold([0; 3], add)).collect();
+        let total = (0..self.parts.len()).map(part).fold([0; 3], add);
+        (rows, total)
     }
 
     /// Whether the rows share parts (a session with two tags): their figures then sum to more than the
@@ -305,8 +335,9 @@ fn rfc3339(at: Millis) -> String {
 /// How one column's cell reads.
 #[derive(Clone, Copy)]
 enum Cell {
-    /// A duration, rounded with the whole column ([`Grouped::rounded`]) and shown as `H:MM`.
-    Duration(fn(&Totals) -> i64),
+    /// Active time (`None`) or one attention band (0 hands-on, 1 supervised, 2 autonomous), rounded with
+    /// every band of the table ([`Grouped::rounded_bands`]) and shown as `H:MM`.
+    Band(Option<usize>),
     /// A count, as is.
     Count(fn(&Totals) -> u64),
     /// A token count, compact.
@@ -321,27 +352,37 @@ struct Column {
 }
 
 /// The columns of every report table, after the marker and the label.
-const COLUMNS: [Column; 6] = [
-    Column { heading: "active", cell: Cell::Duration(|t| t.active_ms) },
+const COLUMNS: [Column; 10] = [
+    Column { heading: "active", cell: Cell::Band(None) },
+    Column { heading: "hands-on", cell: Cell::Band(Some(0)) },
+    Column { heading: "supervised", cell: Cell::Band(Some(1)) },
+    Column { heading: "autonomous", cell: Cell::Band(Some(2)) },
     Column { heading: "sessions", cell: Cell::Count(|t| t.sessions) },
+    Column { heading: "automated", cell: Cell::Count(|t| t.automated) },
     Column { heading: "input", cell: Cell::Tokens(|t| t.usage.input) },
     Column { heading: "output", cell: Cell::Tokens(|t| t.usage.output) },
     Column { heading: "cache write", cell: Cell::Tokens(|t| t.usage.cache_creation) },
     Column { heading: "cache read", cell: Cell::Tokens(|t| t.usage.cache_read) },
 ];
 
+/// The columns a table shows: all of them, `automated` only when some session in it is.
+fn columns<K>(grouped: &Grouped<K>) -> Vec<&'static Column> {
+    COLUMNS.iter().filter(|column| column.heading != "automated" || grouped.total.automated > 0).collect()
+}
+
 /// The cells of every column for each row and for the total line.
 fn cells<K>(grouped: &Grouped<K>) -> (Vec<Vec<String>>, Vec<String>) {
     let mut rows = vec![Vec::new(); grouped.rows.len()];
     let mut total = Vec::new();
-    for column in &COLUMNS {
+    let (band_rows, band_total) = grouped.rounded_bands(figures::MINUTE_MS);
+    let band = |bands: &[i64; 3], which: Option<usize>| which.map_or(bands.iter().sum(), |i| bands[i]);
+    for column in columns(grouped) {
         match column.cell {
-            Cell::Duration(field) => {
-                let (shares, sum) = grouped.rounded(field, figures::MINUTE_MS);
-                for (cells, minutes) in rows.iter_mut().zip(shares) {
-                    cells.push(figures::duration(minutes));
+            Cell::Band(which) => {
+                for (cells, bands) in rows.iter_mut().zip(&band_rows) {
+                    cells.push(figures::duration(band(bands, which)));
                 }
-                total.push(figures::duration(sum));
+                total.push(figures::duration(band(&band_total, which)));
             }
             Cell::Count(field) | Cell::Tokens(field) => {
                 let show = |value: u64| match column.cell {
@@ -408,7 +449,8 @@ fn render_table<K>(
     }
     let (row_cells, total_cells) = cells(grouped);
     let mut lines = vec![
-        [vec![String::new(), label.to_string()], COLUMNS.map(|c| c.heading.to_string()).to_vec()].concat(),
+        [vec![String::new(), label.to_string()], columns(grouped).iter().map(|c| c.heading.to_string()).collect()]
+            .concat(),
     ];
     for ((marker, name), cells) in labels.zip(row_cells) {
         lines.push([vec![marker.to_string(), name], cells].concat());
@@ -451,7 +493,11 @@ fn align(rows: &[Vec<String>]) -> String {
 #[derive(Serialize)]
 struct JsonNumbers {
     active_seconds: i64,
+    hands_on_seconds: i64,
+    supervised_seconds: i64,
+    autonomous_seconds: i64,
     sessions: u64,
+    automated_sessions: u64,
     input_tokens: u64,
     output_tokens: u64,
     cache_creation_input_tokens: u64,
@@ -459,11 +505,16 @@ struct JsonNumbers {
 }
 
 impl JsonNumbers {
-    /// The numbers of a row or total, with its active time in whole seconds as rounded with the rest.
-    fn new(totals: &Totals, active_seconds: i64) -> Self {
+    /// The numbers of a row or total, with its bands in whole seconds as rounded with the rest (active
+    /// time is their sum).
+    fn new(totals: &Totals, [hands_on, supervised, autonomous]: [i64; 3]) -> Self {
         JsonNumbers {
-            active_seconds,
+            active_seconds: hands_on + supervised + autonomous,
+            hands_on_seconds: hands_on,
+            supervised_seconds: supervised,
+            autonomous_seconds: autonomous,
             sessions: totals.sessions,
+            automated_sessions: totals.automated,
             input_tokens: totals.usage.input,
             output_tokens: totals.usage.output,
             cache_creation_input_tokens: totals.usage.cache_creation,
@@ -514,7 +565,7 @@ struct JsonReport<'a, Row: Serialize> {
 /// The numbers of every row and of the total, active seconds rounded together (they add up as the
 /// table's minutes do).
 fn json_numbers<K>(grouped: &Grouped<K>) -> (Vec<JsonNumbers>, JsonNumbers) {
-    let (seconds, total) = grouped.rounded(|t| t.active_ms, figures::SECOND_MS);
+    let (seconds, total) = grouped.rounded_bands(figures::SECOND_MS);
     let rows = grouped.rows.iter().zip(seconds).map(|(row, s)| JsonNumbers::new(&row.totals, s)).collect();
     (rows, JsonNumbers::new(&grouped.total, total))
 }
@@ -729,23 +780,26 @@ mod tests {
         assert_eq!((grouped.total.active_ms / 1000, grouped.total.sessions), (6300, 3));
         assert_eq!(
             tag_json(&grouped, r),
-            r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","tags":[{"tag":"acme","active_seconds":5400,"sessions":2,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":"billable","active_seconds":3600,"sessions":1,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":null,"active_seconds":900,"sessions":1,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}],"total":{"active_seconds":6300,"sessions":3,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
+            r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","tags":[{"tag":"acme","active_seconds":5400,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":5400,"sessions":2,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":"billable","active_seconds":3600,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":3600,"sessions":1,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":null,"active_seconds":900,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":900,"sessions":1,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}],"total":{"active_seconds":6300,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":6300,"sessions":3,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
         );
     }
 
     #[test]
     fn json_has_the_documented_shape() {
-        let sessions = [session(
+        let mut app = session(
             "a",
             "/w/app",
             &[("2026-11-02T09:00:00Z", "2026-11-02T09:30:00Z")],
             &[("2026-11-02T09:10:00Z", 7)],
-        )];
+        );
+        app.hands_on = vec![Span { start: at("2026-11-02T09:00:00Z"), end: at("2026-11-02T09:05:00Z") }];
+        app.supervised = vec![Span { start: at("2026-11-02T09:05:00Z"), end: at("2026-11-02T09:20:00Z") }];
+        let sessions = [app];
         let r = range("2026-11-02", "2026-11-02");
         let json = project_json(&by_project(&sessions, r), r);
         assert_eq!(
             json,
-            r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","projects":[{"project":"/w/app","name":"app","active_seconds":1800,"sessions":1,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"last_activity":"2026-11-02T09:30:00Z","tags":[]}],"total":{"active_seconds":1800,"sessions":1,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
+            r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","projects":[{"project":"/w/app","name":"app","active_seconds":1800,"hands_on_seconds":300,"supervised_seconds":900,"autonomous_seconds":600,"sessions":1,"automated_sessions":0,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"last_activity":"2026-11-02T09:30:00Z","tags":[]}],"total":{"active_seconds":1800,"hands_on_seconds":300,"supervised_seconds":900,"autonomous_seconds":600,"sessions":1,"automated_sessions":0,"input_tokens":0,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
         );
     }
 
@@ -755,14 +809,19 @@ mod tests {
             session("a", "/w/one", &[("2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z")], &[]),
             session("b", "/w/two", &[("2026-11-02T11:00:00Z", "2026-11-02T11:15:00Z")], &[]),
         ];
+        let (mut one, mut two) = (sessions[0].clone(), sessions[1].clone());
+        one.hands_on = vec![Span { start: at("2026-11-02T09:00:00Z"), end: at("2026-11-02T09:20:00Z") }];
+        one.supervised = vec![Span { start: at("2026-11-02T09:20:00Z"), end: at("2026-11-02T09:35:00Z") }];
+        two.automated = true;
+        let sessions = [one, two];
         let r = range("2026-11-02", "2026-11-02");
         assert_eq!(
             project_table(&by_project(&sessions, r), r),
             "Claude Code time on 2026-11-02 (Europe/Berlin)\n\n\
-             \x20 project  active  sessions  input  output  cache write  cache read\n\
-             \x20 one        1:00         1      0       0            0           0\n\
-             * two        0:15         1      0       0            0           0\n\
-             \x20 total      1:15         2      0       0            0           0\n\
+             \x20 project  active  hands-on  supervised  autonomous  sessions  automated  input  output  cache write  cache read\n\
+             \x20 one        1:00      0:20        0:15        0:25         1          0      0       0            0           0\n\
+             * two        0:15      0:00        0:00        0:15         1          1      0       0            0           0\n\
+             \x20 total      1:15      0:20        0:15        0:40         2          1      0       0            0           0\n\
              \n* latest activity\n"
         );
     }
@@ -806,7 +865,7 @@ mod tests {
         let alone = by_project(std::slice::from_ref(&lone), r);
         assert_eq!(
             alone.rows[0].totals,
-            Totals { active_ms: 0, sessions: 0, usage: Usage { output: 40, ..Usage::default() } }
+            Totals { active_ms: 0, sessions: 0, usage: Usage { output: 40, ..Usage::default() }, ..Totals::default() }
         );
         assert_eq!(alone.total.sessions, 0);
         let both = by_project(&[lone, worked], r);

@@ -177,8 +177,9 @@ fn a_session_across_midnight_counts_once_in_the_total() {
             \x20 project         active  sessions  input  output  cache write  cache read\n\
             \x20 claude-tracker    2:25         5   2.4k   47.3k       180.7k        2.9M\n\
             \x20 webshop           1:36         4   1.3k   27.4k       141.2k        1.8M\n\
-            * infra             1:20         4   1.2k   22.5k       102.5k        1.2M\n\
+            * infra             1:12         4    917   18.9k        97.0k        1.0M\n\
             \x20 frontend          1:01         3    850   15.6k       101.2k      948.5k\n\
+            \x20 terraform         0:08         1    275    3.6k         5.5k      192.2k\n\
             \x20 total             6:22        16   5.8k  112.7k       525.5k        6.8M\n\
             \n* latest activity\n")
     );
