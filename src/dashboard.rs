@@ -76,6 +76,9 @@ pub(crate) struct DashboardView {
     /// `2026-11-07` or `2026-11-01 - 2026-11-07`.
     pub(crate) range_label: String,
     pub(crate) projects: Vec<Row>,
+    /// The projects' total split by who was there (hands-on, supervised, autonomous minutes, rounded
+    /// with the rows: they add up to the total).
+    pub(crate) bands: [i64; 3],
     pub(crate) tags: Vec<Row>,
     /// Active minutes per day, rounded together: they add up to the projects' total.
     pub(crate) days: Vec<(NaiveDate, i64)>,
@@ -140,9 +143,14 @@ pub(crate) fn render(view: &DashboardView, frame: &mut Frame<'_>) {
     }
 }
 
-/// Projects, with the range's total (each second once): the sum of the rows' minutes.
+/// Projects, with the range's total (each second once, the sum of the rows' minutes) and its
+/// attention bands.
 fn projects_title(view: &DashboardView) -> String {
-    format!(" Projects  {} ", duration(view.projects.iter().map(|r| r.minutes).sum()))
+    let [hands_on, supervised, autonomous] = view.bands.map(duration);
+    format!(
+        " Projects  {}  hands-on {hands_on}  supervised {supervised}  autonomous {autonomous} ",
+        duration(view.projects.iter().map(|r| r.minutes).sum())
+    )
 }
 
 /// A session counts under each of its tags, so tags have no total.
@@ -332,6 +340,7 @@ mod tests {
                 Row { label: "webshop".into(), minutes: 90, sessions: 3, tokens: 1_200_000 },
                 Row { label: "infra".into(), minutes: 30, sessions: 1, tokens: 45_000 },
             ],
+            bands: [70, 35, 15],
             tags: vec![Row { label: "acme".into(), minutes: 90, sessions: 3, tokens: 1_200_000 }],
             days: vec![("2026-11-02".parse().unwrap(), 60), ("2026-11-03".parse().unwrap(), 30)],
             destinations: vec![DestinationLine {

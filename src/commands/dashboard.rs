@@ -179,6 +179,7 @@ fn build_view(
     // Each panel rounded as a whole, so that its minutes add up (and the days to the projects' total).
     let projects = report::by_project(&classified, range);
     let (project_minutes, _) = projects.active_minutes();
+    let (_, bands) = projects.rounded_bands(crate::figures::MINUTE_MS);
     let tags = report::by_tag(&classified, range);
     let (tag_minutes, _) = tags.active_minutes();
     let by_day = report::by_day(&classified, range);
@@ -192,6 +193,7 @@ fn build_view(
         .collect();
     Ok(DashboardView {
         tab: screen.tab,
+        bands,
         range_label: if since == until { since.to_string() } else { format!("{since} - {until}") },
         projects: projects
             .rows
