@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::figures::{csv_hours, csv_time, hours_of_ms, tag_list};
+use crate::attention;
+use crate::figures::{apportion, csv_hours, csv_time, hours_of_ms, tag_list};
 use crate::sessions::{Millis, Session, Usage};
 use crate::sync::steps::Batch;
 use crate::workday;
 
 /// Header of `--sessions`.
-pub(crate) const SESSION_HEADER: [&str; 11] = [
+pub(crate) const SESSION_HEADER: [&str; 15] = [
     "start",
     "end",
     "duration_hours",
@@ -25,6 +26,10 @@ pub(crate) const SESSION_HEADER: [&str; 11] = [
     "output_tokens",
     "cache_creation_input_tokens",
     "cache_read_input_tokens",
+    "hands_on_hours",
+    "supervised_hours",
+    "autonomous_hours",
+    "automated",
 ];
 
 /// Header of `--allocations`.
@@ -64,9 +69,7 @@ pub(crate) fn session_rows(
     let mut rows: Vec<(Millis, Vec<String>)> = sessions
         .iter()
         .filter_map(|session| {
-            let starts = session.spans.iter().map(|s| s.start).chain(session.messages.iter().map(|m| m.at));
-            let ends = session.spans.iter().map(|s| s.end).chain(session.messages.iter().map(|m| m.at));
-            let (start, end) = (starts.min()?, ends.max()?);
+            let (start, end) = bounds(session)?;
             if !(from..to).contains(&start) {
                 return None;
             }
@@ -75,6 +78,10 @@ pub(crate) fn session_rows(
                 usage.add(&message.usage);
             }
             let active: i64 = session.spans.iter().map(|s| s.end - s.start).sum();
+            let bands = attention::totals_within(session, Millis::MIN, Millis::MAX);
+            // Apportioned in ten-thousandths of an hour, so the three add up to `duration_hours`.
+            let band_hours =
+                apportion(&[bands.hands_on, bands.supervised, bands.autonomous], HOUR_FRACTION_MS);
             let row = vec![
                 local(start, tz),
                 local(end, tz),
@@ -88,12 +95,34 @@ pub(crate) fn session_rows(
                 usage.output.to_string(),
                 usage.cache_creation.to_string(),
                 usage.cache_read.to_string(),
+                ten_thousandths(band_hours[0]),
+                ten_thousandths(band_hours[1]),
+                ten_thousandths(band_hours[2]),
+                session.automated.to_string(),
             ];
             Some((start, row))
         })
         .collect();
     rows.sort_by_key(|(start, _)| *start);
     rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// Where a session starts and ends: its main chain's activity (a sub-agent's lines never move it), or
+/// its messages when it has no activity at all (a side-chain seen without its parent).
+fn bounds(session: &Session) -> Option<(Millis, Millis)> {
+    let spans = session.spans.first().zip(session.spans.last()).map(|(first, last)| (first.start, last.end));
+    spans.or_else(|| {
+        let times = session.messages.iter().map(|m| m.at);
+        Some((times.clone().min()?, times.max()?))
+    })
+}
+
+/// One ten-thousandth of an hour (the precision of every hours column), in milliseconds.
+const HOUR_FRACTION_MS: i64 = 360;
+
+/// A count of ten-thousandths of an hour as the hours columns write it: `1.1025`.
+fn ten_thousandths(count: i64) -> String {
+    format!("{}.{:04}", count / 10_000, count % 10_000)
 }
 
 /// A session's description in the spreadsheet: the last segment of its folder (never message text).
@@ -170,12 +199,15 @@ mod tests {
             project: "=HYPERLINK(\"x\")".into(),
             git_branch: Some("-main".into()),
             spans: vec![Span { start: at("2026-11-02T08:00:00Z"), end: at("2026-11-02T09:30:00Z") }],
+            // A sub-agent's message before the session's first line: tokens, never the start.
             messages: vec![MessageRecord {
                 key: 1,
-                at: at("2026-11-02T08:10:00Z"),
+                at: at("2026-11-02T07:49:00Z"),
                 usage: Usage { input: 1, output: 2, cache_creation: 3, cache_read: 4 },
             }],
             models: Vec::new(),
+            hands_on: vec![Span { start: at("2026-11-02T08:00:00Z"), end: at("2026-11-02T08:20:00Z") }],
+            supervised: vec![Span { start: at("2026-11-02T08:20:00Z"), end: at("2026-11-02T08:40:00Z") }],
             ..Default::default()
         };
         let date = "2026-11-02".parse().unwrap();
@@ -194,7 +226,11 @@ mod tests {
                 "1".into(),
                 "2".into(),
                 "3".into(),
-                "4".into()
+                "4".into(),
+                "0.3334".into(),
+                "0.3333".into(),
+                "0.8333".into(),
+                "false".into(),
             ]]
         );
     }

@@ -449,8 +449,11 @@ fn render_table<K>(
     }
     let (row_cells, total_cells) = cells(grouped);
     let mut lines = vec![
-        [vec![String::new(), label.to_string()], columns(grouped).iter().map(|c| c.heading.to_string()).collect()]
-            .concat(),
+        [
+            vec![String::new(), label.to_string()],
+            columns(grouped).iter().map(|c| c.heading.to_string()).collect(),
+        ]
+        .concat(),
     ];
     for ((marker, name), cells) in labels.zip(row_cells) {
         lines.push([vec![marker.to_string(), name], cells].concat());
@@ -865,7 +868,12 @@ mod tests {
         let alone = by_project(std::slice::from_ref(&lone), r);
         assert_eq!(
             alone.rows[0].totals,
-            Totals { active_ms: 0, sessions: 0, usage: Usage { output: 40, ..Usage::default() }, ..Totals::default() }
+            Totals {
+                active_ms: 0,
+                sessions: 0,
+                usage: Usage { output: 40, ..Usage::default() },
+                ..Totals::default()
+            }
         );
         assert_eq!(alone.total.sessions, 0);
         let both = by_project(&[lone, worked], r);
