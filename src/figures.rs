@@ -21,6 +21,36 @@ pub(crate) fn round_to(value: i64, unit: i64) -> i64 {
     (value.max(0) + unit / 2) / unit
 }
 
+/// As [`apportion`], with the total given: whole `unit`s for each part summing to `total` (a share
+/// already rounded elsewhere, e.g. a row's active minutes split among its attention bands). Floors
+/// first; the units left go to the largest remainders, ties to the earlier part; units too many come
+/// off the smallest remainders, last part first.
+pub(crate) fn apportion_to(parts: &[i64], unit: i64, total: i64) -> Vec<i64> {
+    let unit = unit.max(1);
+    let parts: Vec<i64> = parts.iter().map(|p| (*p).max(0)).collect();
+    let mut shares: Vec<i64> = parts.iter().map(|p| p / unit).collect();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&index| std::cmp::Reverse(parts[index] % unit));
+    let mut left = total - shares.iter().sum::<i64>();
+    for &index in order.iter().cycle().take(parts.len() * 4) {
+        if left <= 0 {
+            break;
+        }
+        shares[index] += 1;
+        left -= 1;
+    }
+    for &index in order.iter().rev().cycle().take(parts.len() * 4) {
+        if left >= 0 {
+            break;
+        }
+        if shares[index] > 0 {
+            shares[index] -= 1;
+            left += 1;
+        }
+    }
+    shares
+}
+
 /// Whole `unit`s for each part (in the order shown), summing to the parts' total rounded to the
 /// nearest unit: each part gets its floor, and the units left over go to the parts with the largest
 /// remainders, ties to the earlier part. Each part is then within one unit of its exact value, and a
@@ -163,6 +193,16 @@ mod tests {
         assert_eq!(minutes.iter().sum::<i64>(), 227);
         // The day: 17009 s + 11791 s = 8 hours.
         assert_eq!(apportion(&[17_009_000, 11_791_000], MINUTE_MS), vec![283, 197]);
+    }
+
+    #[test]
+    fn a_share_already_rounded_is_split_exactly() {
+        // A row of 25:40 shown as 0:26, split into bands of 20:20, 5:00 and 0:20.
+        let bands = [20 * MINUTE_MS + 20_000, 5 * MINUTE_MS, 20_000];
+        assert_eq!(apportion_to(&bands, MINUTE_MS, 26), vec![21, 5, 0]);
+        // Fewer units than the floors (a share rounded down): the smallest remainders give them back.
+        assert_eq!(apportion_to(&[90_000, 90_000], MINUTE_MS, 1), vec![1, 0]);
+        assert_eq!(apportion_to(&[0, 0, 0], MINUTE_MS, 0), vec![0, 0, 0]);
     }
 
     #[test]

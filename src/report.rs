@@ -140,22 +140,29 @@ impl<K> Grouped<K> {
     }
 
     /// The three attention bands (hands-on, supervised, autonomous) in whole `unit`s, per row and in
-    /// total, every band of every part apportioned together: each row's bands add up to its active time,
-    /// each band's rows to its total, and the bands' totals to the total active time.
+    /// total. Each part's active time is apportioned first (as every table's active column: rows add up
+    /// to the total), then split among its bands by largest remainder, so each part's bands add up to
+    /// its active time, each band's rows to its total, and the three totals to the total active time.
     pub(crate) fn rounded_bands(&self, unit: i64) -> (Vec<[i64; 3]>, [i64; 3]) {
-        let exact: Vec<i64> = self
+        let active: Vec<i64> = self.parts.iter().map(|part| part.active_ms).collect();
+        let shares = figures::apportion(&active, unit);
+        let parts: Vec<[i64; 3]> = self
             .parts
             .iter()
-            .flat_map(|part| [part.bands.hands_on, part.bands.supervised, part.bands.autonomous])
+            .zip(shares)
+            .map(|(part, share)| {
+                let bands = [part.bands.hands_on, part.bands.supervised, part.bands.autonomous];
+                let split = figures::apportion_to(&bands, unit, share);
+                [split[0], split[1], split[2]]
+            })
             .collect();
-        let shares = figures::apportion(&exact, unit);
-        let part = |index: usize| [shares[3 * index], shares[3 * index + 1], shares[3 * index + 2]];
-        let add = |mut sum: [i64; 3], cell: [i64; 3]| {
+        let add = |mut sum: [i64; 3], cell: &[i64; 3]| {
             sum.iter_mut().zip(cell).for_each(|(s, c)| *s += c);
             sum
         };
-        let rows = self.rows.iter().map(|row| row.parts.iter().map(|&i| part(i)).fold([0; 3], add)).collect();
-        let total = (0..self.parts.len()).map(part).fold([0; 3], add);
+        let rows =
+            self.rows.iter().map(|row| row.parts.iter().map(|&i| &parts[i]).fold([0; 3], add)).collect();
+        let total = parts.iter().fold([0; 3], add);
         (rows, total)
     }
 
