@@ -46,7 +46,14 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
             .ranged_as_asked(args.since.is_some());
         let destinations = destination::configured(&app.config, app.tz);
         if destinations.is_empty() {
-            // No destination: every project is its own bucket, its id its path; nothing was posted.
+            // No destination: every project is its own bucket, its id its path; nothing was posted; the
+            // defaults bill (active time, automated sessions left out).
+            let sessions = crate::attention::billed(
+                &sessions,
+                &app.rules,
+                &folders,
+                crate::attention::Billing::default(),
+            );
             let rules =
                 destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
             let batches = plan(&PlanInput {

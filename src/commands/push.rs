@@ -148,6 +148,9 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
     let sessions = sessions_around(store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
     let folders = store.folder_targets()?;
+    // No destination, so the defaults bill: active time, automated sessions left out.
+    let sessions =
+        crate::attention::billed(&sessions, &app.rules, &folders, crate::attention::Billing::default());
     let rules = destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
     let template =
         EntryTemplate { description: app.config.sync.description.clone(), billable: None, tags: Vec::new() };

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use crate::push::{Posted, Setup};
+use crate::support::World;
 
 /// Tuesday 2026-11-03, 12:00 UTC: Monday and the night after it are closed.
 const TUESDAY_NOON: &str = "--now=2026-11-03T12:00:00Z";
@@ -92,8 +93,8 @@ impl Lines {
         self
     }
 
-    fn write(&self, setup: &Setup) {
-        setup.world.write(&format!("{}/{}.jsonl", self.cwd.replace('/', "-"), self.session), &self.text);
+    fn write(&self, world: &World) {
+        world.write(&format!("{}/{}.jsonl", self.cwd.replace('/', "-"), self.session), &self.text);
     }
 }
 
@@ -102,7 +103,7 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 /// A person in the shop from 09:00 to 11:00 (a prompt every 20 minutes, the agent in between).
-fn shop_morning(setup: &Setup) {
+fn shop_morning(world: &World) {
     let mut lines = Lines::new("shop", "/w/shop");
     for minute in (0..120).step_by(20) {
         let start = at("2026-11-02T09:00:00Z") + Duration::minutes(minute);
@@ -112,11 +113,11 @@ fn shop_morning(setup: &Setup) {
             4,
         );
     }
-    lines.prompt(at("2026-11-02T11:00:00Z"), "typed", "Thanks").write(setup);
+    lines.prompt(at("2026-11-02T11:00:00Z"), "typed", "Thanks").write(world);
 }
 
 /// A scheduled task in the tracker folder from 09:30 to 10:00: nobody typed anything.
-fn nightly_task(setup: &Setup) {
+fn nightly_task(world: &World) {
     Lines::new("cron", "/w/tracker")
         .prompt(
             at("2026-11-02T09:30:00Z"),
@@ -125,7 +126,7 @@ fn nightly_task(setup: &Setup) {
         )
         .agent_every(at("2026-11-02T09:31:00Z"), at("2026-11-02T10:00:00Z"), 3)
         .agent(at("2026-11-02T10:00:00Z"))
-        .write(setup);
+        .write(world);
 }
 
 fn entry(setup: &Setup, project: &str, start: &str, end: &str, description: &str) -> Posted {
@@ -135,8 +136,8 @@ fn entry(setup: &Setup, project: &str, start: &str, end: &str, description: &str
 #[test]
 fn a_scheduled_task_is_kept_and_reported_but_not_posted_unless_a_rule_counts_it() {
     for setup in Setup::bare("sessions") {
-        shop_morning(&setup);
-        nightly_task(&setup);
+        shop_morning(&setup.world);
+        nightly_task(&setup.world);
         setup.ok(&["push", TUESDAY_NOON]);
         assert_eq!(
             setup.posted(),
@@ -166,8 +167,8 @@ fn a_scheduled_task_is_kept_and_reported_but_not_posted_unless_a_rule_counts_it(
 #[test]
 fn a_scheduled_task_takes_no_share_of_the_daily_split() {
     for setup in Setup::bare("workday") {
-        shop_morning(&setup);
-        nightly_task(&setup);
+        shop_morning(&setup.world);
+        nightly_task(&setup.world);
         setup.ok(&["sync", TUESDAY_NOON]);
         assert_eq!(
             setup.posted(),
@@ -181,19 +182,19 @@ fn a_scheduled_task_takes_no_share_of_the_daily_split() {
 
 /// A prompt at 22:00, the agent working alone until midnight: 15 minutes supervised, the rest
 /// autonomous (the person left: an away summary at 22:40).
-fn overnight_run(setup: &Setup) {
+fn overnight_run(world: &World) {
     Lines::new("night", "/w/shop")
         .prompt(at("2026-11-02T22:00:00Z"), "typed", "Migrate every test, then run them all")
         .agent_every(at("2026-11-02T22:01:00Z"), at("2026-11-03T00:00:00Z"), 3)
         .agent(at("2026-11-03T00:00:00Z"))
         .away(at("2026-11-02T22:40:00Z"))
-        .write(setup);
+        .write(world);
 }
 
 #[test]
 fn an_attended_destination_posts_the_supervised_part_of_an_overnight_run_an_active_one_all_of_it() {
     for setup in Setup::bare("sessions") {
-        overnight_run(&setup);
+        overnight_run(&setup.world);
         setup.configure("mode = \"sessions\"\ncount = \"attended\"", "");
         setup.ok(&["push", "--since", "2026-11-02", TUESDAY_NOON]);
         assert_eq!(
@@ -204,7 +205,7 @@ fn an_attended_destination_posts_the_supervised_part_of_an_overnight_run_an_acti
         );
     }
     for setup in Setup::bare("sessions") {
-        overnight_run(&setup);
+        overnight_run(&setup.world);
         setup.ok(&["push", "--since", "2026-11-02", TUESDAY_NOON]);
         assert_eq!(
             setup.posted(),
@@ -240,4 +241,52 @@ fn a_session_moved_with_cd_is_split_between_the_two_folders() {
             setup.name()
         );
     }
+}
+
+#[test]
+fn report_and_export_show_the_bands_and_the_automated_session() {
+    let world = World::new();
+    shop_morning(&world);
+    nightly_task(&world);
+    overnight_run(&world);
+    let report = world
+        .cmd()
+        .args(["report", "--since", "2026-11-02", "--until", "2026-11-02", TUESDAY_NOON])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8(report.stdout).unwrap(), String::from_utf8(report.stderr).unwrap(), report.status.code()),
+        (
+            "Claude Code time on 2026-11-02 (UTC)\n\n\
+             \x20 project  active  hands-on  supervised  autonomous  sessions  automated  input  output  cache write  cache read\n\
+             * shop       4:00      0:18        1:45        1:57         2          0    210    2.8k            0           0\n\
+             \x20 tracker    0:30      0:00        0:00        0:30         1          1     33     440            0           0\n\
+             \x20 total      4:30      0:18        1:45        2:27         3          1    243    3.2k            0           0\n\
+             \n* latest activity\n"
+                .to_string(),
+            String::new(),
+            Some(0)
+        ),
+        "the morning: 6 readings of ~2:58 before a prompt (hands-on), 15 min after each of 6 prompts \
+         (supervised), ~2 min of each 20 not within them (autonomous); the night: 15 min supervised, the \
+         rest of the day autonomous; the scheduled task: automated, all autonomous"
+    );
+    let export = world.ok(&[
+        "export",
+        "--csv",
+        "--sessions",
+        "--since",
+        "2026-11-02",
+        "--until",
+        "2026-11-02",
+        TUESDAY_NOON,
+    ]);
+    assert_eq!(
+        export,
+        "start,end,duration_hours,description,tags,working_directory,git_branch,input_tokens,output_tokens,\
+         cache_creation_input_tokens,cache_read_input_tokens,hands_on_hours,supervised_hours,autonomous_hours,automated\n\
+         2026-11-02T09:00:00+00:00,2026-11-02T11:00:00+00:00,1.9999,shop,,/w/shop,main,90,1200,0,0,0.2967,1.5000,0.2032,false\n\
+         2026-11-02T09:30:00+00:00,2026-11-02T10:00:02+00:00,0.5005,tracker,,/w/tracker,main,33,440,0,0,0.0000,0.0000,0.5005,true\n\
+         2026-11-02T22:00:00+00:00,2026-11-03T00:00:02+00:00,2.0005,shop,,/w/shop,main,123,1640,0,0,0.0000,0.2500,1.7505,false\n"
+    );
 }
