@@ -290,3 +290,33 @@ fn report_and_export_show_the_bands_and_the_automated_session() {
          2026-11-02T22:00:00+00:00,2026-11-03T00:00:02+00:00,2.0005,shop,,/w/shop,main,123,1640,0,0,0.0000,0.2500,1.7505,false\n"
     );
 }
+
+#[test]
+fn the_daily_split_of_an_attended_destination_counts_what_the_person_attended() {
+    for count in ["active", "attended"] {
+        for setup in Setup::bare("workday") {
+            shop_morning(&setup.world);
+            // The tracker: one prompt at 12:00, then the agent alone for two hours.
+            Lines::new("long", "/w/tracker")
+                .prompt(at("2026-11-02T12:00:00Z"), "typed", "Refactor the parser, then run every test")
+                .agent_every(at("2026-11-02T12:01:00Z"), at("2026-11-02T14:00:00Z"), 3)
+                .agent(at("2026-11-02T14:00:00Z"))
+                .write(&setup.world);
+            setup.configure(&format!("count = \"{count}\""), "");
+            setup.ok(&["sync", TUESDAY_NOON]);
+            let posted: Vec<(String, String, String)> =
+                setup.posted().into_iter().map(|(project, start, end, _, _)| (project, start, end)).collect();
+            let entry = |project: &str, start: &str, end: &str| {
+                (setup.project(project), format!("11-02T{start}"), format!("11-02T{end}"))
+            };
+            // Active: 2:00 each (the tracker's two seconds longer, so it goes first). Attended: the shop's
+            // 1:47:5x (18 min reading, 90 supervised) against the tracker's 15 supervised minutes: 7:01
+            // and 0:59 of the 8-hour day.
+            let expected = match count {
+                "active" => vec![entry("tracker", "09:00", "13:00"), entry("shop", "13:00", "17:00")],
+                _ => vec![entry("shop", "09:00", "16:01"), entry("tracker", "16:01", "17:00")],
+            };
+            assert_eq!(posted, expected, "{count} {}", setup.name());
+        }
+    }
+}
