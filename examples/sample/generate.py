@@ -31,6 +31,11 @@ MODEL = "claude-sonnet-4-5-20250929"
 SUBAGENT_MODEL = "claude-haiku-4-5-20251001"
 SYNTHETIC = "<synthetic>"
 IDLE_MS = 15 * 60 * 1000
+ATTENTION_MS = IDLE_MS  # [capture] attention_minutes defaults to the idle threshold
+# Openings of user text the harness writes (notes/09-time-model.md): the agent's, not a person's.
+HARNESS_OPENINGS = ("<task-notification", "<scheduled-task", "<<autonomous-loop", "[SYSTEM NOTIFICATION",
+                    "<local-command-stdout", "<local-command-stderr", "<local-command-caveat", "<bash-stdout",
+                    "<bash-stderr", "<system-reminder", "This session is being continued")
 # Europe/Berlin is UTC+1 for the whole corpus (summer time ended 2026-10-25, starts again 2027-03-28).
 BERLIN = timezone(timedelta(hours=1))
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -606,12 +611,29 @@ def generate():
 # Expected figures, from the files on disk
 
 
+def is_persons(line):
+    """A person's line by its shape (2.0.x transcripts carry no `promptSource`): a user line that is not
+    a tool result, meta or a compaction summary, whose text does not open with harness text, or whose
+    blocks hold no tool result (notes/09-time-model.md)."""
+    if line.get("type") != "user" or line.get("isMeta") or line.get("isCompactSummary"):
+        return False
+    if "toolUseResult" in line or "sourceToolAssistantUUID" in line:
+        return False
+    content = (line.get("message") or {}).get("content")
+    if isinstance(content, str):
+        return not content.startswith(HARNESS_OPENINGS)
+    if isinstance(content, list):
+        return not any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
+    return False
+
+
 def expected():
     """Reads projects/ back and computes what a correct tracker reports (idle threshold 15 minutes)."""
     seen_uuids = set()
     activity = {}  # session -> set of ms
     origin = {}  # session -> (ms, cwd) of the earliest main-chain line
     folders = {}  # session -> set of (ms, cwd) of its main-chain lines: where it worked, from when
+    person = {}  # session -> set of ms of a person's lines (by shape: this corpus has no promptSource)
     messages = {}  # (message.id, requestId) -> (session, {field: max})
     message_at = {}  # (message.id, requestId) -> ms of its first line
     skipped = []
@@ -655,11 +677,13 @@ def expected():
                     seen_uuids.add(line["uuid"])
                     activity.setdefault(sid, set()).add(ms_at)
                     folders.setdefault(sid, set()).add((ms_at, line["cwd"]))
+                    if is_persons(line):
+                        person.setdefault(sid, set()).add(ms_at)
                     if sid not in origin or ms_at < origin[sid][0]:
                         origin[sid] = (ms_at, line["cwd"])
 
     def blank():
-        return {"active_ms": 0, "sessions": 0, "input_tokens": 0, "output_tokens": 0,
+        return {"active_ms": 0, "hands_on_ms": 0, "supervised_ms": 0, "sessions": 0, "input_tokens": 0, "output_tokens": 0,
                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
 
     # A session that moves folder (`/cd`) is split at the move: each stretch between two of its lines
@@ -687,10 +711,19 @@ def expected():
         for cwd, _ in moves(sid):
             projects.setdefault(cwd, blank())
         stamps = sorted(stamps)
+        persons = sorted(person.get(sid, ()))
         for a, b in zip(stamps, stamps[1:]):
             if b - a < IDLE_MS:
                 row = projects[folder_at(sid, a)]
                 row["active_ms"] += b - a
+                # Bands: a gap that ends in a person's line is them reading and typing (hands-on); else
+                # the part within the attention window after their latest line is supervised.
+                if b in person.get(sid, ()):
+                    row["hands_on_ms"] += b - a
+                else:
+                    latest = max((t for t in persons if t <= a), default=None)
+                    if latest is not None:
+                        row["supervised_ms"] += max(0, min(b, latest + ATTENTION_MS) - a)
                 if b > a:
                     counted.setdefault(folder_at(sid, a), set()).add(sid)
                 # split the gap at Berlin midnights
@@ -718,10 +751,15 @@ def expected():
 
     def public(row):
         out = {"active_seconds": (row["active_ms"] + 500) // 1000}
-        out.update({k: v for k, v in row.items() if k != "active_ms"})
+        out.update({k: v for k, v in row.items() if not k.endswith("_ms")})
         return out
 
-    result = {"projects": {p: public(projects[p]) for p in sorted(projects)}, "total": public(total)}
+    bands = {p: {"hands_on_ms": r["hands_on_ms"], "supervised_ms": r["supervised_ms"],
+                 "autonomous_ms": r["active_ms"] - r["hands_on_ms"] - r["supervised_ms"]}
+             for p, r in sorted(projects.items())}
+
+    result = {"projects": {p: public(projects[p]) for p in sorted(projects)}, "total": public(total),
+              "bands_ms": bands}
     raw = {"projects": {p: projects[p] for p in sorted(projects)}, "total": total, "days": days,
            "day_sessions": {d: len(s) for d, s in day_sessions.items()}, "skipped": skipped}
     return result, raw
@@ -841,17 +879,23 @@ def readme(corpus, result, raw):
     shown = dict(zip(shown_order, apportion([raw["projects"][p]["active_ms"] for p in shown_order], 60000)))
     shown_total = (raw["total"]["active_ms"] + 30000) // 60000
     assert sum(shown.values()) == shown_total
-    w("| project | active | active s | `report` shows | sessions | input | output | cache creation | cache read |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    w("| project | active | active s | `report` shows | hands-on | supervised | autonomous | sessions | input | output | cache creation | cache read |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = list(result["projects"].items()) + [("**total**", result["total"])]
     raws = list(raw["projects"].values()) + [raw["total"]]
     minutes = [shown[p] for p in result["projects"]] + [shown_total]
     for (name, r), rr, m in zip(rows, raws, minutes):
         label = name if name.startswith("**") else "`%s`" % name
-        w("| %s | %s | %d | %s | %d | %d | %d | %d | %d |" % (
-            label, hms(rr["active_ms"]), r["active_seconds"], hm(m), r["sessions"], r["input_tokens"],
+        autonomous = rr["active_ms"] - rr["hands_on_ms"] - rr["supervised_ms"]
+        w("| %s | %s | %d | %s | %s | %s | %s | %d | %d | %d | %d | %d |" % (
+            label, hms(rr["active_ms"]), r["active_seconds"], hm(m), hms(rr["hands_on_ms"]),
+            hms(rr["supervised_ms"]), hms(autonomous), r["sessions"], r["input_tokens"],
             r["output_tokens"], r["cache_creation_input_tokens"], r["cache_read_input_tokens"]))
     w("")
+    w("Attention bands (notes/09-time-model.md, attention window 15 minutes): a gap that ends in a person's line "
+      "(a prompt: a user line that is not a tool result) is hands-on; the part of any other gap within 15 minutes "
+      "after the person's latest line is supervised; the rest autonomous. Every prompt in this corpus is followed "
+      "by replies within minutes, so nothing is autonomous; `expected.json` has the milliseconds (`bands_ms`).\n")
     w("`active` is exact to the second (H:MM:SS); `report` shows whole minutes (H:MM), each row its share of "
       "the total rounded, so the rows add up to the total (%s); `report --json` rounds its seconds the same "
       "way, which gives the `active s` column." % hm(shown_total))
@@ -884,6 +928,8 @@ def readme(corpus, result, raw):
     w("- Issue 16: `report` rounds a whole table at once, so rows add up to the total (they were cut to the "
       "minute one by one: 2:24 + 1:35 + 1:20 + 1:01 under 6:22); the total counts a session once (17 sessions "
       "with `--by day` before, 16 now).")
+    w("- Issue 16: the hands-on, supervised and autonomous columns are new (`report`, `--json`, `export`, the "
+      "dashboard).")
     w("- Every line of this corpus is in the 2.0.x format (no `promptSource`): its prompts are a person's by their "
       "shape (notes/09-time-model.md), so no session is automated.\n")
     w("## Regenerating\n")

@@ -320,3 +320,34 @@ fn the_daily_split_of_an_attended_destination_counts_what_the_person_attended() 
         }
     }
 }
+
+/// The shipped sample: the generator computes the bands from the files on disk, independently of
+/// claude-tracker (`examples/sample/generate.py`, `bands_ms` in `expected.json`); `report --json`
+/// gives the same figures, to the second.
+#[test]
+fn the_samples_bands_equal_the_generators() {
+    let world = World::new();
+    let config = crate::support::repo_file("examples/sample/config.toml");
+    let report = world.report(
+        "2026-11-01",
+        "2026-11-30",
+        &["--config", config.to_str().unwrap(), "--now=2026-12-01T12:00:00Z"],
+    );
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::repo_file("examples/sample/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let seconds = |ms: &serde_json::Value| (ms.as_i64().unwrap() + 500) / 1000;
+    let mut compared = 0;
+    for (path, bands) in expected["bands_ms"].as_object().unwrap() {
+        let row = crate::support::project(&report, path);
+        let shown = [&row["hands_on_seconds"], &row["supervised_seconds"], &row["autonomous_seconds"]]
+            .map(|v| v.as_i64().unwrap());
+        let independent =
+            [&bands["hands_on_ms"], &bands["supervised_ms"], &bands["autonomous_ms"]].map(seconds);
+        assert_eq!(shown, independent, "{path}");
+        assert_eq!(shown.iter().sum::<i64>(), row["active_seconds"].as_i64().unwrap(), "{path}");
+        compared += 1;
+    }
+    assert_eq!(compared, 5);
+}
