@@ -351,3 +351,41 @@ fn the_samples_bands_equal_the_generators() {
     }
     assert_eq!(compared, 5);
 }
+
+/// The issue's `export --csv --sessions` started a session at a sub-agent file's first timestamp, eleven
+/// minutes before the session's own first line. A sub-agent adds tokens, never time or a start.
+#[test]
+fn a_sub_agent_file_never_moves_the_sessions_start_or_end() {
+    let world = World::new();
+    Lines::new("main", "/w/shop")
+        .prompt(at("2026-11-02T09:00:00Z"), "typed", "Look into the failing build")
+        .agent_every(at("2026-11-02T09:01:00Z"), at("2026-11-02T09:30:00Z"), 4)
+        .prompt(at("2026-11-02T09:30:00Z"), "typed", "Thanks")
+        .write(&world);
+    // A sub-agent of that session whose lines run from 08:49 to 09:45 (a workflow's agent, its own file).
+    let sub = Lines::new("main", "/w/shop")
+        .agent_every(at("2026-11-02T08:49:00Z"), at("2026-11-02T09:46:00Z"), 8)
+        .text
+        .replace(r#""isSidechain":false"#, r#""isSidechain":true,"agentId":"a1b2c3d4e5f607182""#);
+    world.write("-w-shop/main/subagents/workflows/wf_1/agent-a1b2c3d4e5f607182.jsonl", &sub);
+    world.write(
+        "-w-shop/main/subagents/workflows/wf_1/journal.jsonl",
+        "{\"type\":\"started\",\"key\":\"k\",\"agentId\":\"a1\"}\n",
+    );
+    let export = world.ok(&[
+        "export",
+        "--csv",
+        "--sessions",
+        "--since",
+        "2026-11-02",
+        "--until",
+        "2026-11-02",
+        TUESDAY_NOON,
+    ]);
+    assert_eq!(
+        export,
+        "start,end,duration_hours,description,tags,working_directory,git_branch,input_tokens,output_tokens,\
+         cache_creation_input_tokens,cache_read_input_tokens,hands_on_hours,supervised_hours,autonomous_hours,automated\n\
+         2026-11-02T09:00:00+00:00,2026-11-02T09:30:00+00:00,0.4998,shop,,/w/shop,main,48,640,0,0,0.0159,0.2500,0.2339,false\n"
+    );
+}
