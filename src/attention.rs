@@ -251,6 +251,54 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_decides_over_its_destination_for_the_sessions_it_matches() {
+        let spec = |name: &str, cwd: &str, count: Option<Count>, automated: Option<bool>| {
+            crate::classify::RuleSpec {
+                name: name.into(),
+                line: 1,
+                cwd: Some(cwd.into()),
+                git_branch: None,
+                model: None,
+                tags: Vec::new(),
+                billable: None,
+                project: None,
+                count,
+                count_automated: automated,
+            }
+        };
+        let rules = Rules::compile(
+            vec![
+                spec("all of it", "/w/client", Some(Count::Active), None),
+                spec("bot", "/w/bot", Some(Count::Active), Some(true)),
+            ],
+            None,
+        )
+        .unwrap();
+        let session = |id: &str, project: &str, automated: bool| Session {
+            session_id: id.into(),
+            project: project.into(),
+            spans: vec![span(0, 60)],
+            supervised: if automated { Vec::new() } else { vec![span(0, 15)] },
+            automated,
+            ..Session::default()
+        };
+        let sessions = [
+            session("c", "/w/client", false),
+            session("o", "/w/own", false),
+            session("b", "/w/bot", true),
+            session("x", "/w/x", true),
+        ];
+        let billing = Billing { count: Count::Attended, automated: false };
+        let billed: Vec<(String, i64)> = billed(&sessions, &rules, &FolderTargets::default(), billing)
+            .iter()
+            .map(|s| (s.session_id.clone(), total(&s.spans) / MIN))
+            .collect();
+        // The client's rule counts all of it; an own folder gets the destination's attended 15 minutes; the
+        // bot's rule posts its automated session, all of it; another automated session is left out.
+        assert_eq!(billed, vec![("c".to_string(), 60), ("o".to_string(), 15), ("b".to_string(), 60)]);
+    }
+
+    #[test]
     fn set_operations() {
         assert_eq!(union(vec![span(5, 8), span(0, 2), span(2, 3), span(7, 9)]), vec![span(0, 3), span(5, 9)]);
         assert_eq!(intersect(&[span(0, 10), span(20, 30)], &[span(5, 25)]), vec![span(5, 10), span(20, 25)]);
