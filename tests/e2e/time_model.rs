@@ -389,3 +389,30 @@ fn a_sub_agent_file_never_moves_the_sessions_start_or_end() {
          2026-11-02T09:00:00+00:00,2026-11-02T09:30:00+00:00,0.4998,shop,,/w/shop,main,48,640,0,0,0.0159,0.2500,0.2339,false\n"
     );
 }
+
+/// Live mode: a scheduled task that runs while nobody works starts no timer; the person's prompt
+/// afterwards does.
+#[test]
+fn the_live_timer_never_follows_an_automated_session() {
+    for setup in Setup::bare("live") {
+        nightly_task(&setup.world);
+        let pass = |now: &str| setup.ok(&["watch", "--once", &format!("--now=2026-11-02T{now}:00Z")]);
+        assert_eq!(pass("09:45"), "", "{}", setup.name());
+        assert_eq!(setup.posted(), Vec::<Posted>::new(), "{}", setup.name());
+        Lines::new("person", "/w/shop")
+            .prompt(at("2026-11-02T09:50:00Z"), "typed", "Now the shop")
+            .agent(at("2026-11-02T09:51:00Z"))
+            .write(&setup.world);
+        assert_eq!(
+            pass("09:52"),
+            format!(
+                "2026-11-02 09:52:00 {}: started: 09:50-now /w/shop -> {} \"shop (main)\"\n",
+                setup.name(),
+                setup.project("shop")
+            )
+        );
+        let mut running = entry(&setup, "shop", "11-02T09:50", "", "shop (main)");
+        running.2 = String::new();
+        assert_eq!(setup.posted(), vec![running], "{}", setup.name());
+    }
+}
