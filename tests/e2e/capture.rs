@@ -25,14 +25,16 @@ fn report_json_has_exact_time_tokens_and_shape() {
         .assistant("2026-11-02T09:00:30.000Z", 10, 100, 1000, 5000)
         .user("2026-11-02T09:10:00.000Z")
         .assistant("2026-11-02T09:14:00.000Z", 1, 20, 0, 7000)
-        // 40 idle minutes are cut out; 14 min + 60.5 s = 900.5 s, rounded to 901
+        // 40 idle minutes are cut out; 14 min + 60.5 s = 900.5 s, rounded to 901. Hands-on 09:00:30-09:10
+        // (570 s; none before the first prompt, none across the idle gap); supervised 09:00-09:00:30,
+        // 09:10-09:14 and 09:54-09:55:00.5 (330.5 s, rounded to 331); autonomous 0
         .user("2026-11-02T09:54:00.000Z")
         .assistant("2026-11-02T09:55:00.500Z", 2, 30, 10, 100);
     world.write("-home-dev-webshop/s1.jsonl", session.text());
     let output = world.ok(&["report", "--json", "--since", "2026-11-02", "--until", "2026-11-02", NOW]);
     assert_eq!(
         output,
-        r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"UTC","projects":[{"project":"/home/dev/webshop","name":"webshop","active_seconds":901,"sessions":1,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100,"last_activity":"2026-11-02T09:55:00.500Z","tags":[]}],"total":{"active_seconds":901,"sessions":1,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100}}
+        r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"UTC","projects":[{"project":"/home/dev/webshop","name":"webshop","active_seconds":901,"hands_on_seconds":570,"supervised_seconds":331,"autonomous_seconds":0,"sessions":1,"automated_sessions":0,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100,"last_activity":"2026-11-02T09:55:00.500Z","tags":[]}],"total":{"active_seconds":901,"hands_on_seconds":570,"supervised_seconds":331,"autonomous_seconds":0,"sessions":1,"automated_sessions":0,"input_tokens":13,"output_tokens":150,"cache_creation_input_tokens":1010,"cache_read_input_tokens":12100}}
 "#
     );
     assert!(!output.contains("private"), "message text must never be printed");
@@ -57,15 +59,17 @@ fn report_table_marks_latest_project_and_totals() {
     );
     world.write("-w-api/a.jsonl", a.text());
     world.write("-w-web/b.jsonl", b.text());
+    // web: a prompt and its answer 14 min later, all supervised (no line before the first prompt, so no
+    // hands-on). api: the answer an hour after the prompt, past the idle threshold: no time, tokens only.
     let table = world.ok(&["report", "week", NOW]);
     assert_eq!(
         table,
         "Claude Code time from 2026-11-15 to 2026-11-21 (UTC)
 
-  project  active  sessions  input  output  cache write  cache read
-* web        0:14         1      1       1            0        2.5M
-  api        0:00         0      1    1.5k            0           0
-  total      0:14         1      2    1.5k            0        2.5M
+  project  active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read
+* web        0:14      0:00        0:14        0:00         1      1       1            0        2.5M
+  api        0:00      0:00        0:00        0:00         0      1    1.5k            0           0
+  total      0:14      0:00        0:14        0:00         1      2    1.5k            0        2.5M
 
 * latest activity
 "
@@ -375,12 +379,14 @@ fn ingest_never_panics_on_hostile_files() {
         serde_json::json!({
             "since": "2026-11-01", "until": "2026-11-07", "timezone": "UTC",
             "projects": [{
-                "project": "(unknown)", "name": "(unknown)", "active_seconds": 0, "sessions": 0,
+                "project": "(unknown)", "name": "(unknown)", "active_seconds": 0, "hands_on_seconds": 0,
+                "supervised_seconds": 0, "autonomous_seconds": 0, "sessions": 0, "automated_sessions": 0,
                 "input_tokens": 0, "output_tokens": u64::MAX, "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0, "last_activity": "2026-11-02T09:00:00Z", "tags": []
             }],
             "total": {
-                "active_seconds": 0, "sessions": 0, "input_tokens": 0, "output_tokens": u64::MAX,
+                "active_seconds": 0, "hands_on_seconds": 0, "supervised_seconds": 0, "autonomous_seconds": 0,
+                "sessions": 0, "automated_sessions": 0, "input_tokens": 0, "output_tokens": u64::MAX,
                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0
             }
         })

@@ -12,7 +12,9 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
 #[test]
 fn sessions_csv_has_columns_quoting_and_no_formulas() {
     let world = World::new();
-    // A project path and a branch an attacker could choose: a formula, a comma and a quote.
+    // A project path and a branch an attacker could choose: a formula, a comma and a quote. Bands: no
+    // line before the prompt (no hands-on), supervised 09:00-09:15, autonomous 09:15-09:20 (the last
+    // line, with no message, is the agent's).
     let session = Transcript::new("s1", r#"=cmd|' /C calc'!A0,\"x\""#)
         .user("2026-11-02T09:00:00Z")
         .assistant("2026-11-02T09:10:00Z", 10, 20, 30, 40)
@@ -34,7 +36,11 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
             "input_tokens",
             "output_tokens",
             "cache_creation_input_tokens",
-            "cache_read_input_tokens"
+            "cache_read_input_tokens",
+            "hands_on_hours",
+            "supervised_hours",
+            "autonomous_hours",
+            "automated"
         ]
     );
     assert_eq!(
@@ -50,7 +56,11 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
             "10",
             "20",
             "30",
-            "40"
+            "40",
+            "0.0000",
+            "0.2500",
+            "0.0833",
+            "false"
         ]
     );
     assert!(

@@ -105,7 +105,7 @@ fn an_eight_hour_day_shows_eight_hours() {
 /// The issue's report: rows 1:29 + 1:06 + 0:54 + 0:10 + 0:07 = 3:46 under a total of 3:47 (each cut).
 /// Active 89.2, 66.3, 54.4, 10.3 and 7.1 minutes (227.3): the total rounds to 3:47 and the minute left
 /// after the rows' floors goes to the largest remainder (54.4), so the rows add up to it. `--json`
-/// rounds its seconds the same way.
+/// rounds its seconds the same way. Prompts only, each after the one before: all of it is hands-on.
 #[test]
 fn report_rows_add_up_to_the_total_shown() {
     let world = World::new();
@@ -120,13 +120,13 @@ fn report_rows_add_up_to_the_total_shown() {
     assert_eq!(
         run(&world, &config, &[&["report"][..], &day].concat()),
         ok("Claude Code time on 2026-11-02 (UTC)\n\n\
-            \x20 project  active  sessions  input  output  cache write  cache read\n\
-            \x20 api        1:29         1      0       0            0           0\n\
-            \x20 web        1:06         1      0       0            0           0\n\
-            \x20 docs       0:55         1      0       0            0           0\n\
-            \x20 ops        0:10         1      0       0            0           0\n\
-            * lab        0:07         1      0       0            0           0\n\
-            \x20 total      3:47         5      0       0            0           0\n\
+            \x20 project  active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read\n\
+            \x20 api        1:29      1:29        0:00        0:00         1      0       0            0           0\n\
+            \x20 web        1:06      1:06        0:00        0:00         1      0       0            0           0\n\
+            \x20 docs       0:55      0:55        0:00        0:00         1      0       0            0           0\n\
+            \x20 ops        0:10      0:10        0:00        0:00         1      0       0            0           0\n\
+            * lab        0:07      0:07        0:00        0:00         1      0       0            0           0\n\
+            \x20 total      3:47      3:47        0:00        0:00         5      0       0            0           0\n\
             \n* latest activity\n")
     );
     let (json, stderr, code) = run(&world, &config, &[&["report", "--json"][..], &day].concat());
@@ -138,6 +138,15 @@ fn report_rows_add_up_to_the_total_shown() {
     assert_eq!(
         (seconds, json["total"]["active_seconds"].as_i64()),
         (vec![5352, 3979, 3264, 619, 426], Some(13_640))
+    );
+    let bands = |row: &serde_json::Value| {
+        ["hands_on_seconds", "supervised_seconds", "autonomous_seconds"]
+            .map(|band| row[band].as_i64().unwrap())
+    };
+    let rows: Vec<[i64; 3]> = json["projects"].as_array().unwrap().iter().map(bands).collect();
+    assert_eq!(
+        (rows, bands(&json["total"])),
+        (vec![[5352, 0, 0], [3979, 0, 0], [3264, 0, 0], [619, 0, 0], [426, 0, 0]], [13_640, 0, 0])
     );
 }
 
@@ -210,6 +219,7 @@ fn csv_hours_are_end_minus_start_in_one_time_format_and_one_tag_separator() {
          [[rules.auto_tag]]\nname = \"Shop\"\nmatch = { cwd = \"/w/shop*\" }\ntags = [\"acme\", \"billable\"]\n",
     );
     // 09:00:00.651 to 10:06:09.088 Berlin time: 3968.437 s of work, posted as 09:00:00 to 10:06:09.
+    // Prompts only, each after the one before: all of it hands-on.
     let shop = [
         "08:00:00.651",
         "08:09:12.417",
@@ -235,8 +245,10 @@ fn csv_hours_are_end_minus_start_in_one_time_format_and_one_tag_separator() {
         run(&world, &config, &[&["export", "--csv", "--sessions"][..], &range].concat()),
         ok(
             "start,end,duration_hours,description,tags,working_directory,git_branch,input_tokens,output_tokens,\
-            cache_creation_input_tokens,cache_read_input_tokens\n\
-            2026-11-02T09:00:00+01:00,2026-11-02T10:06:09+01:00,1.1023,shop,\"acme, billable\",/w/shop,main,0,0,0,0\n"
+            cache_creation_input_tokens,cache_read_input_tokens,hands_on_hours,supervised_hours,autonomous_hours,\
+            automated\n\
+            2026-11-02T09:00:00+01:00,2026-11-02T10:06:09+01:00,1.1023,shop,\"acme, billable\",/w/shop,main,0,0,0,0,\
+            1.1023,0.0000,0.0000,false\n"
         )
     );
     assert_eq!(
@@ -311,9 +323,9 @@ fn a_day_of_zero_active_time_has_no_session_in_sync_report_and_status() {
             &["report", "--by", "day", "--since", "2026-11-03", "--until", "2026-11-03", now]
         ),
         ok("Claude Code time on 2026-11-03 (UTC)\n\n\
-            \x20day             active  sessions  input  output  cache write  cache read\n\
-            \x20Tue 2026-11-03    0:00         0      5     120            0           0\n\
-            \x20total             0:00         0      5     120            0           0\n")
+            \x20day             active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read\n\
+            \x20Tue 2026-11-03    0:00      0:00        0:00        0:00         0      5     120            0           0\n\
+            \x20total             0:00      0:00        0:00        0:00         0      5     120            0           0\n")
     );
     let (status, stderr, code) = run(&world, &config, &["status", "--json", now]);
     assert_eq!((stderr.as_str(), code), ("", Some(0)));

@@ -17,7 +17,9 @@ fn run(world: &World, config: &Path, args: &[&str]) -> Output {
     world.cmd().args(all).output().unwrap()
 }
 
-/// A session of 16 active minutes in `cwd` from `hour` on 2026-11-02, answered by `model`.
+/// A session of 16 active minutes in `cwd` from `hour` on 2026-11-02, answered by `model`: 970.234 s, of
+/// them hands-on 689.185 s (from the first answer to the second prompt) and supervised 281.049 s (each
+/// prompt to its answer), none autonomous.
 fn session(world: &World, id: &str, cwd: &str, hour: u32, model: &str) {
     let at = |minute: u32, rest: &str| format!("2026-11-02T{hour:02}:{minute:02}:{rest}Z");
     let transcript = Transcript::new(id, cwd)
@@ -43,10 +45,12 @@ fn a_cwd_written_in_nfd_is_stored_in_nfc_and_matched_by_a_rule_written_in_nfc() 
         (text(&report.stdout), text(&report.stderr), report.status.code()),
         (
             "{\"since\":\"2026-11-02\",\"until\":\"2026-11-02\",\"timezone\":\"UTC\",\"projects\":[{\"project\":\
-             \"/Users/dev/work/Caf\u{e9}\",\"name\":\"Caf\u{e9}\",\"active_seconds\":970,\"sessions\":1,\"input_tokens\":4,\
-             \"output_tokens\":200,\"cache_creation_input_tokens\":400,\"cache_read_input_tokens\":2200,\"last_activity\":\
-             \"2026-11-02T09:16:10.651Z\",\"tags\":[\"cafe\"]}],\"total\":{\"active_seconds\":970,\"sessions\":1,\
-             \"input_tokens\":4,\"output_tokens\":200,\"cache_creation_input_tokens\":400,\"cache_read_input_tokens\":2200}}\n"
+             \"/Users/dev/work/Caf\u{e9}\",\"name\":\"Caf\u{e9}\",\"active_seconds\":970,\"hands_on_seconds\":689,\
+             \"supervised_seconds\":281,\"autonomous_seconds\":0,\"sessions\":1,\"automated_sessions\":0,\
+             \"input_tokens\":4,\"output_tokens\":200,\"cache_creation_input_tokens\":400,\"cache_read_input_tokens\":2200,\"last_activity\":\
+             \"2026-11-02T09:16:10.651Z\",\"tags\":[\"cafe\"]}],\"total\":{\"active_seconds\":970,\
+             \"hands_on_seconds\":689,\"supervised_seconds\":281,\"autonomous_seconds\":0,\"sessions\":1,\
+             \"automated_sessions\":0,\"input_tokens\":4,\"output_tokens\":200,\"cache_creation_input_tokens\":400,\"cache_read_input_tokens\":2200}}\n"
                 .to_string(),
             String::new(),
             Some(0)
@@ -92,9 +96,10 @@ fn a_symlinked_folder_is_matched_by_a_rule_on_its_target_and_globs_still_see_the
     assert_eq!(
         (text(&report.stdout), text(&report.stderr), report.status.code()),
         (
-            "Claude Code time on 2026-11-02 (UTC)\n\n tag     active  sessions  input  output  cache write  cache read\n \
-             acme      0:16         1      4     200          400        2.2k\n linked    0:16         1      4     200          \
-             400        2.2k\n total     0:32         2      8     400          800        4.4k\n"
+            "Claude Code time on 2026-11-02 (UTC)\n\n tag     active  hands-on  supervised  autonomous  sessions  input  \
+             output  cache write  cache read\n acme      0:16      0:11        0:05        0:00         1      4     200          \
+             400        2.2k\n linked    0:16      0:11        0:05        0:00         1      4     200          400        \
+             2.2k\n total     0:32      0:22        0:10        0:00         2      8     400          800        4.4k\n"
                 .to_string(),
             String::new(),
             Some(0)

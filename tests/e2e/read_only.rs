@@ -152,11 +152,13 @@ fn reads_as_it_is(folder: bool) {
             report.status.code()
         ),
         (
-            // Monday's half hour; Tuesday's hour is in a transcript the database never read.
+            // Monday's half hour (prompts only: all hands-on); Tuesday's hour is in a transcript the
+            // database never read.
             "Claude Code time from 2026-11-02 to 2026-11-03 (UTC)\n\n  \
-             project  active  sessions  input  output  cache write  cache read\n\
-             * shop       0:30         1      0       0            0           0\n  \
-             total      0:30         1      0       0            0           0\n\n* latest activity\n"
+             project  active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read\n\
+             * shop       0:30      0:30        0:00        0:00         1      0       0            0           0\n  \
+             total      0:30      0:30        0:00        0:00         1      0       0            0           0\n\n\
+             * latest activity\n"
                 .to_string(),
             note(&setup),
             Some(0)

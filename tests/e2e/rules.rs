@@ -203,11 +203,12 @@ fn reports_group_and_filter_by_tag() {
     let by_tag = run(&world, &config, &[&["report", "--by", "tag"][..], &day].concat());
     assert_eq!(
         text(&by_tag.stdout),
-        "Claude Code time on 2026-11-02 (UTC)\n\n tag         active  sessions  input  output  cache write  cache \
-         read\n acme          1:00         2      0       0            0           0\n billable      1:00         \
-         2      0       0            0           0\n (untagged)    0:30         1      0       0            0           \
-         0\n total         1:30         3      0       0            0           0\n\nA session with several tags counts \
-         in the line of each; the total counts it once.\n"
+        "Claude Code time on 2026-11-02 (UTC)\n\n tag         active  hands-on  supervised  autonomous  sessions  \
+         input  output  cache write  cache read\n acme          1:00      1:00        0:00        0:00         2      0       \
+         0            0           0\n billable      1:00      1:00        0:00        0:00         2      0       0            \
+         0           0\n (untagged)    0:30      0:30        0:00        0:00         1      0       0            0           \
+         0\n total         1:30      1:30        0:00        0:00         3      0       0            0           0\n\nA \
+         session with several tags counts in the line of each; the total counts it once.\n"
     );
     let filtered = run(&world, &config, &[&["report", "--json", "--tag", "billable"][..], &day].concat());
     let report: serde_json::Value = serde_json::from_slice(&filtered.stdout).unwrap();
