@@ -21,6 +21,129 @@ pub(crate) fn round_to(value: i64, unit: i64) -> i64 {
     (value.max(0) + unit / 2) / unit
 }
 
+/// Whole `unit`s for a grid of parts (rows) by three columns (the attention bands) that adds up both
+/// ways: row `i` sums to `row_totals[i]` (its share already rounded), each column to its exact total
+/// rounded ([`apportion_to`] against the rows' sum), so a band's total is the same in every grouping of
+/// the same parts. Each cell is its floor, or one more when it has a remainder (a cell of exact units,
+/// zero included, stays as it is). Which cells get the units left is a small flow problem (rows to
+/// columns, augmenting paths). Fixed row and column totals do not always admit one; then other column
+/// totals next to the exact ones (floor or ceiling) are tried, and should none fit, each row is split
+/// alone and the columns take what they add up to (the unit test counts how often each happens).
+pub(crate) fn apportion_grid(cells: &[[i64; 3]], row_totals: &[i64], unit: i64) -> Vec<[i64; 3]> {
+    let unit = unit.max(1);
+    let cells: Vec<[i64; 3]> = cells.iter().map(|c| c.map(|v| v.max(0))).collect();
+    let total: i64 = row_totals.iter().sum();
+    let exact: Vec<i64> = (0..3).map(|j| cells.iter().map(|c| c[j]).sum()).collect();
+    let floors: Vec<[i64; 3]> = cells.iter().map(|c| c.map(|v| v / unit)).collect();
+    let floor_sums: Vec<i64> = (0..3).map(|j| floors.iter().map(|f| f[j]).sum()).collect();
+    let rounded = apportion_to(&exact, unit, total);
+    // The exact totals rounded first; else any other column totals next to their exact ones (floor or
+    // ceiling each) that add up to the total.
+    let mut candidates = vec![rounded.clone()];
+    for mask in 0..8_u32 {
+        let targets: Vec<i64> =
+            (0..3).map(|j| exact[j] / unit + i64::from(mask >> j & 1 == 1 && exact[j] % unit > 0)).collect();
+        if targets.iter().sum::<i64>() == total && targets != rounded {
+            candidates.push(targets);
+        }
+    }
+    for targets in candidates {
+        let left: Vec<i64> = targets.iter().zip(&floor_sums).map(|(t, f)| t - f).collect();
+        if let Some(grid) = raise(&cells, &floors, row_totals, unit, left) {
+            return grid;
+        }
+    }
+    cells.iter().zip(row_totals).map(|(c, &t)| to_array(apportion_to(c, unit, t))).collect()
+}
+
+/// The floors, with one more in as many cells (with a remainder) as each row still needs and each
+/// column may still take; `None` when they cannot all be placed.
+fn raise(
+    cells: &[[i64; 3]],
+    floors: &[[i64; 3]],
+    row_totals: &[i64],
+    unit: i64,
+    mut column_left: Vec<i64>,
+) -> Option<Vec<[i64; 3]>> {
+    if column_left.iter().any(|left| *left < 0) {
+        return None;
+    }
+    let mut raised = vec![[false; 3]; cells.len()];
+    let open = |i: usize, j: usize| cells[i][j] % unit > 0;
+    // Rows with the largest remainders first, so ties go as `apportion` gives them.
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(cells[i].iter().map(|v| v % unit).sum::<i64>()));
+    for start in order {
+        let need = row_totals[start] - floors[start].iter().sum::<i64>();
+        if need < 0 {
+            return None;
+        }
+        for _ in 0..need {
+            if !augment(start, &open, &mut raised, &mut column_left) {
+                return None;
+            }
+        }
+    }
+    let mut grid = floors.to_vec();
+    for (row, raised) in grid.iter_mut().zip(&raised) {
+        row.iter_mut().zip(raised).filter(|(_, r)| **r).for_each(|(cell, _)| *cell += 1);
+    }
+    Some(grid)
+}
+
+/// Gives row `start` one more raised cell, moving other rows' raised cells to other columns along an
+/// alternating path when the column it can take is full (breadth first, columns by most left).
+fn augment(
+    start: usize,
+    open: &impl Fn(usize, usize) -> bool,
+    raised: &mut [[bool; 3]],
+    column_left: &mut [i64],
+) -> bool {
+    let rows = raised.len();
+    let mut via_column: [Option<usize>; 3] = [None; 3];
+    let mut via_row: Vec<Option<usize>> = vec![None; rows];
+    let mut seen_row = vec![false; rows];
+    seen_row[start] = true;
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(row) = queue.pop_front() {
+        let mut columns = [0, 1, 2];
+        columns.sort_by_key(|&j| std::cmp::Reverse(column_left[j]));
+        for j in columns {
+            if via_column[j].is_some() || raised[row][j] || !open(row, j) {
+                continue;
+            }
+            via_column[j] = Some(row);
+            if column_left[j] > 0 {
+                column_left[j] -= 1;
+                let mut column = j;
+                while let Some(owner) = via_column[column] {
+                    raised[owner][column] = true;
+                    match via_row[owner] {
+                        Some(previous) if owner != start => {
+                            raised[owner][previous] = false;
+                            column = previous;
+                        }
+                        _ => break,
+                    }
+                }
+                return true;
+            }
+            for other in 0..rows {
+                if raised[other][j] && !seen_row[other] {
+                    seen_row[other] = true;
+                    via_row[other] = Some(j);
+                    queue.push_back(other);
+                }
+            }
+        }
+    }
+    false
+}
+
+fn to_array(values: Vec<i64>) -> [i64; 3] {
+    [values[0], values[1], values[2]]
+}
+
 /// As [`apportion`], with the total given: whole `unit`s for each part summing to `total` (a share
 /// already rounded elsewhere, e.g. a row's active minutes split among its attention bands). Floors
 /// first; the units left go to the largest remainders, ties to the earlier part; units too many come
@@ -193,6 +316,42 @@ mod tests {
         assert_eq!(minutes.iter().sum::<i64>(), 227);
         // The day: 17009 s + 11791 s = 8 hours.
         assert_eq!(apportion(&[17_009_000, 11_791_000], MINUTE_MS), vec![283, 197]);
+    }
+
+    #[test]
+    fn a_grid_adds_up_both_ways_and_its_columns_are_their_exact_totals_rounded() {
+        let mut rng = fastrand::Rng::with_seed(16);
+        let (mut columns_as_rounded, mut columns_near) = (0, 0);
+        for _ in 0..2_000 {
+            let rows = rng.usize(1..12);
+            let cells: Vec<[i64; 3]> = (0..rows)
+                .map(|_| [0; 3].map(|_| if rng.bool() { 0 } else { rng.i64(0..5 * MINUTE_MS) }))
+                .collect();
+            let active: Vec<i64> = cells.iter().map(|c| c.iter().sum()).collect();
+            let shares = apportion(&active, MINUTE_MS);
+            let grid = apportion_grid(&cells, &shares, MINUTE_MS);
+            let total: i64 = shares.iter().sum();
+            for (row, share) in grid.iter().zip(&shares) {
+                assert_eq!(row.iter().sum::<i64>(), *share, "{cells:?}");
+            }
+            for (row, cell) in grid.iter().zip(&cells) {
+                for (shown, exact) in row.iter().zip(cell) {
+                    assert!((shown * MINUTE_MS - exact).abs() < MINUTE_MS, "{cells:?}: {shown} for {exact}");
+                }
+            }
+            let exact: Vec<i64> = (0..3).map(|j| cells.iter().map(|c| c[j]).sum()).collect();
+            let columns: Vec<i64> = (0..3).map(|j| grid.iter().map(|r| r[j]).sum()).collect();
+            assert_eq!(columns.iter().sum::<i64>(), total);
+            let near = columns
+                .iter()
+                .zip(&exact)
+                .all(|(shown, exact)| (shown * MINUTE_MS - exact).abs() < MINUTE_MS);
+            columns_near += usize::from(near);
+            columns_as_rounded += usize::from(columns == apportion_to(&exact, MINUTE_MS, total));
+        }
+        println!("{columns_as_rounded} rounded, {columns_near} within a unit");
+        assert!(columns_as_rounded >= 1_900, "{columns_as_rounded} of 2000 columns as their totals rounded");
+        assert!(columns_near >= 1_980, "{columns_near} of 2000 columns within a unit");
     }
 
     #[test]

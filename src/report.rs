@@ -140,22 +140,15 @@ impl<K> Grouped<K> {
     }
 
     /// The three attention bands (hands-on, supervised, autonomous) in whole `unit`s, per row and in
-    /// total. Each part's active time is apportioned first (as every table's active column: rows add up
-    /// to the total), then split among its bands by largest remainder, so each part's bands add up to
-    /// its active time, each band's rows to its total, and the three totals to the total active time.
+    /// total ([`figures::apportion_grid`]): each part's bands add up to its active share (as every
+    /// table's active column), each band's parts to that band's exact total rounded, whatever the
+    /// grouping, and the three totals to the total active time.
     pub(crate) fn rounded_bands(&self, unit: i64) -> (Vec<[i64; 3]>, [i64; 3]) {
         let active: Vec<i64> = self.parts.iter().map(|part| part.active_ms).collect();
         let shares = figures::apportion(&active, unit);
-        let parts: Vec<[i64; 3]> = self
-            .parts
-            .iter()
-            .zip(shares)
-            .map(|(part, share)| {
-                let bands = [part.bands.hands_on, part.bands.supervised, part.bands.autonomous];
-                let split = figures::apportion_to(&bands, unit, share);
-                [split[0], split[1], split[2]]
-            })
-            .collect();
+        let cells: Vec<[i64; 3]> =
+            self.parts.iter().map(|p| [p.bands.hands_on, p.bands.supervised, p.bands.autonomous]).collect();
+        let parts = figures::apportion_grid(&cells, &shares, unit);
         let add = |mut sum: [i64; 3], cell: &[i64; 3]| {
             sum.iter_mut().zip(cell).for_each(|(s, c)| *s += c);
             sum

@@ -158,22 +158,24 @@ fn a_session_across_midnight_counts_once_in_the_total() {
     let world = World::new();
     let config = repo_file("examples/sample/config.toml");
     let range = ["--since", "2026-11-09", "--until", "2026-11-20", "--now=2026-11-21T12:00:00Z"];
+    // The bands' totals are the same in all three groupings: the exact 5:14:35 hands-on and 1:07:33
+    // supervised (examples/sample/README.md) apportioned against the 6:22 total, 5:15 + 1:07.
     assert_eq!(
         run(&world, &config, &[&["report", "--by", "day"][..], &range].concat()),
         (
             "Claude Code time from 2026-11-09 to 2026-11-20 (Europe/Berlin)\n\n\
-             \x20day             active  sessions  input  output  cache write  cache read\n\
-             \x20Mon 2026-11-09    0:49         2    651   15.3k        64.3k      821.4k\n\
-             \x20Tue 2026-11-10    0:56         2    820   16.2k        77.6k        1.2M\n\
-             \x20Wed 2026-11-11    0:43         2    653   13.1k        43.4k      635.2k\n\
-             \x20Thu 2026-11-12    0:57         3    907   15.0k        64.5k      817.6k\n\
-             \x20Fri 2026-11-13    0:43         2    626   11.6k        41.2k      746.5k\n\
-             \x20Mon 2026-11-16    0:26         1    473   12.2k        54.2k      631.6k\n\
-             \x20Tue 2026-11-17    0:23         1    357    6.9k        46.8k      416.0k\n\
-             \x20Wed 2026-11-18    0:25         1    378    5.9k        35.0k      521.4k\n\
-             \x20Thu 2026-11-19    0:21         1    291    5.3k        40.9k      343.8k\n\
-             \x20Fri 2026-11-20    0:39         2    614   11.2k        57.7k      711.4k\n\
-             \x20total             6:22        16   5.8k  112.7k       525.5k        6.8M\n\
+             \x20day             active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read\n\
+             \x20Mon 2026-11-09    0:49      0:41        0:08        0:00         2    651   15.3k        64.3k      821.4k\n\
+             \x20Tue 2026-11-10    0:56      0:46        0:10        0:00         2    820   16.2k        77.6k        1.2M\n\
+             \x20Wed 2026-11-11    0:43      0:35        0:08        0:00         2    653   13.1k        43.4k      635.2k\n\
+             \x20Thu 2026-11-12    0:57      0:47        0:10        0:00         3    907   15.0k        64.5k      817.6k\n\
+             \x20Fri 2026-11-13    0:43      0:37        0:06        0:00         2    626   11.6k        41.2k      746.5k\n\
+             \x20Mon 2026-11-16    0:26      0:20        0:06        0:00         1    473   12.2k        54.2k      631.6k\n\
+             \x20Tue 2026-11-17    0:23      0:19        0:04        0:00         1    357    6.9k        46.8k      416.0k\n\
+             \x20Wed 2026-11-18    0:25      0:21        0:04        0:00         1    378    5.9k        35.0k      521.4k\n\
+             \x20Thu 2026-11-19    0:21      0:18        0:03        0:00         1    291    5.3k        40.9k      343.8k\n\
+             \x20Fri 2026-11-20    0:39      0:31        0:08        0:00         2    614   11.2k        57.7k      711.4k\n\
+             \x20total             6:22      5:15        1:07        0:00        16   5.8k  112.7k       525.5k        6.8M\n\
              \nA session on several days counts on each of them; the total counts it once.\n"
                 .to_string(),
             SAMPLE_SKIPPED.to_string(),
@@ -183,24 +185,24 @@ fn a_session_across_midnight_counts_once_in_the_total() {
     assert_eq!(
         run(&world, &config, &[&["report"][..], &range].concat()),
         ok("Claude Code time from 2026-11-09 to 2026-11-20 (Europe/Berlin)\n\n\
-            \x20 project         active  sessions  input  output  cache write  cache read\n\
-            \x20 claude-tracker    2:25         5   2.4k   47.3k       180.7k        2.9M\n\
-            \x20 webshop           1:36         4   1.3k   27.4k       141.2k        1.8M\n\
-            * infra             1:12         4    917   18.9k        97.0k        1.0M\n\
-            \x20 frontend          1:01         3    850   15.6k       101.2k      948.5k\n\
-            \x20 terraform         0:08         1    275    3.6k         5.5k      192.2k\n\
-            \x20 total             6:22        16   5.8k  112.7k       525.5k        6.8M\n\
+            \x20 project         active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read\n\
+            \x20 claude-tracker    2:25      1:57        0:28        0:00         5   2.4k   47.3k       180.7k        2.9M\n\
+            \x20 webshop           1:36      1:20        0:16        0:00         4   1.3k   27.4k       141.2k        1.8M\n\
+            * infra             1:12      1:01        0:11        0:00         4    917   18.9k        97.0k        1.0M\n\
+            \x20 frontend          1:01      0:51        0:10        0:00         3    850   15.6k       101.2k      948.5k\n\
+            \x20 terraform         0:08      0:06        0:02        0:00         1    275    3.6k         5.5k      192.2k\n\
+            \x20 total             6:22      5:15        1:07        0:00        16   5.8k  112.7k       525.5k        6.8M\n\
             \n* latest activity\n")
     );
     assert_eq!(
         run(&world, &config, &[&["report", "--by", "tag"][..], &range].concat()),
         ok("Claude Code time from 2026-11-09 to 2026-11-20 (Europe/Berlin)\n\n\
-            \x20tag         active  sessions  input  output  cache write  cache read\n\
-            \x20acme          2:37         7   2.2k   43.0k       242.3k        2.7M\n\
-            \x20billable      2:37         7   2.2k   43.0k       242.3k        2.7M\n\
-            \x20internal      1:20         4   1.2k   22.5k       102.5k        1.2M\n\
-            \x20(untagged)    2:25         5   2.4k   47.3k       180.7k        2.9M\n\
-            \x20total         6:22        16   5.8k  112.7k       525.5k        6.8M\n\
+            \x20tag         active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read\n\
+            \x20acme          2:37      2:11        0:26        0:00         7   2.2k   43.0k       242.3k        2.7M\n\
+            \x20billable      2:37      2:11        0:26        0:00         7   2.2k   43.0k       242.3k        2.7M\n\
+            \x20internal      1:20      1:07        0:13        0:00         4   1.2k   22.5k       102.5k        1.2M\n\
+            \x20(untagged)    2:25      1:57        0:28        0:00         5   2.4k   47.3k       180.7k        2.9M\n\
+            \x20total         6:22      5:15        1:07        0:00        16   5.8k  112.7k       525.5k        6.8M\n\
             \nA session with several tags counts in the line of each; the total counts it once.\n")
     );
 }

@@ -93,13 +93,15 @@ fn a_symlinked_folder_is_matched_by_a_rule_on_its_target_and_globs_still_see_the
     ));
     let report =
         run(&world, &config, &["report", "--by", "tag", "--since", "2026-11-02", "--until", "2026-11-02"]);
+    // Each session: 11.49 min hands-on, 4.68 supervised. The totals are the exact ones rounded (22.97 ->
+    // 0:23, 9.37 -> 0:09) and the rows add up to them, so one row shows 0:12 / 0:04 (each within a minute).
     assert_eq!(
         (text(&report.stdout), text(&report.stderr), report.status.code()),
         (
             "Claude Code time on 2026-11-02 (UTC)\n\n tag     active  hands-on  supervised  autonomous  sessions  input  \
-             output  cache write  cache read\n acme      0:16      0:11        0:05        0:00         1      4     200          \
+             output  cache write  cache read\n acme      0:16      0:12        0:04        0:00         1      4     200          \
              400        2.2k\n linked    0:16      0:11        0:05        0:00         1      4     200          400        \
-             2.2k\n total     0:32      0:22        0:10        0:00         2      8     400          800        4.4k\n"
+             2.2k\n total     0:32      0:23        0:09        0:00         2      8     400          800        4.4k\n"
                 .to_string(),
             String::new(),
             Some(0)

@@ -323,7 +323,7 @@ fn the_daily_split_of_an_attended_destination_counts_what_the_person_attended() 
 
 /// The shipped sample: the generator computes the bands from the files on disk, independently of
 /// claude-tracker (`examples/sample/generate.py`, `bands_ms` in `expected.json`); `report --json`
-/// gives the same figures, to the second.
+/// gives the same figures, each within a second (rounded with the table, so that it adds up).
 #[test]
 fn the_samples_bands_equal_the_generators() {
     let world = World::new();
@@ -337,15 +337,17 @@ fn the_samples_bands_equal_the_generators() {
         &std::fs::read_to_string(crate::support::repo_file("examples/sample/expected.json")).unwrap(),
     )
     .unwrap();
-    let seconds = |ms: &serde_json::Value| (ms.as_i64().unwrap() + 500) / 1000;
     let mut compared = 0;
     for (path, bands) in expected["bands_ms"].as_object().unwrap() {
         let row = crate::support::project(&report, path);
         let shown = [&row["hands_on_seconds"], &row["supervised_seconds"], &row["autonomous_seconds"]]
             .map(|v| v.as_i64().unwrap());
-        let independent =
-            [&bands["hands_on_ms"], &bands["supervised_ms"], &bands["autonomous_ms"]].map(seconds);
-        assert_eq!(shown, independent, "{path}");
+        let independent = [&bands["hands_on_ms"], &bands["supervised_ms"], &bands["autonomous_ms"]]
+            .map(|ms| ms.as_i64().unwrap());
+        // Whole seconds, rounded with the rest of the table so that it adds up: each within a second.
+        for (shown, exact) in shown.iter().zip(independent) {
+            assert!((shown * 1000 - exact).abs() < 1000, "{path}: {shown} s for {exact} ms");
+        }
         assert_eq!(shown.iter().sum::<i64>(), row["active_seconds"].as_i64().unwrap(), "{path}");
         compared += 1;
     }
