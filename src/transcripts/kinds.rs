@@ -99,7 +99,7 @@ fn user_line(line: &LineShape<'_>) -> Who {
     match line.message_content.map(|c| c.get().as_bytes()) {
         Some([b'"', text @ ..]) if opens_with_harness_text(text) => Who::Agent,
         Some([b'"', ..]) => Who::Person,
-        Some(array @ [b'[', ..]) if memchr::memmem::find(array, b"\"tool_result\"").is_some() => Who::Agent,
+        Some(array @ [b'[', ..]) if opens_with_a_tool_result(array) => Who::Agent,
         Some([b'[', ..]) => Who::Person,
         _ => Who::Agent,
     }
@@ -144,6 +144,13 @@ fn attachment(line: &LineShape<'_>) -> Who {
     }
 }
 
+/// Whether the first block of user content is a tool result: its `type` comes within the block's first
+/// fields (after a `tool_use_id`), so only the opening bytes are searched, never the output after it.
+fn opens_with_a_tool_result(array: &[u8]) -> bool {
+    let opening = &array[..array.len().min(256)];
+    memchr::memmem::find(opening, b"\"tool_result\"").is_some()
+}
+
 fn opens_with_harness_text(text: &[u8]) -> bool {
     HARNESS_OPENINGS.iter().any(|opening| text.starts_with(opening.as_bytes()))
 }
@@ -156,15 +163,21 @@ fn is_true(raw: Option<&RawValue>) -> bool {
     raw.is_some_and(|raw| raw.get() == "true")
 }
 
-/// `toolUseResult.answers`: the choices a person made in an `AskUserQuestion` prompt. The cheap search
-/// comes first, so a tool's output (often large) is parsed again only when it may hold answers.
+/// The largest `toolUseResult` that may be a person's answers: an `AskUserQuestion` result is a few
+/// questions and the options chosen, while tool output (a file read, a command's output) runs to tens of
+/// kilobytes and is never searched.
+const ANSWERS_MAX_BYTES: usize = 16 * 1024;
+
+/// `toolUseResult.answers`: the choices a person made in an `AskUserQuestion` prompt. The cheap checks
+/// come first, so a tool's output is parsed again only when it may hold answers.
 fn answers_a_question(result: &RawValue) -> bool {
     #[derive(Deserialize)]
     struct Answers {
         answers: Option<serde::de::IgnoredAny>,
     }
     let text = result.get();
-    text.starts_with('{')
+    text.len() <= ANSWERS_MAX_BYTES
+        && text.starts_with('{')
         && memchr::memmem::find(text.as_bytes(), b"\"answers\"").is_some()
         && serde_json::from_str::<Answers>(text).is_ok_and(|a| a.answers.is_some())
 }
@@ -318,6 +331,15 @@ mod tests {
             r#"[{"type":"tool_result","content":"User has answered"}]"#,
         );
         assert_eq!(decide(&answered), Who::Person);
+        let big = format!(
+            r#","toolUseResult":{{"answers":"{}"}},"sourceToolAssistantUUID":"a""#,
+            "x".repeat(20_000)
+        );
+        assert_eq!(
+            decide(&user(&big, r#"[{"type":"tool_result"}]"#)),
+            Who::Agent,
+            "tool output is never searched"
+        );
         let old_layout = user("", r#"[{"tool_use_id":"toolu_1","type":"tool_result","content":"ok"}]"#);
         assert_eq!(decide(&old_layout), Who::Agent);
     }
