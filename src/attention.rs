@@ -35,7 +35,10 @@ impl BandTotals {
 }
 
 /// The bands of one session. `spans` are its active spans (from `activity`), `person` the person's
-/// timestamps (a subset of `activity`), `away` the away summaries.
+/// timestamps (a subset of `activity`), `away` the away summaries. One pass over the gaps between
+/// consecutive activity: a gap inside a span that ends in a person's line is hands-on; else its part
+/// before the latest person line's window closes (`attention_ms` later, or at the next away summary) is
+/// supervised. (The latest window reaches furthest, so it alone decides.)
 pub(crate) fn bands(
     spans: &[Span],
     activity: &[Millis],
@@ -43,25 +46,39 @@ pub(crate) fn bands(
     away: &[Millis],
     attention_ms: i64,
 ) -> Bands {
-    let reacting: Vec<Span> = person
-        .iter()
-        .filter_map(|&at| {
-            let before = activity.partition_point(|&t| t < at);
-            let previous = before.checked_sub(1).map(|i| activity[i])?;
-            Some(Span { start: previous, end: at })
-        })
-        .collect();
-    let hands_on = intersect(spans, &union(reacting));
-    let present: Vec<Span> = person
-        .iter()
-        .map(|&at| {
-            let next_away = away.get(away.partition_point(|&t| t <= at)).copied();
-            let end = next_away.map_or(at + attention_ms, |left| left.min(at + attention_ms));
-            Span { start: at, end }
-        })
-        .collect();
-    let supervised = subtract(&intersect(spans, &union(present)), &hands_on);
-    Bands { hands_on, supervised }
+    let mut result = Bands::default();
+    let (mut next_person, mut window_end): (usize, Option<Millis>) = (0, None);
+    let mut span = 0;
+    for pair in activity.windows(2) {
+        let (from, to) = (pair[0], pair[1]);
+        while next_person < person.len() && person[next_person] <= from {
+            let at = person[next_person];
+            let left = away.get(away.partition_point(|&t| t <= at)).copied();
+            window_end = Some(left.map_or(at + attention_ms, |left| left.min(at + attention_ms)));
+            next_person += 1;
+        }
+        // The gap is active when one span covers it (else it is idle, cut out).
+        while spans.get(span).is_some_and(|s| s.end < to) {
+            span += 1;
+        }
+        if spans.get(span).is_none_or(|s| s.start > from) {
+            continue;
+        }
+        if person.get(next_person) == Some(&to) {
+            push_joined(&mut result.hands_on, from, to);
+        } else if let Some(end) = window_end.filter(|end| *end > from) {
+            push_joined(&mut result.supervised, from, end.min(to));
+        }
+    }
+    result
+}
+
+/// Appends `[start, end)`, joining it to the last span when they touch.
+fn push_joined(spans: &mut Vec<Span>, start: Millis, end: Millis) {
+    match spans.last_mut() {
+        Some(last) if last.end == start => last.end = end,
+        _ => spans.push(Span { start, end }),
+    }
 }
 
 /// The bands of a session whose lines were read before they were told apart: all hands-on, as before.
@@ -141,44 +158,6 @@ pub(crate) fn union(mut spans: Vec<Span>) -> Vec<Span> {
         }
     }
     merged
-}
-
-/// The parts of sorted disjoint `a` inside sorted disjoint `b` (positive length only).
-fn intersect(a: &[Span], b: &[Span]) -> Vec<Span> {
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < a.len() && j < b.len() {
-        let start = a[i].start.max(b[j].start);
-        let end = a[i].end.min(b[j].end);
-        if end > start {
-            out.push(Span { start, end });
-        }
-        if a[i].end < b[j].end { i += 1 } else { j += 1 }
-    }
-    out
-}
-
-/// The parts of sorted disjoint `a` outside sorted disjoint `b`.
-fn subtract(a: &[Span], b: &[Span]) -> Vec<Span> {
-    let mut out = Vec::new();
-    let mut j = 0;
-    for span in a {
-        let mut start = span.start;
-        while j < b.len() && b[j].end <= start {
-            j += 1;
-        }
-        let mut k = j;
-        while k < b.len() && b[k].start < span.end {
-            if b[k].start > start {
-                out.push(Span { start, end: b[k].start });
-            }
-            start = start.max(b[k].end);
-            k += 1;
-        }
-        if span.end > start {
-            out.push(Span { start, end: span.end });
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -307,5 +286,100 @@ mod tests {
             vec![span(0, 2), span(3, 8), span(22, 30)]
         );
         assert_eq!(subtract(&[span(0, 10)], &[]), vec![span(0, 10)]);
+    }
+
+    /// The rules as set operations, the way the notes state them: the oracle the one-pass `bands` is
+    /// held to.
+    fn bands_by_sets(
+        spans: &[Span],
+        activity: &[Millis],
+        person: &[Millis],
+        away: &[Millis],
+        attention_ms: i64,
+    ) -> Bands {
+        let reacting: Vec<Span> = person
+            .iter()
+            .filter_map(|&at| {
+                let before = activity.partition_point(|&t| t < at);
+                let previous = before.checked_sub(1).map(|i| activity[i])?;
+                Some(Span { start: previous, end: at })
+            })
+            .collect();
+        let hands_on = intersect(spans, &union(reacting));
+        let present: Vec<Span> = person
+            .iter()
+            .map(|&at| {
+                let next_away = away.get(away.partition_point(|&t| t <= at)).copied();
+                Span {
+                    start: at,
+                    end: next_away.map_or(at + attention_ms, |left| left.min(at + attention_ms)),
+                }
+            })
+            .collect();
+        let supervised = subtract(&intersect(spans, &union(present)), &hands_on);
+        Bands { hands_on, supervised }
+    }
+
+    #[test]
+    fn one_pass_gives_what_the_set_rules_give() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        for _ in 0..3_000 {
+            let mut at = 0;
+            let activity: Vec<Millis> = (0..rng.usize(0..40))
+                .map(|_| {
+                    at += [1, 30, 90, 300, 900, 1_200, 3_600][rng.usize(0..7)] * 1_000 + rng.i64(0..1_000);
+                    at
+                })
+                .collect();
+            let person: Vec<Millis> = activity.iter().copied().filter(|_| rng.u8(0..4) == 0).collect();
+            let away: std::collections::BTreeSet<Millis> =
+                (0..rng.usize(0..3)).map(|_| rng.i64(0..at.max(1))).collect();
+            let away: Vec<Millis> = away.into_iter().collect();
+            let spans = active_spans(&activity, IDLE);
+            let attention = [60_000, 5 * MIN, 15 * MIN][rng.usize(0..3)];
+            assert_eq!(
+                bands(&spans, &activity, &person, &away, attention),
+                bands_by_sets(&spans, &activity, &person, &away, attention),
+                "{activity:?} {person:?} {away:?} {attention}"
+            );
+        }
+    }
+
+    /// The parts of sorted disjoint `a` inside sorted disjoint `b` (positive length only).
+    fn intersect(a: &[Span], b: &[Span]) -> Vec<Span> {
+        let (mut i, mut j, mut out) = (0, 0, Vec::new());
+        while i < a.len() && j < b.len() {
+            let start = a[i].start.max(b[j].start);
+            let end = a[i].end.min(b[j].end);
+            if end > start {
+                out.push(Span { start, end });
+            }
+            if a[i].end < b[j].end { i += 1 } else { j += 1 }
+        }
+        out
+    }
+
+    /// The parts of sorted disjoint `a` outside sorted disjoint `b`.
+    fn subtract(a: &[Span], b: &[Span]) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut j = 0;
+        for span in a {
+            let mut start = span.start;
+            while j < b.len() && b[j].end <= start {
+                j += 1;
+            }
+            let mut k = j;
+            while k < b.len() && b[k].start < span.end {
+                if b[k].start > start {
+                    out.push(Span { start, end: b[k].start });
+                }
+                start = start.max(b[k].end);
+                k += 1;
+            }
+            if span.end > start {
+                out.push(Span { start, end: span.end });
+            }
+        }
+        out
     }
 }

@@ -222,8 +222,8 @@ fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionD
                 activity: decode_activity(&row.get::<_, Vec<u8>>(4)?),
                 messages: decode_messages(&row.get::<_, Vec<u8>>(5)?),
                 models: decode_models(&row.get::<_, String>(6)?),
-                person: decode_activity(&row.get::<_, Vec<u8>>(7)?),
-                away: decode_activity(&row.get::<_, Vec<u8>>(8)?),
+                person: decode_times(&row.get::<_, Vec<u8>>(7)?),
+                away: decode_times(&row.get::<_, Vec<u8>>(8)?),
                 places: decode_places(&row.get::<_, String>(9)?),
                 who_unknown: row.get(10)?,
             })
@@ -274,8 +274,8 @@ fn save_session(
         encode_activity(&digest.activity),
         encode_messages(&digest.messages),
         digest.models.join("\n"),
-        encode_activity(&digest.person),
-        encode_activity(&digest.away),
+        encode_times(&digest.person),
+        encode_times(&digest.away),
         encode_places(&digest.places),
         digest.who_unknown,
         digest.automated(),
@@ -356,19 +356,59 @@ pub(super) fn decode_messages(bytes: &[u8]) -> Vec<MessageRecord> {
         .collect()
 }
 
-/// Band spans: start and end, 16 bytes each.
-fn encode_spans(spans: &[Span]) -> Vec<u8> {
-    spans.iter().flat_map(|s| s.start.to_le_bytes().into_iter().chain(s.end.to_le_bytes())).collect()
+/// Sorted timestamps (a person's lines, away summaries) as the differences from one to the next, each a
+/// LEB128 varint: a few bytes where a fixed word takes eight (these columns were added by migration 11
+/// and have only ever been written this way).
+pub(super) fn encode_times(times: &[Millis]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(times.len() * 3);
+    let mut previous = 0;
+    for &at in times {
+        push_varint(&mut bytes, at.wrapping_sub(previous).cast_unsigned());
+        previous = at;
+    }
+    bytes
 }
 
-fn decode_spans(bytes: &[u8]) -> Vec<Span> {
-    bytes
-        .chunks_exact(16)
-        .map(|c| Span {
-            start: Millis::from_le_bytes(word(&c[..8])),
-            end: Millis::from_le_bytes(word(&c[8..])),
-        })
-        .collect()
+pub(super) fn decode_times(bytes: &[u8]) -> Vec<Millis> {
+    let mut times = Vec::new();
+    let (mut position, mut previous) = (0, 0_i64);
+    while let Some(delta) = read_varint(bytes, &mut position) {
+        previous = previous.wrapping_add(delta.cast_signed());
+        times.push(previous);
+    }
+    times
+}
+
+/// Band spans: each start and end as times ([`encode_times`]).
+pub(super) fn encode_spans(spans: &[Span]) -> Vec<u8> {
+    let times: Vec<Millis> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
+    encode_times(&times)
+}
+
+pub(super) fn decode_spans(bytes: &[u8]) -> Vec<Span> {
+    decode_times(bytes).chunks_exact(2).map(|pair| Span { start: pair[0], end: pair[1] }).collect()
+}
+
+fn push_varint(bytes: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        bytes.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    bytes.push(value as u8);
+}
+
+/// The next varint at `position`; `None` at the end (or at a truncated last one).
+fn read_varint(bytes: &[u8], position: &mut usize) -> Option<u64> {
+    let mut value = 0_u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*position)?;
+        *position += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// Places as JSON (`[{"at":…,"cwd":…}]`): a folder name may hold any character.

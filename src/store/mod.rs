@@ -877,5 +877,14 @@ mod tests {
         }];
         assert_eq!(capture::decode_messages(&capture::encode_messages(&messages)), messages);
         assert_eq!(capture::decode_activity(&capture::encode_activity(&[-1, 0, 7])), vec![-1, 0, 7]);
+        let times = vec![i64::MIN, -5, 0, 1_793_000_000_417, 1_793_000_060_903, i64::MAX];
+        assert_eq!(capture::decode_times(&capture::encode_times(&times)), times);
+        assert_eq!(
+            capture::encode_times(&[1_793_000_000_417, 1_793_000_000_418]).len(),
+            6 + 1,
+            "a delta of 1 is a byte"
+        );
+        let spans = vec![Span { start: 10, end: 20 }, Span { start: 20, end: 25 }];
+        assert_eq!(capture::decode_spans(&capture::encode_spans(&spans)), spans);
     }
 }

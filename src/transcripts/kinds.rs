@@ -163,22 +163,16 @@ fn is_true(raw: Option<&RawValue>) -> bool {
     raw.is_some_and(|raw| raw.get() == "true")
 }
 
-/// The largest `toolUseResult` that may be a person's answers: an `AskUserQuestion` result is a few
-/// questions and the options chosen, while tool output (a file read, a command's output) runs to tens of
-/// kilobytes and is never searched.
-const ANSWERS_MAX_BYTES: usize = 16 * 1024;
-
-/// `toolUseResult.answers`: the choices a person made in an `AskUserQuestion` prompt. The cheap checks
-/// come first, so a tool's output is parsed again only when it may hold answers.
+/// `toolUseResult.answers`: the choices a person made in an `AskUserQuestion` prompt. Such a result
+/// opens with its `questions` (as every public reader's fixtures show it), so any other tool's output,
+/// however long, is told apart by its first bytes and never searched or parsed again.
 fn answers_a_question(result: &RawValue) -> bool {
     #[derive(Deserialize)]
     struct Answers {
         answers: Option<serde::de::IgnoredAny>,
     }
     let text = result.get();
-    text.len() <= ANSWERS_MAX_BYTES
-        && text.starts_with('{')
-        && memchr::memmem::find(text.as_bytes(), b"\"answers\"").is_some()
+    text.starts_with(r#"{"questions""#)
         && serde_json::from_str::<Answers>(text).is_ok_and(|a| a.answers.is_some())
 }
 

@@ -207,7 +207,8 @@ fn parse_line(
     }
     if !sidechain {
         digest.activity.push(at);
-        if who(&raw.shape()) == Who::Person {
+        // An assistant line is the agent's: only a user line may be a person's.
+        if raw.kind.as_deref() == Some("user") && who(&raw.shape()) == Who::Person {
             digest.person.push(at);
         }
         if let Some(cwd) = cwd {
