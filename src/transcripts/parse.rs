@@ -51,48 +51,184 @@ pub(crate) struct ChunkContext<'a> {
     pub(crate) first_line: u64,
 }
 
-#[derive(Deserialize)]
+/// The fields of one line the tracker reads. Deserialized by hand ([`LineKey`]): serde's derive
+/// compares every key of a line with each declared field in turn, and with the fields that tell who
+/// wrote a line that cost the ingest several percent (notes/09-time-model.md, figures).
+#[derive(Default)]
 struct RawLine<'a> {
-    #[serde(rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     uuid: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     cwd: Option<Cow<'a, str>>,
-    #[serde(rename = "sessionId", borrow)]
     session_id: Option<Cow<'a, str>>,
-    #[serde(rename = "isSidechain")]
     is_sidechain: Option<bool>,
-    #[serde(rename = "gitBranch", borrow)]
     git_branch: Option<Cow<'a, str>>,
-    #[serde(rename = "requestId", borrow)]
     request_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     message: Option<RawMessage<'a>>,
-    #[serde(rename = "promptSource", borrow)]
     prompt_source: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     origin: Option<&'a RawValue>,
-    #[serde(rename = "isMeta", borrow)]
     is_meta: Option<&'a RawValue>,
-    #[serde(rename = "isCompactSummary", borrow)]
     is_compact_summary: Option<&'a RawValue>,
-    #[serde(rename = "toolUseResult", borrow)]
     tool_use_result: Option<&'a RawValue>,
-    #[serde(rename = "sourceToolAssistantUUID")]
-    source_tool: Option<IgnoredAny>,
-    #[serde(borrow)]
+    source_tool: bool,
     content: Option<&'a RawValue>,
-    #[serde(borrow)]
     subtype: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     operation: Option<Cow<'a, str>>,
-    #[serde(rename = "compactMetadata", borrow)]
     compact_metadata: Option<&'a RawValue>,
-    #[serde(borrow)]
     attachment: Option<&'a RawValue>,
+}
+
+/// A top-level key of a line: one of the fields read, or any other (skipped unread).
+enum LineKey {
+    Kind,
+    Uuid,
+    Timestamp,
+    Cwd,
+    SessionId,
+    IsSidechain,
+    GitBranch,
+    RequestId,
+    Message,
+    PromptSource,
+    Origin,
+    IsMeta,
+    IsCompactSummary,
+    ToolUseResult,
+    SourceTool,
+    Content,
+    Subtype,
+    Operation,
+    CompactMetadata,
+    Attachment,
+    Other,
+}
+
+impl LineKey {
+    /// The key by its length first, so that a key no field has (most of a line's) costs one or two
+    /// comparisons.
+    fn of(name: &str) -> LineKey {
+        let is = |key: LineKey, field: &str| if name == field { key } else { LineKey::Other };
+        match name.len() {
+            3 => is(LineKey::Cwd, "cwd"),
+            4 => match name {
+                "type" => LineKey::Kind,
+                "uuid" => LineKey::Uuid,
+                _ => LineKey::Other,
+            },
+            6 => match name {
+                "origin" => LineKey::Origin,
+                "isMeta" => LineKey::IsMeta,
+                _ => LineKey::Other,
+            },
+            7 => match name {
+                "message" => LineKey::Message,
+                "content" => LineKey::Content,
+                "subtype" => LineKey::Subtype,
+                _ => LineKey::Other,
+            },
+            9 => match name {
+                "timestamp" => LineKey::Timestamp,
+                "sessionId" => LineKey::SessionId,
+                "gitBranch" => LineKey::GitBranch,
+                "requestId" => LineKey::RequestId,
+                "operation" => LineKey::Operation,
+                _ => LineKey::Other,
+            },
+            10 => is(LineKey::Attachment, "attachment"),
+            11 => is(LineKey::IsSidechain, "isSidechain"),
+            12 => is(LineKey::PromptSource, "promptSource"),
+            13 => is(LineKey::ToolUseResult, "toolUseResult"),
+            15 => is(LineKey::CompactMetadata, "compactMetadata"),
+            16 => is(LineKey::IsCompactSummary, "isCompactSummary"),
+            23 => is(LineKey::SourceTool, "sourceToolAssistantUUID"),
+            _ => LineKey::Other,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LineKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = LineKey;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<LineKey, E> {
+                Ok(LineKey::of(name))
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// A string borrowed from the line when it has no escapes (nearly always), else unescaped into its own.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> serde::de::Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_string())))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawLine<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LineVisitor;
+        impl<'de> serde::de::Visitor<'de> for LineVisitor {
+            type Value = RawLine<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a transcript line (a JSON object)")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<RawLine<'de>, M::Error> {
+                let mut line = RawLine::default();
+                let text = |value: Option<Text<'de>>| value.map(|t| t.0);
+                while let Some(key) = map.next_key::<LineKey>()? {
+                    match key {
+                        LineKey::Kind => line.kind = text(map.next_value()?),
+                        LineKey::Uuid => line.uuid = text(map.next_value()?),
+                        LineKey::Timestamp => line.timestamp = text(map.next_value()?),
+                        LineKey::Cwd => line.cwd = text(map.next_value()?),
+                        LineKey::SessionId => line.session_id = text(map.next_value()?),
+                        LineKey::IsSidechain => line.is_sidechain = map.next_value()?,
+                        LineKey::GitBranch => line.git_branch = text(map.next_value()?),
+                        LineKey::RequestId => line.request_id = text(map.next_value()?),
+                        LineKey::Message => line.message = map.next_value()?,
+                        LineKey::PromptSource => line.prompt_source = text(map.next_value()?),
+                        LineKey::Origin => line.origin = map.next_value()?,
+                        LineKey::IsMeta => line.is_meta = map.next_value()?,
+                        LineKey::IsCompactSummary => line.is_compact_summary = map.next_value()?,
+                        LineKey::ToolUseResult => line.tool_use_result = map.next_value()?,
+                        LineKey::SourceTool => {
+                            line.source_tool = map.next_value::<Option<IgnoredAny>>()?.is_some();
+                        }
+                        LineKey::Content => line.content = map.next_value()?,
+                        LineKey::Subtype => line.subtype = text(map.next_value()?),
+                        LineKey::Operation => line.operation = text(map.next_value()?),
+                        LineKey::CompactMetadata => line.compact_metadata = map.next_value()?,
+                        LineKey::Attachment => line.attachment = map.next_value()?,
+                        LineKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(line)
+            }
+        }
+        deserializer.deserialize_map(LineVisitor)
+    }
 }
 
 impl<'a> RawLine<'a> {
@@ -104,7 +240,7 @@ impl<'a> RawLine<'a> {
             is_meta: self.is_meta,
             is_compact_summary: self.is_compact_summary,
             tool_use_result: self.tool_use_result,
-            source_tool: self.source_tool.is_some(),
+            source_tool: self.source_tool,
             message_content: self.message.as_ref().and_then(|m| m.content),
             content: self.content,
             subtype: self.subtype.as_deref(),

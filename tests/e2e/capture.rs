@@ -338,8 +338,8 @@ fn ingest_never_panics_on_hostile_files() {
             "claude-tracker: skipped -y/hostile.jsonl:2: bad timestamp `not a time`",
             "claude-tracker: skipped -y/hostile.jsonl:3: malformed JSON (invalid type: string \"just a string\", \
              expected struct RawMessage at line 1 column 91)",
-            "claude-tracker: skipped -y/hostile.jsonl:5: malformed JSON (invalid type: integer `1`, expected a \
-             string at line 1 column 2)",
+            "claude-tracker: skipped -y/hostile.jsonl:5: malformed JSON (invalid type: sequence, expected a \
+             transcript line (a JSON object) at line 1 column 0)",
         ],
         "line 6 has no newline yet: it may still be being written, so it waits (it is not unreadable)"
     );
