@@ -339,13 +339,38 @@ fn default_min_entry_minutes() -> u32 {
 }
 
 fn min_entry_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    let minutes = i64::deserialize(deserializer)?;
-    u32::try_from(minutes).ok().filter(|m| *m <= 8 * 60).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "`min_entry_minutes` must be a whole number of minutes from 0 (keep every segment) to 480, not \
-             {minutes}"
-        ))
-    })
+    minutes(deserializer, "min_entry_minutes", (0, 8 * 60), "0 (keep every segment)")
+}
+
+/// A setting in whole minutes within `(low, high)`, with one message for every way to get it wrong: a
+/// number out of range, a fraction, or a number written as text (`"15"`), which TOML reads as a string.
+fn minutes<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+    (low, high): (u32, u32),
+    low_means: &str,
+) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Whole(i64),
+        Fraction(f64),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    let range = format!("`{key}` must be a whole number of minutes from {low_means} to {high}");
+    match Written::deserialize(deserializer)? {
+        Written::Whole(value) => u32::try_from(value)
+            .ok()
+            .filter(|m| (low..=high).contains(m))
+            .ok_or_else(|| serde::de::Error::custom(format!("{range}, not {value}"))),
+        Written::Fraction(value) => Err(serde::de::Error::custom(format!("{range}, not {value}"))),
+        Written::Text(text) => Err(serde::de::Error::custom(format!(
+            "{range}, not the text \"{text}\": write it without quotes, e.g. `{key} = {}`",
+            text.trim().parse::<u32>().map_or(low.max(1), |m| m)
+        ))),
+        Written::Other(_) => Err(serde::de::Error::custom(format!("{range}, e.g. `{key} = {}`", low.max(1)))),
+    }
 }
 
 fn description_template<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
@@ -369,6 +394,12 @@ fn clock_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D
 
 fn weekdays<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Weekday>, D::Error> {
     let names = Vec::<String>::deserialize(deserializer)?;
+    if names.is_empty() {
+        return Err(serde::de::Error::custom(
+            "`work_days` is empty, so no day would ever be synced: list the days you work, e.g. \
+             work_days = [\"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\"] (or leave the key out for those)",
+        ));
+    }
     names
         .iter()
         .map(|name| {
@@ -398,12 +429,7 @@ fn optional_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Na
 }
 
 fn round_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    let minutes = i64::deserialize(deserializer)?;
-    u32::try_from(minutes).ok().filter(|m| *m <= 8 * 60).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "`round_to_minutes` must be a whole number of minutes from 0 (no rounding) to 480, not {minutes}"
-        ))
-    })
+    minutes(deserializer, "round_to_minutes", (0, 8 * 60), "0 (no rounding)")
 }
 
 /// `[capture]`: where transcripts are and how activity becomes time.
@@ -456,21 +482,11 @@ fn timezone<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Tz>, D:
 }
 
 fn idle_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    let minutes = i64::deserialize(deserializer)?;
-    u32::try_from(minutes).ok().filter(|m| (1..=24 * 60).contains(m)).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "`idle_minutes` must be a whole number of minutes from 1 to 1440, not {minutes}"
-        ))
-    })
+    minutes(deserializer, "idle_minutes", (1, 24 * 60), "1")
 }
 
 fn attention_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
-    let minutes = i64::deserialize(deserializer)?;
-    u32::try_from(minutes).ok().filter(|m| (1..=24 * 60).contains(m)).map(Some).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "`attention_minutes` must be a whole number of minutes from 1 to 1440, not {minutes}"
-        ))
-    })
+    minutes(deserializer, "attention_minutes", (1, 24 * 60), "1").map(Some)
 }
 
 impl Config {
@@ -748,6 +764,30 @@ mod tests {
         let message = error("[capture]\nidle_minutes = -5\n");
         assert!(message.contains("line 2, column 16"), "{message}");
         assert!(message.contains("from 1 to 1440, not -5"), "{message}");
+    }
+
+    #[test]
+    fn minutes_written_as_text_or_a_fraction_and_an_empty_week_say_what_to_write() {
+        let message = error("[capture]\nidle_minutes = \"15\"\n");
+        assert!(message.contains("line 2, column 16"), "{message}");
+        assert!(
+            message.contains(
+                "`idle_minutes` must be a whole number of minutes from 1 to 1440, not the text \"15\": write it \
+                 without quotes, e.g. `idle_minutes = 15`"
+            ),
+            "{message}"
+        );
+        let message = error("[sync]\nround_to_minutes = 7.5\n");
+        assert!(
+            message.contains(
+                "`round_to_minutes` must be a whole number of minutes from 0 (no rounding) to 480, not 7.5"
+            ),
+            "{message}"
+        );
+        let message = error("[capture]\nattention_minutes = true\n");
+        assert!(message.contains("`attention_minutes` must be a whole number of minutes from 1 to 1440, e.g. `attention_minutes = 1`"), "{message}");
+        let message = error("[sync]\nwork_days = []\n");
+        assert!(message.contains("`work_days` is empty, so no day would ever be synced"), "{message}");
     }
 
     #[test]
