@@ -34,18 +34,33 @@ pub(crate) fn untag(app: &App, prefix: &str, tags: &[String]) -> Result<()> {
         let names: Vec<&str> = gone.iter().map(|(t, _)| t.as_str()).collect();
         writeln!(out, "{}: untagged {}", session.session_id, names.join(", "))?;
     }
-    for (name, _) in kept {
-        writeln!(
-            out,
-            "{}: `{name}` is not a tag you gave it{}",
-            session.session_id,
-            if store.tags_of(&session.session_id)?.iter().any(|t| &t.name == name) {
-                " (a rule gives it: change the rule to drop it)"
+    out.flush()?;
+    // A tag that was not the user's is an error (exit 1), so a script sees that nothing changed for it.
+    let current = store.tags_of(&session.session_id)?;
+    let problems: Vec<String> = kept
+        .iter()
+        .map(|(name, _)| {
+            let why = if current.iter().any(|t| &t.name == *name) {
+                " (a rule gives it: change the rule to drop it)".to_string()
             } else {
-                ""
-            }
-        )?;
-    }
+                let own: Vec<&str> = current
+                    .iter()
+                    .filter(|t| t.source == crate::classify::TagSource::User)
+                    .map(|t| t.name.as_str())
+                    .collect();
+                if own.is_empty() {
+                    " (it has no tags of yours)".to_string()
+                } else {
+                    format!(
+                        " (yours: {})",
+                        crate::figures::tag_list(&own.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+                    )
+                }
+            };
+            format!("{}: `{name}` is not a tag you gave it{why}", session.session_id)
+        })
+        .collect();
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
     Ok(())
 }
 

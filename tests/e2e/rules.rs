@@ -152,9 +152,24 @@ fn user_tags_win_over_rule_tags_and_survive_rule_changes() {
     );
     let untagged = run(&world, &config, &["untag", "acme-one", "urgent", "client-a"]);
     assert_eq!(
-        text(&untagged.stdout),
-        "acme-one-1111: untagged urgent\nacme-one-1111: `client-a` is not a tag you gave it (a rule gives it: \
-         change the rule to drop it)\n"
+        (text(&untagged.stdout), text(&untagged.stderr), untagged.status.code()),
+        (
+            "acme-one-1111: untagged urgent\n".to_string(),
+            "claude-tracker: error: acme-one-1111: `client-a` is not a tag you gave it (a rule gives it: change \
+             the rule to drop it)\n"
+                .to_string(),
+            Some(1)
+        )
+    );
+    let never = run(&world, &config, &["untag", "acme-one", "nightly"]);
+    assert_eq!(
+        (text(&never.stdout), text(&never.stderr), never.status.code()),
+        (
+            String::new(),
+            "claude-tracker: error: acme-one-1111: `nightly` is not a tag you gave it (yours: acme)\n"
+                .to_string(),
+            Some(1)
+        )
     );
 }
 
