@@ -36,6 +36,29 @@ pub(crate) struct RuleSpec {
     pub(crate) count_automated: Option<bool>,
 }
 
+/// Bracketed words in a rule's patterns that glob reads as a character class, though they look like a
+/// placeholder (`/Users/[USER]/*` matches one letter of U, S, E, R, so never a home folder): each as
+/// (field, the bracketed text). Ranges (`[0-9]`), short classes (`[ab]`) and escapes (`[[]`) pass.
+pub(crate) fn placeholder_classes(spec: &RuleSpec) -> Vec<(&'static str, String)> {
+    let fields = [("cwd", &spec.cwd), ("git_branch", &spec.git_branch), ("model", &spec.model)];
+    let mut found = Vec::new();
+    for (field, pattern) in fields {
+        let Some(pattern) = pattern else { continue };
+        let mut rest = pattern.as_str();
+        while let Some(open) = rest.find('[') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find(']') else { break };
+            let inside = &after[..close];
+            let word = inside.len() >= 3 && inside.chars().all(|c| c.is_alphabetic() || c == '_');
+            if word {
+                found.push((field, format!("[{inside}]")));
+            }
+            rest = &after[close + 1..];
+        }
+    }
+    found
+}
+
 /// Where a session's tag came from; a user's tag is never touched by rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum TagSource {
@@ -419,6 +442,15 @@ mod tests {
 
     fn matched(rules: &Rules, session: &Session) -> Option<String> {
         rules.first_match(session, FolderTargets::none()).map(|r| r.name.clone())
+    }
+
+    #[test]
+    fn a_bracketed_word_is_a_placeholder_look_alike_a_class_or_escape_is_not() {
+        let mut spec = rule("home", Some("/Users/[USER]/*"), Some("feature/[a-z]*"), Some("claude-[[]opus]"));
+        assert_eq!(placeholder_classes(&spec), vec![("cwd", "[USER]".to_string())]);
+        spec.git_branch = Some("[TICKET_ID]-*".into());
+        spec.cwd = Some("/w/[ab]/*".into());
+        assert_eq!(placeholder_classes(&spec), vec![("git_branch", "[TICKET_ID]".to_string())]);
     }
 
     #[test]

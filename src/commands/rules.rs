@@ -39,9 +39,27 @@ fn plural(count: usize, word: &str) -> String {
     if count == 1 { format!("1 {word}") } else { format!("{count} {word}s") }
 }
 
-/// `config.toml: 3 rules loaded, all valid`.
+/// `config.toml: 3 rules loaded, all valid`, or the warnings about patterns that load but cannot mean
+/// what they look like.
 fn summary(app: &App, rules: &Rules) -> String {
-    format!("{}: {} loaded, all valid\n", app.config_path.display(), plural(rules.len(), "rule"))
+    let warnings: Vec<String> = rules
+        .specs()
+        .flat_map(|spec| {
+            crate::classify::placeholder_classes(spec).into_iter().map(move |(field, class)| {
+                format!(
+                    "  rule \"{}\" (line {}): `{class}` in `{field}` is a character class (one of its letters), \
+                     not a placeholder: write the name itself, or `[[]` for a literal `[`\n",
+                    spec.name, spec.line
+                )
+            })
+        })
+        .collect();
+    let loaded = format!("{}: {} loaded", app.config_path.display(), plural(rules.len(), "rule"));
+    if warnings.is_empty() {
+        format!("{loaded}, all valid\n")
+    } else {
+        format!("{loaded}, {}:\n{}", plural(warnings.len(), "warning"), warnings.concat())
+    }
 }
 
 /// The sessions the rules in force have not tagged yet (new or changed ones, or all after a rules

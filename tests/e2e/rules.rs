@@ -37,6 +37,27 @@ fn valid_rules_are_counted() {
 }
 
 #[test]
+fn a_bracketed_placeholder_is_valid_glob_but_warned_about() {
+    let world = World::new();
+    let config =
+        "[[rules.auto_tag]]\nname = \"Mine\"\nmatch = { cwd = \"/Users/[USER]/work/*\" }\ntags = [\"own\"]\n";
+    let output = check(&world, config, &[]);
+    let path = world.dir.path().join("config.toml");
+    assert_eq!(
+        (text(&output.stdout), text(&output.stderr), output.status.code()),
+        (
+            format!(
+                "{}: 1 rule loaded, 1 warning:\n  rule \"Mine\" (line 1): `[USER]` in `cwd` is a character class (one \
+                 of its letters), not a placeholder: write the name itself, or `[[]` for a literal `[`\n",
+                path.display()
+            ),
+            String::new(),
+            Some(0)
+        )
+    );
+}
+
+#[test]
 fn bad_rules_name_the_file_line_and_what_to_write() {
     let world = World::new();
     let path = world.dir.path().join("config.toml");
