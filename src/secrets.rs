@@ -92,7 +92,10 @@ impl SecretStore {
                 match entry.get_password() {
                     Ok(value) => Ok(ApiKey::new(&value)),
                     Err(keyring::Error::NoEntry) => Ok(None),
-                    Err(error) => Err(anyhow::anyhow!("cannot read `{name}` from the OS keychain: {error}")),
+                    Err(error) => Err(anyhow::anyhow!(
+                        "cannot read `{name}` from the OS keychain: {error}; {}",
+                        without_keychain(name)
+                    )),
                 }
             }
             SecretStore::File(path) => Ok(read_secrets_file(path)?.get(name).and_then(|v| ApiKey::new(v))),
@@ -104,8 +107,8 @@ impl SecretStore {
         match self {
             SecretStore::Keychain => keychain_entry(name)?.set_password(key.expose()).map_err(|error| {
                 anyhow::anyhow!(
-                    "cannot store `{name}` in the OS keychain: {error}; on a machine without one, set \
-                     $CLAUDE_TRACKER_SECRETS_FILE to a file path and run setup again"
+                    "cannot store `{name}` in the OS keychain: {error}; {}",
+                    without_keychain(name)
                 )
             }),
             SecretStore::File(path) => {
@@ -126,8 +129,22 @@ impl SecretStore {
 }
 
 fn keychain_entry(name: &str) -> Result<keyring::Entry> {
-    keyring::Entry::new(SERVICE, name)
-        .map_err(|error| anyhow::anyhow!("the OS keychain is not available: {error}"))
+    keyring::Entry::new(SERVICE, name).map_err(|error| {
+        anyhow::anyhow!("the OS keychain is not available ({error}); {}", without_keychain(name))
+    })
+}
+
+/// What to do on a machine without a usable keychain (a server, a container): the key's own variables,
+/// or a private secrets file that `setup` fills.
+fn without_keychain(name: &str) -> String {
+    let kind = KINDS.iter().find(|kind| kind.store_name == name);
+    let variable = kind
+        .map_or_else(|| "the key's environment variable".to_string(), |kind| format!("${}", kind.envs[0]));
+    let setup = kind.map_or("claude-tracker setup", |kind| kind.setup_command);
+    format!(
+        "without a keychain, give the key in {variable}, or set $CLAUDE_TRACKER_SECRETS_FILE to a file path \
+         (kept private, mode 0600) and run `{setup}` to store it there"
+    )
 }
 
 fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, String>> {
@@ -227,6 +244,16 @@ fn permission_warning(label: &str, path: &Path, kinds: &[SecretKind]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_keychain_the_message_names_the_keys_variable_and_the_secrets_file() {
+        assert_eq!(
+            without_keychain(TOGGL.store_name),
+            "without a keychain, give the key in $TOGGL_API_TOKEN, or set $CLAUDE_TRACKER_SECRETS_FILE to a file \
+             path (kept private, mode 0600) and run `claude-tracker setup --toggl` to store it there"
+        );
+        assert!(without_keychain(CLOCKIFY.store_name).contains("$CLOCKIFY_API_KEY"));
+    }
 
     #[test]
     fn debug_never_shows_the_key() {
