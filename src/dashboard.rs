@@ -197,9 +197,12 @@ fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &
     // label, space, bar, space, "hh:mm" (6), "  sessions" (6), "  tokens" (8)
     let bar_width = width.saturating_sub(label_width + 1 + 1 + 6 + 6 + 8).max(1);
     let longest = rows.iter().map(|r| r.minutes).max().unwrap_or(1).max(1);
-    let lines: Vec<Line<'_>> = rows
+    // Rows that do not fit are counted on the last line, never dropped silently.
+    let height = usize::from(inner.height);
+    let shown = if rows.len() > height { height.saturating_sub(1) } else { rows.len() };
+    let mut lines: Vec<Line<'_>> = rows
         .iter()
-        .take(usize::from(inner.height))
+        .take(shown)
         .map(|row| {
             let label: String = row.label.chars().take(label_width).collect();
             let filled = usize::try_from(row.minutes.max(0)).unwrap_or(0) * bar_width * 8
@@ -216,6 +219,11 @@ fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &
             ])
         })
         .collect();
+    if shown < rows.len() && height > 0 {
+        let hidden = &rows[shown..];
+        let minutes: i64 = hidden.iter().map(|r| r.minutes).sum();
+        lines.push(Line::from(format!("+{} more ({})", hidden.len(), duration(minutes))));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -371,6 +379,21 @@ mod tests {
         assert_eq!(Tab::Today.step(false), Tab::Range);
         assert_eq!(Tab::Range.step(true), Tab::Today);
         assert_eq!(Tab::Week.step(true), Tab::Month);
+    }
+
+    #[test]
+    fn rows_that_do_not_fit_are_counted_not_dropped() {
+        let projects: Vec<Row> = (0..15)
+            .map(|i| Row { label: format!("project-{i:02}"), minutes: 60 - i, sessions: 1, tokens: 1_000 })
+            .collect();
+        let text = snapshot(&DashboardView { projects, ..view() }, 80, 24);
+        let shown = text.lines().filter(|line| line.starts_with("│project-")).count();
+        let more: Vec<&str> = text.lines().filter(|line| line.starts_with("│+")).collect();
+        assert_eq!(more.len(), 1, "{text}");
+        let hidden = 15 - shown;
+        let minutes: i64 = (shown..15).map(|i| 60 - i as i64).sum();
+        let expected = format!("│+{hidden} more ({}:{:02})", minutes / 60, minutes % 60);
+        assert!(more[0].starts_with(&expected), "{} for {expected}", more[0]);
     }
 
     #[test]

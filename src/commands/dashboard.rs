@@ -25,6 +25,12 @@ const FALLBACK_REFRESH: Duration = Duration::from_secs(60);
 
 /// Runs `dashboard`.
 pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
+    if let (Some(since), Some(until)) = (args.since, args.until) {
+        anyhow::ensure!(
+            since <= until,
+            "the range is empty: `--since {since}` comes after `--until {until}`; give the earlier day to `--since`"
+        );
+    }
     let mut store = app.open_store_to_read()?;
     let tab = match args.tab {
         DashboardTab::Today => Tab::Today,
@@ -102,6 +108,8 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
         let refresh = match woken.recv_timeout(FALLBACK_REFRESH) {
             Ok(Wake::Input(Event::Key(key))) if key.kind == KeyEventKind::Press => {
                 match key.code {
+                    // Esc closes the help first; on the dashboard itself it quits, as `q` does.
+                    KeyCode::Esc if screen.help => screen.help = false,
                     KeyCode::Char('q') | KeyCode::Esc => return Ok(()),
                     KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Ok(()),
                     KeyCode::Right | KeyCode::Tab => screen.tab = screen.tab.step(true),

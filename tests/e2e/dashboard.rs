@@ -40,3 +40,33 @@ fn without_a_terminal_it_says_so_instead_of_panicking() {
          `status` print text)\n"
     );
 }
+
+#[test]
+fn an_impossible_range_is_refused_before_anything_is_drawn() {
+    let world = World::new();
+    let output = world
+        .cmd()
+        .args([
+            "dashboard",
+            "--tab",
+            "range",
+            "--since",
+            "2026-01-31",
+            "--until",
+            "2026-01-01",
+            "--snapshot",
+            "80x24",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap(), output.status.code()),
+        (
+            String::new(),
+            "claude-tracker: error: the range is empty: `--since 2026-01-31` comes after `--until 2026-01-01`; give \
+             the earlier day to `--since`\n"
+                .to_string(),
+            Some(1)
+        )
+    );
+}
