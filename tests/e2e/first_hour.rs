@@ -302,8 +302,24 @@ fn an_unreadable_transcript_or_folder_is_warned_about_by_ingest_and_status_with_
     let (stdout, stderr, code) = go(&["status"]);
     // Open again, so the temporary world can be removed.
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
-    assert_eq!((stderr.as_str(), code), ("", Some(0)));
-    let expected_warnings: String = warnings.iter().map(|w| format!("  - {w}\n")).collect();
-    assert!(stdout.contains(&format!("warnings:\n{expected_warnings}(UTC time zone)\n")), "{stdout}");
-    assert!(!stdout.contains("no warnings"), "{stdout}");
+    let oldest = [world.projects().join("-w-shop/a.jsonl"), closed]
+        .iter()
+        .map(|file| std::fs::metadata(file).unwrap().modified().unwrap())
+        .min()
+        .map(chrono::DateTime::<chrono::Utc>::from)
+        .unwrap();
+    let mut expected = format!(
+        "transcripts: 2 files in {} (oldest changed {}); Claude Code deletes them after 30 days unchanged\n\
+         database: {} ({} KB, 1 sessions); last ingest 2026-11-07 12:00\n\
+         no destination configured (config.example.toml shows [clockify] and [toggl])\nwarnings:\n",
+        world.projects().display(),
+        oldest.format("%Y-%m-%d %H:%M"),
+        world.db().display(),
+        std::fs::metadata(world.db()).unwrap().len().div_ceil(1024),
+    );
+    for warning in &warnings {
+        expected.push_str(&format!("  - {warning}\n"));
+    }
+    expected.push_str("(UTC time zone)\n");
+    assert_eq!((stdout, stderr, code), (expected, String::new(), Some(0)));
 }
