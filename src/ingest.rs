@@ -14,7 +14,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::folders::{FolderCheck, is_resolvable, outcome, plan_pass};
 use crate::sessions::{Millis, SessionDigests};
 use crate::store::{FileState, FileUpdate, Store, TimeModel};
-use crate::transcripts::discover::{TranscriptFile, discover};
+use crate::transcripts::discover::{FolderState, TranscriptFile, discover, folder_states, unreadable};
 use crate::transcripts::parse::{ChunkContext, ParsedChunk, SkippedLine, parse_chunk};
 use crate::transcripts::read_from;
 
@@ -34,6 +34,8 @@ pub(crate) struct IngestSummary {
     pub(crate) empty_files: Vec<PathBuf>,
     /// Folders or files that could not be read at all.
     pub(crate) problems: Vec<String>,
+    /// Each folder searched and what it holds (for `ingest`'s folder warnings).
+    pub(crate) folders: Vec<(PathBuf, FolderState)>,
 }
 
 impl IngestSummary {
@@ -67,7 +69,9 @@ pub(crate) fn ingest(
     let outcomes: Vec<Result<FileOutcome, String>> =
         changed.par_iter().map(|(file, state)| read_file(file, *state)).collect();
 
-    let mut summary = IngestSummary { files_seen: files.len(), problems, ..IngestSummary::default() };
+    let folders = folder_states(roots, &files);
+    let mut summary =
+        IngestSummary { files_seen: files.len(), problems, folders, ..IngestSummary::default() };
     let mut sessions = SessionDigests::default();
     let mut updates = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
@@ -138,7 +142,7 @@ fn look_at(path: String, now_ms: Millis) -> FolderCheck {
 
 /// Reads the unparsed part of one file (all of it when it shrank or was rewritten) and parses it.
 fn read_file(file: &TranscriptFile, known: Option<FileState>) -> Result<FileOutcome, String> {
-    let describe = |e: std::io::Error| format!("cannot read {}: {e}", file.path.display());
+    let describe = |e: std::io::Error| unreadable("transcript", &file.path, &e.to_string());
     let resume = known.filter(|k| file.size >= k.parsed_bytes);
     if let Some(known) = resume {
         let from = known.parsed_bytes.saturating_sub(TAIL_BYTES);

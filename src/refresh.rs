@@ -11,6 +11,7 @@ use crate::ingest::{IngestSummary, ingest, skipped_report};
 use chrono::DateTime;
 
 use crate::store::{SessionRef, Store};
+use crate::transcripts::discover::{DirsSource, FolderState, folder_warnings};
 
 /// Brings the database up to date with the transcripts on disk, warning on stderr about skipped lines,
 /// then gives every session the rules have not seen (new, changed, or all after a rules change) its rule
@@ -82,6 +83,27 @@ pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSum
         )?;
     }
     Ok(summary)
+}
+
+/// Where `app.projects_dirs` came from, in the order `App::resolve` tries them: what a folder warning
+/// tells the user to change.
+fn dirs_source(app: &App) -> DirsSource {
+    if app.config.capture.projects_dirs.is_some() {
+        DirsSource::Config(app.config_path.clone())
+    } else if let Some(value) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
+        DirsSource::Env(value.to_string_lossy().into_owned())
+    } else {
+        DirsSource::Defaults
+    }
+}
+
+/// The warnings about the transcripts folders (missing, empty, unreadable, none at all) that `ingest`
+/// and `status` give; the other commands stay quiet about them, `report` says it when it finds nothing.
+pub(crate) fn transcripts_folder_warnings(
+    app: &App,
+    states: &[(std::path::PathBuf, FolderState)],
+) -> Vec<String> {
+    folder_warnings(states, &dirs_source(app))
 }
 
 /// The `meta` key of the last ingest's time (what `status` shows).

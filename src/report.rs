@@ -444,7 +444,8 @@ fn render_table<K>(
 ) -> String {
     let mut text = heading(range);
     if grouped.rows.is_empty() {
-        text.push_str("no Claude Code activity in this range\n");
+        text.push_str(NO_ACTIVITY);
+        text.push('\n');
         return text;
     }
     let (row_cells, total_cells) = cells(grouped);
@@ -461,6 +462,86 @@ fn render_table<K>(
     lines.push([vec![String::new(), "total".to_string()], total_cells].concat());
     text.push_str(&align(&lines));
     text
+}
+
+/// The usual line of a table with no row.
+const NO_ACTIVITY: &str = "no Claude Code activity in this range";
+
+/// Why a report shows no row, and where the sessions are instead: what an empty table says so that
+/// the next command shows something (`notes/12-first-hour.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Nothing {
+    /// No session is recorded at all: the folders searched for transcripts (none: the defaults do not
+    /// exist).
+    Recorded { folders: Vec<String> },
+    /// Sessions are recorded, none in the range: the first and last local day of them.
+    Here { first: NaiveDate, last: NaiveDate },
+    /// `--tag` names a tag no session has: the tags there are, sorted.
+    Tagged { tag: String, known: Vec<String> },
+    /// Sessions have the tag, none in the range: the first and last local day of them.
+    TaggedHere { tag: String, first: NaiveDate, last: NaiveDate },
+}
+
+/// The table of a report without rows: the heading, what matched nothing, and where the sessions are
+/// with the command that would show them (`by`: the `--by` to keep in it, none for the default).
+pub(crate) fn empty_table(range: ReportRange, nothing: &Nothing, by: Option<&str>) -> String {
+    let mut text = heading(range);
+    let retry = |first: NaiveDate, last: NaiveDate, tag: Option<&str>| {
+        let by = by.map(|by| format!(" --by {by}")).unwrap_or_default();
+        let tag = tag.map(|tag| format!(" --tag {}", shell_word(tag))).unwrap_or_default();
+        format!("try `claude-tracker report --since {first} --until {last}{by}{tag}`")
+    };
+    let days = |first: NaiveDate, last: NaiveDate| {
+        if first == last { format!("are all on {first}") } else { format!("run from {first} to {last}") }
+    };
+    let lines = match nothing {
+        Nothing::Recorded { folders } => {
+            let looked_in = if folders.is_empty() {
+                "~/.claude/projects and ~/.config/claude/projects (neither exists)".to_string()
+            } else {
+                folders.join(", ")
+            };
+            format!(
+                "{NO_ACTIVITY}\nno session is recorded yet: transcripts are looked for in {looked_in}; if Claude \
+                 Code keeps them elsewhere, set `[capture] projects_dirs` in the config or $CLAUDE_CONFIG_DIR (the \
+                 folder that holds `projects`); `claude-tracker status` shows what is found"
+            )
+        }
+        Nothing::Here { first, last } => {
+            format!(
+                "{NO_ACTIVITY}\nrecorded sessions {}: {}",
+                days(*first, *last),
+                retry(*first, *last, None)
+            )
+        }
+        Nothing::Tagged { tag, known } if known.is_empty() => format!(
+            "no session has tag `{tag}`, nor any tag yet: `[[rules.auto_tag]]` in the config or `claude-tracker \
+             tag SESSION TAG` gives them"
+        ),
+        Nothing::Tagged { tag, known } => {
+            let known: Vec<String> = known.iter().map(|t| format!("`{t}`")).collect();
+            format!(
+                "no session has tag `{tag}`: the tags there are {} (`claude-tracker report --by tag` shows their \
+                 time)",
+                known.join(", ")
+            )
+        }
+        Nothing::TaggedHere { tag, first, last } => format!(
+            "no session in this range has tag `{tag}`\nsessions with tag `{tag}` {}: {}",
+            days(*first, *last),
+            retry(*first, *last, Some(tag))
+        ),
+    };
+    text.push_str(&lines);
+    text.push('\n');
+    text
+}
+
+/// `word` as one shell word: as it is when nothing in it is special, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain =
+        !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/+@=,".contains(c));
+    if plain { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
 }
 
 /// The line above every table: the range and its time zone.
@@ -878,5 +959,42 @@ mod tests {
         assert_eq!(alone.total.sessions, 0);
         let both = by_project(&[lone, worked], r);
         assert_eq!((both.rows[0].totals.sessions, both.rows[0].totals.usage.output), (1, 40));
+    }
+
+    #[test]
+    fn an_empty_table_says_where_the_sessions_are_and_what_to_run() {
+        let r = range("2026-11-01", "2026-11-07");
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let heading = "Claude Code time from 2026-11-01 to 2026-11-07 (Europe/Berlin)\n\n";
+        let here = Nothing::Here { first: day("2025-12-12"), last: day("2026-01-22") };
+        assert_eq!(
+            empty_table(r, &here, Some("day")),
+            format!(
+                "{heading}no Claude Code activity in this range\nrecorded sessions run from 2025-12-12 to \
+                 2026-01-22: try `claude-tracker report --since 2025-12-12 --until 2026-01-22 --by day`\n"
+            )
+        );
+        let one_day =
+            Nothing::TaggedHere { tag: "it's".into(), first: day("2026-01-02"), last: day("2026-01-02") };
+        assert_eq!(
+            empty_table(r, &one_day, None),
+            format!(
+                "{heading}no session in this range has tag `it's`\nsessions with tag `it's` are all on 2026-01-02: \
+                 try `claude-tracker report --since 2026-01-02 --until 2026-01-02 --tag 'it'\\''s'`\n"
+            )
+        );
+        let tagged =
+            Nothing::Tagged { tag: "nonexistent".into(), known: vec!["acme".into(), "billable".into()] };
+        assert_eq!(
+            empty_table(r, &tagged, None),
+            format!(
+                "{heading}no session has tag `nonexistent`: the tags there are `acme`, `billable` \
+                 (`claude-tracker report --by tag` shows their time)\n"
+            )
+        );
+        let none = Nothing::Recorded { folders: Vec::new() };
+        assert!(empty_table(r, &none, None).contains(
+            "transcripts are looked for in ~/.claude/projects and ~/.config/claude/projects (neither exists)"
+        ));
     }
 }

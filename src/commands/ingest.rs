@@ -13,13 +13,10 @@ pub(crate) fn run(app: &App) -> Result<()> {
     let started = Instant::now();
     let mut store = app.open_store()?;
     let summary = refresh(app, &mut store)?;
-    let mut stdout = std::io::stdout().lock();
-    if app.projects_dirs.is_empty() {
-        writeln!(
-            stdout,
-            "no Claude Code transcripts found: set `[capture] projects_dirs` in the config or $CLAUDE_CONFIG_DIR"
-        )?;
+    for warning in crate::refresh::transcripts_folder_warnings(app, &summary.folders) {
+        writeln!(std::io::stderr().lock(), "claude-tracker: warning: {warning}")?;
     }
+    let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
         "read {} of {} transcript files ({:.1} MB) in {} ms; {} sessions updated, {} in the database",

@@ -1,5 +1,6 @@
 //! `claude-tracker report`: ingest, then print time and tokens for a range of local days.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::Result;
@@ -9,6 +10,7 @@ use crate::app::App;
 use crate::classify::{Classifier, pair_tagged};
 use crate::cli::{Grouping, Period, ReportArgs};
 use crate::report::{self, ReportRange};
+use crate::store::Store;
 use crate::workday;
 
 /// Runs `report`.
@@ -24,18 +26,68 @@ pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
     if let Some(wanted) = &args.tag {
         classified.retain(|c| c.tags.iter().any(|t| t == wanted));
     }
-    let text = match (args.by, args.json) {
-        (Grouping::Project, false) => report::project_table(&report::by_project(&classified, range), range),
-        (Grouping::Project, true) => {
-            report::project_json(&report::by_project(&classified, range), range) + "\n"
+    let (text, empty) = match (args.by, args.json) {
+        (Grouping::Project, false) => {
+            let grouped = report::by_project(&classified, range);
+            (report::project_table(&grouped, range), grouped.rows.is_empty())
         }
-        (Grouping::Day, false) => report::day_table(&report::by_day(&classified, range), range),
-        (Grouping::Day, true) => report::day_json(&report::by_day(&classified, range), range) + "\n",
-        (Grouping::Tag, false) => report::tag_table(&report::by_tag(&classified, range), range),
-        (Grouping::Tag, true) => report::tag_json(&report::by_tag(&classified, range), range) + "\n",
+        (Grouping::Project, true) => {
+            (report::project_json(&report::by_project(&classified, range), range) + "\n", false)
+        }
+        (Grouping::Day, false) => {
+            let grouped = report::by_day(&classified, range);
+            (report::day_table(&grouped, range), grouped.rows.is_empty())
+        }
+        (Grouping::Day, true) => (report::day_json(&report::by_day(&classified, range), range) + "\n", false),
+        (Grouping::Tag, false) => {
+            let grouped = report::by_tag(&classified, range);
+            (report::tag_table(&grouped, range), grouped.rows.is_empty())
+        }
+        (Grouping::Tag, true) => (report::tag_json(&report::by_tag(&classified, range), range) + "\n", false),
+    };
+    let text = if empty {
+        let by = match args.by {
+            Grouping::Project => None,
+            Grouping::Day => Some("day"),
+            Grouping::Tag => Some("tag"),
+        };
+        report::empty_table(range, &nothing(app, &store, args.tag.as_deref(), &tags)?, by)
+    } else {
+        text
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// Why the range shows nothing: the tag no session has, or where the sessions (with that tag) are, or
+/// where transcripts are looked for when none is recorded.
+fn nothing(
+    app: &App,
+    store: &Store,
+    tag: Option<&str>,
+    tags: &BTreeMap<String, Vec<String>>,
+) -> Result<report::Nothing> {
+    let day = |at: Option<i64>| {
+        at.and_then(chrono::DateTime::from_timestamp_millis).map(|at| workday::local_date(at, app.tz))
+    };
+    let (Some(first), Some(last)) = (day(store.earliest_activity()?), day(store.latest_activity()?)) else {
+        let folders = app.projects_dirs.iter().map(|dir| dir.display().to_string()).collect();
+        return Ok(report::Nothing::Recorded { folders });
+    };
+    if let Some(tag) = tag {
+        return Ok(match store.tag_span(tag)? {
+            Some((first, last)) => report::Nothing::TaggedHere {
+                tag: tag.to_string(),
+                first: day(Some(first)).unwrap_or_default(),
+                last: day(Some(last)).unwrap_or_default(),
+            },
+            None => {
+                let known: BTreeSet<&String> = tags.values().flatten().collect();
+                report::Nothing::Tagged { tag: tag.to_string(), known: known.into_iter().cloned().collect() }
+            }
+        });
+    }
+    Ok(report::Nothing::Here { first, last })
 }
 
 fn resolve_range(app: &App, args: &ReportArgs) -> Result<ReportRange> {

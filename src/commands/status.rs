@@ -3,6 +3,7 @@
 //! and days waiting, and the warnings that matter. It reads files' metadata, the database and Claude
 //! Code's settings; it never ingests, and never asks a service anything.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -13,8 +14,8 @@ use serde_json::json;
 use crate::app::App;
 use crate::destination::Destination;
 use crate::planning::{DestinationStatus, destination_states};
-use crate::store::Store;
-use crate::transcripts::discover::{TranscriptFile, discover};
+use crate::store::{FileState, Store};
+use crate::transcripts::discover::{TranscriptFile, discover, folder_states, open_problem};
 
 use crate::connect::project_ids_key;
 use crate::refresh::LAST_INGEST;
@@ -48,12 +49,16 @@ pub(crate) fn run(app: &App, json: bool) -> Result<()> {
 }
 
 fn gather(app: &App, store: &Store) -> Result<Status> {
-    let (files, _) = discover(&app.projects_dirs);
+    let (files, problems) = discover(&app.projects_dirs);
     let last_ingest =
         store.cached(LAST_INGEST)?.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.to_utc());
     let cleanup_days = cleanup_period_days(app);
-    let mut warnings = Vec::new();
-    warnings.extend(cleanup_warnings(app, store, &files, last_ingest, cleanup_days)?);
+    let mut warnings =
+        crate::refresh::transcripts_folder_warnings(app, &folder_states(&app.projects_dirs, &files));
+    warnings.extend(problems);
+    let read = store.file_states()?;
+    warnings.extend(files.iter().filter(|file| is_unread(&read, file)).filter_map(open_problem));
+    warnings.extend(cleanup_warnings(app, &read, &files, last_ingest, cleanup_days));
     warnings.extend(crate::secrets::permission_warnings(
         &app.config_path,
         app.config.holds_secret(),
@@ -94,15 +99,21 @@ fn cleanup_period_days(app: &App) -> i64 {
         .map_or(DEFAULT_CLEANUP_DAYS, |days| days.min(36_500))
 }
 
+/// Whether `file` has changed since the last ingest read it (or was never read): a transcript that
+/// cannot be opened is worth a warning only then (one read before and unchanged is in the database).
+fn is_unread(read: &HashMap<PathBuf, FileState>, file: &TranscriptFile) -> bool {
+    read.get(&file.path).is_none_or(|state| state.size != file.size || state.mtime_ns != file.mtime_ns)
+}
+
 /// Claude Code deletes transcripts unchanged for `cleanupPeriodDays`: an ingest older than that may have
 /// missed some for good; a transcript about to go with lines not yet read should be read now.
 fn cleanup_warnings(
     app: &App,
-    store: &Store,
+    read: &HashMap<PathBuf, FileState>,
     files: &[TranscriptFile],
     last_ingest: Option<DateTime<Utc>>,
     cleanup_days: i64,
-) -> Result<Vec<String>> {
+) -> Vec<String> {
     let mut warnings = Vec::new();
     let period = chrono::Duration::days(cleanup_days);
     if let Some(last) = last_ingest.filter(|last| app.now - *last > period) {
@@ -113,10 +124,7 @@ fn cleanup_warnings(
             (app.now - last).num_days()
         ));
     }
-    let read = store.file_states()?;
-    let unread = files.iter().filter(|file| {
-        read.get(&file.path).is_none_or(|state| state.size != file.size || state.mtime_ns != file.mtime_ns)
-    });
+    let unread = files.iter().filter(|file| is_unread(read, file));
     if let Some(oldest) = unread.min_by_key(|file| file.mtime_ns) {
         let goes = from_nanos(oldest.mtime_ns) + period;
         let days_left = (goes - app.now).num_days();
@@ -129,7 +137,7 @@ fn cleanup_warnings(
             ));
         }
     }
-    Ok(warnings)
+    warnings
 }
 
 /// Mapped ids (and the Other project) the service no longer listed when its projects were last listed

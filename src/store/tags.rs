@@ -139,6 +139,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The earliest and latest activity of the sessions with `tag`: where a `report --tag` that finds
+    /// nothing in its range sends the user.
+    pub(crate) fn tag_span(&self, tag: &str) -> Result<Option<(i64, i64)>> {
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT MIN(first_ms), MAX(last_ms) FROM sessions
+             WHERE session_id IN (SELECT session_id FROM session_tags WHERE tag = ?1)",
+            [tag],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(first.zip(last))
+    }
+
     /// Every session's tag names, sorted, by session id (for report and export).
     pub(crate) fn tag_names(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
         let mut statement =

@@ -21,7 +21,8 @@ pub(crate) struct TranscriptFile {
 }
 
 /// Every `*.jsonl` below the given roots; missing roots are skipped (a fresh machine has none).
-/// Errors reading one entry are returned beside the files so one bad folder does not hide the rest.
+/// Errors reading one entry are returned beside the files so one bad folder does not hide the rest; a
+/// root that cannot be read is left to [`folder_states`], which says so with what to do.
 pub(crate) fn discover(roots: &[PathBuf]) -> (Vec<TranscriptFile>, Vec<String>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -29,10 +30,14 @@ pub(crate) fn discover(roots: &[PathBuf]) -> (Vec<TranscriptFile>, Vec<String>) 
         for entry in WalkDir::new(root).min_depth(1).max_depth(MAX_DEPTH) {
             let entry = match entry {
                 Ok(entry) => entry,
-                Err(error) => {
-                    problems.push(format!("cannot read {error}"));
-                    continue;
-                }
+                Err(error) => match error.path().filter(|path| *path != root.as_path()) {
+                    Some(path) => {
+                        let reason = error.io_error().map_or_else(|| error.to_string(), ToString::to_string);
+                        problems.push(unreadable("folder", path, &reason));
+                        continue;
+                    }
+                    None => continue,
+                },
             };
             let path = entry.path();
             if !entry.file_type().is_file() || !is_transcript_name(path) {
@@ -88,6 +93,117 @@ fn describe(root: &Path, path: &Path, metadata: &std::fs::Metadata) -> Transcrip
     }
 }
 
+/// Where the folders searched for transcripts came from: what a warning tells the user to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DirsSource {
+    /// `[capture] projects_dirs` in this config file.
+    Config(PathBuf),
+    /// `$CLAUDE_CONFIG_DIR`, with its value.
+    Env(String),
+    /// Claude Code's default folders; only those that exist are searched.
+    Defaults,
+}
+
+/// Claude Code's default transcript folders, as the user would write them.
+const DEFAULT_DIRS: &str = "~/.claude/projects and ~/.config/claude/projects";
+
+/// What one transcripts folder holds, as far as a warning cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FolderState {
+    Missing,
+    NotAFolder,
+    /// Its entries cannot be listed (the reason, from the system).
+    Unreadable(String),
+    /// A folder without a single transcript below it.
+    Empty,
+    /// At least one transcript below it.
+    Holds,
+}
+
+/// Each root's state: its metadata and whether its entries can be listed (I/O), whether a transcript
+/// lies below it from `files` (what [`discover`] found).
+pub(crate) fn folder_states(roots: &[PathBuf], files: &[TranscriptFile]) -> Vec<(PathBuf, FolderState)> {
+    roots
+        .iter()
+        .map(|root| {
+            let state = if !root.exists() {
+                FolderState::Missing
+            } else if !root.is_dir() {
+                FolderState::NotAFolder
+            } else if let Err(error) = std::fs::read_dir(root) {
+                FolderState::Unreadable(error.to_string())
+            } else if files.iter().any(|file| file.path.starts_with(root)) {
+                FolderState::Holds
+            } else {
+                FolderState::Empty
+            };
+            (root.clone(), state)
+        })
+        .collect()
+}
+
+/// The warnings about the transcripts folders, each saying what is wrong, where, and what to set or
+/// run: a folder that is missing, not a folder, unreadable or without a transcript, and no folder at
+/// all. Silence when every folder holds transcripts (pure).
+pub(crate) fn folder_warnings(states: &[(PathBuf, FolderState)], source: &DirsSource) -> Vec<String> {
+    if states.is_empty() {
+        return vec![format!(
+            "no Claude Code transcripts folder found ({DEFAULT_DIRS} do not exist): if Claude Code keeps them \
+             elsewhere, set `[capture] projects_dirs` in the config, or $CLAUDE_CONFIG_DIR to the folder that \
+             holds `projects`"
+        )];
+    }
+    let remedy = match source {
+        DirsSource::Config(config) => format!(
+            "fix `[capture] projects_dirs` in {}, or remove it to read $CLAUDE_CONFIG_DIR/projects (else \
+             {DEFAULT_DIRS})",
+            config.display()
+        ),
+        DirsSource::Env(value) => format!(
+            "$CLAUDE_CONFIG_DIR is `{value}`: set it to the folder Claude Code uses (the one holding \
+             `projects`), or unset it to read {DEFAULT_DIRS}"
+        ),
+        DirsSource::Defaults => "if Claude Code keeps them elsewhere, set `[capture] projects_dirs` in the \
+                                 config, or $CLAUDE_CONFIG_DIR to the folder that holds `projects`"
+            .to_string(),
+    };
+    states
+        .iter()
+        .filter_map(|(path, state)| {
+            let root = path.display();
+            Some(match state {
+                FolderState::Holds => return None,
+                FolderState::Missing => format!("the transcripts folder {root} does not exist: {remedy}"),
+                FolderState::NotAFolder => format!("the transcripts folder {root} is not a folder: {remedy}"),
+                FolderState::Unreadable(reason) => unreadable("transcripts folder", path, reason),
+                FolderState::Empty => format!(
+                    "the transcripts folder {root} holds no transcript (no .jsonl file): if Claude Code has \
+                     not run on this machine yet, use it first; else {remedy}"
+                ),
+            })
+        })
+        .collect()
+}
+
+/// A folder or transcript that cannot be read: what and where, then how to give the access back
+/// (pure).
+pub(crate) fn unreadable(what: &str, path: &Path, reason: &str) -> String {
+    let (access, left_out) =
+        if what == "transcript" { ("u+r", "its sessions") } else { ("u+rx", "the transcripts in it") };
+    format!(
+        "cannot read the {what} {0} ({reason}): {left_out} are left out; run `chmod {access} {0}` (or run \
+         claude-tracker as the user who owns it)",
+        path.display()
+    )
+}
+
+/// A transcript that cannot be opened, said as [`unreadable`]: what `status` checks, without reading it.
+pub(crate) fn open_problem(file: &TranscriptFile) -> Option<String> {
+    std::fs::File::open(&file.path)
+        .err()
+        .map(|error| unreadable("transcript", &file.path, &error.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +239,41 @@ mod tests {
         );
         assert_eq!(files[3].size, 3);
         assert!(files[3].mtime_ns > 0);
+    }
+
+    #[test]
+    fn folder_warnings_say_what_where_and_what_to_change() {
+        let states = vec![
+            (PathBuf::from("/a"), FolderState::Holds),
+            (PathBuf::from("/b"), FolderState::Missing),
+            (PathBuf::from("/c"), FolderState::Empty),
+            (PathBuf::from("/d"), FolderState::Unreadable("Permission denied (os error 13)".into())),
+        ];
+        let env = DirsSource::Env("/b,/c".into());
+        assert_eq!(
+            folder_warnings(&states, &env),
+            vec![
+                "the transcripts folder /b does not exist: $CLAUDE_CONFIG_DIR is `/b,/c`: set it to the folder \
+                 Claude Code uses (the one holding `projects`), or unset it to read ~/.claude/projects and \
+                 ~/.config/claude/projects",
+                "the transcripts folder /c holds no transcript (no .jsonl file): if Claude Code has not run on \
+                 this machine yet, use it first; else $CLAUDE_CONFIG_DIR is `/b,/c`: set it to the folder Claude \
+                 Code uses (the one holding `projects`), or unset it to read ~/.claude/projects and \
+                 ~/.config/claude/projects",
+                "cannot read the transcripts folder /d (Permission denied (os error 13)): the transcripts in it \
+                 are left out; run `chmod u+rx /d` (or run claude-tracker as the user who owns it)",
+            ]
+        );
+        let config = DirsSource::Config(PathBuf::from("/home/u/.config/claude-tracker/config.toml"));
+        assert_eq!(
+            folder_warnings(&states[1..2], &config),
+            vec![
+                "the transcripts folder /b does not exist: fix `[capture] projects_dirs` in \
+                 /home/u/.config/claude-tracker/config.toml, or remove it to read $CLAUDE_CONFIG_DIR/projects \
+                 (else ~/.claude/projects and ~/.config/claude/projects)"
+            ]
+        );
+        assert!(folder_warnings(&states[..1], &DirsSource::Defaults).is_empty());
+        assert_eq!(folder_warnings(&[], &DirsSource::Defaults).len(), 1, "no folder at all");
     }
 }

@@ -9,6 +9,7 @@ mod fake_clockify;
 mod fake_http;
 mod fake_toggl;
 mod figures;
+mod first_hour;
 mod hooks;
 mod live_trust;
 mod paths;

@@ -1,5 +1,5 @@
-//! `status`, text and JSON, with every warning it gives: an ingest older than Claude Code's cleanup
-//! period, a transcript about to be deleted with lines not yet read, a config holding a key that others
+//! `status`, text and JSON, with every warning it gives: a transcripts folder without a transcript
+//! (more in `first_hour.rs`), an ingest older than Claude Code's cleanup period, a transcript about to be deleted with lines not yet read, a config holding a key that others
 //! can read, and a mapped id the service no longer lists.
 
 use std::os::unix::fs::PermissionsExt;
@@ -143,8 +143,21 @@ fn status_json_carries_the_same() {
     );
 }
 
+/// What a world without a transcript is told about its (empty) `$CLAUDE_CONFIG_DIR/projects`.
+fn empty_folder_warning(world: &World) -> String {
+    format!(
+        "the transcripts folder {} holds no transcript (no .jsonl file): if Claude Code has not run on this \
+         machine yet, use it first; else $CLAUDE_CONFIG_DIR is `{}`: set it to the folder Claude Code uses (the \
+         one holding `projects`), or unset it to read ~/.claude/projects and ~/.config/claude/projects",
+        world.projects().display(),
+        world.dir.path().join("claude").display()
+    )
+}
+
+/// A fresh machine has no warning but the one that matters first: no transcript where they are looked
+/// for (`notes/12-first-hour.md`).
 #[test]
-fn a_fresh_machine_has_no_warnings() {
+fn a_fresh_machine_is_told_its_transcripts_folder_holds_none() {
     let world = World::new();
     let output = world.ok(&["status", NOW]);
     assert_eq!(
@@ -152,11 +165,12 @@ fn a_fresh_machine_has_no_warnings() {
         format!(
             "transcripts: 0 files in {} (oldest changed -); Claude Code deletes them after 30 days unchanged\n\
              database: {} ({} KB, 0 sessions); last ingest never\n\
-             no destination configured (config.example.toml shows [clockify] and [toggl])\nno warnings\n\
+             no destination configured (config.example.toml shows [clockify] and [toggl])\nwarnings:\n  - {}\n\
              (UTC time zone)\n",
             world.projects().display(),
             world.db().display(),
-            std::fs::metadata(world.db()).unwrap().len().div_ceil(1024)
+            std::fs::metadata(world.db()).unwrap().len().div_ceil(1024),
+            empty_folder_warning(&world)
         )
     );
 }
@@ -196,10 +210,11 @@ fn a_readable_secrets_file_is_warned_about_with_the_variable_of_its_key() {
                 "transcripts: 0 files in {} (oldest changed -); Claude Code deletes them after 30 days unchanged\n\
                  database: {} ({} KB, 0 sessions); last ingest never\n\
                  no destination configured (config.example.toml shows [clockify] and [toggl])\nwarnings:\n  - \
-                 {warning}\n(UTC time zone)\n",
+                 {}\n  - {warning}\n(UTC time zone)\n",
                 world.projects().display(),
                 world.db().display(),
-                std::fs::metadata(world.db()).unwrap().len().div_ceil(1024)
+                std::fs::metadata(world.db()).unwrap().len().div_ceil(1024),
+                empty_folder_warning(&world)
             ),
             format!("claude-tracker: warning: {warning}\n"),
             Some(0)
