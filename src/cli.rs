@@ -30,9 +30,33 @@ pub struct GlobalArgs {
     /// Say more: which transcript lines were skipped and why
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Pretend the current time is this instant (RFC 3339); for tests and reproducible examples
-    #[arg(long, global = true, hide = true, value_name = "RFC3339", env = "CLAUDE_TRACKER_NOW")]
+    /// Pretend the current time is this instant: `--now`, added by [`Cli::parse_args`] only, so that
+    /// completions and the man page (made from `Cli::command()`) never offer it.
+    #[arg(skip)]
     pub now: Option<DateTime<Utc>>,
+}
+
+/// The id of the hidden `--now` option.
+const NOW: &str = "now";
+
+impl Cli {
+    /// Parses the process's arguments, with the hidden `--now` (for tests and reproducible examples).
+    /// clap_complete lists hidden options too, so `--now` is no part of the derived command line.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let now = clap::Arg::new(NOW)
+            .long(NOW)
+            .global(true)
+            .hide(true)
+            .value_name("RFC3339")
+            .env("CLAUDE_TRACKER_NOW")
+            .value_parser(|text: &str| text.parse::<DateTime<Utc>>())
+            .help("Pretend the current time is this instant (RFC 3339)");
+        let matches = Self::command().arg(now).get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+        cli.global.now = matches.get_one::<DateTime<Utc>>(NOW).copied();
+        cli
+    }
 }
 
 /// What to do.

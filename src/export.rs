@@ -13,8 +13,9 @@ use crate::sessions::{Millis, Session, Usage};
 use crate::sync::steps::Batch;
 use crate::workday;
 
-/// Header of `--sessions`.
-pub(crate) const SESSION_HEADER: [&str; 15] = [
+/// Header of `--sessions`. The id comes first: it is what `tag`, `untag` and `rules check --session` take.
+pub(crate) const SESSION_HEADER: [&str; 16] = [
+    "id",
     "start",
     "end",
     "duration_hours",
@@ -83,6 +84,7 @@ pub(crate) fn session_rows(
             let band_hours =
                 apportion(&[bands.hands_on, bands.supervised, bands.autonomous], HOUR_FRACTION_MS);
             let row = vec![
+                safe_cell(&session.session_id).into_owned(),
                 local(start, tz),
                 local(end, tz),
                 hours_of_ms(active),
@@ -216,7 +218,8 @@ mod tests {
         assert_eq!(
             rows,
             vec![vec![
-                "2026-11-02T09:00:00+01:00".to_string(),
+                "s".to_string(),
+                "2026-11-02T09:00:00+01:00".into(),
                 "2026-11-02T10:30:00+01:00".into(),
                 "1.5000".into(),
                 "'=HYPERLINK(\"x\")".into(),

@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = claude_tracker::cli::Cli::parse();
+    let cli = claude_tracker::cli::Cli::parse_args();
     match claude_tracker::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if claude_tracker::is_broken_pipe(&error) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
-//! `completions <shell>` and `man`: the binary prints exactly what clap_complete and clap_mangen make of
-//! the command line's definition.
+//! `completions <shell>` and `man`: the binary prints what clap_complete and clap_mangen make of the
+//! command line's definition (the man page naming commands as typed, not as pages), and bash, given the
+//! script, completes a subcommand's options.
 
 use clap::CommandFactory;
 
@@ -20,18 +21,92 @@ fn completions_for_every_shell_come_from_the_command_line_itself() {
             "claude-tracker",
             &mut expected,
         );
+        let mut expected = String::from_utf8(expected).unwrap();
+        if name == "bash" {
+            // clap_complete labels a subcommand's case `claude__subcmd__tracker__subcmd__report)`, set
+            // as `claude__tracker__subcmd__report`: the binary writes the labels as they are set.
+            assert_eq!(expected.matches("        claude__subcmd__tracker__subcmd__report)\n").count(), 1);
+            expected = expected.replace("claude__subcmd__tracker__subcmd__", "claude__tracker__subcmd__");
+        }
         let printed = world.ok(&["completions", name]);
-        assert_eq!(printed, String::from_utf8(expected).unwrap(), "{name}");
+        assert_eq!(printed, expected, "{name}");
         assert!(printed.contains("dashboard") && printed.contains("watch"), "{name}: every command");
+        assert!(
+            !printed.contains("--now") && !printed.contains("-l now"),
+            "{name}: the hidden --now is never offered"
+        );
     }
 }
 
+/// The page is clap_mangen's, except that its command list names each command as typed: clap_mangen
+/// writes `claude-tracker-ingest(1)`, a page that no one installs.
 #[test]
-fn the_man_page_is_the_command_lines_own() {
+fn the_man_page_is_the_command_lines_own_and_names_no_missing_page() {
     let world = World::new();
-    let mut expected = Vec::new();
-    clap_mangen::Man::new(claude_tracker::cli::Cli::command()).render(&mut expected).unwrap();
+    let command = claude_tracker::cli::Cli::command();
+    let mut rendered = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut rendered).unwrap();
+    let mut expected = String::from_utf8(rendered).unwrap();
+    let mut names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    names.push("help".into());
+    for name in &names {
+        let page = format!("claude\\-tracker\\-{}(1)\n", name.replace('-', "\\-"));
+        assert!(expected.contains(&page), "clap_mangen names the page {page}");
+        expected = expected.replace(&page, &format!("claude\\-tracker {}\n", name.replace('-', "\\-")));
+    }
+    expected = expected.replace(
+        ".SH VERSION",
+        ".PP\nA command\\*(Aqs options: claude\\-tracker COMMAND \\-\\-help.\n.SH VERSION",
+    );
     let printed = world.ok(&["man"]);
-    assert_eq!(printed, String::from_utf8(expected).unwrap());
+    assert_eq!(printed, expected);
     assert!(printed.starts_with(".ie \\n(.g .ds Aq \\(aq"), "roff");
+    assert_eq!(printed.matches(".ie \\n(.g").count(), 1, "one preamble");
+    assert!(!printed.contains("(1)") && !printed.contains("\\-\\-now"), "no page reference, no --now");
+}
+
+/// Bash, given the generated script, completes `claude-tracker report --` with report's options (not
+/// file names), and `report --by ` with its values.
+#[test]
+fn bash_completes_a_subcommands_options() {
+    if std::process::Command::new("bash").arg("-c").arg("true").output().is_err() {
+        eprintln!("bash_completes_a_subcommands_options: skipped, no `bash` on PATH");
+        return;
+    }
+    let world = World::new();
+    let script = world.dir.path().join("claude-tracker.bash");
+    std::fs::write(&script, world.ok(&["completions", "bash"])).unwrap();
+    let complete = |words: &[&str]| -> (String, String, Option<i32>) {
+        // What bash does on Tab: COMP_WORDS and COMP_CWORD set, the function called with the command,
+        // the word being completed and the word before it.
+        let program = r#"source "$1"; shift
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+            COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+            _claude__tracker claude-tracker "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+            printf '%s\n' "${COMPREPLY[@]}""#;
+        let output = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", program, "bash"])
+            .arg(&script)
+            .args(words)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+            output.status.code(),
+        )
+    };
+    assert_eq!(
+        complete(&["claude-tracker", "report", "--"]),
+        (
+            "--since\n--until\n--by\n--tag\n--json\n--config\n--db\n--verbose\n--help\n--version\n"
+                .to_string(),
+            String::new(),
+            Some(0)
+        )
+    );
+    assert_eq!(
+        complete(&["claude-tracker", "report", "--by", ""]),
+        ("project\nday\ntag\n".to_string(), String::new(), Some(0))
+    );
 }

@@ -26,6 +26,7 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
     assert_eq!(
         rows[0],
         vec![
+            "id",
             "start",
             "end",
             "duration_hours",
@@ -46,6 +47,7 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
     assert_eq!(
         rows[1],
         vec![
+            "s1",
             "2026-11-02T09:00:00+00:00",
             "2026-11-02T09:20:00+00:00",
             "0.3333",
@@ -184,7 +186,7 @@ fn allocations_are_what_sync_posted_and_start_date_is_a_floor() {
     // Sessions are what was recorded: `start_date` does not hide Monday's.
     let sessions =
         setup.world.ok(&["--config", config.to_str().unwrap(), "export", "--csv", "--sessions", NOW]);
-    let starts: Vec<String> = csv_rows(&sessions).into_iter().skip(1).map(|row| row[0].clone()).collect();
+    let starts: Vec<String> = csv_rows(&sessions).into_iter().skip(1).map(|row| row[1].clone()).collect();
     assert_eq!(
         starts,
         vec![
