@@ -184,7 +184,10 @@ fn render_tabs(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
 
 /// A table of rows with a bar each: `label  ████▌  h:mm  sessions  tokens`.
 fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &str, rows: &[Row]) {
-    let block = Block::default().borders(Borders::ALL).title(title.to_string());
+    // The numeric columns' headings sit on the bottom border, right above nothing and under their column,
+    // so they cost no row.
+    let headings = Line::from(format!(" {:>6}{:>6}{:>8}", "time", "sess", "tokens")).right_aligned();
+    let block = Block::default().borders(Borders::ALL).title(title.to_string()).title_bottom(headings);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if rows.is_empty() {
