@@ -305,7 +305,7 @@ fn render_help(frame: &mut Frame<'_>, area: Rect) {
     let popup =
         Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     let text = vec![
-        Line::from("q, Esc        quit"),
+        Line::from("q, Esc        quit (Esc closes this help first)"),
         Line::from("→, Tab        next range"),
         Line::from("←, Shift-Tab  previous range"),
         Line::from("1 2 3 4       today, 7 days, 30 days, range"),
