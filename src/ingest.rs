@@ -173,7 +173,10 @@ fn parse_file(
     let chunk = parse_chunk(&bytes[start..], context);
     let parsed_end = start + chunk.consumed;
     let tail_start = parsed_end.saturating_sub(usize::try_from(TAIL_BYTES).unwrap_or(usize::MAX));
+    let skipped = chunk.skipped.iter().map(|s| (s.line, s.reason.clone())).collect();
     let update = FileUpdate {
+        from_start: file_offset == 0 && start == 0,
+        skipped,
         path: file.path.clone(),
         state: FileState {
             size: file_offset + bytes.len() as u64,
@@ -186,15 +189,14 @@ fn parse_file(
     FileOutcome { update, chunk, bytes_read: (bytes.len() - start) as u64 }
 }
 
-/// `path:line: reason` lines for `--verbose`.
-pub(crate) fn skipped_report(summary: &IngestSummary) -> Vec<String> {
+/// `path:line: reason` lines for `--verbose`: the empty files this run met, then every skipped line on
+/// record (this run's and earlier runs', `Store::skipped_lines`).
+pub(crate) fn skipped_report(summary: &IngestSummary, recorded: &[(String, u64, String)]) -> Vec<String> {
     let mut lines = Vec::new();
     for path in &summary.empty_files {
         lines.push(format!("{}: empty file", path.display()));
     }
-    for (path, skipped) in &summary.skipped {
-        lines.extend(skipped.iter().map(|s| format!("{}:{}: {}", path.display(), s.line, s.reason)));
-    }
+    lines.extend(recorded.iter().map(|(path, line, reason)| format!("{path}:{line}: {reason}")));
     lines
 }
 

@@ -71,7 +71,7 @@ pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSum
         writeln!(stderr, "claude-tracker: warning: {problem}")?;
     }
     if app.verbose {
-        for line in skipped_report(&summary) {
+        for line in skipped_report(&summary, &store.skipped_lines()?) {
             writeln!(stderr, "claude-tracker: skipped {line}")?;
         }
     } else if summary.skipped_lines() > 0 {

@@ -51,7 +51,15 @@ pub(crate) struct FileState {
 pub(crate) struct FileUpdate {
     pub(crate) path: PathBuf,
     pub(crate) state: FileState,
+    /// Read from its first byte (new, shrunk or rewritten): what was skipped of it before is forgotten.
+    pub(crate) from_start: bool,
+    /// Lines passed over in this read, kept so that `--verbose` lists them on any later run too.
+    pub(crate) skipped: Vec<(u64, String)>,
 }
+
+/// How many skipped lines the store keeps at most (the first ones met): every line of any plausible
+/// corruption, yet never a table that grows without end with a file of garbage.
+const SKIPPED_KEPT: i64 = 100_000;
 
 impl Store {
     /// What was recorded of every transcript file seen so far.
@@ -101,6 +109,7 @@ impl Store {
         }
         for file in files {
             save_file(&tx, file)?;
+            save_skipped(&tx, file)?;
         }
         tx.commit()?;
         Ok(updated)
@@ -163,6 +172,16 @@ impl Store {
             .zip(places)
             .flat_map(|(session, places)| split_by_place(session, &places))
             .collect())
+    }
+
+    /// Every transcript line passed over so far and still on record, as `(path, line, reason)` by path
+    /// and line: what `--verbose` lists on every run, not only on the one that met them.
+    pub(crate) fn skipped_lines(&self) -> Result<Vec<(String, u64, String)>> {
+        let mut statement =
+            self.conn.prepare_cached("SELECT path, line, reason FROM skipped_lines ORDER BY path, line")?;
+        let rows =
+            statement.query_map([], |row| Ok((row.get(0)?, u64_from_sql(row.get(1)?), row.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The earliest moment any session shows activity: where a first sync starts.
@@ -288,6 +307,31 @@ fn save_session(
     for span in &spans {
         insert.execute(params![session_id, span.start, span.end])?;
     }
+    Ok(())
+}
+
+/// The skipped lines of one file: replaced when it was read from the start, added to otherwise; the
+/// whole table bounded by [`SKIPPED_KEPT`].
+fn save_skipped(tx: &Transaction<'_>, file: &FileUpdate) -> Result<()> {
+    let path = file.path.to_string_lossy();
+    if file.from_start {
+        tx.prepare_cached("DELETE FROM skipped_lines WHERE path = ?1")?.execute([&path])?;
+    }
+    if file.skipped.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO skipped_lines (path, line, reason) VALUES (?1, ?2, ?3)
+         ON CONFLICT(path, line) DO UPDATE SET reason = excluded.reason",
+    )?;
+    for (line, reason) in &file.skipped {
+        insert.execute(params![path, sql_from_u64(*line), reason])?;
+    }
+    tx.prepare_cached(
+        "DELETE FROM skipped_lines WHERE rowid NOT IN
+            (SELECT rowid FROM skipped_lines ORDER BY rowid LIMIT ?1)",
+    )?
+    .execute([SKIPPED_KEPT])?;
     Ok(())
 }
 

@@ -248,6 +248,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         checked_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     INSERT INTO folder_targets (path, resolved, checked_ms) SELECT DISTINCT project, NULL, 0 FROM sessions;",
+    // 13 (issue 17): the lines each transcript read had to pass over, so that `--verbose` lists them on
+    // every run (bounded; a file read again from its start replaces its own). The files are read again
+    // to fill it.
+    "CREATE TABLE skipped_lines (
+        path TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (path, line)
+    );
+    DELETE FROM files;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

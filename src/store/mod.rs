@@ -420,7 +420,7 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let state =
             FileState { size: 10, mtime_ns: 5, parsed_bytes: 9, parsed_lines: 2, tail_hash: u64::MAX };
-        let update = FileUpdate { path: "/x/a.jsonl".into(), state };
+        let update = FileUpdate { path: "/x/a.jsonl".into(), state, from_start: true, skipped: Vec::new() };
         store
             .record_ingest(
                 SessionDigests::default(),

@@ -323,3 +323,28 @@ fn an_unreadable_transcript_or_folder_is_warned_about_by_ingest_and_status_with_
     expected.push_str("(UTC time zone)\n");
     assert_eq!((stdout, stderr, code), (expected, String::new(), Some(0)));
 }
+
+/// `--verbose` lists the lines earlier runs passed over too: the message that points to it is true on
+/// every run, not only on the one that first read them.
+#[test]
+fn verbose_lists_lines_skipped_by_an_earlier_run() {
+    let world = World::new();
+    let transcript =
+        Transcript::new("s", "/w/app").user("2026-11-02T09:00:00.417Z").user("2026-11-02T09:05:00.903Z");
+    let text = transcript.text().replacen('\n', "\n{\"type\":\"user\",\"timestamp\":\n", 1);
+    let path = world.write("-w-app/s.jsonl", &text);
+    let first = run(&world, &["report", "--since", "2026-11-02", "--until", "2026-11-02"]);
+    assert_eq!(
+        first.1,
+        "claude-tracker: skipped 1 unreadable transcript line(s) in 1 file(s); `--verbose` lists them\n"
+    );
+    let later = run(&world, &["--verbose", "report", "--since", "2026-11-02", "--until", "2026-11-02"]);
+    assert_eq!(
+        later.1,
+        format!(
+            "claude-tracker: skipped {}:2: malformed JSON (EOF while parsing a value at line 1 column 27)\n",
+            path.display()
+        )
+    );
+    assert_eq!(later.2, Some(0));
+}
