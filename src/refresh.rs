@@ -113,23 +113,24 @@ pub(crate) const LAST_INGEST: &str = "ingest.last";
 const CANDIDATES_SHOWN: usize = 10;
 
 /// The one session `prefix` names; an unknown or ambiguous prefix is an error that lists what to type.
-pub(crate) fn resolve_session(store: &Store, prefix: &str) -> Result<SessionRef> {
+pub(crate) fn resolve_session(store: &Store, prefix: &str, tz: chrono_tz::Tz) -> Result<SessionRef> {
     anyhow::ensure!(!prefix.is_empty(), "name a session: its id or the first characters of it");
     let found = store.sessions_with_prefix(prefix, CANDIDATES_SHOWN + 1)?;
     match found.as_slice() {
         [] => anyhow::bail!(
-            "no session id starts with `{prefix}`: `claude-tracker export --csv --sessions` lists sessions, or \
-             look in Claude Code's transcript file names"
+            "no session id starts with `{prefix}`: `claude-tracker export --csv --sessions` lists sessions with \
+             their ids, or look in Claude Code's transcript file names"
         ),
         [one] => Ok(one.clone()),
         many => {
             let mut message = format!("`{prefix}` names several sessions; type more of the id:");
             for candidate in many.iter().take(CANDIDATES_SHOWN) {
+                // Local time, as every other listing shows it, its zone named.
                 let started = DateTime::from_timestamp_millis(candidate.first_ms).unwrap_or_default();
                 message.push_str(&format!(
                     "\n  {}  {}  {}",
                     candidate.session_id,
-                    started.format("%Y-%m-%d %H:%M UTC"),
+                    started.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
                     candidate.project
                 ));
             }

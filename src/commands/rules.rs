@@ -93,7 +93,7 @@ fn dry_run(app: &App, rules: &Rules) -> Result<String> {
 fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
     let mut store = app.open_store()?;
     crate::refresh::refresh(app, &mut store)?;
-    let session_ref = resolve_session(&store, prefix)?;
+    let session_ref = resolve_session(&store, prefix, app.tz)?;
     let session = store
         .session_facts(&session_ref.session_id)?
         .ok_or_else(|| anyhow::anyhow!("session `{}` vanished while being read", session_ref.session_id))?;

@@ -13,7 +13,7 @@ pub(crate) fn tag(app: &App, prefix: &str, tags: &[String]) -> Result<()> {
     let tags = clean(tags)?;
     let mut store = app.open_store()?;
     crate::refresh::refresh(app, &mut store)?;
-    let session = resolve_session(&store, prefix)?;
+    let session = resolve_session(&store, prefix, app.tz)?;
     store.add_user_tags(&session.session_id, &tags)?;
     writeln!(std::io::stdout().lock(), "{}: tagged {}", session.session_id, tags.join(", "))?;
     Ok(())
@@ -24,7 +24,7 @@ pub(crate) fn untag(app: &App, prefix: &str, tags: &[String]) -> Result<()> {
     let tags = clean(tags)?;
     let mut store = app.open_store()?;
     crate::refresh::refresh(app, &mut store)?;
-    let session = resolve_session(&store, prefix)?;
+    let session = resolve_session(&store, prefix, app.tz)?;
     let removed = store.remove_user_tags(&session.session_id, &tags)?;
     // A rule that matches the session gives its own tags back at once.
     crate::refresh::refresh(app, &mut store)?;

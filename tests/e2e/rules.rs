@@ -213,7 +213,7 @@ fn an_ambiguous_or_unknown_prefix_says_what_to_type() {
     assert_eq!(
         text(&unknown.stderr),
         "claude-tracker: error: no session id starts with `zzz`: `claude-tracker export --csv --sessions` lists \
-         sessions, or look in Claude Code's transcript file names\n"
+         sessions with their ids, or look in Claude Code's transcript file names\n"
     );
 }
 
