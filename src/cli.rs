@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::workday::{DayArg, WhenArg, parse_day, parse_when};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use crate::workday::{DayArg, WhenArg, parse_day, parse_when};
 
 pub use crate::destination::Service;
 

@@ -1,7 +1,9 @@
 //! Local calendar days and their boundaries in UTC. Every "today", "this day" and "last 7 days" of the
 //! tool goes through here, so a day means the same thing in report and sync, across DST changes too.
 
-use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Days, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Tz;
 
 use crate::sessions::Millis;
@@ -156,7 +158,9 @@ pub(crate) fn bound_label(at: DateTime<Utc>, end: BoundEnd, tz: Tz) -> String {
 /// The one wording of a range whose start comes after its end, on every command: both ends as they
 /// resolved (a default included), so the user sees which day went where.
 pub(crate) fn empty_range(since: impl std::fmt::Display, until: impl std::fmt::Display) -> String {
-    format!("the range is empty: `--since` {since} comes after `--until` {until}; give the earlier day to `--since`")
+    format!(
+        "the range is empty: `--since` {since} comes after `--until` {until}; give the earlier day to `--since`"
+    )
 }
 
 #[cfg(test)]
@@ -195,7 +199,8 @@ mod tests {
         assert_eq!(day("tuesday"), Ok(today), "today's weekday is today");
         assert_eq!(day("wed"), Ok(date("2026-11-25")), "never a day to come");
         assert_eq!(day("Sunday"), Ok(date("2026-11-29")));
-        let forms = "write a day as YYYY-MM-DD, or today, yesterday, or a weekday (monday … sunday)".to_string();
+        let forms =
+            "write a day as YYYY-MM-DD, or today, yesterday, or a weekday (monday … sunday)".to_string();
         for bad in ["2026-13-45", "last week", "", "2026-01-31T10:00:00"] {
             assert_eq!(parse_day(bad), Err(forms.clone()), "{bad}");
         }
