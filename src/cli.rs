@@ -166,7 +166,7 @@ pub struct ExportArgs {
     /// CSV, the only format so far (and the default: `export` alone writes it)
     #[arg(long)]
     pub csv: bool,
-    /// First local day [default: the day of the earliest session]
+    /// First local day (YYYY-MM-DD, today, yesterday or a weekday) [default: the day of the earliest session]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub since: Option<DayArg>,
     /// Last local day, inclusive [default: yesterday for allocations, today for sessions]
@@ -204,7 +204,8 @@ pub struct SyncArgs {
     /// Print JSON: one object per day
     #[arg(long)]
     pub json: bool,
-    /// First day to sync [default: `[sync] start_date`, else the day of the earliest session]
+    /// First day to sync (YYYY-MM-DD, today, yesterday or a weekday) [default: `[sync] start_date`, else the
+    /// day of the earliest session]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub since: Option<DayArg>,
     /// Last day to sync [default: yesterday; today and later are never synced]
@@ -257,7 +258,8 @@ pub struct DashboardArgs {
     /// The tab to open
     #[arg(long, value_enum, default_value_t = DashboardTab::Today)]
     pub tab: DashboardTab,
-    /// First day of the Range tab [default: the first of this month]
+    /// First day of the Range tab (YYYY-MM-DD, today, yesterday or a weekday) [default: the first of this
+    /// month]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub since: Option<DayArg>,
     /// Last day of the Range tab [default: today]
