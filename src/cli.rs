@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::workday::{DayArg, WhenArg, parse_day, parse_when};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use crate::destination::Service;
@@ -162,15 +163,15 @@ pub struct RulesCheckArgs {
 /// `export`'s options.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// CSV (the only format so far)
-    #[arg(long, required = true)]
+    /// CSV, the only format so far (and the default: `export` alone writes it)
+    #[arg(long)]
     pub csv: bool,
-    /// First local day [default: the day of the earliest session]
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<NaiveDate>,
+    /// First local day (YYYY-MM-DD, today, yesterday or a weekday) [default: the day of the earliest session]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<DayArg>,
     /// Last local day, inclusive [default: yesterday for allocations, today for sessions]
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub until: Option<DayArg>,
     /// One row per session: start, end, active hours, project, git branch, tokens
     #[arg(long, conflicts_with = "allocations")]
     pub sessions: bool,
@@ -203,12 +204,13 @@ pub struct SyncArgs {
     /// Print JSON: one object per day
     #[arg(long)]
     pub json: bool,
-    /// First day to sync [default: `[sync] start_date`, else the day of the earliest session]
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<NaiveDate>,
+    /// First day to sync (YYYY-MM-DD, today, yesterday or a weekday) [default: `[sync] start_date`, else the
+    /// day of the earliest session]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<DayArg>,
     /// Last day to sync [default: yesterday; today and later are never synced]
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub until: Option<DayArg>,
     /// Before posting, list your entries for the days to sync and adopt those already there (for a
     /// second machine syncing the same account)
     #[arg(long)]
@@ -234,13 +236,14 @@ pub struct PushArgs {
     /// Show what would be pushed, without a key or network
     #[arg(long)]
     pub dry_run: bool,
-    /// From: YYYY-MM-DD (local day), YYYY-MM-DDTHH:MM:SS (local) or ...Z (UTC) [default: the day of the
-    /// last entry pushed, or an earlier one still to settle, else Monday of this week]
-    #[arg(long, value_name = "WHEN", conflicts_with = "all")]
-    pub since: Option<String>,
+    /// From: a local day (YYYY-MM-DD, today, yesterday, a weekday), YYYY-MM-DDTHH:MM:SS (local) or ...Z
+    /// (UTC) [default: the day of the last entry pushed, or an earlier one still to settle, else Monday of
+    /// this week]
+    #[arg(long, value_name = "WHEN", conflicts_with = "all", value_parser = parse_when)]
+    pub since: Option<WhenArg>,
     /// Through: a local day (inclusive) or a time, as --since [default: now]
-    #[arg(long, value_name = "WHEN")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub until: Option<WhenArg>,
     /// Everything recorded (from `[sync] start_date`, else the first session)
     #[arg(long)]
     pub all: bool,
@@ -255,12 +258,13 @@ pub struct DashboardArgs {
     /// The tab to open
     #[arg(long, value_enum, default_value_t = DashboardTab::Today)]
     pub tab: DashboardTab,
-    /// First day of the Range tab [default: the first of this month]
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<NaiveDate>,
+    /// First day of the Range tab (YYYY-MM-DD, today, yesterday or a weekday) [default: the first of this
+    /// month]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<DayArg>,
     /// Last day of the Range tab [default: today]
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub until: Option<DayArg>,
     /// Print one frame of this size (e.g. 80x24) as text and exit, without a terminal
     #[arg(long, hide = true, value_name = "WxH")]
     pub snapshot: Option<String>,
@@ -322,12 +326,12 @@ pub struct ReportArgs {
     /// Which days: today, the last 7 days (week) or the last 30 days (month), today included
     #[arg(value_enum, default_value_t = Period::Today, conflicts_with = "since")]
     pub period: Period,
-    /// First local day of a custom range (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<NaiveDate>,
-    /// Last local day of a custom range, inclusive (YYYY-MM-DD) [default: today]
-    #[arg(long, value_name = "DATE", requires = "since")]
-    pub until: Option<NaiveDate>,
+    /// First local day of a custom range: YYYY-MM-DD, today, yesterday or a weekday (the latest one)
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<DayArg>,
+    /// Last local day of a custom range, inclusive, as --since [default: today]
+    #[arg(long, value_name = "DATE", requires = "since", value_parser = parse_day)]
+    pub until: Option<DayArg>,
     /// One row per project, per day or per tag (a session with two tags counts in both, once in the total)
     #[arg(long, value_enum, default_value_t = Grouping::Project)]
     pub by: Grouping,

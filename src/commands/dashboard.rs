@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use chrono::{Datelike, Days};
+use chrono::{Datelike, Days, NaiveDate};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use crate::app::App;
@@ -23,14 +23,18 @@ use crate::planning::destination_states;
 /// The longest wait between refreshes when nothing happens (a missed file event costs at most this).
 const FALLBACK_REFRESH: Duration = Duration::from_secs(60);
 
+/// The Range tab's days on `today`: `--since` (the first of the month) through `--until` (today).
+fn range_days(args: &DashboardArgs, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (
+        args.since.map_or_else(|| today.with_day(1).unwrap_or(today), |d| d.resolve(today)),
+        args.until.map_or(today, |d| d.resolve(today)),
+    )
+}
+
 /// Runs `dashboard`.
 pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
-    if let (Some(since), Some(until)) = (args.since, args.until) {
-        anyhow::ensure!(
-            since <= until,
-            "the range is empty: `--since {since}` comes after `--until {until}`; give the earlier day to `--since`"
-        );
-    }
+    let (since, until) = range_days(args, workday::local_date(app.now, app.tz));
+    anyhow::ensure!(since <= until, workday::empty_range(since, until));
     let mut store = app.open_store_to_read()?;
     let tab = match args.tab {
         DashboardTab::Today => Tab::Today,
@@ -167,10 +171,7 @@ fn build_view(
         Tab::Today => (today, today),
         Tab::Week => (back(6), today),
         Tab::Month => (back(29), today),
-        Tab::Range => (
-            screen.args.since.unwrap_or_else(|| today.with_day(1).unwrap_or(today)),
-            screen.args.until.unwrap_or(today),
-        ),
+        Tab::Range => range_days(screen.args, today),
     };
     let range = ReportRange { since, until: until.max(since), tz: app.tz };
     let (from, to) = workday::days_window(range.since, range.until, app.tz);

@@ -22,14 +22,15 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     let today = workday::local_date(app.now, app.tz);
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let default_until = if args.sessions { today } else { yesterday };
-    if let (Some(since), Some(until)) = (args.since, args.until) {
-        anyhow::ensure!(since <= until, "`--since {since}` is after `--until {until}`: swap them");
-    }
-    let range = (args.since, Some(args.until.unwrap_or(default_until)));
+    let asked = (args.since.map(|d| d.resolve(today)), args.until.map(|d| d.resolve(today)));
+    let range = (asked.0, Some(asked.1.unwrap_or(default_until)));
     // Sessions are as recorded; allocations are the plan `sync` sees, from `start_date` on (a range that
     // `start_date` leaves empty gives the header alone).
     let (since, until) = day_range(app, range, &store, today, !args.sessions)?
-        .unwrap_or((args.since.unwrap_or(default_until), args.until.unwrap_or(default_until)));
+        .unwrap_or((asked.0.unwrap_or(default_until), asked.1.unwrap_or(default_until)));
+    if let Some(asked) = asked.0 {
+        anyhow::ensure!(asked <= until, workday::empty_range(asked, until));
+    }
     let (from, to) = workday::days_window(since, until, app.tz);
     let sessions = store.query_range(from, to)?;
     let mut writer = csv::Writer::from_writer(std::io::stdout().lock());

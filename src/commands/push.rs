@@ -15,7 +15,7 @@ use crate::ledger::{Ledger, LedgerScope};
 use crate::store::Store;
 use crate::sync::sessions::{SessionsInput, default_first_day};
 use crate::sync::steps::{EntryMode, EntryTemplate, Granularity};
-use crate::workday::{self, BoundEnd, parse_bound};
+use crate::workday::{self, BoundEnd, WhenArg};
 
 use crate::planning::{PostOptions, Window, plan_and_post, sessions_around, timeline_settings};
 
@@ -117,12 +117,12 @@ fn range(
     store: &Store,
     default_first: Option<chrono::NaiveDate>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
-    let bound = |text: &str, end| parse_bound(text, end, app.tz).map_err(|e| anyhow::anyhow!("{e}"));
     let today = workday::local_date(app.now, app.tz);
+    let bound = |when: &WhenArg, end| when.resolve(end, today, app.tz);
     let default_first = default_first
         .unwrap_or_else(|| default_first_day(&Ledger::default(), app.tz, today, app.config.sync.start_date));
     let from = match (&args.since, args.all) {
-        (Some(since), _) => bound(since, BoundEnd::Start)?,
+        (Some(since), _) => bound(since, BoundEnd::Start),
         (None, true) => {
             store.earliest_activity()?.and_then(DateTime::from_timestamp_millis).unwrap_or(app.now)
         }
@@ -133,10 +133,16 @@ fn range(
         None => from,
     };
     let to = match &args.until {
-        Some(until) => bound(until, BoundEnd::End)?,
+        Some(until) => bound(until, BoundEnd::End),
         None => app.now,
     };
-    anyhow::ensure!(from < to, "the range is empty: `--since` must come before `--until`");
+    anyhow::ensure!(
+        from < to,
+        workday::empty_range(
+            workday::bound_label(from, BoundEnd::Start, app.tz),
+            workday::bound_label(to, BoundEnd::End, app.tz)
+        )
+    );
     Ok((from, to))
 }
 

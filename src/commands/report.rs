@@ -93,7 +93,7 @@ fn nothing(
 fn resolve_range(app: &App, args: &ReportArgs) -> Result<ReportRange> {
     let today = workday::local_date(app.now, app.tz);
     let (since, until) = match args.since {
-        Some(since) => (since, args.until.unwrap_or(today)),
+        Some(since) => (since.resolve(today), args.until.map_or(today, |until| until.resolve(today))),
         None => {
             let days_back = match args.period {
                 Period::Today => 0,
@@ -103,6 +103,6 @@ fn resolve_range(app: &App, args: &ReportArgs) -> Result<ReportRange> {
             (today.checked_sub_days(Days::new(days_back)).unwrap_or(today), today)
         }
     };
-    anyhow::ensure!(since <= until, "`--since {since}` is after `--until {until}`: swap them");
+    anyhow::ensure!(since <= until, workday::empty_range(since, until));
     Ok(ReportRange { since, until, tz: app.tz })
 }

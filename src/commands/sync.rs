@@ -29,16 +29,12 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
         app.config_path.display()
     );
     let today = workday::local_date(app.now, app.tz);
-    let Some((since, until)) =
-        day_range(app, (args.since, args.until.map(|u| u.min(today))), &store, today, true)?
-    else {
+    let asked = (args.since.map(|d| d.resolve(today)), args.until.map(|d| d.resolve(today).min(today)));
+    let Some((since, until)) = day_range(app, asked, &store, today, true)? else {
         writeln!(std::io::stdout().lock(), "nothing to sync: no Claude Code sessions recorded yet")?;
         return Ok(());
     };
-    anyhow::ensure!(
-        since <= until,
-        "`--since {since}` is after the last day to sync ({until}): nothing to do"
-    );
+    anyhow::ensure!(since <= until, workday::empty_range(since, until));
     let sessions = sessions_around(&store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
     let folders = store.folder_targets()?;

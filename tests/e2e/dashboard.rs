@@ -63,7 +63,7 @@ fn an_impossible_range_is_refused_before_anything_is_drawn() {
         (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap(), output.status.code()),
         (
             String::new(),
-            "claude-tracker: error: the range is empty: `--since 2026-01-31` comes after `--until 2026-01-01`; give \
+            "claude-tracker: error: the range is empty: `--since` 2026-01-31 comes after `--until` 2026-01-01; give \
              the earlier day to `--since`\n"
                 .to_string(),
             Some(1)

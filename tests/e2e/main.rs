@@ -14,6 +14,7 @@ mod hooks;
 mod live_trust;
 mod paths;
 mod push;
+mod ranges;
 mod read_only;
 mod rules;
 mod status;
