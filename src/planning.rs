@@ -538,19 +538,28 @@ fn summary(
             counts.days_synced, counts.entries_posted, counts.entries_adopted
         );
     }
-    let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     // A timer left by live mode and stopped by this run is said too.
     let stopped_timers = match counts.entries_updated {
         0 => String::new(),
         n => format!(", {n} timer(s) left by live mode stopped"),
     };
     format!(
-        "{service}: synced {} day(s): {} entries posted, {} adopted{stopped_timers} ({requests} requests)\n\
-         skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
+        "{service}: synced {} day(s): {} entries posted, {} adopted{stopped_timers} ({requests} requests)\n{}",
         counts.days_synced,
         counts.entries_posted,
         counts.entries_adopted,
-        count(DayStatus::Synced) - counts.days_synced,
+        skipped_line(days, counts.days_synced),
+    )
+}
+
+/// The one line that sums up the days a workday run leaves alone, worded alike after a real run and in
+/// the dry run (which lists only the days with entries): `synced_now` days this run synced are not
+/// "already synced".
+fn skipped_line(days: &[Batch], synced_now: usize) -> String {
+    let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
+    format!(
+        "skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
+        count(DayStatus::Synced).saturating_sub(synced_now),
         count(DayStatus::NotAWorkDay),
         count(DayStatus::NoSessions),
         count(DayStatus::Today),
@@ -564,8 +573,11 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
         plans.iter().partition(|p| p.destination.mode == EntryMode::Workday);
     let mut text: String = plans.iter().filter_map(|p| p.planned.mode_note.clone()).collect();
     let single = workday.len() == 1;
-    let mut dates: Vec<NaiveDate> =
-        workday.iter().flat_map(|p| p.planned.days.iter().map(|d| d.date)).collect();
+    // Only the days with entries; the rest are summed up per destination ([`skipped_line`]).
+    let mut dates: Vec<NaiveDate> = workday
+        .iter()
+        .flat_map(|p| p.planned.days.iter().filter(|d| !d.steps.is_empty()).map(|d| d.date))
+        .collect();
     dates.sort_unstable();
     dates.dedup();
     for date in &dates {
@@ -573,7 +585,11 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
             text.push_str(&format!("{date} {}\n", date.format("%a")));
         }
         for destination_plan in &workday {
-            let Some(day) = destination_plan.planned.days.iter().find(|d| d.date == *date) else { continue };
+            let Some(day) =
+                destination_plan.planned.days.iter().find(|d| d.date == *date && !d.steps.is_empty())
+            else {
+                continue;
+            };
             let steps: Vec<&Step> = day.steps.iter().collect();
             let shown = figures::shown_spans(&spans(&steps));
             // The day's total, which its entries' durations add up to (the work day, or less when
@@ -594,18 +610,22 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
             }
         }
     }
+    if !workday.is_empty() && !text.is_empty() {
+        text.push('\n');
+    }
     for destination_plan in &workday {
         let days = &destination_plan.planned.days;
         let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count();
         let entries: usize = days.iter().map(|d| d.steps.len()).sum();
         text.push_str(&format!(
-            "\n{}: {planned} day(s) to sync, {entries} entries",
-            destination_plan.destination.service.name()
+            "{}: {planned} day(s) to sync, {entries} entries\n{}",
+            destination_plan.destination.service.name(),
+            skipped_line(days, 0)
         ));
     }
     if !workday.is_empty() {
         text.push_str(&format!(
-            "\n({} time zone, work day {}-{}); dry run: nothing was posted\n",
+            "({} time zone, work day {}-{}); dry run: nothing was posted\n",
             app.tz.name(),
             app.config.sync.work_day_start.format("%H:%M"),
             app.config.sync.work_day_end.format("%H:%M")
@@ -656,7 +676,7 @@ fn entry_line(step: &Step, span: ShownSpan, share: i64, destination: &Destinatio
         Action::Withdraw { .. } => "  (withdraw: delete if a lost answer stored it)",
         Action::Leave => "  (deleted by you in the service: left deleted)",
     };
-    let tags = bracketed_tags(&entry.tags);
+    let tags = sent_marks(&step.draft);
     format!(
         "    {}-{}  {:>5}  {:>5}%  {project}{tags}{state}\n",
         local(span.start()),
@@ -666,9 +686,17 @@ fn entry_line(step: &Step, span: ShownSpan, share: i64, destination: &Destinatio
     )
 }
 
-/// `  [acme, billable]` after a listed entry, nothing without tags.
-fn bracketed_tags(tags: &[String]) -> String {
-    if tags.is_empty() { String::new() } else { format!("  [{}]", figures::tag_list(tags)) }
+/// What a listed entry sends besides times and project, read from the draft the executor sends (so the
+/// destination's own `tags` come first, as posted): `  [claude-code, acme]  billable: yes`; nothing
+/// without tags or a billable flag.
+fn sent_marks(draft: &crate::timesheet::EntryDraft) -> String {
+    let tags = &draft.tags;
+    let tags = if tags.is_empty() { String::new() } else { format!("  [{}]", figures::tag_list(tags)) };
+    match draft.billable {
+        Some(true) => tags + "  billable: yes",
+        Some(false) => tags + "  billable: no",
+        None => tags,
+    }
 }
 
 /// `--json`: one object per day and destination, by date (days not yet over are left out). After a real
@@ -786,7 +814,7 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
                     "(refused earlier, no longer worked: forgotten)".to_string()
                 }
                 _ => {
-                    let tags = bracketed_tags(&step.draft.tags);
+                    let tags = sent_marks(&step.draft);
                     let state = match step.action {
                         Action::Update { .. } => "  (update)",
                         Action::Adopt { .. } => "  (in doubt: will check before posting)",
