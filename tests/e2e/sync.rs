@@ -710,3 +710,44 @@ fn the_key_is_read_from_clockify_token_after_clockify_api_key() {
         );
     }
 }
+
+/// The dry run lists what the real run sends, and words what it leaves alone as the real run does: the
+/// billable flag beside each entry, then the same `skipped:` line.
+#[test]
+fn the_dry_run_lists_the_billable_flag_sent_and_the_real_runs_skipped_line() {
+    let setup = Setup::new();
+    setup.world.config(&(config(&setup.fake, "") + "billable = true\n"));
+    setup.week();
+    assert_eq!(
+        setup.sync_ok(&["--dry-run"]),
+        "2026-11-02 Mon  planned  8:00\n\
+         \x20   09:00-13:48   4:48   60.0%  /w/shop -> p-shop  billable: yes\n\
+         \x20   13:48-15:24   1:36   20.0%  Other -> p-other  billable: yes\n\
+         \x20   15:24-17:00   1:36   20.0%  /w/tracker -> p-tracker  billable: yes\n\
+         2026-11-03 Tue  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/shop -> p-shop  billable: yes\n\
+         2026-11-05 Thu  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/tracker -> p-tracker  billable: yes\n\
+         \n\
+         Clockify: 3 day(s) to sync, 5 entries\n\
+         skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n\
+         (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
+    );
+    assert!(setup.fake.requests().is_empty(), "a dry run makes no request");
+    let output = setup.sync_ok(&[]);
+    assert!(
+        output.ends_with(
+            "Clockify: synced 3 day(s): 5 entries posted, 0 adopted (5 requests)\n\
+             skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n"
+        ),
+        "{output}"
+    );
+    assert!(setup.fake.entries().iter().all(|e| e.billable), "every entry was sent billable");
+    // After the run, the dry run lists nothing but what it leaves alone.
+    assert_eq!(
+        setup.sync_ok(&["--dry-run"]),
+        "Clockify: 0 day(s) to sync, 0 entries\n\
+         skipped: 3 already synced, 0 not work days, 2 without sessions, 1 today or later\n\
+         (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
+    );
+}
