@@ -35,6 +35,26 @@ use crate::workday;
 pub(crate) struct DestinationPlan {
     pub(crate) destination: Destination,
     pub(crate) planned: Planned,
+    /// Project names by id, as `clockify projects` / `toggl projects` last listed them (the dry run
+    /// reads them from the cache, never asks the service; empty after a real run).
+    pub(crate) names: BTreeMap<String, String>,
+}
+
+/// The cache key of a workspace's project names, id to name (written by `clockify projects` and
+/// `toggl projects`).
+pub(crate) fn project_names_key(service: destination::Service, workspace: &str) -> String {
+    format!("project_names:{}:{workspace}", service.key())
+}
+
+/// A workspace's project names as last listed; empty when never listed (or unreadable: a name is a
+/// convenience, never a reason to fail a dry run).
+fn cached_project_names(
+    store: &Store,
+    destination: &Destination,
+    workspace: &str,
+) -> Result<BTreeMap<String, String>> {
+    let text = store.cached(&project_names_key(destination.service, workspace))?;
+    Ok(text.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default())
 }
 
 /// What a run of `sync` or `push` was asked to do besides the range.
@@ -61,7 +81,8 @@ pub(crate) fn plan_and_post(
         for destination in destinations {
             let workspace = known_workspace(&destination, store)?.unwrap_or_default();
             let planned = plan_for(app, store, &destination, &workspace, window, false)?;
-            plans.push(DestinationPlan { destination, planned });
+            let names = cached_project_names(store, &destination, &workspace)?;
+            plans.push(DestinationPlan { destination, planned, names });
         }
         let text = if options.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
         std::io::stdout().lock().write_all(text.as_bytes())?;
@@ -84,7 +105,7 @@ pub(crate) fn plan_and_post(
                 if let Some(error) = run.stopped {
                     failures.push(format!("{name}: {error:#}"));
                 }
-                plans.push(DestinationPlan { destination, planned });
+                plans.push(DestinationPlan { destination, planned, names: BTreeMap::new() });
             }
             Err(error) => {
                 summaries.push_str(&format!("{name}: stopped (see below)\n"));
@@ -606,7 +627,7 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
             let ppm: Vec<i64> = steps.iter().map(|s| i64::from(s.plan.share_ppm)).collect();
             let shares = figures::apportion(&ppm, 1_000);
             for ((step, span), share) in steps.iter().zip(shown).zip(shares) {
-                text.push_str(&entry_line(step, span, share, &destination_plan.destination, app));
+                text.push_str(&entry_line(step, span, share, destination_plan, app));
             }
         }
     }
@@ -654,6 +675,16 @@ pub(crate) fn project_label(entry: &PlannedEntry, destination: &Destination) -> 
     }
 }
 
+/// A listed entry's project ([`project_label`]) with the service's name for the id when it is cached:
+/// `/home/dev/code/webshop -> 2000001 (Webshop)`.
+fn named_project_label(step: &Step, plan: &DestinationPlan) -> String {
+    let label = project_label(&step.planned(), &plan.destination);
+    match step.draft.project_id.as_ref().and_then(|id| plan.names.get(id)) {
+        Some(name) => format!("{label} ({name})"),
+        None => label,
+    }
+}
+
 /// The instants of each step's entry: its start as sent and its planned end.
 fn spans(steps: &[&Step]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     steps.iter().map(|step| (step.draft.start, step.plan.end)).collect()
@@ -661,10 +692,9 @@ fn spans(steps: &[&Step]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
 
 /// One entry of a workday listing: its times and duration as shown (`span`, which add up with the
 /// day's other entries) and its share of the day in tenths of a percent (apportioned too: 100.0%).
-fn entry_line(step: &Step, span: ShownSpan, share: i64, destination: &Destination, app: &App) -> String {
-    let entry = &step.planned();
+fn entry_line(step: &Step, span: ShownSpan, share: i64, plan: &DestinationPlan, app: &App) -> String {
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
-    let project = project_label(entry, destination);
+    let project = named_project_label(step, plan);
     let state = match step.action {
         Action::Create => "",
         Action::Keep { .. } => "  (posted)",
@@ -822,7 +852,7 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
                     };
                     format!(
                         "{}  \"{}\"{tags}{state}",
-                        project_label(&step.planned(), &plan.destination),
+                        named_project_label(step, plan),
                         step.draft.description
                     )
                 }

@@ -751,3 +751,43 @@ fn the_dry_run_lists_the_billable_flag_sent_and_the_real_runs_skipped_line() {
          (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
     );
 }
+
+/// Once `clockify projects` has listed the workspace, the dry run names each id's project from that
+/// cache, without a request.
+#[test]
+fn the_dry_run_names_projects_listed_before_without_a_request() {
+    let setup = Setup::new();
+    setup.session("mon", "/w/shop", "2026-11-02T08:00:00Z", 60);
+    setup.session("mon-b", "/w/misc", "2026-11-02T10:00:00Z", 60);
+    let config = setup.world.dir.path().join("config.toml");
+    let listed = setup
+        .world
+        .cmd()
+        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
+        .args(["--config", config.to_str().unwrap(), "clockify", "projects", NOW])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", text(&listed));
+    let requests = setup.fake.requests().len();
+    let output = setup.sync(&["--dry-run", "--since", "2026-11-02", "--until", "2026-11-02"]);
+    assert_eq!(
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            output.status.code()
+        ),
+        (
+            "2026-11-02 Mon  planned  8:00\n\
+             \x20   09:00-13:00   4:00   50.0%  Other -> p-other (Other)\n\
+             \x20   13:00-17:00   4:00   50.0%  /w/shop -> p-shop (Shop)\n\
+             \n\
+             Clockify: 1 day(s) to sync, 2 entries\n\
+             skipped: 0 already synced, 0 not work days, 0 without sessions, 0 today or later\n\
+             (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
+                .to_string(),
+            String::new(),
+            Some(0)
+        )
+    );
+    assert_eq!(setup.fake.requests().len(), requests, "a dry run makes no request");
+}
