@@ -35,6 +35,26 @@ use crate::workday;
 pub(crate) struct DestinationPlan {
     pub(crate) destination: Destination,
     pub(crate) planned: Planned,
+    /// Project names by id, as `clockify projects` / `toggl projects` last listed them (the dry run
+    /// reads them from the cache, never asks the service; empty after a real run).
+    pub(crate) names: BTreeMap<String, String>,
+}
+
+/// The cache key of a workspace's project names, id to name (written by `clockify projects` and
+/// `toggl projects`).
+pub(crate) fn project_names_key(service: destination::Service, workspace: &str) -> String {
+    format!("project_names:{}:{workspace}", service.key())
+}
+
+/// A workspace's project names as last listed; empty when never listed (or unreadable: a name is a
+/// convenience, never a reason to fail a dry run).
+fn cached_project_names(
+    store: &Store,
+    destination: &Destination,
+    workspace: &str,
+) -> Result<BTreeMap<String, String>> {
+    let text = store.cached(&project_names_key(destination.service, workspace))?;
+    Ok(text.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default())
 }
 
 /// What a run of `sync` or `push` was asked to do besides the range.
@@ -61,7 +81,8 @@ pub(crate) fn plan_and_post(
         for destination in destinations {
             let workspace = known_workspace(&destination, store)?.unwrap_or_default();
             let planned = plan_for(app, store, &destination, &workspace, window, false)?;
-            plans.push(DestinationPlan { destination, planned });
+            let names = cached_project_names(store, &destination, &workspace)?;
+            plans.push(DestinationPlan { destination, planned, names });
         }
         let text = if options.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
         std::io::stdout().lock().write_all(text.as_bytes())?;
@@ -84,7 +105,7 @@ pub(crate) fn plan_and_post(
                 if let Some(error) = run.stopped {
                     failures.push(format!("{name}: {error:#}"));
                 }
-                plans.push(DestinationPlan { destination, planned });
+                plans.push(DestinationPlan { destination, planned, names: BTreeMap::new() });
             }
             Err(error) => {
                 summaries.push_str(&format!("{name}: stopped (see below)\n"));
@@ -538,19 +559,28 @@ fn summary(
             counts.days_synced, counts.entries_posted, counts.entries_adopted
         );
     }
-    let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
     // A timer left by live mode and stopped by this run is said too.
     let stopped_timers = match counts.entries_updated {
         0 => String::new(),
         n => format!(", {n} timer(s) left by live mode stopped"),
     };
     format!(
-        "{service}: synced {} day(s): {} entries posted, {} adopted{stopped_timers} ({requests} requests)\n\
-         skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
+        "{service}: synced {} day(s): {} entries posted, {} adopted{stopped_timers} ({requests} requests)\n{}",
         counts.days_synced,
         counts.entries_posted,
         counts.entries_adopted,
-        count(DayStatus::Synced) - counts.days_synced,
+        skipped_line(days, counts.days_synced),
+    )
+}
+
+/// The one line that sums up the days a workday run leaves alone, worded alike after a real run and in
+/// the dry run (which lists only the days with entries): `synced_now` days this run synced are not
+/// "already synced".
+fn skipped_line(days: &[Batch], synced_now: usize) -> String {
+    let count = |status: DayStatus| days.iter().filter(|d| d.status == status).count();
+    format!(
+        "skipped: {} already synced, {} not work days, {} without sessions, {} today or later\n",
+        count(DayStatus::Synced).saturating_sub(synced_now),
         count(DayStatus::NotAWorkDay),
         count(DayStatus::NoSessions),
         count(DayStatus::Today),
@@ -564,8 +594,11 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
         plans.iter().partition(|p| p.destination.mode == EntryMode::Workday);
     let mut text: String = plans.iter().filter_map(|p| p.planned.mode_note.clone()).collect();
     let single = workday.len() == 1;
-    let mut dates: Vec<NaiveDate> =
-        workday.iter().flat_map(|p| p.planned.days.iter().map(|d| d.date)).collect();
+    // Only the days with entries; the rest are summed up per destination ([`skipped_line`]).
+    let mut dates: Vec<NaiveDate> = workday
+        .iter()
+        .flat_map(|p| p.planned.days.iter().filter(|d| !d.steps.is_empty()).map(|d| d.date))
+        .collect();
     dates.sort_unstable();
     dates.dedup();
     for date in &dates {
@@ -573,7 +606,11 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
             text.push_str(&format!("{date} {}\n", date.format("%a")));
         }
         for destination_plan in &workday {
-            let Some(day) = destination_plan.planned.days.iter().find(|d| d.date == *date) else { continue };
+            let Some(day) =
+                destination_plan.planned.days.iter().find(|d| d.date == *date && !d.steps.is_empty())
+            else {
+                continue;
+            };
             let steps: Vec<&Step> = day.steps.iter().collect();
             let shown = figures::shown_spans(&spans(&steps));
             // The day's total, which its entries' durations add up to (the work day, or less when
@@ -590,22 +627,26 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
             let ppm: Vec<i64> = steps.iter().map(|s| i64::from(s.plan.share_ppm)).collect();
             let shares = figures::apportion(&ppm, 1_000);
             for ((step, span), share) in steps.iter().zip(shown).zip(shares) {
-                text.push_str(&entry_line(step, span, share, &destination_plan.destination, app));
+                text.push_str(&entry_line(step, span, share, destination_plan, app));
             }
         }
+    }
+    if !workday.is_empty() && !text.is_empty() {
+        text.push('\n');
     }
     for destination_plan in &workday {
         let days = &destination_plan.planned.days;
         let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count();
         let entries: usize = days.iter().map(|d| d.steps.len()).sum();
         text.push_str(&format!(
-            "\n{}: {planned} day(s) to sync, {entries} entries",
-            destination_plan.destination.service.name()
+            "{}: {planned} day(s) to sync, {entries} entries\n{}",
+            destination_plan.destination.service.name(),
+            skipped_line(days, 0)
         ));
     }
     if !workday.is_empty() {
         text.push_str(&format!(
-            "\n({} time zone, work day {}-{}); dry run: nothing was posted\n",
+            "({} time zone, work day {}-{}); dry run: nothing was posted\n",
             app.tz.name(),
             app.config.sync.work_day_start.format("%H:%M"),
             app.config.sync.work_day_end.format("%H:%M")
@@ -634,6 +675,16 @@ pub(crate) fn project_label(entry: &PlannedEntry, destination: &Destination) -> 
     }
 }
 
+/// A listed entry's project ([`project_label`]) with the service's name for the id when it is cached:
+/// `/home/dev/code/webshop -> 2000001 (Webshop)`.
+fn named_project_label(step: &Step, plan: &DestinationPlan) -> String {
+    let label = project_label(&step.planned(), &plan.destination);
+    match step.draft.project_id.as_ref().and_then(|id| plan.names.get(id)) {
+        Some(name) => format!("{label} ({name})"),
+        None => label,
+    }
+}
+
 /// The instants of each step's entry: its start as sent and its planned end.
 fn spans(steps: &[&Step]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     steps.iter().map(|step| (step.draft.start, step.plan.end)).collect()
@@ -641,10 +692,9 @@ fn spans(steps: &[&Step]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
 
 /// One entry of a workday listing: its times and duration as shown (`span`, which add up with the
 /// day's other entries) and its share of the day in tenths of a percent (apportioned too: 100.0%).
-fn entry_line(step: &Step, span: ShownSpan, share: i64, destination: &Destination, app: &App) -> String {
-    let entry = &step.planned();
+fn entry_line(step: &Step, span: ShownSpan, share: i64, plan: &DestinationPlan, app: &App) -> String {
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
-    let project = project_label(entry, destination);
+    let project = named_project_label(step, plan);
     let state = match step.action {
         Action::Create => "",
         Action::Keep { .. } => "  (posted)",
@@ -656,7 +706,7 @@ fn entry_line(step: &Step, span: ShownSpan, share: i64, destination: &Destinatio
         Action::Withdraw { .. } => "  (withdraw: delete if a lost answer stored it)",
         Action::Leave => "  (deleted by you in the service: left deleted)",
     };
-    let tags = bracketed_tags(&entry.tags);
+    let tags = sent_marks(&step.draft);
     format!(
         "    {}-{}  {:>5}  {:>5}%  {project}{tags}{state}\n",
         local(span.start()),
@@ -666,9 +716,17 @@ fn entry_line(step: &Step, span: ShownSpan, share: i64, destination: &Destinatio
     )
 }
 
-/// `  [acme, billable]` after a listed entry, nothing without tags.
-fn bracketed_tags(tags: &[String]) -> String {
-    if tags.is_empty() { String::new() } else { format!("  [{}]", figures::tag_list(tags)) }
+/// What a listed entry sends besides times and project, read from the draft the executor sends (so the
+/// destination's own `tags` come first, as posted): `  [claude-code, acme]  billable: yes`; nothing
+/// without tags or a billable flag.
+fn sent_marks(draft: &crate::timesheet::EntryDraft) -> String {
+    let tags = &draft.tags;
+    let tags = if tags.is_empty() { String::new() } else { format!("  [{}]", figures::tag_list(tags)) };
+    match draft.billable {
+        Some(true) => tags + "  billable: yes",
+        Some(false) => tags + "  billable: no",
+        None => tags,
+    }
 }
 
 /// `--json`: one object per day and destination, by date (days not yet over are left out). After a real
@@ -786,7 +844,7 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
                     "(refused earlier, no longer worked: forgotten)".to_string()
                 }
                 _ => {
-                    let tags = bracketed_tags(&step.draft.tags);
+                    let tags = sent_marks(&step.draft);
                     let state = match step.action {
                         Action::Update { .. } => "  (update)",
                         Action::Adopt { .. } => "  (in doubt: will check before posting)",
@@ -794,7 +852,7 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
                     };
                     format!(
                         "{}  \"{}\"{tags}{state}",
-                        project_label(&step.planned(), &plan.destination),
+                        named_project_label(step, plan),
                         step.draft.description
                     )
                 }

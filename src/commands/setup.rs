@@ -113,15 +113,20 @@ fn print_projects<'a>(rows: impl Iterator<Item = (String, &'a str, &'a str)>) ->
 }
 
 /// Keeps the ids a project listing returned, with when, so `status` can tell a mapping to a project the
-/// service no longer lists without asking it.
+/// service no longer lists without asking it; and their names, so a dry run can show them beside the
+/// ids without a request.
 fn remember_project_ids(
     app: &App,
     service: Service,
     workspace: &str,
-    ids: impl Iterator<Item = String>,
+    projects: impl Iterator<Item = (String, String)>,
 ) -> Result<()> {
-    let listed = (app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), ids.collect::<Vec<_>>());
-    Store::open(&app.db_path)?.cache(&project_ids_key(service, workspace), &serde_json::to_string(&listed)?)
+    let names: std::collections::BTreeMap<String, String> = projects.collect();
+    let ids: Vec<&String> = names.keys().collect();
+    let listed = (app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), ids);
+    let store = Store::open(&app.db_path)?;
+    store.cache(&project_ids_key(service, workspace), &serde_json::to_string(&listed)?)?;
+    store.cache(&crate::planning::project_names_key(service, workspace), &serde_json::to_string(&names)?)
 }
 
 /// Runs `clockify projects`.
@@ -135,7 +140,12 @@ pub(crate) fn clockify_projects(app: &App, workspace: Option<&str>) -> Result<()
     let key = key_for(app, Service::Clockify)?;
     let mut client = connect::clockify(app, &app.config.clockify.base_url, key);
     let projects = client.projects(workspace).context("Clockify")?;
-    remember_project_ids(app, Service::Clockify, workspace, projects.iter().map(|p| p.id.clone()))?;
+    remember_project_ids(
+        app,
+        Service::Clockify,
+        workspace,
+        projects.iter().map(|p| (p.id.clone(), p.name.clone())),
+    )?;
     print_projects(
         projects.iter().map(|p| (p.id.clone(), p.name.as_str(), p.client_name.as_deref().unwrap_or(""))),
     )
@@ -164,7 +174,8 @@ pub(crate) fn toggl_projects(app: &App, workspace: Option<&str>, refresh: bool) 
             let mut client = connect::toggl(app, &toggl.base_url, token);
             let projects = client.projects(&workspace).context("Toggl Track")?;
             store.cache(&cache_key, &serde_json::to_string(&(now, &projects))?)?;
-            remember_project_ids(app, Service::Toggl, &workspace, projects.iter().map(|p| p.id.to_string()))?;
+            let named = projects.iter().map(|p| (p.id.to_string(), p.name.clone()));
+            remember_project_ids(app, Service::Toggl, &workspace, named)?;
             projects
         }
     };

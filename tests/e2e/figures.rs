@@ -66,34 +66,36 @@ fn an_eight_hour_day_shows_eight_hours() {
              \x20   09:00-13:43   4:43   59.1%  /home/dev/code/webshop -> 5f1a2b3c4d5e6f7a8b9c0d01  [acme, billable]\n\
              \x20   13:43-17:00   3:17   40.9%  Other -> 5f1a2b3c4d5e6f7a8b9c0d99  [internal]\n\
              \x20 toggl     planned  8:00\n\
-             \x20   09:00-13:43   4:43   59.1%  /home/dev/code/webshop -> 2000001  [acme, billable]\n\
-             \x20   13:43-17:00   3:17   40.9%  /home/dev/code/infra -> 2000003  [internal]\n\
+             \x20   09:00-13:43   4:43   59.1%  /home/dev/code/webshop -> 2000001  [claude-code, acme, billable]\n\
+             \x20   13:43-17:00   3:17   40.9%  /home/dev/code/infra -> 2000003  [claude-code, internal]\n\
              2026-11-10 Tue\n\
              \x20 clockify  planned  8:00\n\
              \x20   09:00-14:00   5:00   62.4%  /home/dev/code/claude-tracker -> 5f1a2b3c4d5e6f7a8b9c0d02\n\
              \x20   14:00-17:00   3:00   37.6%  /home/dev/code/webshop -> 5f1a2b3c4d5e6f7a8b9c0d01  [acme, billable]\n\
              \x20 toggl     planned  8:00\n\
-             \x20   09:00-14:00   5:00   62.4%  Other -> 2000009\n\
-             \x20   14:00-17:00   3:00   37.6%  /home/dev/code/webshop -> 2000001  [acme, billable]\n\
+             \x20   09:00-14:00   5:00   62.4%  Other -> 2000009  [claude-code]\n\
+             \x20   14:00-17:00   3:00   37.6%  /home/dev/code/webshop -> 2000001  [claude-code, acme, billable]\n\
              2026-11-11 Wed\n\
              \x20 clockify  planned  8:00\n\
              \x20   09:00-13:10   4:10   52.2%  /home/dev/code/claude-tracker -> 5f1a2b3c4d5e6f7a8b9c0d02\n\
              \x20   13:10-17:00   3:50   47.8%  /home/dev/code/webshop -> 5f1a2b3c4d5e6f7a8b9c0d01  [acme, billable]\n\
              \x20 toggl     planned  8:00\n\
-             \x20   09:00-13:10   4:10   52.2%  Other -> 2000009\n\
-             \x20   13:10-17:00   3:50   47.8%  /home/dev/code/webshop -> 2000001  [acme, billable]\n\
+             \x20   09:00-13:10   4:10   52.2%  Other -> 2000009  [claude-code]\n\
+             \x20   13:10-17:00   3:50   47.8%  /home/dev/code/webshop -> 2000001  [claude-code, acme, billable]\n\
              2026-11-12 Thu\n\
              \x20 clockify  planned  8:00\n\
              \x20   09:00-11:55   2:55   36.5%  Other -> 5f1a2b3c4d5e6f7a8b9c0d99  [internal]\n\
              \x20   11:55-14:37   2:42   33.8%  /home/dev/code/claude-tracker -> 5f1a2b3c4d5e6f7a8b9c0d02\n\
              \x20   14:37-17:00   2:23   29.7%  /home/dev/code/webshop -> 5f1a2b3c4d5e6f7a8b9c0d01  [acme, billable]\n\
              \x20 toggl     planned  8:00\n\
-             \x20   09:00-11:55   2:55   36.5%  /home/dev/code/infra -> 2000003  [internal]\n\
-             \x20   11:55-14:37   2:42   33.8%  Other -> 2000009\n\
-             \x20   14:37-17:00   2:23   29.7%  /home/dev/code/webshop -> 2000001  [acme, billable]\n\
+             \x20   09:00-11:55   2:55   36.5%  /home/dev/code/infra -> 2000003  [claude-code, internal]\n\
+             \x20   11:55-14:37   2:42   33.8%  Other -> 2000009  [claude-code]\n\
+             \x20   14:37-17:00   2:23   29.7%  /home/dev/code/webshop -> 2000001  [claude-code, acme, billable]\n\
              \n\
              Clockify: 4 day(s) to sync, 9 entries\n\
+             skipped: 0 already synced, 0 not work days, 0 without sessions, 0 today or later\n\
              Toggl Track: 4 day(s) to sync, 9 entries\n\
+             skipped: 0 already synced, 0 not work days, 0 without sessions, 0 today or later\n\
              (Europe/Berlin time zone, work day 09:00-17:00); dry run: nothing was posted\n"
                 .to_string(),
             SAMPLE_SKIPPED.to_string(),
@@ -314,8 +316,8 @@ fn a_day_of_zero_active_time_has_no_session_in_sync_report_and_status() {
     let now = "--now=2026-11-05T12:00:00Z";
     assert_eq!(
         run(&world, &config, &["sync", "--dry-run", "--since", "2026-11-03", now]),
-        ok("2026-11-03 Tue  no sessions\n2026-11-04 Wed  no sessions\n2026-11-05 Thu  today\n\n\
-            Clockify: 0 day(s) to sync, 0 entries\n\
+        ok("Clockify: 0 day(s) to sync, 0 entries\n\
+            skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n\
             (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n")
     );
     assert_eq!(

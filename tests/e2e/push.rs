@@ -473,8 +473,9 @@ fn switching_mode_leaves_synced_days_alone_and_says_where_the_new_mode_starts() 
             output,
             format!(
                 "{0}: days through 2026-11-04 were synced in sessions mode and stay as they are; workday mode \
-                 starts 2026-11-05\n2026-11-05 Thu  no sessions\n2026-11-06 Fri  today\n\n\
-                 {0}: 0 day(s) to sync, 0 entries\n(UTC time zone, work day 09:00-17:00); dry run: nothing was \
+                 starts 2026-11-05\n\n\
+                 {0}: 0 day(s) to sync, 0 entries\n\
+                 skipped: 0 already synced, 0 not work days, 1 without sessions, 1 today or later\n(UTC time zone, work day 09:00-17:00); dry run: nothing was \
                  posted\n",
                 setup.name()
             )

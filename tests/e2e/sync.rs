@@ -190,13 +190,23 @@ fn dry_run_needs_no_key_and_prints_the_plan() {
             .stdout,
     )
     .unwrap();
-    assert!(
-        table.contains("2026-11-02 Mon  planned  8:00\n    09:00-13:48   4:48   60.0%  /w/shop -> p-shop\n"),
-        "{table}"
+    // Only the days with entries; the weekend, the day without sessions and today in one line, worded
+    // as the real run's summary.
+    assert_eq!(
+        table,
+        "2026-11-02 Mon  planned  8:00\n\
+         \x20   09:00-13:48   4:48   60.0%  /w/shop -> p-shop\n\
+         \x20   13:48-15:24   1:36   20.0%  Other -> p-other\n\
+         \x20   15:24-17:00   1:36   20.0%  /w/tracker -> p-tracker\n\
+         2026-11-03 Tue  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/shop -> p-shop\n\
+         2026-11-05 Thu  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/tracker -> p-tracker\n\
+         \n\
+         Clockify: 3 day(s) to sync, 5 entries\n\
+         skipped: 0 already synced, 1 not work days, 2 without sessions, 1 today or later\n\
+         (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
     );
-    assert!(table.contains("13:48-15:24   1:36   20.0%  Other -> p-other"), "{table}");
-    assert!(table.contains("2026-11-04 Wed  no sessions"), "{table}");
-    assert!(table.contains("2026-11-01 Sun  weekend"), "{table}");
 }
 
 #[test]
@@ -699,4 +709,85 @@ fn the_key_is_read_from_clockify_token_after_clockify_api_key() {
             "{name}"
         );
     }
+}
+
+/// The dry run lists what the real run sends, and words what it leaves alone as the real run does: the
+/// billable flag beside each entry, then the same `skipped:` line.
+#[test]
+fn the_dry_run_lists_the_billable_flag_sent_and_the_real_runs_skipped_line() {
+    let setup = Setup::new();
+    setup.world.config(&(config(&setup.fake, "") + "billable = true\n"));
+    setup.week();
+    assert_eq!(
+        setup.sync_ok(&["--dry-run"]),
+        "2026-11-02 Mon  planned  8:00\n\
+         \x20   09:00-13:48   4:48   60.0%  /w/shop -> p-shop  billable: yes\n\
+         \x20   13:48-15:24   1:36   20.0%  Other -> p-other  billable: yes\n\
+         \x20   15:24-17:00   1:36   20.0%  /w/tracker -> p-tracker  billable: yes\n\
+         2026-11-03 Tue  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/shop -> p-shop  billable: yes\n\
+         2026-11-05 Thu  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/tracker -> p-tracker  billable: yes\n\
+         \n\
+         Clockify: 3 day(s) to sync, 5 entries\n\
+         skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n\
+         (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
+    );
+    assert!(setup.fake.requests().is_empty(), "a dry run makes no request");
+    let output = setup.sync_ok(&[]);
+    assert!(
+        output.ends_with(
+            "Clockify: synced 3 day(s): 5 entries posted, 0 adopted (5 requests)\n\
+             skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n"
+        ),
+        "{output}"
+    );
+    assert!(setup.fake.entries().iter().all(|e| e.billable), "every entry was sent billable");
+    // After the run, the dry run lists nothing but what it leaves alone.
+    assert_eq!(
+        setup.sync_ok(&["--dry-run"]),
+        "Clockify: 0 day(s) to sync, 0 entries\n\
+         skipped: 3 already synced, 0 not work days, 2 without sessions, 1 today or later\n\
+         (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
+    );
+}
+
+/// Once `clockify projects` has listed the workspace, the dry run names each id's project from that
+/// cache, without a request.
+#[test]
+fn the_dry_run_names_projects_listed_before_without_a_request() {
+    let setup = Setup::new();
+    setup.session("mon", "/w/shop", "2026-11-02T08:00:00Z", 60);
+    setup.session("mon-b", "/w/misc", "2026-11-02T10:00:00Z", 60);
+    let config = setup.world.dir.path().join("config.toml");
+    let listed = setup
+        .world
+        .cmd()
+        .env("CLOCKIFY_API_KEY", fake_clockify::API_KEY)
+        .args(["--config", config.to_str().unwrap(), "clockify", "projects", NOW])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", text(&listed));
+    let requests = setup.fake.requests().len();
+    let output = setup.sync(&["--dry-run", "--since", "2026-11-02", "--until", "2026-11-02"]);
+    assert_eq!(
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            output.status.code()
+        ),
+        (
+            "2026-11-02 Mon  planned  8:00\n\
+             \x20   09:00-13:00   4:00   50.0%  Other -> p-other (Other)\n\
+             \x20   13:00-17:00   4:00   50.0%  /w/shop -> p-shop (Shop)\n\
+             \n\
+             Clockify: 1 day(s) to sync, 2 entries\n\
+             skipped: 0 already synced, 0 not work days, 0 without sessions, 0 today or later\n\
+             (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
+                .to_string(),
+            String::new(),
+            Some(0)
+        )
+    );
+    assert_eq!(setup.fake.requests().len(), requests, "a dry run makes no request");
 }

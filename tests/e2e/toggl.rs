@@ -168,11 +168,35 @@ fn both_destinations_in_one_run_and_side_by_side_in_the_dry_run() {
         first_two,
         vec![("2026-11-02".into(), "clockify".into()), ("2026-11-02".into(), "toggl".into())]
     );
+    // Toggl's own `tags` are listed as they are sent: first, before the sessions' tags.
     let table = setup.sync_ok(&["--dry-run"]);
-    assert!(table.contains("2026-11-02 Mon\n  clockify  planned  8:00\n"), "{table}");
-    assert!(
-        table.contains("  toggl     planned  8:00\n    09:00-13:48   4:48   60.0%  /w/shop -> 100\n"),
-        "{table}"
+    assert_eq!(
+        table,
+        "2026-11-02 Mon\n\
+         \x20 clockify  planned  8:00\n\
+         \x20   09:00-13:48   4:48   60.0%  /w/shop -> p-shop\n\
+         \x20   13:48-15:24   1:36   20.0%  Other -> p-other\n\
+         \x20   15:24-17:00   1:36   20.0%  /w/tracker -> p-tracker\n\
+         \x20 toggl     planned  8:00\n\
+         \x20   09:00-13:48   4:48   60.0%  /w/shop -> 100  [claude-code]\n\
+         \x20   13:48-15:24   1:36   20.0%  /w/tracker -> 200  [claude-code]\n\
+         \x20   15:24-17:00   1:36   20.0%  Other -> 900  [claude-code]\n\
+         2026-11-03 Tue\n\
+         \x20 clockify  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/shop -> p-shop\n\
+         \x20 toggl     planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/shop -> 100  [claude-code]\n\
+         2026-11-05 Thu\n\
+         \x20 clockify  planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/tracker -> p-tracker\n\
+         \x20 toggl     planned  8:00\n\
+         \x20   09:00-17:00   8:00  100.0%  /w/tracker -> 200  [claude-code]\n\
+         \n\
+         Clockify: 3 day(s) to sync, 5 entries\n\
+         skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n\
+         Toggl Track: 3 day(s) to sync, 5 entries\n\
+         skipped: 0 already synced, 0 not work days, 2 without sessions, 1 today or later\n\
+         (UTC time zone, work day 09:00-17:00); dry run: nothing was posted\n"
     );
 
     let output = setup.sync_ok(&[]);

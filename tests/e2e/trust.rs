@@ -616,8 +616,9 @@ fn reconcile_keeps_a_day_another_machine_posted_whole_exactly_as_posted() {
                 "2026-11-02 Mon  planned  8:00\n\
                  \x20   09:00-13:48   4:48   60.0%  /w/shop -> {}\n\
                  \x20   13:48-17:00   3:12   40.0%  /w/tracker -> {}\n\
-                 2026-11-03 Tue  today\n\n\
-                 {}: 1 day(s) to sync, 2 entries\n(UTC time zone, work day 09:00-17:00); dry run: nothing \
+                 \n\
+                 {}: 1 day(s) to sync, 2 entries\n\
+                 skipped: 0 already synced, 0 not work days, 0 without sessions, 1 today or later\n(UTC time zone, work day 09:00-17:00); dry run: nothing \
                  was posted\n",
                 setup.project("shop"),
                 setup.project("tracker"),
