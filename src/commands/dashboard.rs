@@ -31,6 +31,31 @@ fn range_days(args: &DashboardArgs, today: NaiveDate) -> (NaiveDate, NaiveDate) 
     )
 }
 
+/// The Range tab's days: as asked; with no `--since`/`--until`, the month so far, or, when nothing was
+/// recorded in it, the span of every recorded session (a first look at old transcripts shows them).
+fn range_or_recorded(
+    store: &Store,
+    args: &DashboardArgs,
+    today: NaiveDate,
+    tz: chrono_tz::Tz,
+) -> Result<(NaiveDate, NaiveDate)> {
+    let (since, until) = range_days(args, today);
+    if args.since.is_some() || args.until.is_some() {
+        return Ok((since, until));
+    }
+    let (from, to) = workday::days_window(since, until, tz);
+    if !store.query_range(from, to)?.is_empty() {
+        return Ok((since, until));
+    }
+    let day = |at: Option<i64>| {
+        at.and_then(chrono::DateTime::from_timestamp_millis).map(|at| workday::local_date(at, tz))
+    };
+    Ok(match (day(store.earliest_activity()?), day(store.latest_activity()?)) {
+        (Some(first), Some(last)) => (first, last),
+        _ => (since, until),
+    })
+}
+
 /// Runs `dashboard`.
 pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
     let (since, until) = range_days(args, workday::local_date(app.now, app.tz));
@@ -171,7 +196,7 @@ fn build_view(
         Tab::Today => (today, today),
         Tab::Week => (back(6), today),
         Tab::Month => (back(29), today),
-        Tab::Range => range_days(screen.args, today),
+        Tab::Range => range_or_recorded(store, screen.args, today, app.tz)?,
     };
     let range = ReportRange { since, until: until.max(since), tz: app.tz };
     let (from, to) = workday::days_window(range.since, range.until, app.tz);

@@ -70,3 +70,22 @@ fn an_impossible_range_is_refused_before_anything_is_drawn() {
         )
     );
 }
+
+/// With nothing recorded this month, the Range tab shows the span of the recorded sessions rather than an
+/// empty month (the sample's 2026-11-09 to 2026-11-20, seen in December).
+#[test]
+fn the_range_tab_falls_back_to_the_recorded_span() {
+    let world = World::new();
+    let config = repo_file("examples/sample/config.toml");
+    let frame = world.ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--now=2026-12-05T12:00:00Z",
+        "dashboard",
+        "--snapshot",
+        "80x24",
+        "--tab",
+        "range",
+    ]);
+    assert_eq!(frame, include_str!("snapshots/sample-range-recorded-80x24.txt"));
+}
