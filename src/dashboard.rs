@@ -111,11 +111,12 @@ pub(crate) fn render(view: &DashboardView, frame: &mut Frame<'_>) {
         render_rows(view, frame, tags, TAGS_TITLE, &view.tags);
         render_days(view, frame, right);
     } else {
-        let day_height =
-            if view.days.len() > 1 { u16::try_from(view.days.len().min(5)).unwrap_or(5) + 2 } else { 0 };
+        let [project_lines, tag_lines, day_lines] = narrow_lines(view, usize::from(body.height));
+        let height = |lines: usize| if lines == 0 { 0 } else { u16::try_from(lines + 2).unwrap_or(u16::MAX) };
+        let day_height = height(day_lines);
         let [projects, tags, days] = Layout::vertical([
-            Constraint::Min(4),
-            Constraint::Length(tag_height(view)),
+            Constraint::Min(height(project_lines)),
+            Constraint::Length(height(tag_lines)),
             Constraint::Length(day_height),
         ])
         .areas(body);
@@ -155,10 +156,6 @@ fn projects_title(view: &DashboardView) -> String {
 
 /// A session counts under each of its tags, so tags have no total.
 const TAGS_TITLE: &str = " Tags ";
-
-fn tag_height(view: &DashboardView) -> u16 {
-    u16::try_from(view.tags.len().clamp(1, 3)).unwrap_or(3) + 2
-}
 
 fn style(view: &DashboardView, color: Color) -> Style {
     if view.color { Style::default().fg(color) } else { Style::default() }
@@ -239,27 +236,93 @@ fn bar(eighths: usize) -> String {
 }
 
 /// The range day by day, as horizontal bars (one line per day, the latest days when they do not fit).
+/// The narrow layout's inner lines for projects, tags and the day chart, shared by what they hold: the
+/// chart first (a week's days each get a line, a longer range its weeks: [`chart_rows`]), at least two
+/// lines each for projects and tags, the rest one line at a time to whichever still has rows to show,
+/// and what is left over to the projects.
+fn narrow_lines(view: &DashboardView, body_height: usize) -> [usize; 3] {
+    // A week's days each a line; a longer range week by week, at most `WEEK_LINES` (an overview).
+    let chart_need = match view.days.len() {
+        0 | 1 => 0,
+        days if days <= DAY_LINES => days,
+        _ => chart_rows(&view.days, DAY_LINES).len().min(WEEK_LINES),
+    };
+    let panels = if chart_need > 0 { 3 } else { 2 };
+    let inner = body_height.saturating_sub(2 * panels);
+    let day_lines = chart_need.min(inner.saturating_sub(4)).max(usize::from(chart_need > 0));
+    let [projects, tags] =
+        share_lines(inner.saturating_sub(day_lines), [view.projects.len(), view.tags.len()]);
+    [projects, tags, day_lines]
+}
+
+/// `available` lines between panels that need `needs` lines: at least two each (as far as they go), then
+/// one at a time to those that need more, the first panel taking what is left.
+fn share_lines(available: usize, needs: [usize; 2]) -> [usize; 2] {
+    let needs = needs.map(|n| n.max(1));
+    let mut lines = needs.map(|n| n.min(2));
+    let mut left = available.saturating_sub(lines.iter().sum());
+    while left > 0 && lines.iter().zip(&needs).any(|(l, n)| l < n) {
+        for (line, need) in lines.iter_mut().zip(&needs) {
+            if left > 0 && *line < *need {
+                *line += 1;
+                left -= 1;
+            }
+        }
+    }
+    lines[0] += left;
+    lines
+}
+
+/// Lines the day chart takes at most in the narrow layout: a whole week, each day its own.
+const DAY_LINES: usize = 7;
+
+/// Lines a week-by-week chart takes at most in the narrow layout (earlier weeks are counted on its first).
+const WEEK_LINES: usize = 5;
+
+/// The chart's lines: one per day when they fit in `lines`, else one per week (its Monday, `wk 11-16`),
+/// so that no day is left out; the lines add up to the range's minutes either way.
+fn chart_rows(days: &[(NaiveDate, i64)], lines: usize) -> Vec<(String, i64)> {
+    if days.len() <= lines.max(1) {
+        return days.iter().map(|(date, minutes)| (date.format("%a %m-%d").to_string(), *minutes)).collect();
+    }
+    let mut weeks: Vec<(NaiveDate, i64)> = Vec::new();
+    for (date, minutes) in days {
+        let monday = date.week(chrono::Weekday::Mon).first_day();
+        match weeks.last_mut() {
+            Some((week, sum)) if *week == monday => *sum += minutes,
+            _ => weeks.push((monday, *minutes)),
+        }
+    }
+    weeks.into_iter().map(|(monday, minutes)| (monday.format("wk %m-%d").to_string(), minutes)).collect()
+}
+
 fn render_days(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
-    let block = Block::default().borders(Borders::ALL).title(" By day ");
+    let height = usize::from(area.height.saturating_sub(2));
+    let rows = chart_rows(&view.days, height);
+    let title = if rows.len() < view.days.len() { " By week " } else { " By day " };
+    let block = Block::default().borders(Borders::ALL).title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let shown = usize::from(inner.height).min(view.days.len());
-    let days = &view.days[view.days.len() - shown..];
-    let longest = days.iter().map(|d| d.1).max().unwrap_or(1).max(1);
+    // Weeks that still do not fit: the latest are drawn, the earlier counted on the first line.
+    let shown = if rows.len() > height { height.saturating_sub(1) } else { rows.len() };
+    let (earlier, rows) = rows.split_at(rows.len() - shown);
+    let longest = rows.iter().map(|d| d.1).max().unwrap_or(1).max(1);
     // "Mon 11-02 " (10), the bar, " hh:mm" (7).
     let bar_width = usize::from(inner.width).saturating_sub(10 + 7).max(1);
-    let lines: Vec<Line<'_>> = days
-        .iter()
-        .map(|(date, minutes)| {
-            let filled = usize::try_from(*minutes).unwrap_or(0) * bar_width * 8
-                / usize::try_from(longest).unwrap_or(1);
-            Line::from(vec![
-                Span::raw(format!("{} ", date.format("%a %m-%d"))),
-                Span::styled(format!("{:<bar_width$}", bar(filled)), style(view, Color::Blue)),
-                Span::raw(format!(" {:>6}", duration(*minutes))),
-            ])
-        })
-        .collect();
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    if !earlier.is_empty() {
+        let minutes: i64 = earlier.iter().map(|r| r.1).sum();
+        lines.push(Line::from(format!("+{} earlier ({})", earlier.len(), duration(minutes))));
+    }
+    lines.extend(rows.iter().map(|(label, minutes)| {
+        let filled =
+            usize::try_from(*minutes).unwrap_or(0) * bar_width * 8 / usize::try_from(longest).unwrap_or(1);
+        Line::from(vec![
+            Span::raw(format!("{label:<9} ")),
+            Span::styled(format!("{:<bar_width$}", bar(filled)), style(view, Color::Blue)),
+            Span::raw(format!(" {:>6}", duration(*minutes))),
+        ])
+    }));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -382,6 +445,32 @@ mod tests {
         assert_eq!(Tab::Today.step(false), Tab::Range);
         assert_eq!(Tab::Range.step(true), Tab::Today);
         assert_eq!(Tab::Week.step(true), Tab::Month);
+    }
+
+    #[test]
+    fn lines_are_shared_by_what_each_panel_holds() {
+        assert_eq!(share_lines(5, [4, 4]), [3, 2], "two each, then one at a time, projects first");
+        assert_eq!(share_lines(12, [2, 3]), [9, 3], "needs met: the rest to the projects");
+        assert_eq!(share_lines(3, [4, 4]), [2, 2], "fewer lines than the minimum: never below it");
+        assert_eq!(share_lines(0, [0, 0]), [1, 1]);
+    }
+
+    #[test]
+    fn a_range_longer_than_the_chart_is_drawn_week_by_week_and_adds_up() {
+        let days: Vec<(NaiveDate, i64)> = NaiveDate::from_ymd_opt(2026, 11, 1)
+            .unwrap()
+            .iter_days()
+            .take(30)
+            .enumerate()
+            .map(|(i, date)| (date, i as i64))
+            .collect();
+        assert_eq!(chart_rows(&days[..7], 7).len(), 7);
+        let weeks = chart_rows(&days, 7);
+        assert_eq!(
+            weeks.iter().map(|w| w.0.as_str()).collect::<Vec<_>>(),
+            vec!["wk 10-26", "wk 11-02", "wk 11-09", "wk 11-16", "wk 11-23", "wk 11-30"]
+        );
+        assert_eq!(weeks.iter().map(|w| w.1).sum::<i64>(), days.iter().map(|d| d.1).sum::<i64>());
     }
 
     #[test]

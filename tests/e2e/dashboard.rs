@@ -89,3 +89,32 @@ fn the_range_tab_falls_back_to_the_recorded_span() {
     ]);
     assert_eq!(frame, include_str!("snapshots/sample-range-recorded-80x24.txt"));
 }
+
+#[test]
+fn the_sample_week_at_100_by_30_shows_every_project_tag_and_day() {
+    let world = World::new();
+    assert_eq!(frame(&world, "100x30", "week"), include_str!("snapshots/sample-week-100x30.txt"));
+}
+
+/// A 62-day range at 80x24: week by week, the earlier weeks counted on the chart's first line, every
+/// hidden project and tag counted with its time.
+#[test]
+fn a_62_day_range_at_80_by_24_hides_nothing_silently() {
+    let world = World::new();
+    let config = repo_file("examples/sample/config.toml");
+    let frame = world.ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        NOW,
+        "dashboard",
+        "--snapshot",
+        "80x24",
+        "--tab",
+        "range",
+        "--since",
+        "2026-09-20",
+        "--until",
+        "2026-11-20",
+    ]);
+    assert_eq!(frame, include_str!("snapshots/sample-62-days-80x24.txt"));
+}
