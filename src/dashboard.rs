@@ -372,6 +372,7 @@ fn render_help(frame: &mut Frame<'_>, area: Rect) {
         Line::from("→, Tab        next range"),
         Line::from("←, Shift-Tab  previous range"),
         Line::from("1 2 3 4       today, 7 days, 30 days, range"),
+        Line::from("[ ]           range tab: the range before / after"),
         Line::from("r             read new transcripts now"),
         Line::from("?             this help"),
         Line::from(""),

@@ -67,7 +67,7 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
         DashboardTab::Month => Tab::Month,
         DashboardTab::Range => Tab::Range,
     };
-    let mut screen = Screen { tab, help: false, args };
+    let mut screen = Screen { tab, help: false, args, moved: None };
     if let Some(size) = &args.snapshot {
         let (width, height) = parse_size(size)?;
         crate::refresh::refresh_unless_read_only(app, &mut store)?;
@@ -93,6 +93,25 @@ struct Screen<'a> {
     tab: Tab,
     help: bool,
     args: &'a DashboardArgs,
+    /// The Range tab's days once moved with `[` / `]` (else as the arguments or the default give them).
+    moved: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The range `since..=until` moved back (or forward) by its own length, never past `today`: `[` and `]`
+/// on the Range tab page through history one range at a time.
+fn shift_range(
+    (since, until): (NaiveDate, NaiveDate),
+    forward: bool,
+    today: NaiveDate,
+) -> (NaiveDate, NaiveDate) {
+    let days = u64::try_from((until - since).num_days()).unwrap_or(0);
+    if forward {
+        let until = until.checked_add_days(Days::new(days + 1)).unwrap_or(until).min(today).max(until);
+        (until.checked_sub_days(Days::new(days)).unwrap_or(since), until)
+    } else {
+        let since = since.checked_sub_days(Days::new(days + 1)).unwrap_or(since);
+        (since, since.checked_add_days(Days::new(days)).unwrap_or(since))
+    }
 }
 
 fn parse_size(text: &str) -> Result<(u16, u16)> {
@@ -147,6 +166,14 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
                         screen.tab = Tab::ALL[usize::from(digit as u8 - b'1')];
                     }
                     KeyCode::Char('?') => screen.help = !screen.help,
+                    KeyCode::Char(key @ ('[' | ']')) if screen.tab == Tab::Range => {
+                        let today = workday::local_date(app.now, app.tz);
+                        let current = match screen.moved {
+                            Some(range) => range,
+                            None => range_or_recorded(store, screen.args, today, app.tz)?,
+                        };
+                        screen.moved = Some(shift_range(current, key == ']', today));
+                    }
                     KeyCode::Char('r') => {}
                     _ => continue,
                 }
@@ -196,7 +223,10 @@ fn build_view(
         Tab::Today => (today, today),
         Tab::Week => (back(6), today),
         Tab::Month => (back(29), today),
-        Tab::Range => range_or_recorded(store, screen.args, today, app.tz)?,
+        Tab::Range => match screen.moved {
+            Some(range) => range,
+            None => range_or_recorded(store, screen.args, today, app.tz)?,
+        },
     };
     let range = ReportRange { since, until: until.max(since), tz: app.tz };
     let (from, to) = workday::days_window(range.since, range.until, app.tz);
@@ -269,4 +299,21 @@ fn destination_lines(app: &App, store: &Store) -> Result<Vec<DestinationLine>> {
             running: state.running_since.map(|at| format!("since {}", local(at, "%H:%M"))),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_pages_by_its_own_length_and_never_past_today() {
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let today = day("2026-11-20");
+        let november = (day("2026-11-01"), day("2026-11-20"));
+        assert_eq!(shift_range(november, false, today), (day("2026-10-12"), day("2026-10-31")));
+        assert_eq!(shift_range((day("2026-10-12"), day("2026-10-31")), true, today), november);
+        assert_eq!(shift_range(november, true, today), november, "today is the end");
+        let week = (day("2026-11-09"), day("2026-11-15"));
+        assert_eq!(shift_range(week, true, today), (day("2026-11-14"), day("2026-11-20")));
+    }
 }
