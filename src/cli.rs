@@ -22,14 +22,14 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Config file [default: $CLAUDE_TRACKER_CONFIG, else ~/.config/claude-tracker/config.toml]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Global options")]
     pub config: Option<PathBuf>,
     /// Database file [default: $CLAUDE_TRACKER_DB, else the platform data dir, e.g.
     /// ~/.local/share/claude-tracker/tracker.db]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Global options")]
     pub db: Option<PathBuf>,
     /// Say more: which transcript lines were skipped and why
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
     /// Pretend the current time is this instant: `--now`, added by [`Cli::parse_args`] only, so that
     /// completions and the man page (made from `Cli::command()`) never offer it.

@@ -110,3 +110,33 @@ fn bash_completes_a_subcommands_options() {
         ("project\nday\ntag\n".to_string(), String::new(), Some(0))
     );
 }
+
+/// `--help` lists a command's own options, then the global ones under their own heading (they were
+/// interleaved).
+#[test]
+fn help_keeps_global_options_apart() {
+    let world = World::new();
+    assert_eq!(world.ok(&["report", "--help"]), HELP);
+}
+
+const HELP: &str = r#"Show active time and tokens per project (or per day)
+
+Usage: claude-tracker report [OPTIONS] [PERIOD]
+
+Arguments:
+  [PERIOD]  Which days: today, the last 7 days (week) or the last 30 days (month), today included [default: today] [possible values: today, week, month]
+
+Options:
+      --since <DATE>  First local day of a custom range: YYYY-MM-DD, today, yesterday or a weekday (the latest one)
+      --until <DATE>  Last local day of a custom range, inclusive, as --since [default: today]
+      --by <BY>       One row per project, per day or per tag (a session with two tags counts in both, once in the total) [default: project] [possible values: project, day, tag]
+      --tag <NAME>    Only sessions with this tag
+      --json          Print JSON instead of a table
+  -h, --help          Print help
+  -V, --version       Print version
+
+Global options:
+      --config <FILE>  Config file [default: $CLAUDE_TRACKER_CONFIG, else ~/.config/claude-tracker/config.toml]
+      --db <FILE>      Database file [default: $CLAUDE_TRACKER_DB, else the platform data dir, e.g. ~/.local/share/claude-tracker/tracker.db]
+  -v, --verbose        Say more: which transcript lines were skipped and why
+"#;
