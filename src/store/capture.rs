@@ -111,6 +111,9 @@ impl Store {
             save_file(&tx, file)?;
             save_skipped(&tx, file)?;
         }
+        if files.iter().any(|file| !file.skipped.is_empty()) {
+            bound_skipped(&tx)?;
+        }
         tx.commit()?;
         Ok(updated)
     }
@@ -310,8 +313,7 @@ fn save_session(
     Ok(())
 }
 
-/// The skipped lines of one file: replaced when it was read from the start, added to otherwise; the
-/// whole table bounded by [`SKIPPED_KEPT`].
+/// The skipped lines of one file: replaced when it was read from the start, added to otherwise.
 fn save_skipped(tx: &Transaction<'_>, file: &FileUpdate) -> Result<()> {
     let path = file.path.to_string_lossy();
     if file.from_start {
@@ -327,6 +329,12 @@ fn save_skipped(tx: &Transaction<'_>, file: &FileUpdate) -> Result<()> {
     for (line, reason) in &file.skipped {
         insert.execute(params![path, sql_from_u64(*line), reason])?;
     }
+    Ok(())
+}
+
+/// Keeps the first [`SKIPPED_KEPT`] skipped lines met: once per ingest, after every file's, not once per
+/// file (each pass reads the whole table).
+fn bound_skipped(tx: &Transaction<'_>) -> Result<()> {
     tx.prepare_cached(
         "DELETE FROM skipped_lines WHERE rowid NOT IN
             (SELECT rowid FROM skipped_lines ORDER BY rowid LIMIT ?1)",

@@ -869,6 +869,36 @@ mod tests {
     }
 
     #[test]
+    fn skipped_lines_are_kept_across_runs_and_replaced_when_a_file_is_read_again_from_its_start() {
+        let mut store = Store::open_in_memory().unwrap();
+        let model = TimeModel { idle_ms: 15 * MIN, attention_ms: 15 * MIN };
+        let state = FileState { size: 10, mtime_ns: 1, parsed_bytes: 10, parsed_lines: 2, tail_hash: 3 };
+        let update = |from_start: bool, skipped: &[(u64, &str)]| FileUpdate {
+            path: "/x/a.jsonl".into(),
+            state,
+            from_start,
+            skipped: skipped.iter().map(|(line, reason)| (*line, reason.to_string())).collect(),
+        };
+        store
+            .record_ingest(SessionDigests::default(), &[update(true, &[(2, "malformed JSON")])], model)
+            .unwrap();
+        store
+            .record_ingest(SessionDigests::default(), &[update(false, &[(5, "bad timestamp")])], model)
+            .unwrap();
+        let path = "/x/a.jsonl".to_string();
+        assert_eq!(
+            store.skipped_lines().unwrap(),
+            vec![(path.clone(), 2, "malformed JSON".to_string()), (path, 5, "bad timestamp".to_string())]
+        );
+        store.record_ingest(SessionDigests::default(), &[update(true, &[])], model).unwrap();
+        assert_eq!(
+            store.skipped_lines().unwrap(),
+            vec![],
+            "read again from the start: its old lines are gone"
+        );
+    }
+
+    #[test]
     fn blobs_round_trip() {
         let messages = vec![MessageRecord {
             key: u64::MAX,
