@@ -48,7 +48,7 @@ pub(crate) fn project_names_key(service: destination::Service, workspace: &str) 
 
 /// A workspace's project names as last listed; empty when never listed (or unreadable: a name is a
 /// convenience, never a reason to fail a dry run).
-fn cached_project_names(
+pub(crate) fn cached_project_names(
     store: &Store,
     destination: &Destination,
     workspace: &str,
@@ -678,8 +678,18 @@ pub(crate) fn project_label(entry: &PlannedEntry, destination: &Destination) -> 
 /// A listed entry's project ([`project_label`]) with the service's name for the id when it is cached:
 /// `/home/dev/code/webshop -> 2000001 (Webshop)`.
 fn named_project_label(step: &Step, plan: &DestinationPlan) -> String {
-    let label = project_label(&step.planned(), &plan.destination);
-    match step.draft.project_id.as_ref().and_then(|id| plan.names.get(id)) {
+    named_label(&step.planned(), &plan.destination, &plan.names)
+}
+
+/// [`project_label`] with the cached name of the entry's project, if any: what every listing of
+/// entries shows (`sync` and `push` dry runs, `watch`'s pass lines).
+pub(crate) fn named_label(
+    entry: &PlannedEntry,
+    destination: &Destination,
+    names: &BTreeMap<String, String>,
+) -> String {
+    let label = project_label(entry, destination);
+    match entry.project_id.as_ref().and_then(|id| names.get(id)) {
         Some(name) => format!("{label} ({name})"),
         None => label,
     }
@@ -729,14 +739,18 @@ fn sent_marks(draft: &crate::timesheet::EntryDraft) -> String {
     }
 }
 
-/// `--json`: one object per day and destination, by date (days not yet over are left out). After a real
+/// `--json`: one object per day with entries and destination, by date (days not yet over, and days
+/// without entries, are left out: the same days the text lists). Each entry as it is sent: description,
+/// tags and billable flag from the draft, and the project's cached name. After a real
 /// run, the days synced by it carry their entries with the service's ids (`clockify_entry_id`,
 /// `toggl_entry_id`).
 fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
     let mut rows: Vec<(NaiveDate, usize, serde_json::Value)> = Vec::new();
     for (order, destination_plan) in plans.iter().enumerate() {
         let service = destination_plan.destination.service.key();
-        for day in destination_plan.planned.days.iter().filter(|d| d.status != DayStatus::Today) {
+        // Only days with entries, as the text listing: the rest are what `skipped:` counts.
+        let listed = |d: &&Batch| d.status != DayStatus::Today && !d.steps.is_empty();
+        for day in destination_plan.planned.days.iter().filter(listed) {
             let entries: Vec<serde_json::Value> = day
                 .steps
                 .iter()
@@ -748,8 +762,18 @@ fn plans_json(plans: &[DestinationPlan], after_run: bool) -> String {
                         "end": step.plan.end.to_rfc3339_opts(SecondsFormat::Secs, true),
                         "seconds": step.plan.seconds,
                     });
-                    if !step.plan.tags.is_empty() {
-                        entry["tags"] = serde_json::json!(step.plan.tags);
+                    // What is sent, as the text listing shows it ([`sent_marks`]).
+                    if let Some(name) =
+                        step.draft.project_id.as_ref().and_then(|id| destination_plan.names.get(id))
+                    {
+                        entry["project_name"] = serde_json::json!(name);
+                    }
+                    entry["description"] = serde_json::json!(step.draft.description);
+                    if !step.draft.tags.is_empty() {
+                        entry["tags"] = serde_json::json!(step.draft.tags);
+                    }
+                    if let Some(billable) = step.draft.billable {
+                        entry["billable"] = serde_json::json!(billable);
                     }
                     if let (Action::Keep { remote_id: id }, true) = (&step.action, after_run) {
                         entry[format!("{service}_entry_id")] = serde_json::json!(id);

@@ -7,7 +7,7 @@
 //! minute; between them the process sleeps. Everything it does is in the ledger, so Ctrl-C, a crash or a
 //! sleeping laptop leave a state the next pass finishes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -394,7 +394,8 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     };
     let run = execute(&mut planned.days, store, connection.timesheet.as_mut(), &settings, &mut Quiet);
     connection.remember(store)?;
-    report_done(app, &link.destination, &pending, &planned.days);
+    let names = crate::planning::cached_project_names(store, &link.destination, &workspace_id)?;
+    report_done(app, &link.destination, &names, &pending, &planned.days);
     if let Some(left) = connection.timesheet.quota_left() {
         store.cache(&format!("watch.quota.{}", link.destination.service.key()), &left.to_string())?;
     }
@@ -414,7 +415,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
             "{}: {} {}: {}; {}",
             link.destination.service.name(),
             failure.start.with_timezone(&app.tz).format("%H:%M"),
-            crate::planning::project_label(&failure.entry, &link.destination),
+            crate::planning::named_label(&failure.entry, &link.destination, &names),
             failure.error,
             failure.hint
         ));
@@ -458,7 +459,13 @@ fn tell_once(said: &mut BTreeSet<&'static str>, name: &str, notice: LiveNotice) 
 
 /// One line per step the pass carried out: started, stopped (with the time of the stop), updated,
 /// posted, deleted.
-fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[Batch]) {
+fn report_done(
+    app: &App,
+    destination: &Destination,
+    names: &BTreeMap<String, String>,
+    pending: &[Step],
+    after: &[Batch],
+) {
     let done: Vec<&Step> = after.iter().flat_map(|b| &b.steps).filter(|s| !s.action.is_pending()).collect();
     let local = |at: DateTime<Utc>| at.with_timezone(&app.tz).format("%H:%M").to_string();
     for step in pending {
@@ -481,7 +488,7 @@ fn report_done(app: &App, destination: &Destination, pending: &[Step], after: &[
             (Action::Delete { .. }, _) => "deleted".to_string(),
             _ => "posted".to_string(),
         };
-        let project = crate::planning::project_label(&step.planned(), destination);
+        let project = crate::planning::named_label(&step.planned(), destination, names);
         say(&format!(
             "{} {}: {what}: {}-{} {project} \"{}\"",
             app.now.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),

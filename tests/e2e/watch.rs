@@ -479,3 +479,20 @@ fn status_warns_about_a_timer_nothing_stops() {
         );
     }
 }
+
+/// `watch` lists what it did as the dry runs do: the project's name beside its id once `clockify
+/// projects` / `toggl projects` has listed them (the cache, never a request for it).
+#[test]
+fn watch_names_the_projects_listed_before() {
+    for setup in Setup::bare("live") {
+        let (name, shop) = (setup.name(), setup.project("shop"));
+        let service = if name == "Clockify" { "clockify" } else { "toggl" };
+        setup.ok(&[service, "projects"]);
+        work(&setup, "shop", "/w/shop", &["09:00", "09:05", "09:10"]);
+        let label = if name == "Clockify" { "p-shop" } else { "Shop" };
+        assert_eq!(
+            once(&setup, "09:11"),
+            format!("2026-11-02 09:11:00 {name}: started: 09:00-now /w/shop -> {shop} ({label}) \"shop (main)\"\n")
+        );
+    }
+}
