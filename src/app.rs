@@ -37,6 +37,10 @@ pub(crate) struct App {
     pub(crate) pause: Pause,
     /// The auto-tag rules of the config, compiled (`~` is `home`).
     pub(crate) rules: Rules,
+    /// This machine's name: `[share] machine`, else the host name.
+    pub(crate) machine: String,
+    /// `[share] dir` (`~` expanded): where machines share their sessions.
+    pub(crate) share_dir: Option<PathBuf>,
 }
 
 /// Shorter waits for the tests' fakes, which answer at once: `$CLAUDE_TRACKER_BACKOFF_MS` (back-off
@@ -66,6 +70,8 @@ impl App {
             .or_else(|| dirs::data_dir().map(|d| d.join("claude-tracker/tracker.db")))
             .ok_or_else(|| anyhow::anyhow!("cannot tell where the database goes: pass `--db FILE`"))?;
         let projects_dirs = projects_dirs(&config, home.as_deref());
+        let share_dir = config.share.dir.as_deref().map(|dir| expand_home(dir, home.as_deref()));
+        let machine = config.share.machine.clone().unwrap_or_else(host_name);
         let tz = config.timezone.unwrap_or_else(system_time_zone);
         let secret_store = SecretStore::from_env();
         for warning in crate::secrets::permission_warnings(&config_path, config.holds_secret(), &secret_store)
@@ -100,6 +106,8 @@ impl App {
             },
             pause: Pause::default(),
             rules,
+            machine,
+            share_dir,
         })
     }
 
@@ -183,6 +191,18 @@ fn projects_dirs(config: &Config, home: Option<&Path>) -> Vec<PathBuf> {
     let mut defaults: Vec<PathBuf> = home.map(|h| h.join(".claude/projects")).into_iter().collect();
     defaults.extend(config_home(home).map(|c| c.join("claude/projects")));
     defaults.into_iter().filter(|d| d.is_dir()).collect()
+}
+
+/// The host name as a machine name (what `[share] machine` defaults to): its first label, in the
+/// characters a machine name may hold (`config::machine_name`), `machine` when there is none.
+fn host_name() -> String {
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let label = host.split('.').next().unwrap_or_default();
+    let name: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    if name.is_empty() { "machine".to_string() } else { name }
 }
 
 fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {

@@ -116,8 +116,16 @@ pub enum Command {
         #[command(subcommand)]
         command: TogglCommand,
     },
-    /// Write sessions or the planned allocations as CSV to stdout
+    /// Write sessions or the planned allocations as CSV to stdout, or every session as a portable file
+    /// (`--format jsonl`) for `import`
     Export(ExportArgs),
+    /// Merge a portable sessions file (`export --format jsonl` on another machine; `-` reads stdin)
+    /// into the database: sessions counted once however often they come, nothing shortened
+    Import {
+        /// The file, or `-` for stdin: `ssh devbox claude-tracker export --format jsonl | claude-tracker
+        /// import -`
+        file: PathBuf,
+    },
     /// Tag a session (an id, or a unique prefix of one); rules never remove your tags
     Tag {
         /// Session id or a unique prefix
@@ -163,9 +171,13 @@ pub struct RulesCheckArgs {
 /// `export`'s options.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// CSV, the only format so far (and the default: `export` alone writes it)
-    #[arg(long)]
+    /// CSV (the default): the same as `--format csv`
+    #[arg(long, conflicts_with = "format")]
     pub csv: bool,
+    /// `csv`, or `jsonl`: every session as the tracker knows it, for `claude-tracker import` on another
+    /// machine or as an archive (implies `--sessions`; without `--since` every session)
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
     /// First local day (YYYY-MM-DD, today, yesterday or a weekday) [default: the day of the earliest session]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub since: Option<DayArg>,
@@ -178,6 +190,15 @@ pub struct ExportArgs {
     /// One row per planned entry: the plan sync would post (the default)
     #[arg(long)]
     pub allocations: bool,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated values, one row per session or planned entry
+    Csv,
+    /// The portable sessions file: a header, one JSON object per session, a closing line
+    Jsonl,
 }
 
 /// `toggl` subcommands.

@@ -38,6 +38,9 @@ pub(crate) struct Config {
     /// `[rules]`: auto-tag rules (`[[rules.auto_tag]]`), first match wins.
     #[serde(default)]
     pub(crate) rules: RulesConfig,
+    /// `[share]`: the folder machines share their sessions through, and this machine's name.
+    #[serde(default)]
+    pub(crate) share: ShareConfig,
     /// What the file says that still works but should be written otherwise (deprecated keys).
     #[serde(skip)]
     pub(crate) warnings: Vec<String>,
@@ -121,6 +124,9 @@ pub(crate) struct TogglConfig {
     /// Post sessions that had no person (scheduled tasks, `/loop`, `claude -p`, SDK runs).
     #[serde(default)]
     pub(crate) count_automated: bool,
+    /// The one machine (`[share] machine`) that posts to this destination; every machine when absent.
+    #[serde(default)]
+    pub(crate) post_from: Option<String>,
 }
 
 impl Default for TogglConfig {
@@ -138,6 +144,7 @@ impl Default for TogglConfig {
             foreign_timer: ForeignTimer::Leave,
             count: crate::attention::Count::Active,
             count_automated: false,
+            post_from: None,
         }
     }
 }
@@ -269,6 +276,9 @@ pub(crate) struct ClockifyConfig {
     /// Post sessions that had no person (scheduled tasks, `/loop`, `claude -p`, SDK runs).
     #[serde(default)]
     pub(crate) count_automated: bool,
+    /// The one machine (`[share] machine`) that posts to this destination; every machine when absent.
+    #[serde(default)]
+    pub(crate) post_from: Option<String>,
 }
 
 impl Default for ClockifyConfig {
@@ -287,6 +297,7 @@ impl Default for ClockifyConfig {
             foreign_timer: ForeignTimer::Leave,
             count: crate::attention::Count::Active,
             count_automated: false,
+            post_from: None,
         }
     }
 }
@@ -307,6 +318,7 @@ impl std::fmt::Debug for ClockifyConfig {
             .field("foreign_timer", &self.foreign_timer)
             .field("count", &self.count)
             .field("count_automated", &self.count_automated)
+            .field("post_from", &self.post_from)
             .finish()
     }
 }
@@ -432,6 +444,34 @@ fn round_minutes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::E
     minutes(deserializer, "round_to_minutes", (0, 8 * 60), "0 (no rounding)")
 }
 
+/// `[share]`: sessions shared between machines through a folder a syncing tool keeps alike (Syncthing,
+/// Dropbox, iCloud Drive, a git repository): see notes/10-many-machines.md.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShareConfig {
+    /// The shared folder (`~` is the home directory; relative to the config file otherwise).
+    pub(crate) dir: Option<PathBuf>,
+    /// This machine's name in the folder and in reports [default: the host name].
+    #[serde(default, deserialize_with = "machine_name")]
+    pub(crate) machine: Option<String>,
+}
+
+/// A machine name names its file in the shared folder (`<name>.jsonl`): letters, digits, `-` and `_`.
+fn machine_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    let fits = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fits {
+        Ok(Some(name))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`machine = {name:?}`: a machine name names its file in the shared folder, so it holds only \
+             letters, digits, `-` and `_` (1 to 64 of them), e.g. `machine = \"laptop\"`"
+        )))
+    }
+}
+
 /// `[capture]`: where transcripts are and how activity becomes time.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -499,8 +539,9 @@ impl Config {
             Err(e) => anyhow::bail!("cannot read the config file {}: {e}", path.display()),
         };
         let mut config = Config::parse(&text, path)?;
-        if let (Some(dirs), Some(base)) = (config.capture.projects_dirs.as_mut(), path.parent()) {
-            for dir in dirs.iter_mut().filter(|d| d.is_relative() && !d.starts_with("~")) {
+        if let Some(base) = path.parent() {
+            let dirs = config.capture.projects_dirs.iter_mut().flatten().chain(config.share.dir.as_mut());
+            for dir in dirs.filter(|d| d.is_relative() && !d.starts_with("~")) {
                 *dir = base.join(&*dir);
             }
         }

@@ -29,10 +29,12 @@ mod ingest;
 mod ledger;
 mod pause;
 mod planning;
+mod portable;
 mod refresh;
 mod report;
 mod secrets;
 mod sessions;
+mod share;
 mod store;
 mod sync;
 mod timeline;
@@ -78,6 +80,7 @@ pub fn run(cli: cli::Cli) -> Result<()> {
             commands::setup::toggl_projects(&app, workspace.as_deref(), *refresh)
         }
         cli::Command::Export(args) => commands::export::run(&app, args),
+        cli::Command::Import { file } => commands::import::run(&app, file),
         cli::Command::Rules { command: cli::RulesCommand::Check(args) } => commands::rules::check(&app, args),
         cli::Command::Tag { session, tags } => commands::tag::tag(&app, session, tags),
         cli::Command::Untag { session, tags } => commands::tag::untag(&app, session, tags),

@@ -18,6 +18,11 @@ use crate::transcripts::discover::{DirsSource, FolderState, folder_warnings};
 /// tags.
 pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = refresh_sessions(app, store)?;
+    let shared = crate::share::pass(app, store)?;
+    let mut stderr = std::io::stderr().lock();
+    for warning in &shared.warnings {
+        writeln!(stderr, "claude-tracker: warning: {warning}")?;
+    }
     apply_rule_tags(app, store)?;
     Ok(summary)
 }
@@ -27,6 +32,8 @@ pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSumm
     let summary =
         ingest(store, &app.projects_dirs, app.config.capture.time_model(), app.now.timestamp_millis())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+    // The shared folder's warnings wait for `status` and the commands that print.
+    crate::share::pass(app, store)?;
     apply_rule_tags(app, store)?;
     Ok(summary)
 }

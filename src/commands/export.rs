@@ -1,14 +1,17 @@
 //! `claude-tracker export --csv`: sessions, or the plan `sync` would post (per destination), to stdout.
 
+use std::io::Write;
+
 use anyhow::Result;
 use chrono::Days;
 
 use crate::app::App;
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, ExportFormat};
 use crate::connect::known_workspace;
 use crate::destination;
 use crate::export::{ALLOCATION_HEADER, SESSION_HEADER, allocation_rows, session_rows};
 use crate::ledger::Ledger;
+use crate::store::Store;
 use crate::sync::daily::{PlanInput, plan};
 use crate::sync::steps::EntryTemplate;
 use crate::workday;
@@ -19,6 +22,9 @@ use crate::planning::{Window, day_range, plan_for};
 pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
     let mut store = app.open_store_to_read()?;
     crate::refresh::refresh_unless_read_only(app, &mut store)?;
+    if args.format == ExportFormat::Jsonl {
+        return portable_file(app, &mut store, args);
+    }
     let today = workday::local_date(app.now, app.tz);
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let default_until = if args.sessions { today } else { yesterday };
@@ -84,5 +90,33 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
         }
     }
     writer.flush()?;
+    Ok(())
+}
+
+/// `export --format jsonl`: every session (or those touching `--since`..`--until`) in the portable
+/// form, written by this machine.
+fn portable_file(app: &App, store: &mut Store, args: &ExportArgs) -> Result<()> {
+    anyhow::ensure!(
+        !args.allocations,
+        "`--format jsonl` writes sessions, not allocations: leave out `--allocations` (CSV has them)"
+    );
+    let machine = if store.is_read_only() {
+        let id = store.known_machine_id()?.unwrap_or_default();
+        crate::portable::MachineRef { id, name: app.machine.clone() }
+    } else {
+        crate::share::this_machine(app, store)?
+    };
+    let today = workday::local_date(app.now, app.tz);
+    let mut sessions = store.portable_sessions(false)?;
+    if args.since.is_some() || args.until.is_some() {
+        let since = args.since.map_or(chrono::NaiveDate::MIN, |d| d.resolve(today));
+        let until = args.until.map_or(today, |d| d.resolve(today));
+        anyhow::ensure!(since <= until, workday::empty_range(since, until));
+        let (from, to) = workday::days_window(since, until, app.tz);
+        sessions.retain(|s| s.digest.bounds().is_some_and(|(first, last)| last >= from && first < to));
+    }
+    let written_at = app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let text = crate::portable::write(&machine, &written_at, &sessions);
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }

@@ -4,6 +4,7 @@ pub(crate) mod dashboard;
 pub(crate) mod docs;
 pub(crate) mod export;
 pub(crate) mod hooks;
+pub(crate) mod import;
 pub(crate) mod ingest;
 pub(crate) mod push;
 pub(crate) mod report;

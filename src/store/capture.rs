@@ -99,13 +99,18 @@ impl Store {
         }
         // Immediate: take the write lock up front, so a second process waits (busy timeout) instead of
         // failing to upgrade a read transaction.
+        let machine_id = if sessions.by_id.is_empty() { String::new() } else { self.local_machine_id()? };
+        let here = Placement { machine_id: &machine_id, seen_here: true };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         rebuild_spans_if_model_changed(&tx, model)?;
         let updated = sessions.by_id.len();
         for (session_id, digest) in sessions.by_id {
             let mut merged = load_digest(&tx, &session_id)?.unwrap_or_default();
             merged.merge(digest);
-            save_session(&tx, &session_id, &merged, model)?;
+            save_session(&tx, &session_id, &merged, model, here)?;
+        }
+        if updated > 0 {
+            super::bump_generation(&tx)?;
         }
         for file in files {
             save_file(&tx, file)?;
@@ -204,7 +209,7 @@ impl Store {
     }
 }
 
-fn rebuild_spans_if_model_changed(tx: &Transaction<'_>, model: TimeModel) -> Result<()> {
+pub(super) fn rebuild_spans_if_model_changed(tx: &Transaction<'_>, model: TimeModel) -> Result<()> {
     let stored: Option<String> =
         tx.query_row("SELECT value FROM meta WHERE key = ?1", [META_TIME_MODEL], |r| r.get(0)).optional()?;
     if stored.as_deref() == Some(model.meta_value().as_str()) {
@@ -216,7 +221,7 @@ fn rebuild_spans_if_model_changed(tx: &Transaction<'_>, model: TimeModel) -> Res
         .collect::<rusqlite::Result<_>>()?;
     for id in ids {
         if let Some(digest) = load_digest(tx, &id)? {
-            save_session(tx, &id, &digest, model)?;
+            save_session(tx, &id, &digest, model, Placement::KEPT)?;
         }
     }
     tx.execute(
@@ -226,7 +231,7 @@ fn rebuild_spans_if_model_changed(tx: &Transaction<'_>, model: TimeModel) -> Res
     Ok(())
 }
 
-fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionDigest>> {
+pub(super) fn load_digest(tx: &rusqlite::Connection, session_id: &str) -> Result<Option<SessionDigest>> {
     let mut statement = tx.prepare_cached(
         "SELECT project, project_at, project_from_sidechain, git_branch, activity, messages, models,
             person, away, places, who_unknown
@@ -254,11 +259,27 @@ fn load_digest(tx: &Transaction<'_>, session_id: &str) -> Result<Option<SessionD
     Ok(digest)
 }
 
-fn save_session(
+/// Which machine a saved session is attributed to, and whether this machine's transcripts hold it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Placement<'a> {
+    /// Offered as the session's machine: it replaces the stored one when smaller (so every machine
+    /// attributes a session seen by several to the same one); `""` offers none.
+    pub(super) machine_id: &'a str,
+    /// Seen in this machine's transcripts (never unset once set).
+    pub(super) seen_here: bool,
+}
+
+impl Placement<'_> {
+    /// A recomputation: the session stays where it was.
+    pub(super) const KEPT: Placement<'static> = Placement { machine_id: "", seen_here: false };
+}
+
+pub(super) fn save_session(
     tx: &Transaction<'_>,
     session_id: &str,
     digest: &SessionDigest,
     model: TimeModel,
+    placement: Placement<'_>,
 ) -> Result<()> {
     let Some((first, last)) = digest.bounds() else {
         return Ok(()); // a session with neither activity nor tokens has nothing to keep
@@ -275,15 +296,19 @@ fn save_session(
     tx.prepare_cached(
         "INSERT INTO sessions (session_id, project, project_at, project_from_sidechain, git_branch,
             first_ms, last_ms, activity, messages, models, person, away, places, who_unknown, automated,
-            hands_on, supervised)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            hands_on, supervised, machine_id, seen_here)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT(session_id) DO UPDATE SET project = excluded.project, project_at = excluded.project_at,
             project_from_sidechain = excluded.project_from_sidechain, git_branch = excluded.git_branch,
             first_ms = excluded.first_ms, last_ms = excluded.last_ms,
             activity = excluded.activity, messages = excluded.messages, models = excluded.models,
             person = excluded.person, away = excluded.away, places = excluded.places,
             who_unknown = excluded.who_unknown, automated = excluded.automated,
-            hands_on = excluded.hands_on, supervised = excluded.supervised, rule_tags_fp = NULL",
+            hands_on = excluded.hands_on, supervised = excluded.supervised, rule_tags_fp = NULL,
+            machine_id = CASE WHEN excluded.machine_id != ''
+                AND (sessions.machine_id = '' OR excluded.machine_id < sessions.machine_id)
+                THEN excluded.machine_id ELSE sessions.machine_id END,
+            seen_here = MAX(sessions.seen_here, excluded.seen_here)",
     )?
     .execute(params![
         session_id,
@@ -303,6 +328,8 @@ fn save_session(
         digest.automated(),
         encode_spans(&hands_on),
         encode_spans(&supervised),
+        placement.machine_id,
+        placement.seen_here,
     ])?;
     tx.prepare_cached("DELETE FROM spans WHERE session_id = ?1")?.execute([session_id])?;
     let mut insert =

@@ -258,6 +258,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (path, line)
     );
     DELETE FROM files;",
+    // 14 (issue 18): many machines. Each session is attributed to a machine by its random id (`''` until
+    // this database has made its own id, which then takes every such row); `seen_here` tells a session of
+    // this machine's transcripts (written to the shared folder) from one only imported. `machines` names
+    // the ids; `shared_files` is what was last read of each other machine's file in `[share] dir`.
+    "ALTER TABLE sessions ADD COLUMN machine_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sessions ADD COLUMN seen_here INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE machines (
+        machine_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE shared_files (
+        path TEXT PRIMARY KEY,
+        machine_id TEXT,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        written_at TEXT,
+        read_ms INTEGER NOT NULL,
+        problem TEXT
+    ) WITHOUT ROWID;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -12,6 +12,7 @@
 mod capture;
 mod folders;
 mod ledger;
+mod machines;
 mod migrations;
 mod tags;
 
@@ -22,6 +23,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub(crate) use capture::{FileState, FileUpdate, TimeModel};
+pub(crate) use machines::{MergeCounts, SharedFileState};
 pub(crate) use tags::SessionRef;
 
 /// The database handle.
@@ -206,6 +208,27 @@ impl Store {
             params![key, value],
         )?;
         Ok(())
+    }
+}
+
+/// The meta key of the count of changes to what this machine shares ([`bump_generation`]).
+const META_GENERATION: &str = "sessions.generation";
+
+/// Counts a change to this machine's sessions or user tags, in the transaction that makes it: the
+/// shared folder's file is written again only when the count moved since it was last written.
+fn bump_generation(tx: &rusqlite::Connection) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO meta(key, value) VALUES (?1, '1')
+         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+    )?
+    .execute([META_GENERATION])?;
+    Ok(())
+}
+
+impl Store {
+    /// How many changes this machine's sessions and user tags have seen (see [`bump_generation`]).
+    pub(crate) fn generation(&self) -> Result<String> {
+        Ok(self.cached(META_GENERATION)?.unwrap_or_else(|| "0".to_string()))
     }
 }
 

@@ -105,6 +105,7 @@ impl Store {
                 insert.execute(params![session_id, tag])?;
             }
         }
+        super::bump_generation(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -123,6 +124,7 @@ impl Store {
             }
         }
         tx.execute("UPDATE sessions SET rule_tags_fp = NULL WHERE session_id = ?1", [session_id])?;
+        super::bump_generation(&tx)?;
         tx.commit()?;
         Ok(removed)
     }

@@ -492,7 +492,9 @@ fn watch_names_the_projects_listed_before() {
         let label = if name == "Clockify" { "p-shop" } else { "Shop" };
         assert_eq!(
             once(&setup, "09:11"),
-            format!("2026-11-02 09:11:00 {name}: started: 09:00-now /w/shop -> {shop} ({label}) \"shop (main)\"\n")
+            format!(
+                "2026-11-02 09:11:00 {name}: started: 09:00-now /w/shop -> {shop} ({label}) \"shop (main)\"\n"
+            )
         );
     }
 }
