@@ -72,6 +72,15 @@ pub(crate) struct Destination {
     pub(crate) foreign_timer: ForeignTimer,
     /// What of the active time is billed, and whether sessions with no person are.
     pub(crate) billing: crate::attention::Billing,
+    /// `post_from`: the one machine that posts here (the others plan and say so); `None`: every one.
+    pub(crate) post_from: Option<String>,
+}
+
+impl Destination {
+    /// The machine that posts here when it is not `machine` (this one): then this machine only plans.
+    pub(crate) fn posted_elsewhere(&self, machine: &str) -> Option<&str> {
+        self.post_from.as_deref().filter(|poster| *poster != machine)
+    }
 }
 
 /// The destinations the config sets up: Clockify when `[clockify] workspace_id` is set, Toggl Track when
@@ -103,6 +112,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             granularity: clockify.granularity,
             foreign_timer: clockify.foreign_timer,
             billing: crate::attention::Billing { count: clockify.count, automated: clockify.count_automated },
+            post_from: clockify.post_from.clone(),
         });
     }
     if let Some(toggl) = &config.toggl {
@@ -120,6 +130,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             granularity: toggl.granularity,
             foreign_timer: toggl.foreign_timer,
             billing: crate::attention::Billing { count: toggl.count, automated: toggl.count_automated },
+            post_from: toggl.post_from.clone(),
         });
     }
     destinations

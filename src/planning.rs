@@ -77,16 +77,16 @@ pub(crate) fn plan_and_post(
     options: PostOptions,
 ) -> Result<()> {
     if options.dry_run {
-        let mut plans = Vec::new();
-        for destination in destinations {
-            let workspace = known_workspace(&destination, store)?.unwrap_or_default();
-            let planned = plan_for(app, store, &destination, &workspace, window, false)?;
-            let names = cached_project_names(store, &destination, &workspace)?;
-            plans.push(DestinationPlan { destination, planned, names });
+        return print_plans(app, store, destinations, window, options);
+    }
+    // A destination another machine posts (`post_from`) is planned here as a dry run, and said so.
+    let (elsewhere, destinations): (Vec<Destination>, Vec<Destination>) =
+        destinations.into_iter().partition(|d| d.posted_elsewhere(&app.machine).is_some());
+    if !elsewhere.is_empty() {
+        print_plans(app, store, elsewhere, window, options)?;
+        if destinations.is_empty() {
+            return Ok(());
         }
-        let text = if options.json { plans_json(&plans, false) } else { plans_text(&plans, app) };
-        std::io::stdout().lock().write_all(text.as_bytes())?;
-        return Ok(());
     }
     let _lock = FileLock::sync(&app.db_path)?;
     let mut plans = Vec::new();
@@ -125,6 +125,44 @@ pub(crate) fn plan_and_post(
     }
     anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
+}
+
+/// Plans each destination and prints the plans without posting (`--dry-run`, or the destinations
+/// another machine posts), each of the latter under a line that names the machine that posts it.
+fn print_plans(
+    app: &App,
+    store: &Store,
+    destinations: Vec<Destination>,
+    window: &Window<'_>,
+    options: PostOptions,
+) -> Result<()> {
+    let mut plans = Vec::new();
+    let mut notes = String::new();
+    for destination in destinations {
+        if let Some(poster) = destination.posted_elsewhere(&app.machine) {
+            notes.push_str(&posted_elsewhere_note(&destination, poster, &app.machine));
+        }
+        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+        let planned = plan_for(app, store, &destination, &workspace, window, false)?;
+        let names = cached_project_names(store, &destination, &workspace)?;
+        plans.push(DestinationPlan { destination, planned, names });
+    }
+    if options.json {
+        std::io::stderr().lock().write_all(notes.as_bytes())?;
+        std::io::stdout().lock().write_all(plans_json(&plans, false).as_bytes())?;
+    } else {
+        std::io::stdout().lock().write_all((notes + &plans_text(&plans, app)).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The line a machine that does not post a destination gives before its plan.
+pub(crate) fn posted_elsewhere_note(destination: &Destination, poster: &str, machine: &str) -> String {
+    format!(
+        "{}: posted from `{poster}` (`post_from`), not from this machine (`{machine}`): planned here, nothing \
+         sent; `{poster}` posts it with every machine's sessions\n",
+        destination.service.name()
+    )
 }
 
 /// What every destination's plan shares: the days and the sessions in them.

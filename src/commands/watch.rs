@@ -46,16 +46,26 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
     if args.status {
         return status(app);
     }
-    let destinations: Vec<Destination> = destination::configured(&app.config, app.tz)
+    let live: Vec<Destination> = destination::configured(&app.config, app.tz)
         .into_iter()
         .filter(|d| d.mode == EntryMode::Live)
         .collect();
     anyhow::ensure!(
-        !destinations.is_empty(),
+        !live.is_empty(),
         "no destination is in live mode: set `mode = \"live\"` in `[toggl]` or `[clockify]` of {} (live is \
          sessions mode plus a running entry)",
         app.config_path.display()
     );
+    // A destination another machine posts (`post_from`) keeps no timer here: that machine's watcher runs it.
+    let (elsewhere, destinations): (Vec<Destination>, Vec<Destination>) =
+        live.into_iter().partition(|d| d.posted_elsewhere(&app.machine).is_some());
+    for destination in &elsewhere {
+        let poster = destination.posted_elsewhere(&app.machine).unwrap_or_default();
+        say(crate::planning::posted_elsewhere_note(destination, poster, &app.machine).trim_end());
+    }
+    if destinations.is_empty() {
+        return Ok(());
+    }
     let refuse = || {
         anyhow::anyhow!(
             "another `claude-tracker watch` is running on this database (lock {}); `watch --status` shows it",
