@@ -36,7 +36,25 @@ struct Status {
     last_ingest: Option<DateTime<Utc>>,
     cleanup_days: i64,
     destinations: Vec<DestinationStatus>,
+    share: Option<ShareStatus>,
     warnings: Vec<String>,
+}
+
+/// The shared folder as the last run left it: this machine, and each other machine's file.
+struct ShareStatus {
+    dir: PathBuf,
+    machine: String,
+    machine_id: Option<String>,
+    others: Vec<OtherMachine>,
+}
+
+/// Another machine's file in the shared folder, as last read (or skipped).
+struct OtherMachine {
+    name: String,
+    file: String,
+    written_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+    problem: Option<String>,
 }
 
 /// Runs `status`.
@@ -69,6 +87,16 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
         warnings.extend(mapping_warnings(store, &state.destination, &state.workspace)?);
     }
     warnings.extend(crate::connect::timer_warnings(app, store)?);
+    let share = share_status(app, store)?;
+    if let Some(share) = &share {
+        for other in share.others.iter().filter(|o| o.problem.is_some()) {
+            warnings.push(format!(
+                "the shared file {} was skipped: {}",
+                other.file,
+                other.problem.as_deref().unwrap_or_default()
+            ));
+        }
+    }
     Ok(Status {
         folders: app.projects_dirs.clone(),
         files: files.len(),
@@ -79,8 +107,39 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
         last_ingest,
         cleanup_days,
         destinations,
+        share,
         warnings,
     })
+}
+
+/// What the last run read of the shared folder (status reads no file of it).
+fn share_status(app: &App, store: &Store) -> Result<Option<ShareStatus>> {
+    let Some(dir) = &app.share_dir else { return Ok(None) };
+    let names = store.machine_names()?;
+    let instant = |text: Option<&str>| {
+        text.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc())
+    };
+    let others = store
+        .shared_files()?
+        .into_values()
+        .map(|file| OtherMachine {
+            name: file
+                .machine_id
+                .as_ref()
+                .and_then(|id| names.get(id).cloned())
+                .unwrap_or_else(|| "(unknown)".to_string()),
+            file: file.path.clone(),
+            written_at: instant(file.written_at.as_deref()),
+            read_at: DateTime::from_timestamp_millis(file.read_ms),
+            problem: file.problem,
+        })
+        .collect();
+    Ok(Some(ShareStatus {
+        dir: dir.clone(),
+        machine: app.machine.clone(),
+        machine_id: store.known_machine_id()?,
+        others,
+    }))
 }
 
 fn from_nanos(nanos: i64) -> DateTime<Utc> {
@@ -211,6 +270,9 @@ fn as_text(status: &Status, app: &App) -> String {
         if destination.refused > 0 {
             extra.push_str(&format!("; {} refused (the next run retries them)", destination.refused));
         }
+        if let Some(poster) = destination.destination.posted_elsewhere(&app.machine) {
+            extra.push_str(&format!("; posted from `{poster}`, not from this machine"));
+        }
         text.push_str(&format!(
             "{} ({} mode): last sync {}; {} day(s) waiting{extra}\n",
             destination.destination.service.name(),
@@ -222,6 +284,9 @@ fn as_text(status: &Status, app: &App) -> String {
     if status.destinations.is_empty() {
         text.push_str("no destination configured (config.example.toml shows [clockify] and [toggl])\n");
     }
+    if let Some(share) = &status.share {
+        text.push_str(&share_text(share, app, &when));
+    }
     if status.warnings.is_empty() {
         text.push_str("no warnings\n");
     } else {
@@ -231,6 +296,28 @@ fn as_text(status: &Status, app: &App) -> String {
         }
     }
     text.push_str(&format!("({} time zone)\n", app.tz.name()));
+    text
+}
+
+/// `shared folder: …` and a line per other machine: when its file was written (and how long ago), when
+/// this machine last read it.
+fn share_text(share: &ShareStatus, app: &App, when: &dyn Fn(Option<DateTime<Utc>>) -> String) -> String {
+    let id = share.machine_id.as_deref().map_or("none yet", |id| id.get(..8).unwrap_or(id));
+    let mut text =
+        format!("shared folder: {} (this machine: {}, id {id})\n", share.dir.display(), share.machine);
+    if share.others.is_empty() {
+        text.push_str("  no other machine's file read yet\n");
+    }
+    for other in &share.others {
+        let age = other.written_at.map_or_else(String::new, |at| {
+            format!(" ({} ago)", crate::figures::duration((app.now - at).num_minutes()))
+        });
+        let state = match &other.problem {
+            Some(_) => format!("skipped at {} (see warnings)", when(other.read_at)),
+            None => format!("written {}{age}, read {}", when(other.written_at), when(other.read_at)),
+        };
+        text.push_str(&format!("  {}: {} {state}\n", other.name, other.file));
+    }
     text
 }
 
@@ -258,6 +345,18 @@ fn as_json(status: &Status) -> String {
             "in_doubt": d.in_doubt,
             "refused": d.refused,
         })).collect::<Vec<_>>(),
+        "share": status.share.as_ref().map(|share| json!({
+            "dir": share.dir.display().to_string(),
+            "machine": share.machine,
+            "machine_id": share.machine_id,
+            "machines": share.others.iter().map(|o| json!({
+                "machine": o.name,
+                "file": o.file,
+                "written_at": instant(o.written_at),
+                "read_at": instant(o.read_at),
+                "problem": o.problem,
+            })).collect::<Vec<_>>(),
+        })),
         "warnings": status.warnings,
     });
     serde_json::to_string(&value).unwrap_or_default() + "\n"
