@@ -111,6 +111,64 @@ fn bash_completes_a_subcommands_options() {
     );
 }
 
+/// Fish, given the generated script, completes `claude-tracker report --` with report's options, each
+/// with its description, and `report --by ` with its values: `complete -C LINE` prints what fish offers
+/// on Tab for LINE (a candidate, a tab, its description; fish sorts them). Run with no config and a
+/// temporary home (fish creates its folders there).
+#[test]
+fn fish_completes_a_subcommands_options() {
+    if std::process::Command::new("fish").args(["--no-config", "-c", "true"]).output().is_err() {
+        eprintln!("fish_completes_a_subcommands_options: skipped, no `fish` on PATH");
+        return;
+    }
+    let world = World::new();
+    let script = world.dir.path().join("claude-tracker.fish");
+    std::fs::write(&script, world.ok(&["completions", "fish"])).unwrap();
+    let complete = |line: &str| -> (String, String, Option<i32>) {
+        let output = std::process::Command::new("fish")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", world.home())
+            .env("XDG_CONFIG_HOME", world.home().join(".config"))
+            .env("XDG_DATA_HOME", world.home().join(".local/share"))
+            .args(["--no-config", "-c", "source $argv[1]; complete -C $argv[2]"])
+            .arg(&script)
+            .arg(line)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+            output.status.code(),
+        )
+    };
+    assert_eq!(
+        complete("claude-tracker report --"),
+        (
+            "--by\tOne row per project, per day or per tag (a session with two tags counts in both, once in \
+             the total)\n\
+             --config\tConfig file [default: $CLAUDE_TRACKER_CONFIG, else ~/.config/claude-tracker/config.toml]\n\
+             --db\tDatabase file [default: $CLAUDE_TRACKER_DB, else the platform data dir, e.g. \
+             ~/.local/share/claude-tracker/tracker.db]\n\
+             --help\tPrint help\n\
+             --json\tPrint JSON instead of a table\n\
+             --since\tFirst local day of a custom range: YYYY-MM-DD, today, yesterday or a weekday (the latest \
+             one)\n\
+             --tag\tOnly sessions with this tag\n\
+             --until\tLast local day of a custom range, inclusive, as --since [default: today]\n\
+             --verbose\tSay more: which transcript lines were skipped and why\n\
+             --version\tPrint version\n"
+                .to_string(),
+            String::new(),
+            Some(0)
+        )
+    );
+    assert_eq!(
+        complete("claude-tracker report --by "),
+        ("day\nproject\ntag\n".to_string(), String::new(), Some(0))
+    );
+}
+
 /// `--help` lists a command's own options, then the global ones under their own heading (they were
 /// interleaved).
 #[test]
