@@ -111,6 +111,134 @@ fn bash_completes_a_subcommands_options() {
     );
 }
 
+/// Fish, given the generated script, completes `claude-tracker report --` with report's options, each
+/// with its description, and `report --by ` with its values: `complete -C LINE` prints what fish offers
+/// on Tab for LINE (a candidate, a tab, its description; fish sorts them). Run with no config and a
+/// temporary home (fish creates its folders there).
+#[test]
+fn fish_completes_a_subcommands_options() {
+    if std::process::Command::new("fish").args(["--no-config", "-c", "true"]).output().is_err() {
+        eprintln!("fish_completes_a_subcommands_options: skipped, no `fish` on PATH");
+        return;
+    }
+    let world = World::new();
+    let script = world.dir.path().join("claude-tracker.fish");
+    std::fs::write(&script, world.ok(&["completions", "fish"])).unwrap();
+    let complete = |line: &str| -> (String, String, Option<i32>) {
+        let output = std::process::Command::new("fish")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", world.home())
+            .env("XDG_CONFIG_HOME", world.home().join(".config"))
+            .env("XDG_DATA_HOME", world.home().join(".local/share"))
+            .args(["--no-config", "-c", "source $argv[1]; complete -C $argv[2]"])
+            .arg(&script)
+            .arg(line)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+            output.status.code(),
+        )
+    };
+    assert_eq!(
+        complete("claude-tracker report --"),
+        (
+            "--by\tOne row per project, per day or per tag (a session with two tags counts in both, once in \
+             the total)\n\
+             --config\tConfig file [default: $CLAUDE_TRACKER_CONFIG, else ~/.config/claude-tracker/config.toml]\n\
+             --db\tDatabase file [default: $CLAUDE_TRACKER_DB, else the platform data dir, e.g. \
+             ~/.local/share/claude-tracker/tracker.db]\n\
+             --help\tPrint help\n\
+             --json\tPrint JSON instead of a table\n\
+             --since\tFirst local day of a custom range: YYYY-MM-DD, today, yesterday or a weekday (the latest \
+             one)\n\
+             --tag\tOnly sessions with this tag\n\
+             --until\tLast local day of a custom range, inclusive, as --since [default: today]\n\
+             --verbose\tSay more: which transcript lines were skipped and why\n\
+             --version\tPrint version\n"
+                .to_string(),
+            String::new(),
+            Some(0)
+        )
+    );
+    assert_eq!(
+        complete("claude-tracker report --by "),
+        ("day\nproject\ntag\n".to_string(), String::new(), Some(0))
+    );
+}
+
+/// Zsh's completion system, given the generated script, completes `claude-tracker report --` with
+/// report's options and their descriptions, and `report --by ` with its values. Zsh completes only in
+/// its line editor, which needs a terminal, so the test does what a person does: an interactive zsh in an
+/// 80x24 pseudo-terminal (the dashboard test's [`Pty`](crate::terminal::Pty)), reading only its own
+/// `.zshrc` (`ZDOTDIR`; `-d` skips the system's), which runs `compinit` and sources the script (its
+/// `compdef` binds `_claude-tracker` to the command); then the line is typed and Tab pressed, and the
+/// whole screen compared: zsh's own listing of what `_arguments` offered, descriptions cut at the width.
+#[cfg(unix)]
+#[test]
+fn zsh_completes_a_subcommands_options() {
+    use crate::terminal::{Pty, screen_of};
+    if std::process::Command::new("zsh").args(["-f", "-c", "true"]).output().is_err() {
+        eprintln!("zsh_completes_a_subcommands_options: skipped, no `zsh` on PATH");
+        return;
+    }
+    let world = World::new();
+    let script = world.dir.path().join("_claude-tracker");
+    std::fs::write(&script, world.ok(&["completions", "zsh"])).unwrap();
+    let zdotdir = world.dir.path().join("zsh");
+    std::fs::create_dir_all(&zdotdir).unwrap();
+    std::fs::write(
+        zdotdir.join(".zshrc"),
+        format!(
+            "PS1='$ '\nunsetopt prompt_sp\nautoload -Uz compinit && compinit -u -D\nsource '{}'\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let home = world.home();
+    let env = [
+        ("PATH", path.as_os_str()),
+        ("HOME", home.as_os_str()),
+        ("ZDOTDIR", zdotdir.as_os_str()),
+        ("TERM", "xterm-256color".as_ref()),
+    ];
+    let command = Pty::command(std::path::Path::new("zsh"), &["-d", "-i"], &env, world.dir.path());
+    let mut zsh = Pty::spawn(command, 80, 24);
+    let prompt = screen_of(&["$"], 80, 24);
+    assert_eq!(zsh.wait_for_screen(&prompt), prompt, "the prompt, nothing else: the rc file ran cleanly");
+
+    zsh.send("claude-tracker report --\t");
+    let options = screen_of(
+        &[
+            "$ claude-tracker report --",
+            "--by       -- One row per project, per day or per tag (a session with two ta",
+            "--config   -- Config file [default: $CLAUDE_TRACKER_CONFIG, else ~/.config/c",
+            "--db       -- Database file [default: $CLAUDE_TRACKER_DB, else the platform",
+            "--help     -- Print help",
+            "--json     -- Print JSON instead of a table",
+            "--since    -- First local day of a custom range: YYYY-MM-DD, today, yesterda",
+            "--tag      -- Only sessions with this tag",
+            "--until    -- Last local day of a custom range, inclusive, as --since [defau",
+            "--verbose  -- Say more: which transcript lines were skipped and why",
+            "--version  -- Print version",
+        ],
+        80,
+        24,
+    );
+    assert_eq!(zsh.wait_for_screen(&options), options);
+
+    // Ctrl-U empties the line, Ctrl-L clears the screen.
+    zsh.send("\x15\x0cclaude-tracker report --by \t");
+    let values = screen_of(&["$ claude-tracker report --by", "day      project  tag"], 80, 24);
+    assert_eq!(zsh.wait_for_screen(&values), values);
+
+    zsh.send("\x15exit\r");
+    assert_eq!(zsh.wait_for_exit(), (0, None));
+}
+
 /// `--help` lists a command's own options, then the global ones under their own heading (they were
 /// interleaved).
 #[test]

@@ -20,6 +20,7 @@ mod rules;
 mod status;
 mod support;
 mod sync;
+mod terminal;
 mod time_model;
 mod toggl;
 mod trust;
