@@ -1,6 +1,7 @@
 //! `claude-tracker dashboard`: builds the dashboard's view model from the store and runs the terminal
 //! (ratatui on crossterm): keys and transcript changes (notify) wake it; nothing polls. The terminal is
-//! restored on every exit path: a normal quit, an error (a guard's `Drop`) and a panic (ratatui's hook).
+//! restored on every exit path: a normal quit, a signal (SIGTERM, SIGHUP, SIGINT), an error (a guard's
+//! `Drop`) and a panic (ratatui's hook).
 
 use std::io::IsTerminal;
 use std::sync::mpsc;
@@ -123,11 +124,20 @@ fn parse_size(text: &str) -> Result<(u16, u16)> {
 enum Wake {
     Input(Event),
     Changed,
+    /// SIGTERM, SIGHUP or SIGINT: leave as `q` does, so the terminal is given back.
+    Quit,
 }
 
 fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result<()> {
     let (wake, woken) = mpsc::channel::<Wake>();
     let events = wake.clone();
+    let quit = wake.clone();
+    // A signal ends the loop like a key: the guard below then restores the terminal (a kill without
+    // it left the terminal on the alternate screen with the cursor hidden).
+    ctrlc::set_handler(move || {
+        let _ = quit.send(Wake::Quit);
+    })
+    .context("cannot set the signal handler")?;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if event.is_ok_and(|e| !e.kind.is_access()) {
             let _ = events.send(Wake::Changed);
@@ -187,7 +197,7 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
                 true
             }
             Err(mpsc::RecvTimeoutError::Timeout) => true,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            Ok(Wake::Quit) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         };
         let mut app = app.clone();
         app.now = app.clock.now()?;

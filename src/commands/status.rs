@@ -116,9 +116,8 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
 fn share_status(app: &App, store: &Store) -> Result<Option<ShareStatus>> {
     let Some(dir) = &app.share_dir else { return Ok(None) };
     let names = store.machine_names()?;
-    let instant = |text: Option<&str>| {
-        text.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc())
-    };
+    let instant =
+        |text: Option<&str>| text.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
     let others = store
         .shared_files()?
         .into_values()

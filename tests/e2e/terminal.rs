@@ -247,3 +247,29 @@ fn the_dashboard_in_a_terminal_takes_keys_and_gives_the_terminal_back() {
     assert_eq!(pty.screen(), screen_of(&[], 80, 24), "nothing written on the main screen");
     assert_eq!(pty.termios(), cooked, "the line discipline as it was: cooked, echoing");
 }
+
+/// A dashboard ended by a signal (a closed terminal window, `kill`, a logout) gives the terminal back as
+/// `q` does: it left it on the alternate screen with the cursor hidden before.
+#[test]
+fn a_dashboard_ended_by_sigterm_gives_the_terminal_back() {
+    let world = World::new();
+    let config = repo_file("examples/sample/config.toml");
+    let env = dashboard_env(&world);
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())).collect();
+    let command = Pty::command(
+        &assert_cmd::cargo::cargo_bin("claude-tracker"),
+        &["--config", config.to_str().unwrap(), "--now=2026-11-20T17:00:00Z", "dashboard"],
+        &env,
+        world.dir.path(),
+    );
+    let mut pty = Pty::spawn(command, 80, 24);
+    let cooked = pty.termios();
+    let today = include_str!("snapshots/sample-today-80x24.txt");
+    assert_eq!(pty.wait_for_screen(today), today, "the first frame");
+    let pid = pty.child.process_id().expect("the dashboard's pid");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(pty.wait_for_exit(), (0, None), "SIGTERM: it leaves as `q` does");
+    assert_eq!(pty.modes(), (false, false), "back on the main screen, cursor shown");
+    assert_eq!(pty.termios(), cooked, "the line discipline as it was");
+}
