@@ -12,6 +12,7 @@ mod figures;
 mod first_hour;
 mod hooks;
 mod live_trust;
+mod machines;
 mod paths;
 mod push;
 mod ranges;
