@@ -152,9 +152,12 @@ fn writes(fake: &FakeClockify) -> usize {
     fake.requests().iter().filter(|r| r.method != "GET").count()
 }
 
+/// A session to write: id, folder, day, start (`HH:MM`), minutes.
+type Work = (&'static str, &'static str, &'static str, &'static str, i64);
+
 /// Each machine's work of the week: overlapping days, different projects; the poster is the first.
 fn week(machines: &[Machine]) {
-    let plan: [&[(&str, &str, &str, &str, i64)]; 3] = [
+    let plan: [&[Work]; 3] = [
         &[
             ("lap-mon", "/w/shop", "2026-11-02", "09:00", 120),
             ("lap-tue", "/w/tracker", "2026-11-03", "13:00", 60),

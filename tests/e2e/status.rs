@@ -138,6 +138,7 @@ fn status_json_carries_the_same() {
                 {"destination": "toggl", "mode": "sessions", "last_sync": null, "days_waiting": 0,
                  "running_since": null, "in_doubt": 0, "refused": 0},
             ],
+            "share": null,
             "warnings": warnings(&setup),
         })
     );
