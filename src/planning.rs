@@ -928,7 +928,11 @@ pub(crate) fn sessions_listing(plan: &DestinationPlan, app: &App) -> String {
             ));
         }
     }
-    text.push_str(&format!("\n({} time zone) Run without --dry-run to push.\n", app.tz.name()));
+    let next = match plan.destination.posted_elsewhere(&app.machine) {
+        Some(poster) => format!("`{poster}` pushes it."),
+        None => "Run without --dry-run to push.".to_string(),
+    };
+    text.push_str(&format!("\n({} time zone) {next}\n", app.tz.name()));
     text
 }
 

@@ -39,10 +39,15 @@ struct Machine {
 
 impl Machine {
     fn new(name: &'static str, shared: &Path, poster: &str, fake: &FakeClockify) -> Machine {
+        Machine::in_mode(name, shared, poster, fake, "workday")
+    }
+
+    fn in_mode(name: &'static str, shared: &Path, poster: &str, fake: &FakeClockify, mode: &str) -> Machine {
         let world = World::new();
         world.config(&format!(
             "timezone = \"UTC\"\n[share]\ndir = \"{}\"\nmachine = \"{name}\"\n\
              [clockify]\nworkspace_id = \"{WS}\"\nother_project_id = \"p-other\"\npost_from = \"{poster}\"\n\
+             mode = \"{mode}\"\n\
              project_mapping = {{ \"/w/shop\" = \"p-shop\", \"/w/tracker\" = \"p-tracker\" }}\n\
              base_url = \"{}\"\n",
             shared.display(),
@@ -538,4 +543,26 @@ fn two_machines_of_one_name_keep_two_files() {
         let report = machine.world.report("2026-11-02", "2026-11-02", &[]);
         assert_eq!(report["projects"].as_array().unwrap().len(), 2, "{}", machine.name);
     }
+}
+
+/// `push` (sessions mode) and `watch` (live mode) on a machine that does not post: the plan is shown
+/// and nothing is sent; the watcher starts no timer and says which machine runs it.
+#[test]
+fn push_and_watch_on_a_machine_that_does_not_post_send_nothing() {
+    let fake = fake();
+    let shared = tempfile::tempdir().unwrap();
+    let note = "Clockify: posted from `desk` (`post_from`), not from this machine (`laptop`): planned here, \
+                nothing sent; `desk` posts it with every machine's sessions\n";
+    let laptop = Machine::in_mode("laptop", shared.path(), "desk", &fake, "sessions");
+    laptop.work("lap-fri", "/w/shop", "2026-11-06", "09:00", 40);
+    let listing = "Would push 1 entries to Clockify (1 new, 0 to update, 0 to delete; 0 unchanged, 0 still open):\n\
+                   \n\
+                   \x20 2026-11-06 Fri 09:00-09:40   0:40  /w/shop -> p-shop  \"Development\"\n\
+                   \n\
+                   (UTC time zone) `desk` pushes it.\n";
+    assert_eq!(outcome(&laptop.run(&["push"])), (format!("{note}{listing}"), String::new(), Some(0)));
+    let live = Machine::in_mode("laptop", shared.path(), "desk", &fake, "live");
+    live.work("lap-sat", "/w/shop", "2026-11-07", "11:30", 20);
+    assert_eq!(outcome(&live.run(&["watch", "--once"])), (note.to_string(), String::new(), Some(0)));
+    assert!(fake.requests().is_empty(), "no request: {:?}", fake.requests());
 }
