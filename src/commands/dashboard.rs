@@ -148,6 +148,12 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
         notify::Watcher::watch(&mut watcher, dir, notify::RecursiveMode::Recursive)
             .with_context(|| format!("cannot watch {}", dir.display()))?;
     }
+    // Another machine's file arriving in the shared folder is work to follow too (its own file's
+    // rewrite wakes one more pass, which finds nothing new).
+    if let Some(dir) = app.share_dir.as_ref().filter(|d| d.is_dir()) {
+        notify::Watcher::watch(&mut watcher, dir, notify::RecursiveMode::NonRecursive)
+            .with_context(|| format!("cannot watch the shared folder {}", dir.display()))?;
+    }
     std::thread::spawn(move || {
         while let Ok(event) = event::read() {
             if wake.send(Wake::Input(event)).is_err() {

@@ -212,6 +212,12 @@ fn watch_loop(app: &App, store: &mut Store, links: &mut [Link]) -> Result<()> {
         notify::Watcher::watch(&mut watcher, dir, notify::RecursiveMode::Recursive)
             .with_context(|| format!("cannot watch {}", dir.display()))?;
     }
+    // Another machine's file arriving in the shared folder is work to follow too (its own file's
+    // rewrite wakes one more pass, which finds nothing new).
+    if let Some(dir) = app.share_dir.as_ref().filter(|d| d.is_dir()) {
+        notify::Watcher::watch(&mut watcher, dir, notify::RecursiveMode::NonRecursive)
+            .with_context(|| format!("cannot watch the shared folder {}", dir.display()))?;
+    }
     let stopping = Arc::new(AtomicBool::new(false));
     {
         let (stopping, wake, pause) = (stopping.clone(), wake.clone(), app.pause.clone());
