@@ -127,6 +127,9 @@ pub(crate) struct TogglConfig {
     /// The one machine (`[share] machine`) that posts to this destination; every machine when absent.
     #[serde(default)]
     pub(crate) post_from: Option<String>,
+    /// Post only the days the user approved (`review`, `entries approve DAY`); `watch` is not held.
+    #[serde(default)]
+    pub(crate) approve: bool,
 }
 
 impl Default for TogglConfig {
@@ -145,6 +148,7 @@ impl Default for TogglConfig {
             count: crate::attention::Count::Active,
             count_automated: false,
             post_from: None,
+            approve: false,
         }
     }
 }
@@ -279,6 +283,9 @@ pub(crate) struct ClockifyConfig {
     /// The one machine (`[share] machine`) that posts to this destination; every machine when absent.
     #[serde(default)]
     pub(crate) post_from: Option<String>,
+    /// Post only the days the user approved (`review`, `entries approve DAY`); `watch` is not held.
+    #[serde(default)]
+    pub(crate) approve: bool,
 }
 
 impl Default for ClockifyConfig {
@@ -298,6 +305,7 @@ impl Default for ClockifyConfig {
             count: crate::attention::Count::Active,
             count_automated: false,
             post_from: None,
+            approve: false,
         }
     }
 }
@@ -319,6 +327,7 @@ impl std::fmt::Debug for ClockifyConfig {
             .field("count", &self.count)
             .field("count_automated", &self.count_automated)
             .field("post_from", &self.post_from)
+            .field("approve", &self.approve)
             .finish()
     }
 }

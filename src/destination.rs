@@ -74,6 +74,8 @@ pub(crate) struct Destination {
     pub(crate) billing: crate::attention::Billing,
     /// `post_from`: the one machine that posts here (the others plan and say so); `None`: every one.
     pub(crate) post_from: Option<String>,
+    /// `approve = true`: `sync` and `push` post only the days the user approved.
+    pub(crate) approve: bool,
 }
 
 impl Destination {
@@ -113,6 +115,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             foreign_timer: clockify.foreign_timer,
             billing: crate::attention::Billing { count: clockify.count, automated: clockify.count_automated },
             post_from: clockify.post_from.clone(),
+            approve: clockify.approve,
         });
     }
     if let Some(toggl) = &config.toggl {
@@ -131,6 +134,7 @@ pub(crate) fn configured(config: &Config, tz: Tz) -> Vec<Destination> {
             foreign_timer: toggl.foreign_timer,
             billing: crate::attention::Billing { count: toggl.count, automated: toggl.count_automated },
             post_from: toggl.post_from.clone(),
+            approve: toggl.approve,
         });
     }
     destinations

@@ -174,6 +174,9 @@ pub(crate) struct Ledger {
     pub(crate) entries: BTreeMap<String, KeyedEntry>,
     /// Plans fixed when a day's first entry went out (in posting order).
     pub(crate) fixed_plans: BTreeMap<NaiveDate, Vec<PlannedEntry>>,
+    /// The user's edits of this workspace's entries and the days approved (applied to every plan:
+    /// [`crate::overrides::apply`]).
+    pub(crate) edits: crate::overrides::Edits,
 }
 
 /// A running entry (a timer claude-tracker started) as recorded in any destination's ledger.

@@ -27,6 +27,7 @@ mod folders;
 mod http;
 mod ingest;
 mod ledger;
+mod overrides;
 mod pause;
 mod planning;
 mod portable;

@@ -20,6 +20,7 @@ use crate::destination::{self, Destination};
 use crate::figures::{self, ShownSpan};
 use crate::folders::FolderTargets;
 use crate::ledger::{EntryState, Ledger, LedgerScope};
+use crate::overrides::HeldBack;
 use crate::sessions::Session;
 use crate::store::Store;
 use crate::sync::daily::{PlanInput, plan};
@@ -227,6 +228,8 @@ pub(crate) struct Planned {
     pub(crate) days: Vec<Batch>,
     pub(crate) open: usize,
     pub(crate) mode_note: Option<String>,
+    /// What the user's edits held back: excluded entries, days waiting for approval.
+    pub(crate) held: crate::overrides::HeldBack,
 }
 
 /// One destination's plan over the window, in its mode: what `sync` and `push` post and `export
@@ -289,7 +292,12 @@ pub(crate) fn plan_with_ledger(
             });
             let mut stops = stop_orphaned_timers(app, ledger, destination, window);
             stops.extend(days);
-            Planned { days: stops, open: 0, mode_note }
+            reviewed(
+                Planned { days: stops, open: 0, mode_note, held: HeldBack::default() },
+                ledger,
+                destination,
+                window,
+            )
         }
         EntryMode::Sessions | EntryMode::Live => {
             let earliest = [
@@ -337,9 +345,24 @@ pub(crate) fn plan_with_ledger(
                 stop_running: destination.mode != EntryMode::Live,
                 ..sessions_input(app, ledger, destination, window, (from.max(earliest), window.to), earliest)
             });
-            Planned { days: plan.batches, open: plan.open, mode_note }
+            let planned =
+                Planned { days: plan.batches, open: plan.open, mode_note, held: HeldBack::default() };
+            reviewed(planned, ledger, destination, window)
         }
     }
+}
+
+/// The plan with the user's edits applied ([`crate::overrides::apply`]): the one place every plan (dry
+/// run, `sync`, `push`, `watch`, CSV) meets them. `approve` holds days back, except for the live timer.
+fn reviewed(
+    mut planned: Planned,
+    ledger: &Ledger,
+    destination: &Destination,
+    window: &Window<'_>,
+) -> Planned {
+    let approve = destination.approve && !window.live;
+    planned.held = crate::overrides::apply(&mut planned.days, ledger, &ledger.edits, approve);
+    planned
 }
 
 /// The sessions planner's input for one destination over `[from, to)`: what every sessions plan of a

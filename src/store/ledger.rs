@@ -30,6 +30,7 @@ impl Store {
             ledger.entries.insert(entry.key.clone(), entry);
         }
         self.load_fixed_plans(scope, &mut ledger)?;
+        ledger.edits = self.edits(scope)?;
         Ok(ledger)
     }
 

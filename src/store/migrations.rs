@@ -277,6 +277,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
         read_ms INTEGER NOT NULL,
         problem TEXT
     ) WITHOUT ROWID;",
+    // 15 (issue 19): the user's edits of planned entries, by destination, workspace and entry key (what
+    // is sent; the ledger keeps what was sent), and the days approved for posting (`approve = true`).
+    "CREATE TABLE overrides (
+        destination TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        excluded INTEGER NOT NULL DEFAULT 0,
+        delete_confirmed INTEGER NOT NULL DEFAULT 0,
+        description TEXT,
+        project_id TEXT,
+        billable INTEGER,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (destination, workspace_id, entry_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE approved_days (
+        destination TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        approved_at TEXT NOT NULL,
+        PRIMARY KEY (destination, workspace_id, date)
+    ) WITHOUT ROWID;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -10,6 +10,7 @@
 //! [`Store::open`], and opened read-only by [`Store::open_to_read`] for the commands that only read.
 
 mod capture;
+mod edits;
 mod folders;
 mod ledger;
 mod machines;

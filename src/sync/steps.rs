@@ -69,6 +69,8 @@ pub(crate) enum DayStatus {
     NoSessions,
     /// Today or later: the work day is not over.
     Today,
+    /// Planned, and held back until the user approves the day (`approve = true`).
+    Waiting,
 }
 
 impl DayStatus {
@@ -80,6 +82,7 @@ impl DayStatus {
             DayStatus::NotAWorkDay => "not_a_work_day",
             DayStatus::NoSessions => "no_sessions",
             DayStatus::Today => "today",
+            DayStatus::Waiting => "waiting_for_approval",
         }
     }
 
@@ -92,6 +95,7 @@ impl DayStatus {
             DayStatus::NotAWorkDay => "not a work day",
             DayStatus::NoSessions => "no sessions",
             DayStatus::Today => "today",
+            DayStatus::Waiting => "waiting for approval",
         }
     }
 }

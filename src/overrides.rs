@@ -1,0 +1,272 @@
+//! The user's edits of planned entries (`review`, `entries`): kept against an entry's ledger key, and
+//! applied to every plan after it is made and before anything is sent, so a dry run, `sync`, `push`,
+//! `watch` and the CSV all honour them. An override changes what is sent, never the ledger's record of
+//! what was sent: an edited entry already posted is compared with that record and updated, an excluded
+//! one is held back (and deleted from the service only once the user confirmed it). With `approve`, a
+//! day is posted only once the user approved it. notes/11-review.md.
+//!
+//! Pure: batches, the ledger and the edits in, batches and what was held back out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+
+use crate::ledger::{Ledger, fingerprint};
+use crate::sync::steps::{Action, Batch, DayStatus, Step};
+
+/// One entry's edits; a field left `None` keeps what the plan says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Override {
+    /// Never post it.
+    pub(crate) excluded: bool,
+    /// The user confirmed that an excluded entry already posted is deleted from the service.
+    pub(crate) delete_confirmed: bool,
+    pub(crate) description: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) billable: Option<bool>,
+}
+
+impl Override {
+    /// True when it changes nothing (then it is not kept).
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == Override::default()
+    }
+}
+
+/// The edits of one destination's workspace, by entry key, and the days approved for posting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Edits {
+    pub(crate) by_key: BTreeMap<String, Override>,
+    pub(crate) approved_days: BTreeSet<NaiveDate>,
+}
+
+/// What the edits held back from a plan, for the listings and the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HeldBack {
+    /// Excluded entries not sent (by day); `true` when the service still holds one (posted before it
+    /// was excluded, its deletion not confirmed).
+    pub(crate) excluded: Vec<(NaiveDate, Step, bool)>,
+    /// Days with entries to post that wait for the user's approval (`approve = true`).
+    pub(crate) waiting: Vec<NaiveDate>,
+}
+
+/// Applies `edits` to `batches` planned against `ledger`. `approve`: only approved days post (a day
+/// that waits keeps its listing, as [`DayStatus::Waiting`], which the executor passes over).
+pub(crate) fn apply(batches: &mut [Batch], ledger: &Ledger, edits: &Edits, approve: bool) -> HeldBack {
+    let mut held = HeldBack::default();
+    for batch in batches.iter_mut() {
+        let mut kept = Vec::with_capacity(batch.steps.len());
+        for mut step in std::mem::take(&mut batch.steps) {
+            match edits.by_key.get(&step.key) {
+                Some(edit) if edit.excluded => {
+                    if let Some(step) = exclude(step, edit, &mut held, batch.date) {
+                        kept.push(step);
+                    }
+                }
+                Some(edit) => {
+                    edit_step(&mut step, edit, ledger);
+                    kept.push(step);
+                }
+                None => kept.push(step),
+            }
+        }
+        batch.steps = kept;
+        let waits =
+            approve && batch.status == DayStatus::Planned && !edits.approved_days.contains(&batch.date);
+        if waits && batch.steps.iter().any(is_new_work) {
+            // The executor walks planned days only: the day keeps its listing and sends nothing.
+            held.waiting.push(batch.date);
+            batch.status = DayStatus::Waiting;
+        }
+    }
+    held
+}
+
+/// A step that would put work on the timesheet (a delete or stop of what is there is not held back).
+fn is_new_work(step: &Step) -> bool {
+    matches!(step.action, Action::Create | Action::Adopt { .. } | Action::Update { .. } | Action::Start)
+}
+
+/// An excluded entry: not sent. Posted before and its deletion confirmed: deleted. Posted and not
+/// confirmed: left as the service holds it (kept in the plan, so nothing else claims it).
+fn exclude(step: Step, edit: &Override, held: &mut HeldBack, date: NaiveDate) -> Option<Step> {
+    let posted = match &step.action {
+        Action::Keep { remote_id } | Action::Update { remote_id } => Some(remote_id.clone()),
+        _ => step.previous.as_ref().and_then(|row| row.remote_id.clone()),
+    };
+    match (posted, edit.delete_confirmed) {
+        // Nothing of it on the service: nothing to send (a lost create is settled by the next plan
+        // without the exclusion, never posted while excluded).
+        (None, _) => {
+            held.excluded.push((date, step, false));
+            None
+        }
+        (Some(remote_id), true) => Some(Step { action: Action::Delete { remote_id }, ..step }),
+        (Some(remote_id), false) => {
+            held.excluded.push((date, step.clone(), true));
+            Some(Step { action: Action::Keep { remote_id }, ..step })
+        }
+    }
+}
+
+/// The user's description, project and billable flag in the draft; a posted entry whose record no
+/// longer matches what is now to be sent is updated.
+fn edit_step(step: &mut Step, edit: &Override, ledger: &Ledger) {
+    if let Some(description) = &edit.description {
+        step.draft.description.clone_from(description);
+    }
+    if let Some(project_id) = &edit.project_id {
+        step.draft.project_id = Some(project_id.clone());
+    }
+    if let Some(billable) = edit.billable {
+        step.draft.billable = Some(billable);
+    }
+    if let Action::Keep { remote_id } = &step.action {
+        let recorded = ledger.entries.get(&step.key).map(|row| row.fingerprint.as_str());
+        if recorded != Some(fingerprint(&step.draft).as_str()) {
+            step.action = Action::Update { remote_id: remote_id.clone() };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocate::PlannedEntry;
+    use crate::ledger::{EntryState, KeyedEntry, Operation};
+    use crate::sync::steps::EntryMode;
+    use crate::timesheet::EntryDraft;
+    use chrono::{DateTime, Utc};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn step(key: &str, action: Action) -> Step {
+        let entry = PlannedEntry {
+            project_id: Some("p-shop".into()),
+            mapped_path: Some("/w/shop".into()),
+            start: at("2026-11-02T09:00:00Z"),
+            end: at("2026-11-02T13:00:00Z"),
+            seconds: 14_400,
+            share_ppm: 500_000,
+            tags: vec![],
+            billable: None,
+        };
+        let draft = EntryDraft {
+            start: entry.start,
+            end: Some(entry.end),
+            project_id: entry.project_id.clone(),
+            description: "Development".into(),
+            tags: vec![],
+            billable: None,
+        };
+        Step::new(key.into(), action, entry, draft, None)
+    }
+
+    fn day(steps: Vec<Step>) -> Vec<Batch> {
+        vec![Batch {
+            date: "2026-11-02".parse().unwrap(),
+            status: DayStatus::Planned,
+            steps,
+            mode: EntryMode::Workday,
+        }]
+    }
+
+    fn ledger_with(step: &Step) -> Ledger {
+        let mut ledger = Ledger::default();
+        ledger.entries.insert(
+            step.key.clone(),
+            KeyedEntry {
+                key: step.key.clone(),
+                remote_id: Some("r-1".into()),
+                start: step.draft.start,
+                end: step.draft.end,
+                fingerprint: fingerprint(&step.draft),
+                state: EntryState::Stored,
+                operation: Operation::Create,
+                adopted: false,
+                sent: None,
+                reason: None,
+            },
+        );
+        ledger
+    }
+
+    fn edits(key: &str, edit: Override) -> Edits {
+        Edits { by_key: BTreeMap::from([(key.to_string(), edit)]), approved_days: BTreeSet::new() }
+    }
+
+    #[test]
+    fn an_excluded_new_entry_is_not_sent_and_is_listed_as_held_back() {
+        let mut batches = day(vec![step("a", Action::Create), step("b", Action::Create)]);
+        let held = apply(
+            &mut batches,
+            &Ledger::default(),
+            &edits("a", Override { excluded: true, ..Override::default() }),
+            false,
+        );
+        assert_eq!(batches[0].steps.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(held.excluded.len(), 1);
+        assert!(!held.excluded[0].2, "nothing on the service");
+    }
+
+    #[test]
+    fn an_excluded_posted_entry_is_deleted_only_once_confirmed() {
+        let posted = step("a", Action::Keep { remote_id: "r-1".into() });
+        let ledger = ledger_with(&posted);
+        let mut batches = day(vec![posted.clone()]);
+        let held = apply(
+            &mut batches,
+            &ledger,
+            &edits("a", Override { excluded: true, ..Override::default() }),
+            false,
+        );
+        assert_eq!(batches[0].steps[0].action, Action::Keep { remote_id: "r-1".into() });
+        assert!(held.excluded[0].2, "still on the service");
+        let mut batches = day(vec![posted]);
+        let confirmed = Override { excluded: true, delete_confirmed: true, ..Override::default() };
+        apply(&mut batches, &ledger, &edits("a", confirmed), false);
+        assert_eq!(batches[0].steps[0].action, Action::Delete { remote_id: "r-1".into() });
+    }
+
+    #[test]
+    fn an_edit_is_what_is_sent_and_a_posted_entry_is_updated_once() {
+        let edit = Override {
+            description: Some("Auth service".into()),
+            project_id: Some("p-other".into()),
+            billable: Some(true),
+            ..Override::default()
+        };
+        let mut batches = day(vec![step("a", Action::Create)]);
+        apply(&mut batches, &Ledger::default(), &edits("a", edit.clone()), false);
+        let draft = &batches[0].steps[0].draft;
+        assert_eq!(
+            (draft.description.as_str(), draft.project_id.as_deref(), draft.billable),
+            ("Auth service", Some("p-other"), Some(true))
+        );
+        // Posted as planned, edited afterwards: updated; posted with the edit: kept.
+        let posted = step("a", Action::Keep { remote_id: "r-1".into() });
+        let mut batches = day(vec![posted.clone()]);
+        apply(&mut batches, &ledger_with(&posted), &edits("a", edit.clone()), false);
+        assert_eq!(batches[0].steps[0].action, Action::Update { remote_id: "r-1".into() });
+        let sent = batches[0].steps[0].clone();
+        let mut again = day(vec![posted]);
+        apply(&mut again, &ledger_with(&sent), &edits("a", edit), false);
+        assert_eq!(again[0].steps[0].action, Action::Keep { remote_id: "r-1".into() });
+    }
+
+    #[test]
+    fn with_approval_an_unapproved_day_waits_and_an_approved_one_posts() {
+        let mut batches = day(vec![step("a", Action::Create)]);
+        let held = apply(&mut batches, &Ledger::default(), &Edits::default(), true);
+        assert_eq!(held.waiting, vec!["2026-11-02".parse::<NaiveDate>().unwrap()]);
+        assert_eq!((batches[0].status, &batches[0].steps[0].action), (DayStatus::Waiting, &Action::Create));
+        let approved =
+            Edits { approved_days: BTreeSet::from(["2026-11-02".parse().unwrap()]), ..Edits::default() };
+        let mut batches = day(vec![step("a", Action::Create)]);
+        let held = apply(&mut batches, &Ledger::default(), &approved, true);
+        assert!(held.waiting.is_empty());
+        assert_eq!((batches[0].status, &batches[0].steps[0].action), (DayStatus::Planned, &Action::Create));
+    }
+}

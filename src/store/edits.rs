@@ -1,0 +1,99 @@
+//! The user's edits of planned entries and the days they approved (issue 19, notes/11-review.md): read
+//! with the ledger, written by `review` and `entries`.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::params;
+
+use super::Store;
+use crate::ledger::LedgerScope;
+use crate::overrides::{Edits, Override};
+
+impl Store {
+    /// A workspace's edits and approved days.
+    pub(crate) fn edits(&self, scope: LedgerScope<'_>) -> Result<Edits> {
+        let mut edits = Edits::default();
+        let scoped = params![scope.destination, scope.workspace_id];
+        let mut statement = self.conn.prepare_cached(
+            "SELECT entry_key, excluded, delete_confirmed, description, project_id, billable FROM overrides
+             WHERE destination = ?1 AND workspace_id = ?2",
+        )?;
+        let rows = statement.query_map(scoped, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Override {
+                    excluded: r.get(1)?,
+                    delete_confirmed: r.get(2)?,
+                    description: r.get(3)?,
+                    project_id: r.get(4)?,
+                    billable: r.get(5)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (key, edit) = row?;
+            edits.by_key.insert(key, edit);
+        }
+        let mut days = self
+            .conn
+            .prepare_cached("SELECT date FROM approved_days WHERE destination = ?1 AND workspace_id = ?2")?;
+        for date in days.query_map(scoped, |r| r.get::<_, String>(0))? {
+            if let Ok(date) = date?.parse::<NaiveDate>() {
+                edits.approved_days.insert(date);
+            }
+        }
+        Ok(edits)
+    }
+
+    /// Keeps an entry's edits (an empty one removes the row), `at` dating them.
+    pub(crate) fn save_override(
+        &self,
+        scope: LedgerScope<'_>,
+        key: &str,
+        edit: &Override,
+        at: &str,
+    ) -> Result<()> {
+        if edit.is_empty() {
+            self.conn
+                .prepare_cached(
+                    "DELETE FROM overrides WHERE destination = ?1 AND workspace_id = ?2 AND entry_key = ?3",
+                )?
+                .execute(params![scope.destination, scope.workspace_id, key])?;
+            return Ok(());
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO overrides (destination, workspace_id, entry_key, excluded, delete_confirmed,
+                    description, project_id, billable, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (destination, workspace_id, entry_key) DO UPDATE SET excluded = excluded.excluded,
+                    delete_confirmed = excluded.delete_confirmed, description = excluded.description,
+                    project_id = excluded.project_id, billable = excluded.billable,
+                    updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                scope.destination,
+                scope.workspace_id,
+                key,
+                edit.excluded,
+                edit.delete_confirmed,
+                edit.description,
+                edit.project_id,
+                edit.billable,
+                at
+            ])?;
+        Ok(())
+    }
+
+    /// Approves days for posting (`approve = true`); approving twice changes nothing.
+    pub(crate) fn approve_days(&self, scope: LedgerScope<'_>, days: &[NaiveDate], at: &str) -> Result<()> {
+        let mut insert = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO approved_days (destination, workspace_id, date, approved_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for day in days {
+            insert.execute(params![scope.destination, scope.workspace_id, day.to_string(), at])?;
+        }
+        Ok(())
+    }
+}
