@@ -142,6 +142,12 @@ pub enum Command {
         #[arg(required = true)]
         tags: Vec<String>,
     },
+    /// The entries `sync` and `push` would post (and those posted), with your edits: list them, or
+    /// exclude, include, describe, re-project or approve them without the `review` screen
+    Entries(EntriesArgs),
+    /// A screen to review the entries waiting to be posted, edit or exclude them, then post the ones you
+    /// keep (keys as the dashboard's; `entries` does the same without a terminal)
+    Review(ReviewArgs),
     /// Auto-tag rules (`[[rules.auto_tag]]` in the config)
     Rules {
         #[command(subcommand)]
@@ -190,6 +196,85 @@ pub struct ExportArgs {
     /// One row per planned entry: the plan sync would post (the default)
     #[arg(long)]
     pub allocations: bool,
+}
+
+/// `entries`' options: a listing, or one edit.
+#[derive(Debug, Args)]
+pub struct EntriesArgs {
+    #[command(subcommand)]
+    pub command: Option<EntriesCommand>,
+    /// The destination [default: the only one configured]
+    #[arg(long, value_enum, value_name = "SERVICE", global = true)]
+    pub to: Option<Service>,
+    /// First local day listed (YYYY-MM-DD, today, yesterday or a weekday) [default: as `sync`]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<DayArg>,
+    /// Last local day listed, inclusive [default: yesterday]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub until: Option<DayArg>,
+    /// Print JSON: one object per entry
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One edit of `entries`; each names an entry by the key `entries` lists.
+#[derive(Debug, Subcommand)]
+pub enum EntriesCommand {
+    /// Never post these entries; one already posted stays until `--delete` confirms its deletion
+    Exclude {
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+        /// Also delete those already posted from the service (the next `sync`/`push` does it)
+        #[arg(long)]
+        delete: bool,
+    },
+    /// Post these entries again as planned (undoes `exclude`)
+    Include {
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+    /// Send this description instead of the template's ("" goes back to the template)
+    Describe {
+        #[arg(value_name = "KEY")]
+        key: String,
+        text: String,
+    },
+    /// Send this project id instead of the mapped one ("" goes back to the mapping)
+    Project {
+        #[arg(value_name = "KEY")]
+        key: String,
+        #[arg(value_name = "PROJECT_ID")]
+        project: String,
+    },
+    /// Send this billable flag (yes, no, or default: the destination's)
+    Billable {
+        #[arg(value_name = "KEY")]
+        key: String,
+        #[arg(value_parser = ["yes", "no", "default"])]
+        value: String,
+    },
+    /// Approve days for posting (with `approve = true`, only approved days are posted)
+    Approve {
+        #[arg(required = true, value_name = "DATE", value_parser = parse_day)]
+        days: Vec<DayArg>,
+    },
+}
+
+/// `review`'s options.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The destination [default: the only one configured]
+    #[arg(long, value_enum, value_name = "SERVICE")]
+    pub to: Option<Service>,
+    /// First local day (YYYY-MM-DD, today, yesterday or a weekday) [default: what is waiting]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<DayArg>,
+    /// Last local day, inclusive [default: yesterday]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub until: Option<DayArg>,
+    /// Draw one frame of this size (e.g. 80x24) to stdout and exit, keys not read (tests, docs)
+    #[arg(long, value_name = "WxH", hide = true)]
+    pub snapshot: Option<String>,
 }
 
 /// What `export` writes.

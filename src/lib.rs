@@ -33,6 +33,7 @@ mod planning;
 mod portable;
 mod refresh;
 mod report;
+mod review;
 mod secrets;
 mod sessions;
 mod share;
@@ -82,6 +83,8 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         }
         cli::Command::Export(args) => commands::export::run(&app, args),
         cli::Command::Import { file } => commands::import::run(&app, file),
+        cli::Command::Entries(args) => commands::entries::run(&app, args),
+        cli::Command::Review(args) => commands::review::run(&app, args),
         cli::Command::Rules { command: cli::RulesCommand::Check(args) } => commands::rules::check(&app, args),
         cli::Command::Tag { session, tags } => commands::tag::tag(&app, session, tags),
         cli::Command::Untag { session, tags } => commands::tag::untag(&app, session, tags),

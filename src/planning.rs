@@ -39,6 +39,8 @@ pub(crate) struct DestinationPlan {
     /// Project names by id, as `clockify projects` / `toggl projects` last listed them (the dry run
     /// reads them from the cache, never asks the service; empty after a real run).
     pub(crate) names: BTreeMap<String, String>,
+    /// The user's edits of the destination's entries (which rows are edited).
+    pub(crate) edits: crate::overrides::Edits,
 }
 
 /// The cache key of a workspace's project names, id to name (written by `clockify projects` and
@@ -106,7 +108,12 @@ pub(crate) fn plan_and_post(
                 if let Some(error) = run.stopped {
                     failures.push(format!("{name}: {error:#}"));
                 }
-                plans.push(DestinationPlan { destination, planned, names: BTreeMap::new() });
+                plans.push(DestinationPlan {
+                    destination,
+                    planned,
+                    names: BTreeMap::new(),
+                    edits: Default::default(),
+                });
             }
             Err(error) => {
                 summaries.push_str(&format!("{name}: stopped (see below)\n"));
@@ -143,10 +150,7 @@ fn print_plans(
         if let Some(poster) = destination.posted_elsewhere(&app.machine) {
             notes.push_str(&posted_elsewhere_note(&destination, poster, &app.machine));
         }
-        let workspace = known_workspace(&destination, store)?.unwrap_or_default();
-        let planned = plan_for(app, store, &destination, &workspace, window, false)?;
-        let names = cached_project_names(store, &destination, &workspace)?;
-        plans.push(DestinationPlan { destination, planned, names });
+        plans.push(destination_plan(app, store, destination, window)?);
     }
     if options.json {
         std::io::stderr().lock().write_all(notes.as_bytes())?;
@@ -155,6 +159,45 @@ fn print_plans(
         std::io::stdout().lock().write_all((notes + &plans_text(&plans, app)).as_bytes())?;
     }
     Ok(())
+}
+
+/// One destination's plan as the listings show it (no request: names from the cache, the workspace as
+/// known), with the user's edits.
+pub(crate) fn destination_plan(
+    app: &App,
+    store: &Store,
+    destination: Destination,
+    window: &Window<'_>,
+) -> Result<DestinationPlan> {
+    let workspace = known_workspace(&destination, store)?.unwrap_or_default();
+    let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
+    let ledger = store.ledger(scope)?;
+    let planned = plan_with_ledger(app, &ledger, &destination, window, false);
+    let names = cached_project_names(store, &destination, &workspace)?;
+    Ok(DestinationPlan { destination, planned, names, edits: ledger.edits })
+}
+
+/// What the user's edits held back of a plan, in one line (empty when nothing was): said by the dry
+/// runs and the real runs alike.
+pub(crate) fn held_line(destination: &Destination, held: &HeldBack) -> String {
+    let mut parts = Vec::new();
+    if !held.excluded.is_empty() {
+        parts.push(format!(
+            "{} excluded entries not sent (`claude-tracker entries` lists them)",
+            held.excluded.len()
+        ));
+    }
+    if !held.waiting.is_empty() {
+        parts.push(format!(
+            "{} day(s) wait for your approval (`claude-tracker review`, or `claude-tracker entries approve DATE`)",
+            held.waiting.len()
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{}: {}\n", destination.service.name(), parts.join("; "))
+    }
 }
 
 /// The line a machine that does not post a destination gives before its plan.
@@ -603,6 +646,18 @@ fn summary(
     tz: chrono_tz::Tz,
     stopped: bool,
 ) -> String {
+    summary_of_run(destination, planned, counts, requests, tz, stopped)
+        + &held_line(destination, &planned.held)
+}
+
+fn summary_of_run(
+    destination: &Destination,
+    planned: &Planned,
+    counts: &SyncCounts,
+    requests: u64,
+    tz: chrono_tz::Tz,
+    stopped: bool,
+) -> String {
     let service = destination.service.name();
     let days = &planned.days;
     if destination.mode != EntryMode::Workday {
@@ -700,9 +755,10 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
         let planned = days.iter().filter(|d| d.status == DayStatus::Planned).count();
         let entries: usize = days.iter().map(|d| d.steps.len()).sum();
         text.push_str(&format!(
-            "{}: {planned} day(s) to sync, {entries} entries\n{}",
+            "{}: {planned} day(s) to sync, {entries} entries\n{}{}",
             destination_plan.destination.service.name(),
-            skipped_line(days, 0)
+            skipped_line(days, 0),
+            held_line(&destination_plan.destination, &destination_plan.planned.held)
         ));
     }
     if !workday.is_empty() {
@@ -718,6 +774,7 @@ fn plans_text(plans: &[DestinationPlan], app: &App) -> String {
             text.push('\n');
         }
         text.push_str(&sessions_listing(destination_plan, app));
+        text.push_str(&held_line(&destination_plan.destination, &destination_plan.planned.held));
     }
     text
 }
@@ -754,6 +811,57 @@ pub(crate) fn named_label(
         Some(name) => format!("{label} ({name})"),
         None => label,
     }
+}
+
+/// Every entry of a destination's plan as `entries` and `review` list it (days not over are left out),
+/// with the entries the user excluded, by day and start.
+pub(crate) fn entry_rows(plan: &DestinationPlan) -> Vec<crate::review::EntryRow> {
+    use crate::review::{EntryRow, RowState};
+    let destination = plan.destination.service.key();
+    let edited = |key: &str| {
+        plan.edits
+            .by_key
+            .get(key)
+            .is_some_and(|e| e.description.is_some() || e.project_id.is_some() || e.billable.is_some())
+    };
+    let row = |date: NaiveDate, step: &Step, state: RowState| EntryRow {
+        destination,
+        date,
+        key: step.key.clone(),
+        start: step.draft.start,
+        end: step.plan.end,
+        project_id: step.draft.project_id.clone(),
+        project: named_project_label(step, plan),
+        description: step.draft.description.clone(),
+        tags: step.draft.tags.clone(),
+        billable: step.draft.billable,
+        state,
+        edited: edited(&step.key),
+    };
+    let mut rows = Vec::new();
+    for day in plan.planned.days.iter().filter(|d| d.status != DayStatus::Today) {
+        for step in &day.steps {
+            let state = match &step.action {
+                _ if day.status == DayStatus::Waiting => RowState::Waiting,
+                _ if plan.planned.held.excluded.iter().any(|(_, s, _)| s.key == step.key) => {
+                    RowState::ExcludedPosted
+                }
+                Action::Keep { .. } => RowState::Posted,
+                Action::Update { .. } => RowState::ToUpdate,
+                Action::Delete { .. } | Action::Withdraw { .. } | Action::Stop { .. } => RowState::ToDelete,
+                Action::Leave => RowState::DeletedThere,
+                Action::Create | Action::Adopt { .. } | Action::Start => RowState::New,
+            };
+            rows.push(row(day.date, step, state));
+        }
+    }
+    for (date, step, still_posted) in &plan.planned.held.excluded {
+        if !still_posted {
+            rows.push(row(*date, step, RowState::Excluded));
+        }
+    }
+    rows.sort_by(|a, b| (a.date, a.start, &a.key).cmp(&(b.date, b.start, &b.key)));
+    rows
 }
 
 /// The instants of each step's entry: its start as sent and its planned end.

@@ -2,12 +2,14 @@
 
 pub(crate) mod dashboard;
 pub(crate) mod docs;
+pub(crate) mod entries;
 pub(crate) mod export;
 pub(crate) mod hooks;
 pub(crate) mod import;
 pub(crate) mod ingest;
 pub(crate) mod push;
 pub(crate) mod report;
+pub(crate) mod review;
 pub(crate) mod rules;
 pub(crate) mod service_unit;
 pub(crate) mod setup;
