@@ -34,6 +34,7 @@ mod portable;
 mod refresh;
 mod report;
 mod review;
+mod review_screen;
 mod secrets;
 mod sessions;
 mod share;

@@ -79,6 +79,21 @@ impl EntryRow {
     }
 }
 
+/// Each row's times and duration as shown: per destination and day, in the listing's order, so that a
+/// day's durations add up ([`crate::figures::shown_spans`], as the dry runs show them).
+pub(crate) fn shown(rows: &[EntryRow]) -> Vec<crate::figures::ShownSpan> {
+    let mut shown = Vec::with_capacity(rows.len());
+    let mut start = 0;
+    while start < rows.len() {
+        let same = |r: &EntryRow| r.destination == rows[start].destination && r.date == rows[start].date;
+        let end = start + rows[start..].iter().take_while(|r| same(r)).count();
+        let spans: Vec<_> = rows[start..end].iter().map(|r| (r.start, r.end)).collect();
+        shown.extend(crate::figures::shown_spans(&spans));
+        start = end;
+    }
+    shown
+}
+
 /// An entry key's short id ([`EntryRow::id`]).
 pub(crate) fn short_id(key: &str) -> String {
     format!("{:08x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()) >> 32)
@@ -93,7 +108,7 @@ pub(crate) fn text(rows: &[EntryRow], tz: Tz) -> String {
     }
     let mut text = String::new();
     let mut heading = (None, None);
-    for row in rows {
+    for (row, span) in rows.iter().zip(shown(rows)) {
         if heading != (Some(row.destination), Some(row.date)) {
             heading = (Some(row.destination), Some(row.date));
             text.push_str(&format!("{} {} {}\n", row.destination, row.date, row.date.format("%a")));
@@ -112,9 +127,9 @@ pub(crate) fn text(rows: &[EntryRow], tz: Tz) -> String {
         text.push_str(&format!(
             "  {}  {}-{} {:>5}  {}  \"{}\"{tags}{billable}  ({}{})\n",
             row.id(),
-            local(row.start),
-            local(row.end),
-            crate::figures::duration(row.minutes()),
+            local(span.start()),
+            local(span.end()),
+            crate::figures::duration(span.minutes()),
             row.project,
             row.description,
             row.state.name(),
