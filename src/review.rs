@@ -72,11 +72,6 @@ impl EntryRow {
     pub(crate) fn is_named(&self, name: &str) -> bool {
         self.key == name || self.id() == name
     }
-
-    /// Whole minutes from start to end.
-    pub(crate) fn minutes(&self) -> i64 {
-        (self.end - self.start).num_minutes()
-    }
 }
 
 /// Each row's times and duration as shown: per destination and day, in the listing's order, so that a
