@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::ledger::{Ledger, fingerprint};
-use crate::sync::steps::{Action, Batch, DayStatus, Step};
+use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
 
 /// One entry's edits; a field left `None` keeps what the plan says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,8 +51,14 @@ pub(crate) struct HeldBack {
 }
 
 /// Applies `edits` to `batches` planned against `ledger`. `approve`: only approved days post (a day
-/// that waits keeps its listing, as [`DayStatus::Waiting`], which the executor passes over).
-pub(crate) fn apply(batches: &mut [Batch], ledger: &Ledger, edits: &Edits, approve: bool) -> HeldBack {
+/// that waits keeps its listing, as [`DayStatus::Waiting`], which the executor passes over); `force`:
+/// every recorded entry is sent again (`push --force`), edited or not.
+pub(crate) fn apply(
+    batches: &mut [Batch],
+    ledger: &Ledger,
+    edits: &Edits,
+    (approve, force): (bool, bool),
+) -> HeldBack {
     let mut held = HeldBack::default();
     for batch in batches.iter_mut() {
         let mut kept = Vec::with_capacity(batch.steps.len());
@@ -64,13 +70,19 @@ pub(crate) fn apply(batches: &mut [Batch], ledger: &Ledger, edits: &Edits, appro
                     }
                 }
                 Some(edit) => {
-                    edit_step(&mut step, edit, ledger);
+                    edit_step(&mut step, edit, ledger, force);
                     kept.push(step);
                 }
                 None => kept.push(step),
             }
         }
         batch.steps = kept;
+        // A timeline day is planned while something on it is to send (a confirmed deletion, an edit).
+        if batch.mode == EntryMode::Sessions && matches!(batch.status, DayStatus::Planned | DayStatus::Synced)
+        {
+            let pending = batch.steps.iter().any(|s| s.action.is_pending());
+            batch.status = if pending { DayStatus::Planned } else { DayStatus::Synced };
+        }
         let waits =
             approve && batch.status == DayStatus::Planned && !edits.approved_days.contains(&batch.date);
         if waits && batch.steps.iter().any(is_new_work) {
@@ -111,7 +123,7 @@ fn exclude(step: Step, edit: &Override, held: &mut HeldBack, date: NaiveDate) ->
 
 /// The user's description, project and billable flag in the draft; a posted entry whose record no
 /// longer matches what is now to be sent is updated.
-fn edit_step(step: &mut Step, edit: &Override, ledger: &Ledger) {
+fn edit_step(step: &mut Step, edit: &Override, ledger: &Ledger, force: bool) {
     if let Some(description) = &edit.description {
         step.draft.description.clone_from(description);
     }
@@ -121,11 +133,19 @@ fn edit_step(step: &mut Step, edit: &Override, ledger: &Ledger) {
     if let Some(billable) = edit.billable {
         step.draft.billable = Some(billable);
     }
-    if let Action::Keep { remote_id } = &step.action {
-        let recorded = ledger.entries.get(&step.key).map(|row| row.fingerprint.as_str());
-        if recorded != Some(fingerprint(&step.draft).as_str()) {
-            step.action = Action::Update { remote_id: remote_id.clone() };
+    // The planner compared the record with the draft before the edit: compare again with the edit.
+    let row = ledger.entries.get(&step.key);
+    let matches = row.is_some_and(|row| row.fingerprint == fingerprint(&step.draft));
+    match &step.action {
+        Action::Keep { remote_id } if !matches => {
+            step.action = Action::Update { remote_id: remote_id.clone() }
         }
+        Action::Update { remote_id }
+            if matches && !force && row.is_some_and(|row| row.state == crate::ledger::EntryState::Stored) =>
+        {
+            step.action = Action::Keep { remote_id: remote_id.clone() };
+        }
+        _ => {}
     }
 }
 
@@ -134,7 +154,6 @@ mod tests {
     use super::*;
     use crate::allocate::PlannedEntry;
     use crate::ledger::{EntryState, KeyedEntry, Operation};
-    use crate::sync::steps::EntryMode;
     use crate::timesheet::EntryDraft;
     use chrono::{DateTime, Utc};
 
@@ -204,7 +223,7 @@ mod tests {
             &mut batches,
             &Ledger::default(),
             &edits("a", Override { excluded: true, ..Override::default() }),
-            false,
+            (false, false),
         );
         assert_eq!(batches[0].steps.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["b"]);
         assert_eq!(held.excluded.len(), 1);
@@ -220,13 +239,13 @@ mod tests {
             &mut batches,
             &ledger,
             &edits("a", Override { excluded: true, ..Override::default() }),
-            false,
+            (false, false),
         );
         assert_eq!(batches[0].steps[0].action, Action::Keep { remote_id: "r-1".into() });
         assert!(held.excluded[0].2, "still on the service");
         let mut batches = day(vec![posted]);
         let confirmed = Override { excluded: true, delete_confirmed: true, ..Override::default() };
-        apply(&mut batches, &ledger, &edits("a", confirmed), false);
+        apply(&mut batches, &ledger, &edits("a", confirmed), (false, false));
         assert_eq!(batches[0].steps[0].action, Action::Delete { remote_id: "r-1".into() });
     }
 
@@ -239,7 +258,7 @@ mod tests {
             ..Override::default()
         };
         let mut batches = day(vec![step("a", Action::Create)]);
-        apply(&mut batches, &Ledger::default(), &edits("a", edit.clone()), false);
+        apply(&mut batches, &Ledger::default(), &edits("a", edit.clone()), (false, false));
         let draft = &batches[0].steps[0].draft;
         assert_eq!(
             (draft.description.as_str(), draft.project_id.as_deref(), draft.billable),
@@ -248,24 +267,24 @@ mod tests {
         // Posted as planned, edited afterwards: updated; posted with the edit: kept.
         let posted = step("a", Action::Keep { remote_id: "r-1".into() });
         let mut batches = day(vec![posted.clone()]);
-        apply(&mut batches, &ledger_with(&posted), &edits("a", edit.clone()), false);
+        apply(&mut batches, &ledger_with(&posted), &edits("a", edit.clone()), (false, false));
         assert_eq!(batches[0].steps[0].action, Action::Update { remote_id: "r-1".into() });
         let sent = batches[0].steps[0].clone();
         let mut again = day(vec![posted]);
-        apply(&mut again, &ledger_with(&sent), &edits("a", edit), false);
+        apply(&mut again, &ledger_with(&sent), &edits("a", edit), (false, false));
         assert_eq!(again[0].steps[0].action, Action::Keep { remote_id: "r-1".into() });
     }
 
     #[test]
     fn with_approval_an_unapproved_day_waits_and_an_approved_one_posts() {
         let mut batches = day(vec![step("a", Action::Create)]);
-        let held = apply(&mut batches, &Ledger::default(), &Edits::default(), true);
+        let held = apply(&mut batches, &Ledger::default(), &Edits::default(), (true, false));
         assert_eq!(held.waiting, vec!["2026-11-02".parse::<NaiveDate>().unwrap()]);
         assert_eq!((batches[0].status, &batches[0].steps[0].action), (DayStatus::Waiting, &Action::Create));
         let approved =
             Edits { approved_days: BTreeSet::from(["2026-11-02".parse().unwrap()]), ..Edits::default() };
         let mut batches = day(vec![step("a", Action::Create)]);
-        let held = apply(&mut batches, &Ledger::default(), &approved, true);
+        let held = apply(&mut batches, &Ledger::default(), &approved, (true, false));
         assert!(held.waiting.is_empty());
         assert_eq!((batches[0].status, &batches[0].steps[0].action), (DayStatus::Planned, &Action::Create));
     }

@@ -404,7 +404,7 @@ fn reviewed(
     window: &Window<'_>,
 ) -> Planned {
     let approve = destination.approve && !window.live;
-    planned.held = crate::overrides::apply(&mut planned.days, ledger, &ledger.edits, approve);
+    planned.held = crate::overrides::apply(&mut planned.days, ledger, &ledger.edits, (approve, window.force));
     planned
 }
 

@@ -17,6 +17,7 @@ mod paths;
 mod push;
 mod ranges;
 mod read_only;
+mod review;
 mod rules;
 mod status;
 mod support;

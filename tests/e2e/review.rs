@@ -1,0 +1,240 @@
+//! Review before posting (issue 19): edits kept against entry keys (`entries`, `review`) and honoured by
+//! every later plan and post, against both fakes; approval of days; the `review` screen as snapshots
+//! and driven through a pseudo-terminal.
+
+use serde_json::Value;
+
+use crate::push::{Posted, Setup};
+use crate::support::{Transcript, repo_file};
+
+/// Monday noon UTC: the morning's stretches are closed (sessions mode), the day is not over.
+const NOON: &str = "--now=2026-11-02T12:00:00Z";
+/// Tuesday: Monday is a past work day (workday mode).
+const TUESDAY: &str = "--now=2026-11-03T08:00:00Z";
+
+/// User lines of session `id` in `cwd` every 4 minutes from `from` to `to` (`HH:MM` on Monday), stamped
+/// with milliseconds; appended when the transcript exists (the session goes on).
+fn work(setup: &Setup, id: &str, cwd: &str, from: &str, to: &str) {
+    let at = |hm: &str| -> chrono::DateTime<chrono::Utc> { format!("2026-11-02T{hm}:00Z").parse().unwrap() };
+    let (mut t, end) = (at(from), at(to));
+    let mut lines = Transcript::new(id, cwd);
+    let mut i = 0i64;
+    while t <= end {
+        let stamp = t + chrono::Duration::milliseconds(173 + 97 * (i % 5));
+        lines = lines.user(&stamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        t += chrono::Duration::minutes(4);
+        i += 1;
+    }
+    let relative = format!("{}/{id}.jsonl", cwd.replace('/', "-"));
+    if setup.world.projects().join(&relative).exists() {
+        setup.world.append(&relative, lines.text());
+    } else {
+        setup.world.write(&relative, lines.text());
+    }
+}
+
+/// The listed entries (`entries --json`) of the only destination, as (id, start, state, description).
+fn listed(setup: &Setup, now: &str) -> Vec<(String, String, String, String)> {
+    let json: Value = serde_json::from_str(&setup.ok(&["entries", "--json", now])).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (text("id"), text("start"), text("state"), text("description"))
+        })
+        .collect()
+}
+
+fn id_at(setup: &Setup, now: &str, start: &str) -> String {
+    listed(setup, now).into_iter().find(|(_, s, _, _)| s == start).map(|(id, ..)| id).unwrap()
+}
+
+/// An excluded entry never reaches the service: not through `push`, not after its session grows (the
+/// next push updates the others), not through `sync` of the same destination; including it again posts
+/// it.
+#[test]
+fn an_excluded_entry_is_never_posted_through_push_and_a_later_change_of_its_session() {
+    for setup in Setup::bare("sessions") {
+        work(&setup, "shop", "/w/shop", "09:00", "09:40");
+        work(&setup, "trk", "/w/tracker", "10:00", "10:40");
+        let tracker = id_at(&setup, NOON, "2026-11-02T10:00:00Z");
+        assert_eq!(
+            setup.ok(&["entries", "exclude", &tracker, NOON]),
+            format!("{tracker}: excluded; it is never posted\n")
+        );
+        setup.ok(&["push", NOON]);
+        assert_eq!(setup.posted(), vec![setup.entry("shop", "09:00", "09:40", "shop (main)")]);
+        // The tracker's session goes on until 11:00: still excluded, still not posted.
+        work(&setup, "trk", "/w/tracker", "10:44", "11:00");
+        let output = setup.ok(&["push", NOON]);
+        assert!(
+            output.ends_with(&format!(
+                "{}: 1 excluded entries not sent (`claude-tracker entries` lists them)\n",
+                setup.name()
+            )),
+            "{output}"
+        );
+        setup.ok(&["sync", NOON]);
+        assert_eq!(setup.posted(), vec![setup.entry("shop", "09:00", "09:40", "shop (main)")]);
+        assert_eq!(
+            listed(&setup, NOON).into_iter().map(|(_, s, state, _)| (s, state)).collect::<Vec<_>>(),
+            vec![
+                ("2026-11-02T09:00:00Z".to_string(), "posted".to_string()),
+                ("2026-11-02T10:00:00Z".to_string(), "excluded".to_string())
+            ]
+        );
+        setup.ok(&["entries", "include", &tracker, NOON]);
+        setup.ok(&["push", NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![
+                setup.entry("shop", "09:00", "09:40", "shop (main)"),
+                setup.entry("tracker", "10:00", "11:00", "tracker (main)")
+            ]
+        );
+    }
+}
+
+/// A posted entry excluded afterwards stays on the service until the user confirms its deletion.
+#[test]
+fn excluding_a_posted_entry_deletes_it_only_once_confirmed() {
+    for setup in Setup::bare("sessions") {
+        work(&setup, "shop", "/w/shop", "09:00", "09:40");
+        setup.ok(&["push", NOON]);
+        let shop = id_at(&setup, NOON, "2026-11-02T09:00:00Z");
+        assert_eq!(
+            setup.ok(&["entries", "exclude", &shop, NOON]),
+            format!(
+                "{shop}: excluded; it is on {} already and stays there until you confirm its deletion: \
+                 `claude-tracker entries exclude {shop} --delete`\n",
+                setup.name()
+            )
+        );
+        setup.ok(&["push", NOON]);
+        assert_eq!(setup.posted().len(), 1, "not deleted without confirmation");
+        assert_eq!(setup.writes(), (1, 0, 0));
+        setup.ok(&["entries", "exclude", &shop, "--delete", NOON]);
+        setup.ok(&["push", NOON]);
+        assert_eq!(setup.posted(), Vec::<Posted>::new());
+        assert_eq!(setup.writes(), (1, 0, 1));
+    }
+}
+
+/// An edited description and project are what the service receives, and they survive an update of the
+/// underlying work (the session goes on: the entry's end moves, the edit stays).
+#[test]
+fn an_edited_description_and_project_are_sent_and_survive_an_update_of_the_work() {
+    for setup in Setup::bare("sessions") {
+        work(&setup, "shop", "/w/shop", "09:00", "09:40");
+        let shop = id_at(&setup, NOON, "2026-11-02T09:00:00Z");
+        let other = setup.project("other");
+        assert_eq!(
+            setup.ok(&["entries", "describe", &shop, "Auth service implementation", NOON]),
+            format!("{shop}: description \"Auth service implementation\"; sent when it is posted\n")
+        );
+        assert_eq!(
+            setup.ok(&["entries", "project", &shop, &other, NOON]),
+            format!(
+                "{shop}: description \"Auth service implementation\", project {other}; sent when it is posted\n"
+            )
+        );
+        setup.ok(&["push", NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![setup.entry("other", "09:00", "09:40", "Auth service implementation")]
+        );
+        // More work in the same stretch: the entry is updated, with the user's description and project.
+        work(&setup, "shop", "/w/shop", "09:44", "10:20");
+        setup.ok(&["push", NOON]);
+        assert_eq!(
+            setup.posted(),
+            vec![setup.entry("other", "09:00", "10:20", "Auth service implementation")]
+        );
+        assert_eq!(setup.writes(), (1, 1, 0), "one post, one update");
+        setup.ok(&["push", NOON]);
+        assert_eq!(setup.writes(), (1, 1, 0), "then nothing: the record matches the edit");
+    }
+}
+
+/// `approve = true`: `sync` posts no day the user has not approved and says how many wait; once
+/// approved (`entries approve DAY`), the day is posted, once.
+#[test]
+fn approve_holds_days_back_until_approved() {
+    for setup in Setup::bare("workday") {
+        setup.configure("mode = \"workday\"\napprove = true", "");
+        work(&setup, "shop", "/w/shop", "09:00", "11:00");
+        let output = setup.ok(&["sync", TUESDAY]);
+        assert_eq!(
+            output.lines().last().unwrap(),
+            format!(
+                "{}: 1 day(s) wait for your approval (`claude-tracker review`, or `claude-tracker entries approve \
+                 DATE`)",
+                setup.name()
+            )
+        );
+        assert_eq!(setup.posted(), Vec::<Posted>::new());
+        assert_eq!(
+            setup.ok(&["entries", "approve", "2026-11-02", TUESDAY]),
+            format!(
+                "{}: approved 2026-11-02; the next `claude-tracker sync` (or `push`) posts them\n",
+                setup.name()
+            )
+        );
+        setup.ok(&["sync", TUESDAY]);
+        assert_eq!(setup.posted(), vec![setup.entry("shop", "09:00", "17:00", "shop (main)")]);
+        setup.ok(&["sync", TUESDAY]);
+        assert_eq!(setup.writes(), (1, 0, 0), "posted once");
+    }
+}
+
+/// `watch` is not held by `approve` (a live timer is the user's own).
+#[test]
+fn approve_does_not_hold_the_live_timer() {
+    for setup in Setup::bare("live") {
+        setup.configure("mode = \"live\"\napprove = true", "");
+        work(&setup, "shop", "/w/shop", "09:00", "09:20");
+        setup.ok(&["watch", "--once", "--now=2026-11-02T09:21:00Z"]);
+        assert_eq!(setup.writes().0, 1, "the timer started");
+    }
+}
+
+/// The review screen on the sample, compared whole at 80x24 and 160x48.
+#[test]
+fn the_review_screen_at_80_by_24_and_160_by_48() {
+    let world = crate::support::World::new();
+    let config = repo_file("examples/sample/config.toml");
+    let frame = |size: &str, to: &str| {
+        world.ok(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--now=2026-11-21T12:00:00Z",
+            "review",
+            "--to",
+            to,
+            "--snapshot",
+            size,
+        ])
+    };
+    assert_eq!(frame("80x24", "clockify"), include_str!("snapshots/review-80x24.txt"));
+    assert_eq!(frame("160x48", "toggl"), include_str!("snapshots/review-160x48.txt"));
+}
+
+/// Without a terminal, `review` says what to use instead.
+#[test]
+fn review_without_a_terminal_names_entries() {
+    for setup in Setup::bare("sessions") {
+        work(&setup, "shop", "/w/shop", "09:00", "09:40");
+        let output = setup.run(&["review", NOON]);
+        assert_eq!(
+            (String::from_utf8_lossy(&output.stderr).into_owned(), output.status.code()),
+            (
+                "claude-tracker: error: `review` needs a terminal: run it in one, or use `claude-tracker entries` (it \
+                 lists the same entries and edits them: `entries exclude|describe|project|billable ID`, `entries \
+                 approve DATE`), then `sync` or `push`\n"
+                    .to_string(),
+                Some(1)
+            )
+        );
+    }
+}
