@@ -107,7 +107,7 @@ fn bash_completes_a_subcommands_options() {
     );
     assert_eq!(
         complete(&["claude-tracker", "report", "--by", ""]),
-        ("project\nday\ntag\n".to_string(), String::new(), Some(0))
+        ("project\nday\ntag\nmachine\n".to_string(), String::new(), Some(0))
     );
 }
 
@@ -257,7 +257,7 @@ Arguments:
 Options:
       --since <DATE>  First local day of a custom range: YYYY-MM-DD, today, yesterday or a weekday (the latest one)
       --until <DATE>  Last local day of a custom range, inclusive, as --since [default: today]
-      --by <BY>       One row per project, per day or per tag (a session with two tags counts in both, once in the total) [default: project] [possible values: project, day, tag]
+      --by <BY>       One row per project, per day, per tag (a session with two tags counts in both, once in the total) or per machine [default: project] [possible values: project, day, tag, machine]
       --tag <NAME>    Only sessions with this tag
       --json          Print JSON instead of a table
   -h, --help          Print help
