@@ -27,3 +27,4 @@ mod toggl;
 mod trust;
 mod upgrade;
 mod watch;
+mod where_machines;
