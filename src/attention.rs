@@ -238,6 +238,7 @@ mod tests {
                 cwd: Some(cwd.into()),
                 git_branch: None,
                 model: None,
+                machine: None,
                 tags: Vec::new(),
                 billable: None,
                 project: None,

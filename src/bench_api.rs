@@ -22,6 +22,7 @@ impl RulesBench {
                 cwd: Some(format!("~/work/client-{i}/*")),
                 git_branch: (i % 10 == 9).then(|| "hotfix/*".to_string()),
                 model: (i % 25 == 24).then(|| "claude-opus-*".to_string()),
+                machine: None,
                 tags: vec![format!("client-{i}"), "billable".to_string()],
                 billable: Some(true),
                 project: Some(format!("client-{i}")),

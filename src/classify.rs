@@ -26,6 +26,8 @@ pub(crate) struct RuleSpec {
     pub(crate) cwd: Option<String>,
     pub(crate) git_branch: Option<String>,
     pub(crate) model: Option<String>,
+    /// The name of the machine the session is attributed to (`[share] machine`, else the host name).
+    pub(crate) machine: Option<String>,
     pub(crate) tags: Vec<String>,
     pub(crate) billable: Option<bool>,
     /// A project key the destinations' mappings may name (`"acme" = 123`).
@@ -40,7 +42,12 @@ pub(crate) struct RuleSpec {
 /// placeholder (`/Users/[USER]/*` matches one letter of U, S, E, R, so never a home folder): each as
 /// (field, the bracketed text). Ranges (`[0-9]`), short classes (`[ab]`) and escapes (`[[]`) pass.
 pub(crate) fn placeholder_classes(spec: &RuleSpec) -> Vec<(&'static str, String)> {
-    let fields = [("cwd", &spec.cwd), ("git_branch", &spec.git_branch), ("model", &spec.model)];
+    let fields = [
+        ("cwd", &spec.cwd),
+        ("git_branch", &spec.git_branch),
+        ("model", &spec.model),
+        ("machine", &spec.machine),
+    ];
     let mut found = Vec::new();
     for (field, pattern) in fields {
         let Some(pattern) = pattern else { continue };
@@ -103,6 +110,7 @@ pub(crate) struct Rules {
 struct Matchers {
     git_branch: Option<GlobMatcher>,
     model: Option<GlobMatcher>,
+    machine: Option<GlobMatcher>,
 }
 
 /// Compiles one pattern: `*` matches any characters, `/` included; case-sensitive.
@@ -155,6 +163,7 @@ impl Rules {
                 let matchers = Matchers {
                     git_branch: matcher(&spec, spec.git_branch.as_ref())?,
                     model: matcher(&spec, spec.model.as_ref())?,
+                    machine: matcher(&spec, spec.machine.as_ref())?,
                 };
                 Ok((spec, matchers))
             })
@@ -162,7 +171,9 @@ impl Rules {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         for (spec, _) in &rules {
             let cwd = spec.cwd.as_ref().map(|p| cwd_pattern(p, home));
-            for field in [cwd.as_deref(), spec.git_branch.as_deref(), spec.model.as_deref()] {
+            let fields =
+                [cwd.as_deref(), spec.git_branch.as_deref(), spec.model.as_deref(), spec.machine.as_deref()];
+            for field in fields {
                 let text = field.unwrap_or("\u{0}");
                 hasher.update(&(text.len() as u64).to_le_bytes());
                 hasher.update(text.as_bytes());
@@ -240,14 +251,16 @@ impl Rules {
 }
 
 impl Matchers {
-    /// The branch and model fields (the folder was matched by the set).
+    /// The branch, model and machine fields (the folder was matched by the set). A session of this
+    /// machine, when the database has not named it (`""`: see `Session::machine`), matches only `*`.
     fn matches_beyond_cwd(&self, session: &Session) -> bool {
         let branch = self
             .git_branch
             .as_ref()
             .is_none_or(|glob| session.git_branch.as_deref().is_some_and(|branch| glob.is_match(branch)));
         let model = self.model.as_ref().is_none_or(|glob| session.models.iter().any(|m| glob.is_match(m)));
-        branch && model
+        let machine = self.machine.as_ref().is_none_or(|glob| glob.is_match(&session.machine));
+        branch && model && machine
     }
 }
 
@@ -424,6 +437,7 @@ mod tests {
             cwd: cwd.map(str::to_string),
             git_branch: branch.map(str::to_string),
             model: model.map(str::to_string),
+            machine: None,
             tags: vec![name.to_lowercase()],
             billable: None,
             project: None,
@@ -451,6 +465,11 @@ mod tests {
         spec.git_branch = Some("[TICKET_ID]-*".into());
         spec.cwd = Some("/w/[ab]/*".into());
         assert_eq!(placeholder_classes(&spec), vec![("git_branch", "[TICKET_ID]".to_string())]);
+        spec.machine = Some("[HOST]".into());
+        assert_eq!(
+            placeholder_classes(&spec),
+            vec![("git_branch", "[TICKET_ID]".to_string()), ("machine", "[HOST]".to_string())]
+        );
     }
 
     #[test]
@@ -477,6 +496,47 @@ mod tests {
         for (session, expected) in cases {
             assert_eq!(matched(&rules, &session).as_deref(), expected, "{session:?}");
         }
+    }
+
+    /// `machine` is a glob like the other fields, against the name the database has for the session's
+    /// machine; this machine before the database names it (`""`) is seen only by `*`.
+    #[test]
+    fn a_machine_pattern_matches_the_sessions_machine_by_name() {
+        let on = |machine: Option<&str>| RuleSpec {
+            machine: machine.map(str::to_string),
+            ..rule("Work", None, None, None)
+        };
+        let rules = Rules::compile(vec![on(Some("work-*")), on(Some("*"))], None).unwrap();
+        let names: Vec<Option<&str>> = rules.specs().map(|spec| spec.machine.as_deref()).collect();
+        assert_eq!(names, vec![Some("work-*"), Some("*")]);
+        let session_on = |machine: &str| Session { machine: machine.into(), ..session("/w/x") };
+        let first = |machine: &str| {
+            rules.first_match(&session_on(machine), FolderTargets::none()).and_then(|r| r.machine.clone())
+        };
+        assert_eq!(first("work-laptop").as_deref(), Some("work-*"));
+        assert_eq!(first("desk").as_deref(), Some("*"));
+        assert_eq!(first("Work-laptop").as_deref(), Some("*"), "case matters");
+        assert_eq!(first("").as_deref(), Some("*"), "an unnamed machine: only `*`");
+        let only = Rules::compile(vec![on(Some("desk"))], None).unwrap();
+        assert_eq!(only.tags_for(&session_on("desk"), FolderTargets::none()), vec!["work".to_string()]);
+        assert!(only.tags_for(&session_on(""), FolderTargets::none()).is_empty());
+        assert!(only.tags_for(&session_on("(unknown)"), FolderTargets::none()).is_empty());
+    }
+
+    /// Rule tags are recomputed when the fingerprint changes: a `machine` pattern is part of it, as
+    /// every other field is.
+    #[test]
+    fn the_fingerprint_covers_the_machine_pattern() {
+        let with = |machine: Option<&str>| {
+            let spec =
+                RuleSpec { machine: machine.map(str::to_string), ..rule("Work", Some("/w/*"), None, None) };
+            Rules::compile(vec![spec], None).unwrap().fingerprint().to_string()
+        };
+        assert_ne!(with(None), with(Some("laptop")));
+        assert_ne!(with(Some("laptop")), with(Some("desk")));
+        assert_eq!(with(Some("desk")), with(Some("desk")));
+        let as_branch = Rules::compile(vec![rule("Work", Some("/w/*"), Some("laptop"), None)], None).unwrap();
+        assert_ne!(as_branch.fingerprint(), with(Some("laptop")), "the same pattern in another field");
     }
 
     #[test]

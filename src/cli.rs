@@ -438,7 +438,8 @@ pub struct ReportArgs {
     /// Last local day of a custom range, inclusive, as --since [default: today]
     #[arg(long, value_name = "DATE", requires = "since", value_parser = parse_day)]
     pub until: Option<DayArg>,
-    /// One row per project, per day or per tag (a session with two tags counts in both, once in the total)
+    /// One row per project, per day or per tag (a session with two tags counts in both, once in the total),
+    /// or per machine
     #[arg(long, value_enum, default_value_t = Grouping::Project)]
     pub by: Grouping,
     /// Only sessions with this tag
@@ -463,4 +464,5 @@ pub enum Grouping {
     Project,
     Day,
     Tag,
+    Machine,
 }

@@ -85,6 +85,8 @@ pub(crate) struct RuleMatch {
     pub(crate) git_branch: Option<Spanned<String>>,
     /// Any model that answered in the session.
     pub(crate) model: Option<Spanned<String>>,
+    /// The machine the session is attributed to, by name (`[share] machine` there, else its host name).
+    pub(crate) machine: Option<Spanned<String>>,
 }
 
 /// `[toggl]`: Toggl Track's ids for this user; the work day and description are shared (`[sync]`).
@@ -599,7 +601,7 @@ impl Config {
     fn check_rule_patterns(&self, text: &str, path: &Path) -> Result<()> {
         for rule in &self.rules.auto_tag {
             let when = &rule.get_ref().when;
-            for pattern in [&when.cwd, &when.git_branch, &when.model].into_iter().flatten() {
+            for pattern in [&when.cwd, &when.git_branch, &when.model, &when.machine].into_iter().flatten() {
                 if let Err(reason) = crate::classify::check_glob(pattern.get_ref()) {
                     let (line, column) = line_and_column(text, pattern.span().start);
                     anyhow::bail!(
@@ -630,6 +632,7 @@ impl Config {
                     cwd: pattern(&value.when.cwd),
                     git_branch: pattern(&value.when.git_branch),
                     model: pattern(&value.when.model),
+                    machine: pattern(&value.when.machine),
                     tags: value.tags.clone(),
                     billable: value.billable,
                     project: value.project.clone(),

@@ -1,5 +1,6 @@
 //! The dashboard's screen as a pure function of a view model: tabs (today, 7 days, 30 days, a range),
-//! time per project and per tag as bars with `H:MM` (the one duration style), sessions and tokens, a chart by day, each
+//! time per project and per tag as bars with `H:MM` (the one duration style), sessions and tokens, the
+//! projects' time per machine when more than one ran in the range, a chart by day, each
 //! destination's sync state and the running entries, and the keys. `commands/dashboard` builds the
 //! model from the store and runs the terminal; tests render it into ratatui's test backend.
 //!
@@ -80,6 +81,9 @@ pub(crate) struct DashboardView {
     /// with the rows: they add up to the total).
     pub(crate) bands: [i64; 3],
     pub(crate) tags: Vec<Row>,
+    /// Active minutes per machine, most first, rounded together: they add up to the projects' total.
+    /// Shown only when there are two or more.
+    pub(crate) machines: Vec<(String, i64)>,
     /// Active minutes per day, rounded together: they add up to the projects' total.
     pub(crate) days: Vec<(NaiveDate, i64)>,
     pub(crate) destinations: Vec<DestinationLine>,
@@ -107,8 +111,8 @@ pub(crate) fn render(view: &DashboardView, frame: &mut Frame<'_>) {
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
         let [projects, tags] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
-        render_rows(view, frame, projects, &projects_title(view), &view.projects);
-        render_rows(view, frame, tags, TAGS_TITLE, &view.tags);
+        render_rows(view, frame, projects, &projects_title(view), &view.projects, &view.machines);
+        render_rows(view, frame, tags, TAGS_TITLE, &view.tags, &[]);
         render_days(view, frame, right);
     } else {
         let [project_lines, tag_lines, day_lines] = narrow_lines(view, usize::from(body.height));
@@ -120,8 +124,8 @@ pub(crate) fn render(view: &DashboardView, frame: &mut Frame<'_>) {
             Constraint::Length(day_height),
         ])
         .areas(body);
-        render_rows(view, frame, projects, &projects_title(view), &view.projects);
-        render_rows(view, frame, tags, TAGS_TITLE, &view.tags);
+        render_rows(view, frame, projects, &projects_title(view), &view.projects, &view.machines);
+        render_rows(view, frame, tags, TAGS_TITLE, &view.tags, &[]);
         if day_height > 0 {
             render_days(view, frame, days);
         }
@@ -179,12 +183,26 @@ fn render_tabs(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
     );
 }
 
-/// A table of rows with a bar each: `label  ████▌  h:mm  sessions  tokens`.
-fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &str, rows: &[Row]) {
+/// A table of rows with a bar each: `label  ████▌  h:mm  sessions  tokens`; with two or more
+/// `machines`, their minutes on the bottom border, left of the headings ([`machines_line`]).
+fn render_rows(
+    view: &DashboardView,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    title: &str,
+    rows: &[Row],
+    machines: &[(String, i64)],
+) {
     // The numeric columns' headings sit on the bottom border, right above nothing and under their column,
     // so they cost no row.
-    let headings = Line::from(format!(" {:>6}{:>6}{:>8}", "time", "sess", "tokens")).right_aligned();
-    let block = Block::default().borders(Borders::ALL).title(title.to_string()).title_bottom(headings);
+    let headings = format!(" {:>6}{:>6}{:>8}", "time", "sess", "tokens");
+    // Between the corners, with a border cell between the machines and the headings.
+    let room = usize::from(area.width).saturating_sub(2 + headings.chars().count() + 1);
+    let mut block = Block::default().borders(Borders::ALL).title(title.to_string());
+    if let Some(line) = machines_line(machines, room) {
+        block = block.title_bottom(Line::from(line).left_aligned());
+    }
+    let block = block.title_bottom(Line::from(headings).right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if rows.is_empty() {
@@ -225,6 +243,26 @@ fn render_rows(view: &DashboardView, frame: &mut Frame<'_>, area: Rect, title: &
         lines.push(Line::from(format!("+{} more ({})", hidden.len(), duration(minutes))));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The machines and their minutes, most first, as many as fit in `room` cells, the rest counted:
+/// ` desk 1:30  laptop 0:30 `, ` desk 1:30  +2 more (0:45) `. Nothing for fewer than two machines (the
+/// panel is then as it always was), nor when not even the count fits.
+fn machines_line(machines: &[(String, i64)], room: usize) -> Option<String> {
+    if machines.len() < 2 {
+        return None;
+    }
+    let entries: Vec<String> =
+        machines.iter().map(|(name, minutes)| format!("{name} {}", duration(*minutes))).collect();
+    (0..=machines.len()).rev().find_map(|shown| {
+        let mut parts = entries[..shown].to_vec();
+        if shown < machines.len() {
+            let minutes = machines[shown..].iter().map(|(_, m)| m).sum();
+            parts.push(format!("+{} more ({})", machines.len() - shown, duration(minutes)));
+        }
+        let line = format!(" {} ", parts.join("  "));
+        (line.chars().count() <= room).then_some(line)
+    })
 }
 
 /// A bar of `eighths` eighths of a cell.
@@ -417,6 +455,7 @@ mod tests {
             ],
             bands: [70, 35, 15],
             tags: vec![Row { label: "acme".into(), minutes: 90, sessions: 3, tokens: 1_200_000 }],
+            machines: vec![("laptop".into(), 120)],
             days: vec![("2026-11-02".parse().unwrap(), 60), ("2026-11-03".parse().unwrap(), 30)],
             destinations: vec![DestinationLine {
                 name: "Toggl Track".into(),
@@ -487,6 +526,31 @@ mod tests {
         let minutes: i64 = (shown..15).map(|i| 60 - i as i64).sum();
         let expected = format!("│+{hidden} more ({}:{:02})", minutes / 60, minutes % 60);
         assert!(more[0].starts_with(&expected), "{} for {expected}", more[0]);
+    }
+
+    /// Two machines or more: the Projects panel's bottom border shows each one's minutes (they add up to
+    /// the panel's total) left of the headings; what does not fit is counted; one machine shows none.
+    #[test]
+    fn the_projects_panel_shows_the_machines_when_there_are_two() {
+        let machines = vec![("desk".to_string(), 90), ("laptop".to_string(), 30)];
+        let text = snapshot(&DashboardView { machines: machines.clone(), ..view() }, 80, 24);
+        let bottom: Vec<&str> = text.lines().filter(|line| line.ends_with("tokens┘")).collect();
+        assert_eq!(
+            bottom,
+            vec![
+                "└ desk 1:30  laptop 0:30 ─────────────────────────────────   time  sess  tokens┘",
+                "└─────────────────────────────────────────────────────────   time  sess  tokens┘",
+            ]
+        );
+        assert_eq!(machines_line(&machines, 24), Some(" desk 1:30  laptop 0:30 ".to_string()));
+        let three = [machines.clone(), vec![("nas".to_string(), 5)]].concat();
+        assert_eq!(machines_line(&three, 34), Some(" desk 1:30  laptop 0:30  nas 0:05 ".to_string()));
+        assert_eq!(machines_line(&three, 33), Some(" desk 1:30  +2 more (0:35) ".to_string()));
+        assert_eq!(machines_line(&three, 26), Some(" +3 more (2:05) ".to_string()));
+        assert_eq!(machines_line(&three, 15), None);
+        assert_eq!(machines_line(&machines[..1], 80), None);
+        let one = snapshot(&DashboardView { machines: machines[..1].to_vec(), ..view() }, 80, 24);
+        assert_eq!(one, snapshot(&DashboardView { machines: Vec::new(), ..view() }, 80, 24));
     }
 
     #[test]

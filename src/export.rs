@@ -14,7 +14,8 @@ use crate::sync::steps::Batch;
 use crate::workday;
 
 /// Header of `--sessions`. The id comes first: it is what `tag`, `untag` and `rules check --session` take.
-pub(crate) const SESSION_HEADER: [&str; 16] = [
+/// Later columns are added at the end, so that a sheet that reads columns by position keeps working.
+pub(crate) const SESSION_HEADER: [&str; 17] = [
     "id",
     "start",
     "end",
@@ -31,6 +32,7 @@ pub(crate) const SESSION_HEADER: [&str; 16] = [
     "supervised_hours",
     "autonomous_hours",
     "automated",
+    "machine",
 ];
 
 /// Header of `--allocations`.
@@ -58,7 +60,9 @@ fn local(at: Millis, tz: Tz) -> String {
 
 /// One row per session that started (first sign of life) on one of the local days `since..=until`.
 /// Its `duration_hours` is its active time (idle gaps cut, seed 003's "total time, not elapsed time"),
-/// so it is at most `end - start`; the rows of entries (allocations, `push --csv`) equal it.
+/// so it is at most `end - start`; the rows of entries (allocations, `push --csv`) equal it. Its
+/// `machine` is the name the database has for the session's machine: empty for this machine before
+/// the database names it (a `[share] dir` pass or `export --format jsonl` does).
 pub(crate) fn session_rows(
     sessions: &[Session],
     tags: &BTreeMap<String, Vec<String>>,
@@ -101,6 +105,7 @@ pub(crate) fn session_rows(
                 ten_thousandths(band_hours[1]),
                 ten_thousandths(band_hours[2]),
                 session.automated.to_string(),
+                safe_cell(&session.machine).into_owned(),
             ];
             Some((start, row))
         })
@@ -210,6 +215,7 @@ mod tests {
             models: Vec::new(),
             hands_on: vec![Span { start: at("2026-11-02T08:00:00Z"), end: at("2026-11-02T08:20:00Z") }],
             supervised: vec![Span { start: at("2026-11-02T08:20:00Z"), end: at("2026-11-02T08:40:00Z") }],
+            machine: "work-laptop".into(),
             ..Default::default()
         };
         let date = "2026-11-02".parse().unwrap();
@@ -234,6 +240,7 @@ mod tests {
                 "0.3333".into(),
                 "0.8333".into(),
                 "false".into(),
+                "work-laptop".into(),
             ]]
         );
     }

@@ -1,4 +1,5 @@
-//! Time and tokens per project, per day or per tag over a range of local days, as a table or as JSON;
+//! Time and tokens per project, per day, per tag or per machine over a range of local days, as a table
+//! or as JSON;
 //! each table rounded as a whole so that its figures add up (`notes/09-figures.md`).
 //! Pure: it takes stored sessions and a range and returns rows and text.
 
@@ -288,6 +289,36 @@ pub(crate) fn by_day(sessions: &[Classified<'_>], range: ReportRange) -> Grouped
     disjoint(rows, range_total(sessions, workday::days_window(range.since, range.until, range.tz)))
 }
 
+/// Gives the sessions of this machine that the database has not named (`machine` empty: no `[share]
+/// dir`, never exported) this machine's name (`name`), as the outputs that know it show them.
+pub(crate) fn name_this_machine(sessions: &mut [Session], name: &str) {
+    for session in sessions.iter_mut().filter(|s| s.machine.is_empty()) {
+        session.machine = name.to_string();
+    }
+}
+
+/// Rows per machine (the session's `machine`: a name, never empty once the command has named this
+/// machine), most active first (ties by name). Each session runs on one machine, so the rows are
+/// disjoint and add up to the total.
+pub(crate) fn by_machine(sessions: &[Classified<'_>], range: ReportRange) -> Grouped<String> {
+    let window = workday::days_window(range.since, range.until, range.tz);
+    let mut machines: BTreeMap<&str, Tally<'_>> = BTreeMap::new();
+    for classified in sessions {
+        if let Some(contribution) = contribution(classified.session, window.0, window.1) {
+            machines
+                .entry(classified.session.machine.as_str())
+                .or_default()
+                .add(classified.session, &contribution);
+        }
+    }
+    let mut rows: Vec<(String, Totals)> =
+        machines.into_iter().map(|(machine, tally)| (machine.to_string(), tally.totals())).collect();
+    rows.sort_by(|(a, a_totals), (b, b_totals)| {
+        b_totals.active_ms.cmp(&a_totals.active_ms).then_with(|| a.cmp(b))
+    });
+    disjoint(rows, range_total(sessions, window))
+}
+
 /// The last path segment of each project, with parent segments added where two would share a name.
 pub(crate) fn short_names<'a>(projects: impl Iterator<Item = &'a str>) -> HashMap<&'a str, String> {
     let segments: Vec<(&str, Vec<&str>)> =
@@ -433,6 +464,11 @@ pub(crate) fn day_table(grouped: &Grouped<NaiveDate>, range: ReportRange) -> Str
         text.push_str("\nA session on several days counts on each of them; the total counts it once.\n");
     }
     text
+}
+
+/// The table per machine.
+pub(crate) fn machine_table(grouped: &Grouped<String>, range: ReportRange) -> String {
+    render_table("machine", grouped.rows.iter().map(|row| ("", row.key.clone())), grouped, range)
 }
 
 /// Heading, one line per row (marker, label, the columns) and the total line.
@@ -633,6 +669,13 @@ struct JsonDay {
 }
 
 #[derive(Serialize)]
+struct JsonMachine<'a> {
+    machine: &'a str,
+    #[serde(flatten)]
+    numbers: JsonNumbers,
+}
+
+#[derive(Serialize)]
 struct JsonReport<'a, Row: Serialize> {
     since: String,
     until: String,
@@ -643,6 +686,8 @@ struct JsonReport<'a, Row: Serialize> {
     days: Option<Vec<Row>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<Row>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    machines: Option<Vec<Row>>,
     total: JsonNumbers,
 }
 
@@ -660,6 +705,7 @@ enum JsonRows {
     Projects,
     Days,
     Tags,
+    Machines,
 }
 
 /// The JSON object of one report: the range, its rows under `which`, the total.
@@ -669,11 +715,12 @@ fn json_report<Row: Serialize>(
     rows: Vec<Row>,
     total: JsonNumbers,
 ) -> String {
-    let (mut projects, mut days, mut tags) = (None, None, None);
+    let (mut projects, mut days, mut tags, mut machines) = (None, None, None, None);
     match which {
         JsonRows::Projects => projects = Some(rows),
         JsonRows::Days => days = Some(rows),
         JsonRows::Tags => tags = Some(rows),
+        JsonRows::Machines => machines = Some(rows),
     }
     let report = JsonReport {
         since: range.since.to_string(),
@@ -682,6 +729,7 @@ fn json_report<Row: Serialize>(
         projects,
         days,
         tags,
+        machines,
         total,
     };
     serde_json::to_string(&report).unwrap_or_default()
@@ -728,6 +776,18 @@ pub(crate) fn tag_json(grouped: &Grouped<Option<String>>, range: ReportRange) ->
         .map(|(row, numbers)| JsonTag { tag: row.key.as_deref(), numbers })
         .collect();
     json_report(range, JsonRows::Tags, tags, total)
+}
+
+/// `report --by machine --json`: `machines` rows, the total.
+pub(crate) fn machine_json(grouped: &Grouped<String>, range: ReportRange) -> String {
+    let (numbers, total) = json_numbers(grouped);
+    let machines = grouped
+        .rows
+        .iter()
+        .zip(numbers)
+        .map(|(row, numbers)| JsonMachine { machine: &row.key, numbers })
+        .collect();
+    json_report(range, JsonRows::Machines, machines, total)
 }
 
 #[cfg(test)]
@@ -866,6 +926,55 @@ mod tests {
             tag_json(&grouped, r),
             r#"{"since":"2026-11-02","until":"2026-11-02","timezone":"Europe/Berlin","tags":[{"tag":"acme","active_seconds":5400,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":5400,"sessions":2,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":"billable","active_seconds":3600,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":3600,"sessions":1,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},{"tag":null,"active_seconds":900,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":900,"sessions":1,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}],"total":{"active_seconds":6300,"hands_on_seconds":0,"supervised_seconds":0,"autonomous_seconds":6300,"sessions":3,"automated_sessions":0,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"#
         );
+    }
+
+    /// Each session runs on one machine: the rows are disjoint, most active first, and their minutes
+    /// (rounded as one table) add up to the total; this machine, unnamed in the database, takes the
+    /// name the command gives it.
+    #[test]
+    fn machines_rows_are_disjoint_and_add_up_to_the_total() {
+        let on = |machine: &str, mut session: Session| {
+            session.machine = machine.into();
+            session
+        };
+        let mut sessions = [
+            on("laptop", session("a", "/w/a", &[("2026-11-02T09:00:00Z", "2026-11-02T09:20:20Z")], &[])),
+            on("", session("b", "/w/a", &[("2026-11-02T10:00:00Z", "2026-11-02T10:40:40Z")], &[])),
+            on("laptop", session("c", "/w/b", &[("2026-11-02T11:00:00Z", "2026-11-02T11:20:20Z")], &[])),
+            on("(unknown)", session("d", "/w/b", &[("2026-11-02T12:00:00Z", "2026-11-02T12:00:30Z")], &[])),
+        ];
+        name_this_machine(&mut sessions, "desk");
+        assert_eq!(sessions[1].machine, "desk");
+        assert_eq!(sessions[0].machine, "laptop", "a named machine keeps its name");
+        let projects = crate::classify::Classifier::default().classify_all(&sessions);
+        let r = range("2026-11-02", "2026-11-02");
+        let grouped = by_machine(&crate::classify::pair(&sessions, &projects), r);
+        let lines: Vec<(&str, i64, u64)> = grouped
+            .rows
+            .iter()
+            .map(|row| (row.key.as_str(), row.totals.active_ms / 1000, row.totals.sessions))
+            .collect();
+        assert_eq!(lines, vec![("desk", 2440, 1), ("laptop", 2440, 2), ("(unknown)", 30, 1)]);
+        let (minutes, total) = grouped.active_minutes();
+        assert_eq!((minutes, total), (vec![41, 41, 0], 82), "each rounded alone: 41 + 41 + 1 = 83");
+        assert_eq!(
+            machine_table(&grouped, r),
+            "Claude Code time on 2026-11-02 (Europe/Berlin)\n\n\
+             \x20machine    active  hands-on  supervised  autonomous  sessions  input  output  cache write  cache read\n\
+             \x20desk         0:41      0:00        0:00        0:41         1      0       0            0           0\n\
+             \x20laptop       0:41      0:00        0:00        0:41         2      0       0            0           0\n\
+             \x20(unknown)    0:00      0:00        0:00        0:00         1      0       0            0           0\n\
+             \x20total        1:22      0:00        0:00        1:22         4      0       0            0           0\n"
+        );
+        let json: serde_json::Value = serde_json::from_str(&machine_json(&grouped, r)).unwrap();
+        let seconds: Vec<(&str, i64)> = json["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["machine"].as_str().unwrap(), m["active_seconds"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(seconds, vec![("desk", 2440), ("laptop", 2440), ("(unknown)", 30)]);
+        assert_eq!(json["total"]["active_seconds"], 4910);
     }
 
     #[test]

@@ -218,6 +218,10 @@ pub(crate) struct Session {
     /// The parts of `spans` where the agent worked while the person was present (sorted, disjoint from
     /// `hands_on`). What is in neither is autonomous.
     pub(crate) supervised: Vec<Span>,
+    /// The name of the machine the session is attributed to, as the database names it; `""` for this
+    /// machine when the database has not named it (no `[share] dir`, never exported): the commands show
+    /// it as this machine's name. `(unknown)` for another machine never named.
+    pub(crate) machine: String,
 }
 
 /// A session that moved folder (`/cd`) as one part per folder: each part keeps the session id and owns

@@ -246,7 +246,8 @@ fn build_view(
     };
     let range = ReportRange { since, until: until.max(since), tz: app.tz };
     let (from, to) = workday::days_window(range.since, range.until, app.tz);
-    let sessions = store.query_range(from, to)?;
+    let mut sessions = store.query_range(from, to)?;
+    report::name_this_machine(&mut sessions, &app.machine);
     let projects = Classifier::default().classify_all(&sessions);
     let tags = store.tag_names()?;
     let classified = pair_tagged(&sessions, &projects, &tags);
@@ -262,6 +263,8 @@ fn build_view(
     let (_, bands) = projects.rounded_bands(crate::figures::MINUTE_MS);
     let tags = report::by_tag(&classified, range);
     let (tag_minutes, _) = tags.active_minutes();
+    let machines = report::by_machine(&classified, range);
+    let (machine_minutes, _) = machines.active_minutes();
     let by_day = report::by_day(&classified, range);
     let (day_minutes, _) = by_day.active_minutes();
     let days = workday::dates(range.since, range.until)
@@ -289,6 +292,7 @@ fn build_view(
                 row(t.key.clone().unwrap_or_else(|| UNTAGGED.to_string()), &t.totals, minutes)
             })
             .collect(),
+        machines: machines.rows.iter().map(|m| m.key.clone()).zip(machine_minutes).collect(),
         days,
         destinations,
         timezone: app.tz.name().to_string(),

@@ -19,7 +19,8 @@ pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
     let mut store = app.open_store_to_read()?;
     crate::refresh::refresh_unless_read_only(app, &mut store)?;
     let (from, to) = workday::days_window(range.since, range.until, range.tz);
-    let sessions = store.query_range(from, to)?;
+    let mut sessions = store.query_range(from, to)?;
+    report::name_this_machine(&mut sessions, &app.machine);
     let projects = Classifier::default().classify_all(&sessions);
     let tags = store.tag_names()?;
     let mut classified = pair_tagged(&sessions, &projects, &tags);
@@ -44,12 +45,20 @@ pub(crate) fn run(app: &App, args: &ReportArgs) -> Result<()> {
             (report::tag_table(&grouped, range), grouped.rows.is_empty())
         }
         (Grouping::Tag, true) => (report::tag_json(&report::by_tag(&classified, range), range) + "\n", false),
+        (Grouping::Machine, false) => {
+            let grouped = report::by_machine(&classified, range);
+            (report::machine_table(&grouped, range), grouped.rows.is_empty())
+        }
+        (Grouping::Machine, true) => {
+            (report::machine_json(&report::by_machine(&classified, range), range) + "\n", false)
+        }
     };
     let text = if empty {
         let by = match args.by {
             Grouping::Project => None,
             Grouping::Day => Some("day"),
             Grouping::Tag => Some("tag"),
+            Grouping::Machine => Some("machine"),
         };
         report::empty_table(range, &nothing(app, &store, args.tag.as_deref(), &tags)?, by)
     } else {

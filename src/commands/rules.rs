@@ -107,6 +107,7 @@ fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
         ));
     }
     text.push_str(&format!("  Branch: {}\n", session.git_branch.as_deref().unwrap_or("(none)")));
+    text.push_str(&machine_line(app, rules, &session));
     let current: Vec<String> = tags.iter().map(|t| format!("{} ({})", t.name, t.source.name())).collect();
     text.push_str(&format!(
         "  Current tags: {}\n",
@@ -133,6 +134,22 @@ fn one_session(app: &App, rules: &Rules, prefix: &str) -> Result<String> {
         }
     }
     Ok(text)
+}
+
+/// The machine the session is attributed to. This machine, while the database has not named it, shows
+/// its name with why a `machine` pattern does not see it yet (when a rule has one).
+fn machine_line(app: &App, rules: &Rules, session: &Session) -> String {
+    if !session.machine.is_empty() {
+        return format!("  Machine: {}\n", session.machine);
+    }
+    if rules.specs().all(|spec| spec.machine.is_none()) {
+        return format!("  Machine: {}\n", app.machine);
+    }
+    format!(
+        "  Machine: {} (this machine, not named in the database yet: a `machine` pattern sees it once a \
+         `[share] dir` pass or `export --format jsonl` has named it)\n",
+        app.machine
+    )
 }
 
 /// Where the session's time goes in each destination, and why: a rule's `project` key wins over the path

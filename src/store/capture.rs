@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, named_params, params};
 
 use super::Store;
 use crate::attention::{self, Bands};
@@ -60,6 +60,13 @@ pub(crate) struct FileUpdate {
 /// How many skipped lines the store keeps at most (the first ones met): every line of any plausible
 /// corruption, yet never a table that grows without end with a file of garbage.
 const SKIPPED_KEPT: i64 = 100_000;
+
+/// The name of a session's machine, in a query of `sessions LEFT JOIN machines` (on the machine id)
+/// with this machine's id as `:here` (`''` when it has none yet): the name the database has for it;
+/// else `''` when it is this machine (its id, or `''` from before there was one), which the commands
+/// show as this machine's name; else `(unknown)`, as the portable file names it.
+pub(super) const MACHINE_NAME: &str = "COALESCE(machines.name,
+    CASE WHEN sessions.machine_id IN ('', :here) THEN '' ELSE '(unknown)' END)";
 
 impl Store {
     /// What was recorded of every transcript file seen so far.
@@ -131,28 +138,33 @@ impl Store {
     }
 
     /// Sessions with any activity or message in `[start, end)` (milliseconds, UTC), with their spans,
-    /// bands and messages; callers cut them to the exact window. A session that moved folder (`/cd`)
+    /// bands, messages and machine ([`MACHINE_NAME`]); callers cut them to the exact window. A session that moved folder (`/cd`)
     /// comes as one part per folder, each with its own share (same session id). The index on `last_ms`
     /// keeps a recent window from reading older sessions; the spans come in one query.
     pub(crate) fn query_range(&self, start: Millis, end: Millis) -> Result<Vec<Session>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT session_id, project, git_branch, messages, models, automated, hands_on, supervised, places
-             FROM sessions WHERE last_ms >= ?1 AND first_ms < ?2 ORDER BY first_ms, session_id",
-        )?;
-        let rows = statement.query_map(params![start, end], |row| {
-            let session = Session {
-                session_id: row.get(0)?,
-                project: row.get(1)?,
-                git_branch: row.get(2)?,
-                spans: Vec::new(),
-                messages: decode_messages(&row.get::<_, Vec<u8>>(3)?),
-                models: decode_models(&row.get::<_, String>(4)?),
-                automated: row.get(5)?,
-                hands_on: decode_spans(&row.get::<_, Vec<u8>>(6)?),
-                supervised: decode_spans(&row.get::<_, Vec<u8>>(7)?),
-            };
-            Ok((session, decode_places(&row.get::<_, String>(8)?)))
-        })?;
+        let here = self.known_machine_id()?.unwrap_or_default();
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT sessions.session_id, project, git_branch, messages, models, automated, hands_on, supervised,
+                places, {MACHINE_NAME}
+             FROM sessions LEFT JOIN machines ON machines.machine_id = sessions.machine_id
+             WHERE last_ms >= :start AND first_ms < :end ORDER BY first_ms, sessions.session_id"
+        ))?;
+        let rows =
+            statement.query_map(named_params! {":start": start, ":end": end, ":here": here}, |row| {
+                let session = Session {
+                    session_id: row.get(0)?,
+                    project: row.get(1)?,
+                    git_branch: row.get(2)?,
+                    spans: Vec::new(),
+                    messages: decode_messages(&row.get::<_, Vec<u8>>(3)?),
+                    models: decode_models(&row.get::<_, String>(4)?),
+                    automated: row.get(5)?,
+                    hands_on: decode_spans(&row.get::<_, Vec<u8>>(6)?),
+                    supervised: decode_spans(&row.get::<_, Vec<u8>>(7)?),
+                    machine: row.get(9)?,
+                };
+                Ok((session, decode_places(&row.get::<_, String>(8)?)))
+            })?;
         let (mut sessions, places): (Vec<Session>, Vec<Vec<Place>>) =
             rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().unzip();
         let index: HashMap<String, usize> =

@@ -3,9 +3,10 @@
 //! session when the rules changed).
 
 use anyhow::Result;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, named_params, params};
 
 use super::Store;
+use super::capture::MACHINE_NAME;
 use crate::classify::{Tag, TagSource};
 use crate::sessions::{Millis, Session};
 
@@ -27,22 +28,19 @@ impl Store {
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [META_RULES_FP], |r| r.get(0))
             .optional()?;
-        let sql = if stored.as_deref() == Some(fingerprint) {
-            "SELECT session_id, project, git_branch, models FROM sessions WHERE rule_tags_fp IS NULL"
-        } else {
-            "SELECT session_id, project, git_branch, models FROM sessions"
-        };
-        let mut statement = self.conn.prepare(sql)?;
-        let rows = statement.query_map([], facts_row)?;
+        let only_changed =
+            if stored.as_deref() == Some(fingerprint) { "WHERE rule_tags_fp IS NULL" } else { "" };
+        let here = self.known_machine_id()?.unwrap_or_default();
+        let mut statement = self.conn.prepare(&facts(only_changed))?;
+        let rows = statement.query_map(named_params! {":here": here}, facts_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// What rules match on, for one session.
     pub(crate) fn session_facts(&self, session_id: &str) -> Result<Option<Session>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT session_id, project, git_branch, models FROM sessions WHERE session_id = ?1",
-        )?;
-        Ok(statement.query_row([session_id], facts_row).optional()?)
+        let here = self.known_machine_id()?.unwrap_or_default();
+        let mut statement = self.conn.prepare_cached(&facts("WHERE session_id = :id"))?;
+        Ok(statement.query_row(named_params! {":here": here, ":id": session_id}, facts_row).optional()?)
     }
 
     /// Replaces the rule tags of these sessions (a user tag of the same name stays the user's) and notes
@@ -167,8 +165,17 @@ impl Store {
     }
 }
 
-/// A session as rules see it (folder, branch, models; no spans or messages) from
-/// `session_id, project, git_branch, models`.
+/// The query of what rules match on ([`facts_row`]) of the sessions `filter` (a `WHERE` clause, or
+/// nothing for all) keeps; `:here` is this machine's id.
+fn facts(filter: &str) -> String {
+    format!(
+        "SELECT sessions.session_id, project, git_branch, models, {MACHINE_NAME}
+         FROM sessions LEFT JOIN machines ON machines.machine_id = sessions.machine_id {filter}"
+    )
+}
+
+/// A session as rules see it (folder, branch, models, machine; no spans or messages) from
+/// `session_id, project, git_branch, models, machine`.
 fn facts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
         session_id: row.get(0)?,
@@ -177,6 +184,7 @@ fn facts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
         spans: Vec::new(),
         messages: Vec::new(),
         models: row.get::<_, String>(3)?.lines().map(str::to_string).collect(),
+        machine: row.get(4)?,
         ..Default::default()
     })
 }

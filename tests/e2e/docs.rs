@@ -107,7 +107,7 @@ fn bash_completes_a_subcommands_options() {
     );
     assert_eq!(
         complete(&["claude-tracker", "report", "--by", ""]),
-        ("project\nday\ntag\n".to_string(), String::new(), Some(0))
+        ("project\nday\ntag\nmachine\n".to_string(), String::new(), Some(0))
     );
 }
 
@@ -146,7 +146,7 @@ fn fish_completes_a_subcommands_options() {
         complete("claude-tracker report --"),
         (
             "--by\tOne row per project, per day or per tag (a session with two tags counts in both, once in \
-             the total)\n\
+             the total), or per machine\n\
              --config\tConfig file [default: $CLAUDE_TRACKER_CONFIG, else ~/.config/claude-tracker/config.toml]\n\
              --db\tDatabase file [default: $CLAUDE_TRACKER_DB, else the platform data dir, e.g. \
              ~/.local/share/claude-tracker/tracker.db]\n\
@@ -165,7 +165,7 @@ fn fish_completes_a_subcommands_options() {
     );
     assert_eq!(
         complete("claude-tracker report --by "),
-        ("day\nproject\ntag\n".to_string(), String::new(), Some(0))
+        ("day\nmachine\nproject\ntag\n".to_string(), String::new(), Some(0))
     );
 }
 
@@ -232,7 +232,7 @@ fn zsh_completes_a_subcommands_options() {
 
     // Ctrl-U empties the line, Ctrl-L clears the screen.
     zsh.send("\x15\x0cclaude-tracker report --by \t");
-    let values = screen_of(&["$ claude-tracker report --by", "day      project  tag"], 80, 24);
+    let values = screen_of(&["$ claude-tracker report --by", "day      machine  project  tag"], 80, 24);
     assert_eq!(zsh.wait_for_screen(&values), values);
 
     zsh.send("\x15exit\r");
@@ -257,7 +257,7 @@ Arguments:
 Options:
       --since <DATE>  First local day of a custom range: YYYY-MM-DD, today, yesterday or a weekday (the latest one)
       --until <DATE>  Last local day of a custom range, inclusive, as --since [default: today]
-      --by <BY>       One row per project, per day or per tag (a session with two tags counts in both, once in the total) [default: project] [possible values: project, day, tag]
+      --by <BY>       One row per project, per day or per tag (a session with two tags counts in both, once in the total), or per machine [default: project] [possible values: project, day, tag, machine]
       --tag <NAME>    Only sessions with this tag
       --json          Print JSON instead of a table
   -h, --help          Print help

@@ -41,7 +41,8 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
             "hands_on_hours",
             "supervised_hours",
             "autonomous_hours",
-            "automated"
+            "automated",
+            "machine"
         ]
     );
     assert_eq!(
@@ -62,7 +63,8 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
             "0.0000",
             "0.2500",
             "0.0833",
-            "false"
+            "false",
+            ""
         ]
     );
     assert!(

@@ -28,3 +28,4 @@ mod toggl;
 mod trust;
 mod upgrade;
 mod watch;
+mod where_machines;

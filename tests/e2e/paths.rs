@@ -37,7 +37,7 @@ fn a_cwd_written_in_nfd_is_stored_in_nfc_and_matched_by_a_rule_written_in_nfc() 
     session(&world, "nfd-0001", "/Users/dev/work/Cafe\u{301}", 9, "claude-sonnet-4-5");
     let config = world.config(
         "timezone = \"UTC\"\n[[rules.auto_tag]]\nname = \"Caf\u{e9}\"\nmatch = { cwd = \"/Users/dev/work/Caf\u{e9}\" }\n\
-         tags = [\"cafe\"]\n",
+         tags = [\"cafe\"]\n[share]\nmachine = \"dev\"\n",
     );
     let report =
         run(&world, &config, &["report", "--json", "--since", "2026-11-02", "--until", "2026-11-02"]);
@@ -61,7 +61,7 @@ fn a_cwd_written_in_nfd_is_stored_in_nfc_and_matched_by_a_rule_written_in_nfc() 
     assert_eq!(
         (text(&check.stdout), text(&check.stderr), check.status.code()),
         (
-            "Session nfd-0001: /Users/dev/work/Caf\u{e9}\n  Branch: main\n  Current tags: cafe (rule)\n  Matched rule: \
+            "Session nfd-0001: /Users/dev/work/Caf\u{e9}\n  Branch: main\n  Machine: dev\n  Current tags: cafe (rule)\n  Matched rule: \
              \"Caf\u{e9}\" (line 2)\n  Would apply: cafe\n"
                 .to_string(),
             String::new(),
@@ -89,7 +89,8 @@ fn a_symlinked_folder_is_matched_by_a_rule_on_its_target_and_globs_still_see_the
          [[rules.auto_tag]]\nname = \"Linked\"\nmatch = {{ cwd = \"{base}/links/*\", model = \"claude-opus-*\" }}\n\
          tags = [\"linked\"]\n\
          [[rules.auto_tag]]\nname = \"Acme\"\nmatch = {{ cwd = \"{base}/clients/acme/*\" }}\ntags = [\"acme\"]\n\
-         [toggl]\nworkspace_id = 5\nother_project_id = 9\n[toggl.project_mapping]\n\"{base}/clients/acme\" = 77\n"
+         [toggl]\nworkspace_id = 5\nother_project_id = 9\n[toggl.project_mapping]\n\"{base}/clients/acme\" = 77\n\
+         [share]\nmachine = \"dev\"\n"
     ));
     let report =
         run(&world, &config, &["report", "--by", "tag", "--since", "2026-11-02", "--until", "2026-11-02"]);
@@ -126,7 +127,7 @@ fn a_symlinked_folder_is_matched_by_a_rule_on_its_target_and_globs_still_see_the
     let shown = |id: &str, tag: &str, rule: &str, line: usize| {
         format!(
             "Session {short}: {link}\n  Resolves to: {base}/clients/acme/shop (a symlink; rules and mappings match \
-             either path)\n  Branch: main\n  Current tags: {tag} (rule)\n  Project (Toggl Track): {base}/clients/acme \
+             either path)\n  Branch: main\n  Machine: dev\n  Current tags: {tag} (rule)\n  Project (Toggl Track): {base}/clients/acme \
              -> 77 (path mapping, of where the folder leads)\n  Matched rule: \"{rule}\" (line {line})\n  Would apply: \
              {tag}\n",
             short = &id[..8]

@@ -13,7 +13,9 @@ const RULES: &str = "timezone = \"UTC\"\n\
     [[rules.auto_tag]]\n\
     name = \"Hotfixes\"\n\
     match = { git_branch = \"hotfix/*\" }\n\
-    tags = [\"support\"]\n";
+    tags = [\"support\"]\n\
+    [share]\n\
+    machine = \"dev\"\n";
 
 fn check(world: &World, config: &str, extra: &[&str]) -> Output {
     let path = world.config(config);
@@ -70,7 +72,7 @@ fn bad_rules_name_the_file_line_and_what_to_write() {
         (
             RULES.replace("match = { cwd", "match = { cdw"),
             "line 4, column 11: unknown field `cdw`, expected one of `cwd`, `primary_cwd`, `git_branch`, \
-             `model`; did you mean `cwd`? (every key is described in config.example.toml)",
+             `model`, `machine`; did you mean `cwd`? (every key is described in config.example.toml)",
         ),
         (
             RULES.replace("tags = [\"support\"]\n", ""),
@@ -154,7 +156,7 @@ fn user_tags_win_over_rule_tags_and_survive_rule_changes() {
     assert_eq!(
         text(&shown.stdout),
         format!(
-            "Session acme-one: {}/work/acme/shop\n  Branch: main\n  Current tags: acme (user), billable (rule), \
+            "Session acme-one: {}/work/acme/shop\n  Branch: main\n  Machine: dev\n  Current tags: acme (user), billable (rule), \
              urgent (user)\n  Matched rule: \"Acme projects\" (line 2)\n  Would apply: billable (already has: \
              acme from user)\n",
             home.display()
@@ -166,7 +168,7 @@ fn user_tags_win_over_rule_tags_and_survive_rule_changes() {
     assert_eq!(
         text(&after.stdout),
         format!(
-            "Session acme-one: {}/work/acme/shop\n  Branch: main\n  Current tags: acme (user), client-a (rule), \
+            "Session acme-one: {}/work/acme/shop\n  Branch: main\n  Machine: dev\n  Current tags: acme (user), client-a (rule), \
              urgent (user)\n  Matched rule: \"Acme projects\" (line 2)\n  Would apply: client-a\n",
             home.display()
         )
@@ -289,7 +291,7 @@ fn a_rules_project_key_picks_the_destination_project_and_check_says_why() {
     assert_eq!(
         text(&shown.stdout),
         format!(
-            "Session acme-two: {home}/work/acme/api\n  Branch: main\n  Current tags: acme (rule), billable \
+            "Session acme-two: {home}/work/acme/api\n  Branch: main\n  Machine: dev\n  Current tags: acme (rule), billable \
              (rule)\n  Project (Clockify): acme -> c-acme (the rule's project key, over the path mapping)\n  \
              Project (Toggl Track): {home}/work/acme -> 77 (path mapping)\n  Matched rule: \"Acme projects\" \
              (line 2)\n  Would apply: acme, billable\n",
