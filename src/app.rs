@@ -37,7 +37,7 @@ pub(crate) struct App {
     pub(crate) pause: Pause,
     /// The auto-tag rules of the config, compiled (`~` is `home`).
     pub(crate) rules: Rules,
-    /// This machine's name: `[share] machine`, else the host name.
+    /// This machine's name: `[share] machine`, else `$CLAUDE_TRACKER_MACHINE`, else the host name.
     pub(crate) machine: String,
     /// `[share] dir` (`~` expanded): where machines share their sessions.
     pub(crate) share_dir: Option<PathBuf>,
@@ -71,7 +71,17 @@ impl App {
             .ok_or_else(|| anyhow::anyhow!("cannot tell where the database goes: pass `--db FILE`"))?;
         let projects_dirs = projects_dirs(&config, home.as_deref());
         let share_dir = config.share.dir.as_deref().map(|dir| expand_home(dir, home.as_deref()));
-        let machine = config.share.machine.clone().unwrap_or_else(host_name);
+        // A config file synced between machines cannot name each: `$CLAUDE_TRACKER_MACHINE` can.
+        let machine = config
+            .share
+            .machine
+            .clone()
+            .or_else(|| {
+                std::env::var("CLAUDE_TRACKER_MACHINE")
+                    .ok()
+                    .filter(|name| crate::config::is_machine_name(name))
+            })
+            .unwrap_or_else(host_name);
         let tz = config.timezone.unwrap_or_else(system_time_zone);
         let secret_store = SecretStore::from_env();
         for warning in crate::secrets::permission_warnings(&config_path, config.holds_secret(), &secret_store)

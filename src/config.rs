@@ -467,13 +467,18 @@ pub(crate) struct ShareConfig {
     pub(crate) machine: Option<String>,
 }
 
-/// A machine name names its file in the shared folder (`<name>.jsonl`): letters, digits, `-` and `_`.
+/// Whether `name` can name a machine: it names its file in the shared folder (`<name>.jsonl`), so 1 to
+/// 64 letters, digits, `-` and `_`.
+pub(crate) fn is_machine_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `[share] machine`, checked with [`is_machine_name`].
 fn machine_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     let name = String::deserialize(deserializer)?;
-    let fits = !name.is_empty()
-        && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if fits {
+    if is_machine_name(&name) {
         Ok(Some(name))
     } else {
         Err(serde::de::Error::custom(format!(

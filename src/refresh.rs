@@ -18,6 +18,8 @@ use crate::transcripts::discover::{DirsSource, FolderState, folder_warnings};
 /// tags.
 pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = refresh_sessions(app, store)?;
+    // This machine named in the database: its sessions then carry the name in every output and rule.
+    crate::share::this_machine(app, store)?;
     let shared = crate::share::pass(app, store)?;
     let mut stderr = std::io::stderr().lock();
     for warning in &shared.warnings {
@@ -33,6 +35,7 @@ pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSumm
         ingest(store, &app.projects_dirs, app.config.capture.time_model(), app.now.timestamp_millis())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     // The shared folder's warnings wait for `status` and the commands that print.
+    crate::share::this_machine(app, store)?;
     crate::share::pass(app, store)?;
     apply_rule_tags(app, store)?;
     Ok(summary)

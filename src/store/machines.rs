@@ -64,13 +64,15 @@ impl Store {
     /// Names a machine (its name as this machine's config or its file's header says); no write when
     /// the name is the one on record.
     pub(crate) fn name_machine(&self, machine: &MachineRef) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO machines (machine_id, name) VALUES (?1, ?2)
-                 ON CONFLICT (machine_id) DO UPDATE SET name = excluded.name WHERE name != excluded.name",
-            )?
-            .execute(params![machine.id, machine.name])?;
-        Ok(())
+        let known: Option<String> = self
+            .conn
+            .prepare_cached("SELECT name FROM machines WHERE machine_id = ?1")?
+            .query_row([&machine.id], |r| r.get(0))
+            .optional()?;
+        if known.as_deref() == Some(machine.name.as_str()) {
+            return Ok(()); // the usual case: nothing written
+        }
+        rename(&self.conn, &machine.id, &machine.name)
     }
 
     /// Every machine's name, by id.
@@ -190,11 +192,7 @@ impl Store {
             super::bump_generation(&tx)?;
         }
         for (id, name) in named {
-            tx.prepare_cached(
-                "INSERT INTO machines (machine_id, name) VALUES (?1, ?2)
-                 ON CONFLICT (machine_id) DO UPDATE SET name = excluded.name",
-            )?
-            .execute(params![id, name])?;
+            rename(&tx, &id, &name)?;
         }
         tx.commit()?;
         Ok(counts)
@@ -246,6 +244,17 @@ impl Store {
         self.conn.prepare_cached("DELETE FROM shared_files WHERE path = ?1")?.execute([path])?;
         Ok(())
     }
+}
+
+/// Names a machine, and has the rules look again at its sessions (a `machine` pattern may match now).
+fn rename(conn: &rusqlite::Connection, id: &str, name: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO machines (machine_id, name) VALUES (?1, ?2)
+         ON CONFLICT (machine_id) DO UPDATE SET name = excluded.name",
+    )?
+    .execute(params![id, name])?;
+    conn.prepare_cached("UPDATE sessions SET rule_tags_fp = NULL WHERE machine_id = ?1")?.execute([id])?;
+    Ok(())
 }
 
 /// The user tags of `tags` the session does not already have as the user's.

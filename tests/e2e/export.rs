@@ -64,7 +64,7 @@ fn sessions_csv_has_columns_quoting_and_no_formulas() {
             "0.2500",
             "0.0833",
             "false",
-            ""
+            "dev"
         ]
     );
     assert!(

@@ -252,7 +252,7 @@ fn csv_hours_are_end_minus_start_in_one_time_format_and_one_tag_separator() {
             cache_creation_input_tokens,cache_read_input_tokens,hands_on_hours,supervised_hours,autonomous_hours,\
             automated,machine\n\
             s1,2026-11-02T09:00:00+01:00,2026-11-02T10:06:09+01:00,1.1023,shop,\"acme, billable\",/w/shop,main,0,0,0,0,\
-            1.1023,0.0000,0.0000,false,\n"
+            1.1023,0.0000,0.0000,false,dev\n"
         )
     );
     assert_eq!(

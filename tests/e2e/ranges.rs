@@ -160,6 +160,6 @@ fn export_writes_csv_without_being_asked_for_it() {
          cache_creation_input_tokens,cache_read_input_tokens,hands_on_hours,supervised_hours,autonomous_hours,\
          automated,machine\n\
          mon,2026-11-30T09:00:00+00:00,2026-11-30T10:00:00+00:00,1.0000,shop,,/w/shop,main,0,0,0,0,1.0000,0.0000,0.0000,\
-         false,\n"
+         false,dev\n"
     );
 }

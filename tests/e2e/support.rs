@@ -93,6 +93,8 @@ impl World {
             // Never the real keychain, never the real clock (a test's own `--now` overrides this one).
             .env("CLAUDE_TRACKER_SECRETS_FILE", self.secrets_file())
             .env("CLAUDE_TRACKER_NOW", PINNED_NOW)
+            // This machine's name, as a machine's host name would give it (the same on every test host).
+            .env("CLAUDE_TRACKER_MACHINE", "dev")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         cmd

@@ -285,9 +285,9 @@ fn report_and_export_show_the_bands_and_the_automated_session() {
         export,
         "id,start,end,duration_hours,description,tags,working_directory,git_branch,input_tokens,output_tokens,\
          cache_creation_input_tokens,cache_read_input_tokens,hands_on_hours,supervised_hours,autonomous_hours,automated,machine\n\
-         shop,2026-11-02T09:00:00+00:00,2026-11-02T11:00:00+00:00,1.9999,shop,,/w/shop,main,90,1200,0,0,0.2967,1.5000,0.2032,false,\n\
-         cron,2026-11-02T09:30:00+00:00,2026-11-02T10:00:02+00:00,0.5005,tracker,,/w/tracker,main,33,440,0,0,0.0000,0.0000,0.5005,true,\n\
-         night,2026-11-02T22:00:00+00:00,2026-11-03T00:00:02+00:00,2.0005,shop,,/w/shop,main,123,1640,0,0,0.0000,0.2500,1.7505,false,\n"
+         shop,2026-11-02T09:00:00+00:00,2026-11-02T11:00:00+00:00,1.9999,shop,,/w/shop,main,90,1200,0,0,0.2967,1.5000,0.2032,false,dev\n\
+         cron,2026-11-02T09:30:00+00:00,2026-11-02T10:00:02+00:00,0.5005,tracker,,/w/tracker,main,33,440,0,0,0.0000,0.0000,0.5005,true,dev\n\
+         night,2026-11-02T22:00:00+00:00,2026-11-03T00:00:02+00:00,2.0005,shop,,/w/shop,main,123,1640,0,0,0.0000,0.2500,1.7505,false,dev\n"
     );
 }
 
@@ -388,7 +388,7 @@ fn a_sub_agent_file_never_moves_the_sessions_start_or_end() {
         export,
         "id,start,end,duration_hours,description,tags,working_directory,git_branch,input_tokens,output_tokens,\
          cache_creation_input_tokens,cache_read_input_tokens,hands_on_hours,supervised_hours,autonomous_hours,automated,machine\n\
-         main,2026-11-02T09:00:00+00:00,2026-11-02T09:30:00+00:00,0.4998,shop,,/w/shop,main,48,640,0,0,0.0159,0.2500,0.2339,false,\n"
+         main,2026-11-02T09:00:00+00:00,2026-11-02T09:30:00+00:00,0.4998,shop,,/w/shop,main,48,640,0,0,0.0159,0.2500,0.2339,false,dev\n"
     );
 }
 

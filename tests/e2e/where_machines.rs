@@ -121,8 +121,7 @@ fn report_by_machine_gives_each_machine_its_time_and_the_rows_add_up() {
 }
 
 /// `export --sessions` names each session's machine in its last column: the laptop's as its file
-/// named it; the desk's own are empty while the database has no name for this machine (export has
-/// only the database to go by), and named once the desk has written its own portable file.
+/// named it, the desk's own by the desk's name (every run names this machine in the database).
 #[test]
 fn the_sessions_csv_names_each_sessions_machine_in_its_last_column() {
     let (desk, config) = desk_with_laptop();
@@ -141,16 +140,12 @@ fn the_sessions_csv_names_each_sessions_machine_in_its_last_column() {
         )
     };
     let export = [&["export", "--sessions"][..], &MONDAY].concat();
-    assert_eq!(run(&desk, &config, &export), ok(&rows("")));
-    // The desk's own portable file (its content holds random machine ids: only its success is compared).
-    let (_, stderr, code) = run(&desk, &config, &["export", "--format", "jsonl"]);
-    assert_eq!((stderr.as_str(), code), ("", Some(0)));
     assert_eq!(run(&desk, &config, &export), ok(&rows("desk")));
 }
 
 /// `rules check --session` shows the machine a session is attributed to, and a rule's `machine` glob
 /// tags the laptop's session only: its time is the tag's line (what a destination would bill). The
-/// desk's session shows the desk's name, and why a `machine` pattern cannot see it yet.
+/// desk's session shows the desk's name.
 #[test]
 fn a_machine_rule_tags_only_that_machines_sessions_and_check_shows_the_machine() {
     let (desk, config) = desk_with_laptop();
@@ -164,9 +159,7 @@ fn a_machine_rule_tags_only_that_machines_sessions_and_check_shows_the_machine()
     assert_eq!(
         run(&desk, &config, &["rules", "check", "--session", "desk-2"]),
         ok(
-            "Session desk-222: /w/shop\n  Branch: main\n  Machine: desk (this machine, not named in the database \
-            yet: a `machine` pattern sees it once a `[share] dir` pass or `export --format jsonl` has named it)\n  \
-            Current tags: (none)\n  Matched rule: none\n"
+            "Session desk-222: /w/shop\n  Branch: main\n  Machine: desk\n  Current tags: (none)\n  Matched rule: none\n"
         )
     );
     assert_eq!(
