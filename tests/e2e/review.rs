@@ -67,13 +67,13 @@ fn an_excluded_entry_is_never_posted_through_push_and_a_later_change_of_its_sess
         assert_eq!(setup.posted(), vec![setup.entry("shop", "09:00", "09:40", "shop (main)")]);
         // The tracker's session goes on until 11:00: still excluded, still not posted.
         work(&setup, "trk", "/w/tracker", "10:44", "11:00");
-        let output = setup.ok(&["push", NOON]);
-        assert!(
-            output.ends_with(&format!(
-                "{}: 1 excluded entries not sent (`claude-tracker entries` lists them)\n",
-                setup.name()
-            )),
-            "{output}"
+        assert_eq!(
+            setup.ok(&["push", NOON]),
+            format!(
+                "{name}: pushed 0 new, 0 updated, 0 deleted, 0 adopted (0 requests); 1 unchanged, 0 still open\n\
+                 {name}: 1 excluded entries not sent (`claude-tracker entries` lists them)\n",
+                name = setup.name()
+            )
         );
         setup.ok(&["sync", NOON]);
         assert_eq!(setup.posted(), vec![setup.entry("shop", "09:00", "09:40", "shop (main)")]);
@@ -235,6 +235,70 @@ fn review_without_a_terminal_names_entries() {
                     .to_string(),
                 Some(1)
             )
+        );
+    }
+}
+
+/// The screen as the test expects it: `tests/e2e/snapshots/<name>`, written from the screen itself when
+/// `$CLAUDE_TRACKER_BLESS` is set (then checked by eye).
+#[cfg(unix)]
+fn expect_screen(pty: &mut crate::terminal::Pty, name: &str) {
+    let path = repo_file(&format!("tests/e2e/snapshots/{name}"));
+    if std::env::var_os("CLAUDE_TRACKER_BLESS").is_some() {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let _ = pty.wait_for_screen("");
+        std::fs::write(&path, pty.screen()).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(pty.wait_for_screen(&expected), expected, "{name}");
+}
+
+/// The issue's "a pseudo-terminal test that excludes one entry, edits one description and posts,
+/// checked against the fake's state": keys typed into `review` in a real terminal; after `P` the screen
+/// is given back, the summary printed, and the fake holds exactly the kept entry with the new
+/// description; the edits stay in the store (`entries` lists them).
+#[cfg(unix)]
+#[test]
+fn review_in_a_terminal_excludes_one_edits_one_and_posts() {
+    for setup in Setup::bare("sessions") {
+        work(&setup, "shop", "/w/shop", "09:00", "09:40");
+        work(&setup, "trk", "/w/tracker", "10:00", "10:40");
+        let std_command = setup.command();
+        let mut env: Vec<(String, std::ffi::OsString)> = std_command
+            .get_envs()
+            .filter_map(|(key, value)| Some((key.to_str()?.to_string(), value?.to_os_string())))
+            .collect();
+        env.push(("TERM".into(), "xterm-256color".into()));
+        let env: Vec<(&str, &std::ffi::OsStr)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())).collect();
+        let config = setup.world.dir.path().join("config.toml");
+        let command = crate::terminal::Pty::command(
+            &assert_cmd::cargo::cargo_bin("claude-tracker"),
+            &["--config", config.to_str().unwrap(), NOON, "review"],
+            &env,
+            setup.world.dir.path(),
+        );
+        let mut pty = crate::terminal::Pty::spawn(command, 80, 24);
+        let key = if setup.name() == "Clockify" { "clockify" } else { "toggl" };
+        expect_screen(&mut pty, &format!("pty-review-{key}-first.txt"));
+        pty.send(" ");
+        pty.send("\x1b[B");
+        pty.send("e");
+        pty.send(&"\x7f".repeat("tracker (main)".len()));
+        pty.send("Billing API");
+        expect_screen(&mut pty, &format!("pty-review-{key}-typing.txt"));
+        pty.send("\r");
+        expect_screen(&mut pty, &format!("pty-review-{key}-edited.txt"));
+        pty.send("P");
+        assert_eq!(pty.wait_for_exit(), (0, None));
+        expect_screen(&mut pty, &format!("pty-review-{key}-posted.txt"));
+        assert_eq!(setup.posted(), vec![setup.entry("tracker", "10:00", "10:40", "Billing API")]);
+        assert_eq!(
+            listed(&setup, NOON).into_iter().map(|(_, s, state, d)| (s, state, d)).collect::<Vec<_>>(),
+            vec![
+                ("2026-11-02T09:00:00Z".to_string(), "excluded".to_string(), "shop (main)".to_string()),
+                ("2026-11-02T10:00:00Z".to_string(), "posted".to_string(), "Billing API".to_string())
+            ]
         );
     }
 }
