@@ -65,7 +65,7 @@ impl Cli {
 pub enum Command {
     /// Read new and changed Claude Code transcripts into the database
     Ingest,
-    /// Show active time and tokens per project (or per day)
+    /// Show active time and tokens per project (or per day, tag or machine)
     Report(ReportArgs),
     /// Post each past work day to Clockify and/or Toggl Track, split across projects by tracked time
     /// (idempotent)

@@ -247,7 +247,7 @@ fn help_keeps_global_options_apart() {
     assert_eq!(world.ok(&["report", "--help"]), HELP);
 }
 
-const HELP: &str = r#"Show active time and tokens per project (or per day)
+const HELP: &str = r#"Show active time and tokens per project (or per day, tag or machine)
 
 Usage: claude-tracker report [OPTIONS] [PERIOD]
 
