@@ -88,6 +88,22 @@ fn gather(app: &App, store: &Store) -> Result<Status> {
     }
     warnings.extend(crate::connect::timer_warnings(app, store)?);
     let share = share_status(app, store)?;
+    // A `post_from` naming no machine ever met: nothing is posted anywhere.
+    let names = store.machine_names()?;
+    for state in &destinations {
+        if let Some(poster) = state.destination.posted_elsewhere(&app.machine)
+            && !names.values().any(|name| name == poster)
+        {
+            warnings.push(format!(
+                "{} is posted from `{poster}` (`post_from`), and no machine of that name has shared its sessions \
+                 here yet: if that is not a typo, run any command on `{poster}` with the same `[share] dir`; else \
+                 fix `post_from` in {} (this machine is `{}`)",
+                state.destination.service.name(),
+                app.config_path.display(),
+                app.machine
+            ));
+        }
+    }
     if let Some(share) = &share {
         for other in share.others.iter().filter(|o| o.problem.is_some()) {
             warnings.push(format!(

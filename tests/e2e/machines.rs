@@ -566,3 +566,29 @@ fn push_and_watch_on_a_machine_that_does_not_post_send_nothing() {
     assert_eq!(outcome(&live.run(&["watch", "--once"])), (note.to_string(), String::new(), Some(0)));
     assert!(fake.requests().is_empty(), "no request: {:?}", fake.requests());
 }
+
+/// `post_from` naming a machine never met (a typo) would post nothing anywhere: `status` says so, with
+/// both ways out.
+#[test]
+fn status_warns_about_a_post_from_naming_no_known_machine() {
+    let fake = fake();
+    let shared = tempfile::tempdir().unwrap();
+    let laptop = Machine::new("laptop", shared.path(), "dsek", &fake);
+    laptop.work("lap-mon", "/w/shop", "2026-11-02", "09:00", 20);
+    laptop.ok(&["ingest"]);
+    let status = laptop.ok(&["status"]);
+    let warnings: Vec<&str> = status.lines().skip_while(|l| *l != "warnings:").collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "warnings:".to_string(),
+            format!(
+                "  - Clockify is posted from `dsek` (`post_from`), and no machine of that name has shared its sessions \
+                 here yet: if that is not a typo, run any command on `dsek` with the same `[share] dir`; else fix \
+                 `post_from` in {} (this machine is `laptop`)",
+                laptop.world.dir.path().join("config.toml").display()
+            ),
+            "(UTC time zone)".to_string(),
+        ]
+    );
+}
