@@ -1,7 +1,8 @@
 //! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
 //!
 //! The pure core (`transcripts::parse`, `transcripts::kinds`, `sessions`, `attention`, `folders`, `classify`,
-//! `workday`, `allocate`, `ledger`, `timeline`, `timesheet`, `report`, `export`, `figures`, `sync::steps`,
+//! `workday`, `allocate`, `ledger`, `timeline`, `timesheet`, `report`, `export`, `figures`, `portable`,
+//! `overrides`, `review`, `review_screen`, `sync::steps`,
 //! `sync::daily`, `sync::sessions`,
 //! `sync::live`, `dashboard`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
 //! `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s executor, `commands`) do the I/O.

@@ -161,6 +161,29 @@ fn print_plans(
     Ok(())
 }
 
+/// The destinations asked for: `--to`, else every one (a listing) or the only one (an edit).
+pub(crate) fn chosen_destinations(
+    app: &App,
+    to: Option<destination::Service>,
+    many: bool,
+) -> Result<Vec<Destination>> {
+    let configured: Vec<Destination> = destination::configured(&app.config, app.tz)
+        .into_iter()
+        .filter(|d| to.is_none_or(|only| only == d.service))
+        .collect();
+    anyhow::ensure!(
+        !configured.is_empty(),
+        "no destination{}: set `[clockify] workspace_id` for Clockify or add a `[toggl]` section to {}",
+        to.map_or(String::new(), |s| format!(" `{}`", s.key())),
+        app.config_path.display()
+    );
+    anyhow::ensure!(
+        many || configured.len() == 1,
+        "two destinations are configured: name one with `--to clockify` or `--to toggl`"
+    );
+    Ok(configured)
+}
+
 /// One destination's plan as the listings show it (no request: names from the cache, the workspace as
 /// known), with the user's edits.
 pub(crate) fn destination_plan(

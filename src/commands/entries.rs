@@ -11,10 +11,12 @@ use chrono::NaiveDate;
 use crate::app::App;
 use crate::cli::{EntriesArgs, EntriesCommand};
 use crate::connect::known_workspace;
-use crate::destination::{self, Destination, Service};
+use crate::destination::{Destination, Service};
 use crate::ledger::LedgerScope;
 use crate::overrides::Override;
-use crate::planning::{DestinationPlan, Window, day_range, destination_plan, entry_rows, sessions_around};
+use crate::planning::{
+    DestinationPlan, Window, chosen_destinations, day_range, destination_plan, entry_rows, sessions_around,
+};
 use crate::review::EntryRow;
 use crate::store::Store;
 use crate::workday;
@@ -25,7 +27,7 @@ pub(crate) fn run(app: &App, args: &EntriesArgs) -> Result<()> {
     crate::refresh::refresh(app, &mut store)?;
     let Some(command) = &args.command else {
         let mut rows = Vec::new();
-        for destination in chosen(app, args.to, true)? {
+        for destination in chosen_destinations(app, args.to, true)? {
             let plan = plan(app, &store, destination, (args.since, args.until))?;
             rows.extend(entry_rows(&plan));
         }
@@ -33,7 +35,7 @@ pub(crate) fn run(app: &App, args: &EntriesArgs) -> Result<()> {
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(());
     };
-    let destination = chosen(app, args.to, false)?.remove(0);
+    let destination = chosen_destinations(app, args.to, false)?.remove(0);
     let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
     let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
     let at = app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -147,25 +149,6 @@ fn said(destination: &Destination, edit: &Override, row: &EntryRow) -> String {
 
 fn to_flag(to: Option<Service>) -> String {
     to.map_or_else(String::new, |s| format!(" --to {}", s.key()))
-}
-
-/// The destinations asked for: `--to`, else every one (a listing) or the only one (an edit).
-pub(crate) fn chosen(app: &App, to: Option<Service>, many: bool) -> Result<Vec<Destination>> {
-    let configured: Vec<Destination> = destination::configured(&app.config, app.tz)
-        .into_iter()
-        .filter(|d| to.is_none_or(|only| only == d.service))
-        .collect();
-    anyhow::ensure!(
-        !configured.is_empty(),
-        "no destination{}: set `[clockify] workspace_id` for Clockify or add a `[toggl]` section to {}",
-        to.map_or(String::new(), |s| format!(" `{}`", s.key())),
-        app.config_path.display()
-    );
-    anyhow::ensure!(
-        many || configured.len() == 1,
-        "two destinations are configured: name one with `--to clockify` or `--to toggl`"
-    );
-    Ok(configured)
 }
 
 /// A destination's plan over the days asked (default: the range `sync` plans), as a dry run sees it.

@@ -31,7 +31,7 @@ use crate::workday;
 pub(crate) fn run(app: &App, args: &ReviewArgs) -> Result<()> {
     let mut store = app.open_store()?;
     crate::refresh::refresh(app, &mut store)?;
-    let destination = super::entries::chosen(app, args.to, false)?.remove(0);
+    let destination = crate::planning::chosen_destinations(app, args.to, false)?.remove(0);
     let today = workday::local_date(app.now, app.tz);
     let asked = (args.since.map(|d| d.resolve(today)), args.until.map(|d| d.resolve(today).min(today)));
     let (since, until) = day_range(app, asked, &store, today, true)?.unwrap_or((today, today));
