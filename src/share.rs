@@ -51,7 +51,14 @@ pub(crate) fn pass(app: &App, store: &mut Store) -> Result<SharePass> {
     let machine = this_machine(app, store)?;
     let own = own_file(dir, &machine, &mut done.warnings);
     read_others(app, store, dir, &machine, &own, &mut done)?;
-    write_own(app, store, &machine, &own)?;
+    // A folder this machine cannot write (permissions, a full disk) leaves the sessions local: said,
+    // never a reason for the command to fail.
+    if let Err(error) = write_own(app, store, &machine, &own) {
+        done.warnings.push(format!(
+            "this machine's sessions were not written to the shared folder ({error:#}); the other machines do \
+             not see them until it can: check the folder's permissions and free space"
+        ));
+    }
     Ok(done)
 }
 

@@ -592,3 +592,31 @@ fn status_warns_about_a_post_from_naming_no_known_machine() {
         ]
     );
 }
+
+/// A shared folder this machine cannot write its file to (here a folder where the file should be) is
+/// a warning: the command goes on and the sessions stay local.
+#[test]
+fn a_shared_file_that_cannot_be_written_is_a_warning_not_a_failure() {
+    let fake = fake();
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(shared.path().join("laptop.jsonl/inside")).unwrap();
+    let laptop = Machine::new("laptop", shared.path(), "laptop", &fake);
+    laptop.work("lap-mon", "/w/shop", "2026-11-02", "09:00", 20);
+    let output = laptop.run(&["ingest"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let expected_start = "claude-tracker: warning: this machine's sessions were not written to the shared folder (cannot replace ";
+    let expected_end =
+        "); the other machines do not see them until it can: check the folder's permissions and free space\n";
+    assert_eq!(
+        (
+            output.status.code(),
+            stderr.starts_with(expected_start),
+            stderr.ends_with(expected_end),
+            stderr.lines().count()
+        ),
+        (Some(0), true, true, 1),
+        "{stderr}"
+    );
+    let report = laptop.world.report("2026-11-02", "2026-11-02", &[]);
+    assert_eq!(report["projects"].as_array().unwrap().len(), 1, "the session is recorded here");
+}
