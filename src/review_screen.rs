@@ -78,6 +78,8 @@ pub(crate) struct ReviewState {
     pub(crate) tz: Tz,
     /// Whether the destination posts only approved days (the screen then approves what it posts).
     pub(crate) approve: bool,
+    /// A one-line answer to the last key (shown until the next one).
+    pub(crate) message: Option<String>,
 }
 
 impl ReviewState {
@@ -91,6 +93,7 @@ impl ReviewState {
 
     /// Handles one key.
     pub(crate) fn on_key(&mut self, key: Key) -> Outcome {
+        self.message = None;
         match std::mem::replace(&mut self.prompt, Prompt::None) {
             Prompt::Describe { key: entry, mut text } => {
                 match key {
@@ -173,7 +176,13 @@ impl ReviewState {
             Key::Char('e') => {
                 self.prompt = Prompt::Describe { key: row.key.clone(), text: row.description.clone() }
             }
-            Key::Char('p') if !self.projects.is_empty() => {
+            Key::Char('p') if self.projects.is_empty() => {
+                self.message = Some(format!(
+                    "no project list yet: quit, run `claude-tracker {} projects`, then review again",
+                    if self.service == "Clockify" { "clockify" } else { "toggl" }
+                ));
+            }
+            Key::Char('p') => {
                 let index =
                     self.projects.iter().position(|(id, _)| Some(id) == row.project_id.as_ref()).unwrap_or(0);
                 self.prompt = Prompt::Project { key: row.key.clone(), index };
@@ -341,6 +350,9 @@ fn render_list(state: &ReviewState, frame: &mut Frame<'_>, area: Rect) {
 }
 
 fn bottom_line(state: &ReviewState) -> String {
+    if let Some(message) = &state.message {
+        return message.clone();
+    }
     match &state.prompt {
         Prompt::Describe { text, .. } => format!("Description: {text}_  (Enter keeps it, Esc cancels)"),
         Prompt::ConfirmDelete { .. } => format!(
@@ -473,6 +485,7 @@ mod tests {
             prompt: Prompt::None,
             tz: chrono_tz::UTC,
             approve: false,
+            message: None,
         }
     }
 
@@ -517,6 +530,21 @@ mod tests {
         s.on_key(Key::Up);
         s.on_key(Key::Enter);
         assert_eq!(s.edits.by_key["a"].project_id.as_deref(), Some("p-other"));
+    }
+
+    #[test]
+    fn without_a_cached_project_list_p_says_how_to_get_one() {
+        let mut s = ReviewState { projects: vec![], ..state() };
+        s.on_key(Key::Char('p'));
+        assert_eq!(
+            (s.prompt.clone(), s.message.as_deref()),
+            (
+                Prompt::None,
+                Some("no project list yet: quit, run `claude-tracker clockify projects`, then review again")
+            )
+        );
+        s.on_key(Key::Down);
+        assert_eq!(s.message, None, "gone at the next key");
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub(crate) fn run(app: &App, args: &ReviewArgs) -> Result<()> {
         prompt: Prompt::None,
         tz: app.tz,
         approve: destination.approve,
+        message: None,
     };
     state.set_rows(planner.rows(&state.edits));
     if let Some(size) = &args.snapshot {
