@@ -37,6 +37,16 @@ impl Tab {
         }
     }
 
+    /// The title where the long one does not fit.
+    fn short_title(self) -> &'static str {
+        match self {
+            Tab::Today => "Today",
+            Tab::Week => "7d",
+            Tab::Month => "30d",
+            Tab::Range => "Range",
+        }
+    }
+
     /// The next tab (`forward`) or the previous one, wrapping.
     pub(crate) fn step(self, forward: bool) -> Tab {
         let index = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0);
@@ -119,7 +129,7 @@ pub(crate) fn render(view: &DashboardView, frame: &mut Frame<'_>) {
         let height = |lines: usize| if lines == 0 { 0 } else { u16::try_from(lines + 2).unwrap_or(u16::MAX) };
         let day_height = height(day_lines);
         let [projects, tags, days] = Layout::vertical([
-            Constraint::Min(height(project_lines)),
+            Constraint::Length(height(project_lines)),
             Constraint::Length(height(tag_lines)),
             Constraint::Length(day_height),
         ])
@@ -170,17 +180,22 @@ fn key(view: &DashboardView, text: &str) -> Span<'static> {
 }
 
 fn render_tabs(view: &DashboardView, frame: &mut Frame<'_>, area: Rect) {
-    let [tabs, label] = Layout::horizontal([Constraint::Length(40), Constraint::Min(10)]).areas(area);
+    let [tabs, label] = Layout::horizontal([Constraint::Length(40), Constraint::Min(0)]).areas(area);
     let selected = Tab::ALL.iter().position(|t| *t == view.tab).unwrap_or(0);
-    let widget = Tabs::new(Tab::ALL.iter().map(|t| t.title()))
+    // The titles take 34 cells; a narrower terminal gets the short ones (`7d`, `30d`), never a cut one.
+    let short = area.width < 36;
+    let widget = Tabs::new(Tab::ALL.iter().map(|t| if short { t.short_title() } else { t.title() }))
         .select(selected)
         .highlight_style(style(view, Color::Cyan).add_modifier(Modifier::REVERSED))
         .divider("|");
     frame.render_widget(widget, tabs);
-    frame.render_widget(
-        Paragraph::new(format!("claude-tracker  {}", view.range_label)).right_aligned(),
-        label,
-    );
+    // What fits of the label, never a word cut: the name and range, the range alone, or nothing.
+    let room = usize::from(label.width);
+    let text = [format!("claude-tracker  {}", view.range_label), view.range_label.clone()]
+        .into_iter()
+        .find(|text| text.chars().count() <= room)
+        .unwrap_or_default();
+    frame.render_widget(Paragraph::new(text).right_aligned(), label);
 }
 
 /// A table of rows with a bar each: `label  ████▌  h:mm  sessions  tokens`; with two or more
@@ -279,15 +294,23 @@ fn bar(eighths: usize) -> String {
 /// lines each for projects and tags, the rest one line at a time to whichever still has rows to show,
 /// and what is left over to the projects.
 fn narrow_lines(view: &DashboardView, body_height: usize) -> [usize; 3] {
+    // Too low for every panel with a line inside its borders: the chart goes first, then the tags (a
+    // panel is left out whole rather than drawn as a bare border).
+    if body_height < 2 * 2 + 2 {
+        return [body_height.saturating_sub(2).max(1), 0, 0];
+    }
     // A week's days each a line; a longer range week by week, at most `WEEK_LINES` (an overview).
     let chart_need = match view.days.len() {
+        _ if body_height < 3 * 2 + 3 => 0,
         0 | 1 => 0,
         days if days <= DAY_LINES => days,
         _ => chart_rows(&view.days, DAY_LINES).len().min(WEEK_LINES),
     };
     let panels = if chart_need > 0 { 3 } else { 2 };
     let inner = body_height.saturating_sub(2 * panels);
-    let day_lines = chart_need.min(inner.saturating_sub(4)).max(usize::from(chart_need > 0));
+    let room = inner.saturating_sub(4).max(usize::from(chart_need > 0));
+    // Days that do not all fit are charted week by week: as many lines as that chart has.
+    let day_lines = if chart_need > room { chart_rows(&view.days, room).len().min(room) } else { chart_need };
     let [projects, tags] =
         share_lines(inner.saturating_sub(day_lines), [view.projects.len(), view.tags.len()]);
     [projects, tags, day_lines]
@@ -573,5 +596,23 @@ mod tests {
             include_str!("../tests/e2e/snapshots/view-help-80x24.txt")
         );
         assert_eq!(snapshot(&view(), 160, 48), include_str!("../tests/e2e/snapshots/view-160x48.txt"));
+    }
+
+    /// Below 80x24 (which the README promises) nothing is cut mid-word and no panel is a bare border:
+    /// the label drops what does not fit, a panel with no room for a line inside is left out.
+    #[test]
+    fn a_small_terminal_cuts_no_word_and_draws_no_empty_panel() {
+        for (width, height) in [(40, 12), (40, 9), (60, 14), (50, 20), (30, 8)] {
+            let text = snapshot(&view(), width, height);
+            let lines: Vec<&str> = text.lines().collect();
+            let first = lines[0].trim_end();
+            assert!(
+                first.ends_with("Range") || first.ends_with(&view().range_label),
+                "{width}x{height}: {first}"
+            );
+            for pair in lines.windows(2) {
+                assert!(!(pair[0].starts_with('┌') && pair[1].starts_with('└')), "{width}x{height}:\n{text}");
+            }
+        }
     }
 }
