@@ -501,11 +501,20 @@ pub(crate) struct CaptureConfig {
     /// How long after a person's line the agent's work is supervised (default: `idle_minutes`).
     #[serde(default, deserialize_with = "attention_minutes")]
     pub(crate) attention_minutes: Option<u32>,
+    /// Read and keep the titles Claude Code writes for sessions (`{title}` in descriptions). Off by
+    /// default: a title is text derived from the conversation.
+    #[serde(default)]
+    pub(crate) keep_titles: bool,
 }
 
 impl Default for CaptureConfig {
     fn default() -> Self {
-        CaptureConfig { projects_dirs: None, idle_minutes: DEFAULT_IDLE_MINUTES, attention_minutes: None }
+        CaptureConfig {
+            projects_dirs: None,
+            idle_minutes: DEFAULT_IDLE_MINUTES,
+            attention_minutes: None,
+            keep_titles: false,
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod export;
 mod figures;
 mod files;
 mod folders;
+mod git;
 mod http;
 mod ingest;
 mod ledger;
