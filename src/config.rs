@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use crate::classify::RuleSpec;
-use crate::sync::sessions::check_template;
+use crate::descriptions::check_template;
 use crate::sync::steps::{EntryMode, ForeignTimer, Granularity};
 
 /// Default idle threshold: a gap of this many minutes or more between two activity lines is not work.
@@ -872,8 +872,8 @@ mod tests {
         assert_eq!(
             error("[clockify]\ndescription = \"{prompt}\"\n"),
             "config file /etc/ct.toml, line 2, column 15: `{prompt}` is not a placeholder of `description`: use \
-             {project}, {path}, {branch} or {session} (never message text) (every key is described in \
-             config.example.toml)"
+             {project}, {path}, {branch}, {session}, {commits} or {title} (never message text) (every key is \
+             described in config.example.toml)"
         );
         let message = error("[toggl]\nmode = \"hourly\"\n");
         assert!(
