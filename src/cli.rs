@@ -28,7 +28,7 @@ pub struct GlobalArgs {
     /// ~/.local/share/claude-tracker/tracker.db]
     #[arg(long, global = true, value_name = "FILE", help_heading = "Global options")]
     pub db: Option<PathBuf>,
-    /// Say more: which transcript lines were skipped and why, and why commits were not read
+    /// Say more: which transcript lines were skipped and why
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
     /// Pretend the current time is this instant: `--now`, added by [`Cli::parse_args`] only, so that

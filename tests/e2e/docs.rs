@@ -156,7 +156,7 @@ fn fish_completes_a_subcommands_options() {
              one)\n\
              --tag\tOnly sessions with this tag\n\
              --until\tLast local day of a custom range, inclusive, as --since [default: today]\n\
-             --verbose\tSay more: which transcript lines were skipped and why, and why commits were not read\n\
+             --verbose\tSay more: which transcript lines were skipped and why\n\
              --version\tPrint version\n"
                 .to_string(),
             String::new(),
@@ -222,7 +222,7 @@ fn zsh_completes_a_subcommands_options() {
             "--since    -- First local day of a custom range: YYYY-MM-DD, today, yesterda",
             "--tag      -- Only sessions with this tag",
             "--until    -- Last local day of a custom range, inclusive, as --since [defau",
-            "--verbose  -- Say more: which transcript lines were skipped and why, and why commits were not read",
+            "--verbose  -- Say more: which transcript lines were skipped and why",
             "--version  -- Print version",
         ],
         80,
@@ -266,5 +266,5 @@ Options:
 Global options:
       --config <FILE>  Config file [default: $CLAUDE_TRACKER_CONFIG, else ~/.config/claude-tracker/config.toml]
       --db <FILE>      Database file [default: $CLAUDE_TRACKER_DB, else the platform data dir, e.g. ~/.local/share/claude-tracker/tracker.db]
-  -v, --verbose        Say more: which transcript lines were skipped and why, and why commits were not read
+  -v, --verbose        Say more: which transcript lines were skipped and why
 "#;
