@@ -6,10 +6,17 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::descriptions::DescriptionLimit;
 use crate::http::{Answer, Auth, ClientOptions, HttpClient, Method, Request, ServicePolicy, error_message};
 use crate::pause::Pause;
 use crate::secrets::ApiKey;
 use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet, whole_second};
+
+/// The longest description Clockify takes: 3,000 characters (docs.clockify.me, "Add a new time entry"
+/// and "Update time entry on a workspace": `description: string [0 .. 3000] characters`), counted as
+/// its Java server counts them, in UTF-16 units (an emoji is two). Longer ones are cut to it on a word
+/// boundary when the entry is planned (`notes/11-descriptions.md`).
+pub(crate) const DESCRIPTION_LIMIT: DescriptionLimit = DescriptionLimit::Utf16Units(3000);
 
 /// The signed-in user, from `GET /user`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

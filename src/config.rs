@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use crate::classify::RuleSpec;
-use crate::sync::sessions::check_template;
+use crate::descriptions::check_template;
 use crate::sync::steps::{EntryMode, ForeignTimer, Granularity};
 
 /// Default idle threshold: a gap of this many minutes or more between two activity lines is not work.
@@ -501,11 +501,20 @@ pub(crate) struct CaptureConfig {
     /// How long after a person's line the agent's work is supervised (default: `idle_minutes`).
     #[serde(default, deserialize_with = "attention_minutes")]
     pub(crate) attention_minutes: Option<u32>,
+    /// Read and keep the titles Claude Code writes for sessions (`{title}` in descriptions). Off by
+    /// default: a title is text derived from the conversation.
+    #[serde(default)]
+    pub(crate) keep_titles: bool,
 }
 
 impl Default for CaptureConfig {
     fn default() -> Self {
-        CaptureConfig { projects_dirs: None, idle_minutes: DEFAULT_IDLE_MINUTES, attention_minutes: None }
+        CaptureConfig {
+            projects_dirs: None,
+            idle_minutes: DEFAULT_IDLE_MINUTES,
+            attention_minutes: None,
+            keep_titles: false,
+        }
     }
 }
 
@@ -863,8 +872,8 @@ mod tests {
         assert_eq!(
             error("[clockify]\ndescription = \"{prompt}\"\n"),
             "config file /etc/ct.toml, line 2, column 15: `{prompt}` is not a placeholder of `description`: use \
-             {project}, {path}, {branch} or {session} (never message text) (every key is described in \
-             config.example.toml)"
+             {project}, {path}, {branch}, {session}, {commits} or {title} (never message text) (every key is \
+             described in config.example.toml)"
         );
         let message = error("[toggl]\nmode = \"hourly\"\n");
         assert!(

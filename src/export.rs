@@ -286,6 +286,7 @@ mod tests {
             tag_rules: &crate::classify::Rules::default(),
             session_tags: &BTreeMap::new(),
             folders: crate::folders::FolderTargets::none(),
+            done: &crate::descriptions::NOTHING_DONE,
             ledger: &Ledger::default(),
             show_synced: true,
         });

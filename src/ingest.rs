@@ -2,24 +2,41 @@
 //! result in the store in one transaction. A re-run over unchanged files reads no file contents: size and
 //! modification time decide, and a grown file is read from the byte where the last run stopped. Every
 //! `cwd` is brought to NFC on its way into the store, and each new folder is looked at on disk once
-//! (symlinks followed) so rules and mappings can match where it leads (`notes/09-paths.md`).
+//! (symlinks followed) so rules and mappings can match where it leads (`notes/09-paths.md`). The folders
+//! of the sessions this ingest changed are asked for their git commits (`git`, in parallel; a folder in
+//! no repository costs no process), so descriptions can say what was done (`notes/11-descriptions.md`);
+//! an ingest that changes no session runs no `git`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use chrono_tz::Tz;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::folders::{FolderCheck, is_resolvable, outcome, plan_pass};
+use crate::git::Scan;
 use crate::sessions::{Millis, SessionDigests};
-use crate::store::{FileState, FileUpdate, Store, TimeModel};
+use crate::store::{CommitScan, FileState, FileUpdate, Store, TimeModel};
 use crate::transcripts::discover::{FolderState, TranscriptFile, discover, folder_states, unreadable};
 use crate::transcripts::parse::{ChunkContext, ParsedChunk, SkippedLine, parse_chunk};
 use crate::transcripts::read_from;
+use crate::workday;
 
 /// How many bytes before the parsed offset are hashed to tell an appended file from a rewritten one.
 const TAIL_BYTES: u64 = 256;
+
+/// What the ingest reads besides the lines themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IngestSettings {
+    /// How activity becomes time.
+    pub(crate) model: TimeModel,
+    /// `[capture] keep_titles`: read and keep the titles Claude Code writes for sessions.
+    pub(crate) keep_titles: bool,
+    /// The local days commits are read over.
+    pub(crate) tz: Tz,
+}
 
 /// What an ingest did, for the summary line and `--verbose`.
 #[derive(Debug, Default)]
@@ -36,6 +53,8 @@ pub(crate) struct IngestSummary {
     pub(crate) problems: Vec<String>,
     /// Each folder searched and what it holds (for `ingest`'s folder warnings).
     pub(crate) folders: Vec<(PathBuf, FolderState)>,
+    /// Why some folder's commits were not read (no `git`, `git` failed), for `--verbose`.
+    pub(crate) commit_notes: Vec<String>,
 }
 
 impl IngestSummary {
@@ -56,9 +75,11 @@ struct FileOutcome {
 pub(crate) fn ingest(
     store: &mut Store,
     roots: &[PathBuf],
-    model: TimeModel,
+    settings: IngestSettings,
     now_ms: Millis,
 ) -> Result<IngestSummary> {
+    // Before anything is read: turned on, every file is read again (titles written before are found).
+    store.apply_keep_titles(settings.keep_titles)?;
     let (files, problems) = discover(roots);
     let known = store.file_states()?;
     let changed: Vec<(&TranscriptFile, Option<FileState>)> = files
@@ -67,7 +88,7 @@ pub(crate) fn ingest(
         .filter(|(file, state)| state.is_none_or(|s| s.size != file.size || s.mtime_ns != file.mtime_ns))
         .collect();
     let outcomes: Vec<Result<FileOutcome, String>> =
-        changed.par_iter().map(|(file, state)| read_file(file, *state)).collect();
+        changed.par_iter().map(|(file, state)| read_file(file, *state, settings.keep_titles)).collect();
 
     let folders = folder_states(roots, &files);
     let mut summary =
@@ -93,12 +114,74 @@ pub(crate) fn ingest(
         for (session_id, digest) in outcome.chunk.sessions {
             sessions.absorb(session_id, digest);
         }
+        sessions.titles.extend(outcome.chunk.titles);
         updates.push(outcome.update);
     }
     let folders = session_folders(&sessions);
-    summary.sessions_updated = store.record_ingest(sessions, &updates, model)?;
+    let windows = commit_windows(&sessions, settings);
+    summary.sessions_updated = store.record_ingest(sessions, &updates, settings.model)?;
     resolve_folders(store, folders, now_ms)?;
+    summary.commit_notes = record_commits(store, windows)?;
     Ok(summary)
+}
+
+/// For each folder of a session this ingest changed, the window its commits are read over: from the
+/// start of the local day before the first new line (less the idle threshold: a commit in a gap the
+/// next line closes), so that a commit made late the evening before, after the last line read then, is
+/// found the next morning; to the end of the local day of the last new line. Whole days, because a
+/// workday entry names the commits of its day.
+fn commit_windows(sessions: &SessionDigests, settings: IngestSettings) -> BTreeMap<String, (Millis, Millis)> {
+    let mut windows: BTreeMap<String, (Millis, Millis)> = BTreeMap::new();
+    for digest in sessions.by_id.values() {
+        let (Some(&first), Some(&last)) = (digest.activity.first(), digest.activity.last()) else { continue };
+        let day = |at: Millis| {
+            workday::local_date(chrono::DateTime::from_timestamp_millis(at).unwrap_or_default(), settings.tz)
+        };
+        let from = day(first - settings.model.idle_ms).pred_opt();
+        let to = day(last).succ_opt();
+        let (Some(from), Some(to)) = (from, to) else { continue };
+        let window = (
+            workday::day_start(from, settings.tz).timestamp_millis(),
+            workday::day_start(to, settings.tz).timestamp_millis(),
+        );
+        let places = digest.places.iter().map(|place| &place.cwd);
+        for cwd in digest.origin.as_ref().map(|origin| &origin.cwd).into_iter().chain(places) {
+            let slot = windows.entry(cwd.clone()).or_insert(window);
+            *slot = (slot.0.min(window.0), slot.1.max(window.1));
+        }
+    }
+    windows
+}
+
+/// Reads each folder's commits over its window (in parallel) and records what was found; the notes are
+/// why a folder gave nothing (no `git` is said once). A folder in no repository says nothing.
+fn record_commits(store: &mut Store, windows: BTreeMap<String, (Millis, Millis)>) -> Result<Vec<String>> {
+    if windows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let scans: Vec<(String, (Millis, Millis), Scan)> = windows
+        .into_par_iter()
+        .map(|(folder, window)| {
+            let scan = crate::git::commits_in(&folder, window);
+            (folder, window, scan)
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut notes = Vec::new();
+    let mut no_git = false;
+    for (folder, window, scan) in scans {
+        match scan {
+            Scan::Found(commits) => found.push(CommitScan { folder, window, commits }),
+            Scan::NotARepository => {}
+            Scan::NoGit => no_git = true,
+            Scan::Failed(why) => notes.push(format!("{folder}: commits not read: {why}")),
+        }
+    }
+    if no_git {
+        notes.insert(0, "no `git` on the PATH: `{commits}` stays empty".to_string());
+    }
+    store.record_commits(&found)?;
+    Ok(notes)
 }
 
 /// The folders this ingest's sessions worked in (their first folder and every `/cd` move), already in
@@ -141,7 +224,11 @@ fn look_at(path: String, now_ms: Millis) -> FolderCheck {
 }
 
 /// Reads the unparsed part of one file (all of it when it shrank or was rewritten) and parses it.
-fn read_file(file: &TranscriptFile, known: Option<FileState>) -> Result<FileOutcome, String> {
+fn read_file(
+    file: &TranscriptFile,
+    known: Option<FileState>,
+    keep_titles: bool,
+) -> Result<FileOutcome, String> {
     let describe = |e: std::io::Error| unreadable("transcript", &file.path, &e.to_string());
     let resume = known.filter(|k| file.size >= k.parsed_bytes);
     if let Some(known) = resume {
@@ -149,11 +236,11 @@ fn read_file(file: &TranscriptFile, known: Option<FileState>) -> Result<FileOutc
         let bytes = read_from(&file.path, from).map_err(describe)?;
         let overlap = usize::try_from(known.parsed_bytes - from).unwrap_or(usize::MAX);
         if bytes.len() >= overlap && xxh3_64(&bytes[..overlap]) == known.tail_hash {
-            return Ok(parse_file(file, &bytes, overlap, from, known.parsed_lines));
+            return Ok(parse_file(file, &bytes, (overlap, from, known.parsed_lines), keep_titles));
         }
     }
     let bytes = read_from(&file.path, 0).map_err(describe)?;
-    Ok(parse_file(file, &bytes, 0, 0, 0))
+    Ok(parse_file(file, &bytes, (0, 0, 0), keep_titles))
 }
 
 /// Parses `bytes[start..]`, where `bytes` was read from file offset `file_offset` and the part before
@@ -161,14 +248,14 @@ fn read_file(file: &TranscriptFile, known: Option<FileState>) -> Result<FileOutc
 fn parse_file(
     file: &TranscriptFile,
     bytes: &[u8],
-    start: usize,
-    file_offset: u64,
-    lines_before: u64,
+    (start, file_offset, lines_before): (usize, u64, u64),
+    keep_titles: bool,
 ) -> FileOutcome {
     let context = ChunkContext {
         sidechain_file: file.sidechain,
         fallback_session: &file.fallback_session,
         first_line: lines_before + 1,
+        keep_titles,
     };
     let chunk = parse_chunk(&bytes[start..], context);
     let parsed_end = start + chunk.consumed;

@@ -1,11 +1,11 @@
 //! claude-tracker: Claude Code transcripts -> sessions in SQLite -> reports and timesheet entries.
 //!
 //! The pure core (`transcripts::parse`, `transcripts::kinds`, `sessions`, `attention`, `folders`, `classify`,
-//! `workday`, `allocate`, `ledger`, `timeline`, `timesheet`, `report`, `export`, `figures`, `portable`,
-//! `overrides`, `review`, `review_screen`, `sync::steps`,
-//! `sync::daily`, `sync::sessions`,
-//! `sync::live`, `dashboard`) takes and returns values and imports no edge module; the edges (`app`, `ingest`,
-//! `store`, `http`, `clockify`, `toggl`, `connect`, `sync`'s executor, `commands`) do the I/O.
+//! `descriptions`, `workday`, `allocate`, `ledger`, `timeline`, `timesheet`, `report`, `export`, `figures`,
+//! `portable`, `overrides`, `review`, `review_screen`, `sync::steps`, `sync::daily`, `sync::sessions`,
+//! `sync::live`, `dashboard`) takes and returns values and imports no edge module; the edges (`app`,
+//! `ingest`, `git`, `store`, `http`, `clockify`, `toggl`, `connect`, `share`, `sync`'s executor,
+//! `commands`) do the I/O.
 //! `notes/00-architecture.md` draws the map.
 
 mod allocate;
@@ -20,11 +20,13 @@ mod commands;
 mod config;
 mod connect;
 mod dashboard;
+mod descriptions;
 mod destination;
 mod export;
 mod figures;
 mod files;
 mod folders;
+mod git;
 mod http;
 mod ingest;
 mod ledger;

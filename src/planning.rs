@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use crate::allocate::PlannedEntry;
 use crate::app::App;
 use crate::connect::{connect, known_workspace};
+use crate::descriptions::{NOTHING_DONE, WorkDone};
 use crate::destination::{self, Destination};
 use crate::figures::{self, ShownSpan};
 use crate::folders::FolderTargets;
@@ -247,6 +248,9 @@ pub(crate) struct Window<'a> {
     pub(crate) tags: &'a BTreeMap<String, Vec<String>>,
     /// Where folders with a symlink in them lead ([`Store::folder_targets`]).
     pub(crate) folders: &'a FolderTargets,
+    /// The commits and titles descriptions are filled with ([`work_done_around`]); none unless a
+    /// caller adds them ([`Window::with_work_done`]).
+    pub(crate) done: &'a WorkDone,
     /// Sessions mode: re-send every recorded entry as an update.
     pub(crate) force: bool,
     /// `watch`: a live destination's open stretch gets a running entry.
@@ -275,11 +279,19 @@ impl<'a> Window<'a> {
             sessions,
             tags,
             folders,
+            done: &NOTHING_DONE,
             force: false,
             live: false,
             quota_left: None,
             default_range: true,
         }
+    }
+
+    /// The window with the commits and titles its descriptions are filled with (`{commits}`,
+    /// `{title}`); without, they are empty. Every command that posts or lists a plan adds them, so a
+    /// listing shows what is sent and a later run sends nothing new.
+    pub(crate) fn with_work_done(self, done: &'a WorkDone) -> Window<'a> {
+        Window { done, ..self }
     }
 
     /// The window of an explicit range (`--since`): sessions destinations plan it as asked.
@@ -353,6 +365,7 @@ pub(crate) fn plan_with_ledger(
                 tag_rules: &app.rules,
                 session_tags: window.tags,
                 folders: window.folders,
+                done: window.done,
                 ledger,
                 show_synced,
             });
@@ -451,6 +464,7 @@ fn sessions_input<'a>(
         tag_rules: &app.rules,
         session_tags: window.tags,
         folders: window.folders,
+        done: window.done,
         granularity: destination.granularity,
         timeline: timeline_settings(app),
         ledger,
@@ -510,10 +524,32 @@ pub(crate) fn sessions_around(
     (since, until): (NaiveDate, NaiveDate),
     tz: chrono_tz::Tz,
 ) -> Result<Vec<Session>> {
+    let (from, to) = days_around((since, until), tz);
+    store.query_range(from, to)
+}
+
+/// The local days `since..=until` and one more each side, in milliseconds: what [`sessions_around`]
+/// reads.
+fn days_around((since, until): (NaiveDate, NaiveDate), tz: chrono_tz::Tz) -> (i64, i64) {
     let before = since.pred_opt().unwrap_or(since);
     let after = until.succ_opt().unwrap_or(until);
-    let (from, to) = workday::days_window(before, after, tz);
-    store.query_range(from, to)
+    workday::days_window(before, after, tz)
+}
+
+/// What the descriptions of a plan over `since..=until` are filled with: the commits of the same days as
+/// [`sessions_around`] reads (every entry of those sessions finds its own), and the titles of those
+/// sessions when `[capture] keep_titles` is on (none otherwise, even if a read-only database still
+/// holds some).
+pub(crate) fn work_done_around(app: &App, store: &Store, days: (NaiveDate, NaiveDate)) -> Result<WorkDone> {
+    let (from, to) = days_around(days, app.tz);
+    work_done_between(app, store, (from, to))
+}
+
+/// [`work_done_around`] over `[from, to)` milliseconds (the window a caller read its sessions over).
+pub(crate) fn work_done_between(app: &App, store: &Store, (from, to): (i64, i64)) -> Result<WorkDone> {
+    let titles =
+        if app.config.capture.keep_titles { store.titles_between(from, to)? } else { BTreeMap::new() };
+    Ok(WorkDone { commits: store.commits_between(from, to)?, titles })
 }
 
 /// The timeline as the config and the clock set it. The quota never changes it (entries already posted
@@ -1189,13 +1225,18 @@ pub(crate) fn destination_states(app: &App, store: &Store) -> Result<Vec<Destina
     };
     let tags = store.tag_names()?;
     let folders = store.folder_targets()?;
+    let done = match days {
+        Some(range) => work_done_around(app, store, range)?,
+        None => WorkDone::default(),
+    };
     let mut states = Vec::new();
     for destination in configured {
         let workspace = known_workspace(&destination, store)?.unwrap_or_default();
         let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
         let ledger = store.ledger(scope)?;
         let days_waiting = days.map_or(0, |(since, until)| {
-            let window = Window::days((since, until, today), app.tz, &sessions, (&tags, &folders));
+            let window = Window::days((since, until, today), app.tz, &sessions, (&tags, &folders))
+                .with_work_done(&done);
             let planned = plan_with_ledger(app, &ledger, &destination, &window, false);
             planned.days.iter().filter(|d| d.status == DayStatus::Planned).count()
         });

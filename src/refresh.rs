@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::app::App;
-use crate::ingest::{IngestSummary, ingest, skipped_report};
+use crate::ingest::{IngestSettings, IngestSummary, ingest, skipped_report};
 use chrono::DateTime;
 
 use crate::store::{SessionRef, Store};
@@ -31,8 +31,7 @@ pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
 
 /// As [`refresh`], saying nothing: for a full-screen terminal that stderr would scribble over.
 pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSummary> {
-    let summary =
-        ingest(store, &app.projects_dirs, app.config.capture.time_model(), app.now.timestamp_millis())?;
+    let summary = ingest(store, &app.projects_dirs, ingest_settings(app), app.now.timestamp_millis())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     // The shared folder's warnings wait for `status` and the commands that print.
     crate::share::this_machine(app, store)?;
@@ -73,8 +72,7 @@ pub(crate) fn note_read_only(app: &App) -> Result<()> {
 
 /// The ingest alone, rule tags left as they are (what `rules check --dry-run` previews).
 pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSummary> {
-    let summary =
-        ingest(store, &app.projects_dirs, app.config.capture.time_model(), app.now.timestamp_millis())?;
+    let summary = ingest(store, &app.projects_dirs, ingest_settings(app), app.now.timestamp_millis())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     let mut stderr = std::io::stderr().lock();
     for problem in &summary.problems {
@@ -83,6 +81,9 @@ pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSum
     if app.verbose {
         for line in skipped_report(&summary, &store.skipped_lines()?) {
             writeln!(stderr, "claude-tracker: skipped {line}")?;
+        }
+        for note in &summary.commit_notes {
+            writeln!(stderr, "claude-tracker: {note}")?;
         }
     } else if summary.skipped_lines() > 0 {
         writeln!(
@@ -93,6 +94,16 @@ pub(crate) fn refresh_sessions(app: &App, store: &mut Store) -> Result<IngestSum
         )?;
     }
     Ok(summary)
+}
+
+/// What the ingest reads besides the lines, from the config: the time model, whether titles are kept,
+/// and the zone whose local days commits are read over.
+fn ingest_settings(app: &App) -> IngestSettings {
+    IngestSettings {
+        model: app.config.capture.time_model(),
+        keep_titles: app.config.capture.keep_titles,
+        tz: app.tz,
+    }
 }
 
 /// Where `app.projects_dirs` came from, in the order `App::resolve` tries them: what a folder warning

@@ -284,6 +284,9 @@ impl SessionDigest {
 #[derive(Debug, Default)]
 pub(crate) struct SessionDigests {
     pub(crate) by_id: HashMap<String, SessionDigest>,
+    /// The title lines read (only with `[capture] keep_titles`), in file order: kept beside the
+    /// sessions, never merged into them (a title is not activity).
+    pub(crate) titles: Vec<crate::descriptions::TitleLine>,
 }
 
 impl SessionDigests {

@@ -12,10 +12,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::Clock;
+use crate::descriptions::DescriptionLimit;
 use crate::http::{Answer, Auth, ClientOptions, HttpClient, Method, Request, ServicePolicy, error_message};
 use crate::pause::Pause;
 use crate::secrets::ApiKey;
 use crate::timesheet::{EntryDraft, RemoteEntry, RemoteError, Timesheet, whole_second};
+
+/// The longest description Toggl Track takes: 3,000 bytes of UTF-8 (its own apps count bytes:
+/// `MaxTimeEntryDescriptionLengthInBytes = 3000` in Toggl's mobile app). Longer ones are cut to it on a
+/// word boundary when the entry is planned (`notes/11-descriptions.md`).
+pub(crate) const DESCRIPTION_LIMIT: DescriptionLimit = DescriptionLimit::Utf8Bytes(3000);
 
 /// The user, from `GET /me`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -74,6 +74,8 @@ pub(crate) fn run(app: &App, args: &ExportArgs) -> Result<()> {
                 tag_rules: &app.rules,
                 session_tags: &tags,
                 folders: &folders,
+                // Allocations carry no description.
+                done: &crate::descriptions::NOTHING_DONE,
                 ledger: &Ledger::default(),
                 show_synced: true,
             });

@@ -17,7 +17,9 @@ use crate::sync::sessions::{SessionsInput, default_first_day};
 use crate::sync::steps::{EntryMode, EntryTemplate, Granularity};
 use crate::workday::{self, BoundEnd, WhenArg};
 
-use crate::planning::{PostOptions, Window, plan_and_post, sessions_around, timeline_settings};
+use crate::planning::{
+    PostOptions, Window, plan_and_post, sessions_around, timeline_settings, work_done_around,
+};
 
 /// Runs `push`.
 pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
@@ -40,6 +42,7 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
         let (from, to) = range(app, args, &store, Some(first))?;
         let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
         let sessions = sessions_around(&store, (since, until), app.tz)?;
+        let done = work_done_around(app, &store, (since, until))?;
         let window = Window {
             since,
             until,
@@ -49,6 +52,7 @@ pub(crate) fn run(app: &App, args: &PushArgs) -> Result<()> {
             sessions: &sessions,
             tags: &tags,
             folders: &folders,
+            done: &done,
             force: args.force,
             live: false,
             quota_left: None,
@@ -152,14 +156,16 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
     let (from, to) = range(app, args, store, None)?;
     let (since, until) = (workday::local_date(from, app.tz), workday::local_date(to, app.tz));
     let sessions = sessions_around(store, (since, until), app.tz)?;
+    let done = work_done_around(app, store, (since, until))?;
     let tags = store.tag_names()?;
     let folders = store.folder_targets()?;
     // No destination, so the defaults bill: active time, automated sessions left out.
     let sessions =
         crate::attention::billed(&sessions, &app.rules, &folders, crate::attention::Billing::default());
     let rules = destination::local_rules(&app.config, app.tz, sessions.iter().map(|s| s.project.as_str()));
+    // No service: no limit on a description.
     let template =
-        EntryTemplate { description: app.config.sync.description.clone(), billable: None, tags: Vec::new() };
+        EntryTemplate { description: app.config.sync.description.clone(), ..EntryTemplate::default() };
     let plan = crate::sync::sessions::plan(&SessionsInput {
         from,
         to,
@@ -170,6 +176,7 @@ fn write_csv(app: &App, args: &PushArgs, store: &Store) -> Result<()> {
         tag_rules: &app.rules,
         session_tags: &tags,
         folders: &folders,
+        done: &done,
         granularity: Granularity::Segment,
         timeline: timeline_settings(app),
         ledger: &Ledger::default(),

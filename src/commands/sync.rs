@@ -10,7 +10,7 @@ use anyhow::Result;
 use crate::app::App;
 use crate::cli::SyncArgs;
 use crate::destination::{self, Destination};
-use crate::planning::{PostOptions, Window, day_range, plan_and_post, sessions_around};
+use crate::planning::{PostOptions, Window, day_range, plan_and_post, sessions_around, work_done_around};
 use crate::workday;
 
 /// Runs `sync`.
@@ -36,10 +36,12 @@ pub(crate) fn run(app: &App, args: &SyncArgs) -> Result<()> {
     };
     anyhow::ensure!(since <= until, workday::empty_range(since, until));
     let sessions = sessions_around(&store, (since, until), app.tz)?;
+    let done = work_done_around(app, &store, (since, until))?;
     let tags = store.tag_names()?;
     let folders = store.folder_targets()?;
     let window = Window::days((since, until, today), app.tz, &sessions, (&tags, &folders))
-        .ranged_as_asked(args.since.is_some());
+        .ranged_as_asked(args.since.is_some())
+        .with_work_done(&done);
     let options = PostOptions {
         rerun: "claude-tracker sync",
         dry_run: args.dry_run,

@@ -323,6 +323,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
     let since = default_first_day(&ledger, app.tz, today, app.config.sync.start_date);
     let (from, to) = (workday::day_start(since, app.tz), app.now + chrono::Duration::days(1));
     let sessions = sessions_around(store, (since, today), app.tz)?;
+    let done = crate::planning::work_done_around(app, store, (since, today))?;
     let tags = store.tag_names()?;
     let folders = store.folder_targets()?;
     let window = Window {
@@ -334,6 +335,7 @@ fn link_pass(app: &App, store: &mut Store, link: &mut Link) -> Result<()> {
         sessions: &sessions,
         tags: &tags,
         folders: &folders,
+        done: &done,
         force: false,
         live: true,
         quota_left,

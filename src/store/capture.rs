@@ -99,6 +99,7 @@ impl Store {
         model: TimeModel,
     ) -> Result<usize> {
         if sessions.by_id.is_empty()
+            && sessions.titles.is_empty()
             && files.is_empty()
             && self.time_model()?.as_deref() == Some(&model.meta_value())
         {
@@ -111,6 +112,7 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         rebuild_spans_if_model_changed(&tx, model)?;
         let updated = sessions.by_id.len();
+        super::done::save_titles(&tx, &sessions.titles)?;
         for (session_id, digest) in sessions.by_id {
             let mut merged = load_digest(&tx, &session_id)?.unwrap_or_default();
             merged.merge(digest);

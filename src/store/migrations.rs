@@ -298,6 +298,26 @@ pub(super) const MIGRATIONS: &[&str] = &[
         approved_at TEXT NOT NULL,
         PRIMARY KEY (destination, workspace_id, date)
     ) WITHOUT ROWID;",
+    // 16 (issue 19, item 4): what was done, for descriptions. `git_commits`: the commits read with `git`
+    // at ingest in each session folder (committer time, subject on one line), once per (folder, hash);
+    // the index serves a plan's window. `session_titles`: the titles Claude Code wrote for a session,
+    // one per kind (`custom` from `/rename`, `ai` generated, `summary` of older versions), kept only with
+    // `[capture] keep_titles = true`. Both start empty: a folder's commits are read when its sessions
+    // next change, titles once `keep_titles` is turned on (every transcript is then read again).
+    "CREATE TABLE git_commits (
+        folder TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        committed_ms INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        PRIMARY KEY (folder, hash)
+    ) WITHOUT ROWID;
+    CREATE INDEX git_commits_by_time ON git_commits(committed_ms);
+    CREATE TABLE session_titles (
+        session_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('custom', 'ai', 'summary')),
+        title TEXT NOT NULL,
+        PRIMARY KEY (session_id, kind)
+    ) WITHOUT ROWID;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

@@ -1,8 +1,8 @@
 //! The SQLite database: the only place with SQL. It owns the connection, the schema and its migrations,
 //! and offers one method per capability, each doing its work in one transaction; rows are converted to
 //! the core's types here. Split by concern: `migrations`, `capture` (sessions, spans, files), `ledger`
-//! (keyed entries, synced days, fixed plans), `tags`, `folders` (where session folders lead) and the small
-//! key-value cache below.
+//! (keyed entries, synced days, fixed plans), `tags`, `folders` (where session folders lead), `done` (commits
+//! and session titles, for descriptions) and the small key-value cache below.
 //!
 //! Sessions outlive their transcripts here: Claude Code deletes old files, the rows stay.
 //!
@@ -10,6 +10,7 @@
 //! [`Store::open`], and opened read-only by [`Store::open_to_read`] for the commands that only read.
 
 mod capture;
+mod done;
 mod edits;
 mod folders;
 mod ledger;
@@ -24,6 +25,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub(crate) use capture::{FileState, FileUpdate, TimeModel};
+pub(crate) use done::CommitScan;
 pub(crate) use machines::{MergeCounts, SharedFileState};
 pub(crate) use tags::SessionRef;
 

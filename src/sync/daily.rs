@@ -2,18 +2,24 @@
 //! work day, no sessions, today) and, for a planned day, one keyed step per destination project
 //! (`day:<date>:<project id>`), kept, adopted or created as the ledger says. Pure: it takes sessions,
 //! rules and the ledger, and returns a deterministic list that `--dry-run` prints and the executor walks.
+//! An entry's description is the destination's template filled in for the work it stands for: its
+//! mapped project, the day's longest session of it (branch, id), that day's commits in its sessions'
+//! folders and their titles (`notes/11-descriptions.md`); its times are a slot of the work day, not
+//! when the work happened, so they never choose the commits.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use super::sessions::{last_component, short_id};
 use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry, allocate_day};
 use crate::classify::{Classified, Classifier, ProjectKey, Rules, pair_tagged};
+use crate::descriptions::{Fill, WorkDone, cut, render, uses};
 use crate::figures;
 use crate::folders::FolderTargets;
 use crate::ledger::{Ledger, day_key};
-use crate::sessions::Session;
+use crate::sessions::{Millis, Session};
 use crate::timesheet::EntryDraft;
 use crate::workday;
 
@@ -37,6 +43,8 @@ pub(crate) struct PlanInput<'a> {
     pub(crate) session_tags: &'a BTreeMap<String, Vec<String>>,
     /// Where folders with a symlink in them lead: rules and mappings match there too.
     pub(crate) folders: &'a FolderTargets,
+    /// The commits and titles `{commits}` and `{title}` are filled with.
+    pub(crate) done: &'a WorkDone,
     pub(crate) ledger: &'a Ledger,
     /// Days already synced carry the entries they were posted with (as `Keep` steps), for a spreadsheet
     /// of everything; `sync` lists them without.
@@ -78,7 +86,8 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
     }
     if input.ledger.synced_days.contains(&date) {
         let fixed = input.ledger.fixed_plans.get(&date).filter(|_| input.show_synced);
-        let steps = fixed.into_iter().flatten().map(|entry| step(input, date, entry.clone())).collect();
+        let steps =
+            fixed.into_iter().flatten().map(|entry| step(input, sessions, date, entry.clone())).collect();
         return Batch { date, status: DayStatus::Synced, steps, mode: EntryMode::Workday };
     }
     // A day whose first entry went out keeps the plan (times) it was started with. Otherwise a day
@@ -91,7 +100,7 @@ fn plan_day(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate)
     if entries.is_empty() {
         return day(DayStatus::NoSessions);
     }
-    let steps = entries.into_iter().map(|entry| step(input, date, entry)).collect();
+    let steps = entries.into_iter().map(|entry| step(input, sessions, date, entry)).collect();
     Batch { date, status: DayStatus::Planned, steps, mode: EntryMode::Workday }
 }
 
@@ -101,7 +110,7 @@ fn has_tracked_time(sessions: &[Classified<'_>], date: NaiveDate, tz: chrono_tz:
     sessions.iter().any(|c| figures::has_tracked_time(c.session, from, to))
 }
 
-fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
+fn step(input: &PlanInput<'_>, sessions: &[Classified<'_>], date: NaiveDate, entry: PlannedEntry) -> Step {
     let key = day_key(date, entry.project_id.as_deref().unwrap_or(""), &entry.tags);
     let previous = input.ledger.entries.get(&key).cloned();
     let action = match &previous {
@@ -114,12 +123,65 @@ fn step(input: &PlanInput<'_>, date: NaiveDate, entry: PlannedEntry) -> Step {
         start: entry.start,
         end: Some(entry.end),
         project_id: entry.project_id.clone(),
-        description: input.template.description.clone(),
+        description: cut(&describe(input, sessions, date, &entry), input.template.limit),
         tags: entry_tags(&input.template.tags, &entry.tags),
         billable: entry.billable.or(input.template.billable),
     };
     Step::new(key, action, entry, draft, previous)
 }
+
+/// A workday entry's description: `{project}` is its mapped project's last path component (or rule
+/// key), `Other` for the Other bucket, `{path}` the mapped path (or `Other`); `{branch}` and `{session}`
+/// are the lead session's: of the sessions the entry stands for (that day's work of its project and
+/// tag set), the one with the most active time that day (ties: the earliest start, then the smaller
+/// id); `{commits}` the subjects of the commits made that local day in those sessions' folders,
+/// `{title}` their titles.
+fn describe(
+    input: &PlanInput<'_>,
+    sessions: &[Classified<'_>],
+    date: NaiveDate,
+    entry: &PlannedEntry,
+) -> String {
+    let template = &input.template.description;
+    if !template.contains('{') {
+        return template.clone();
+    }
+    let (from, to) = workday::days_window(date, date, input.rules.tz);
+    // (first active moment that day, active ms that day, session) of each session the entry stands for.
+    let mut members: Vec<(Millis, i64, &Session)> = sessions
+        .iter()
+        .filter(|c| c.tags == entry.tags.as_slice() && input.rules.target(c.project).0 == entry.project_id)
+        .filter_map(|c| {
+            let day: Vec<&crate::sessions::Span> =
+                c.session.spans.iter().filter(|s| s.overlap_ms(from, to) > 0).collect();
+            let first = day.iter().map(|s| s.start.max(from)).min()?;
+            Some((first, day.iter().map(|s| s.overlap_ms(from, to)).sum(), c.session))
+        })
+        .collect();
+    members.sort_by(|a, b| (a.0, &a.2.session_id).cmp(&(b.0, &b.2.session_id)));
+    let lead = members
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| (b.0, &b.2.session_id).cmp(&(a.0, &a.2.session_id))))
+        .map(|(_, _, session)| *session);
+    let project = entry.mapped_path.as_deref().unwrap_or(OTHER);
+    let mut fill = Fill {
+        project: last_component(project),
+        path: project,
+        branch: lead.and_then(|s| s.git_branch.as_deref()).unwrap_or(""),
+        session: lead.map_or("", |s| short_id(&s.session_id)),
+        ..Fill::default()
+    };
+    if uses(template, "commits") {
+        fill.commits = input.done.commits_in(members.iter().map(|m| m.2.project.as_str()), (from, to));
+    }
+    if uses(template, "title") {
+        fill.title = input.done.titles_of(members.iter().map(|m| m.2.session_id.as_str()));
+    }
+    render(template, &fill)
+}
+
+/// What `{project}` and `{path}` say of the Other bucket's entry.
+const OTHER: &str = "Other";
 
 /// The destination's own tags, then the entry's (sessions' tags), each once.
 pub(super) fn entry_tags(destination: &[String], entry: &[String]) -> Vec<String> {
@@ -216,6 +278,7 @@ mod tests {
             tag_rules: &NO_RULES,
             session_tags: &NO_TAGS,
             folders: FolderTargets::none(),
+            done: &crate::descriptions::NOTHING_DONE,
             ledger,
             show_synced: false,
         }
@@ -224,8 +287,12 @@ mod tests {
     static NO_RULES: std::sync::LazyLock<Rules> = std::sync::LazyLock::new(Rules::default);
     static NO_TAGS: BTreeMap<String, Vec<String>> = BTreeMap::new();
 
-    static TEMPLATE: EntryTemplate =
-        EntryTemplate { description: String::new(), billable: None, tags: Vec::new() };
+    static TEMPLATE: EntryTemplate = EntryTemplate {
+        description: String::new(),
+        billable: None,
+        tags: Vec::new(),
+        limit: crate::descriptions::DescriptionLimit::None,
+    };
 
     #[test]
     fn statuses_per_day() {
@@ -303,5 +370,60 @@ mod tests {
         assert_eq!(day.steps[0].action, Action::Keep { remote_id: "remote-1".into() });
         assert_eq!(day.steps[1].action, Action::Adopt { look_for: start });
         assert_eq!(day.steps.iter().map(|s| s.plan.seconds).sum::<i64>(), 8 * 3600);
+    }
+
+    fn at(text: &str) -> crate::sessions::Millis {
+        text.parse::<DateTime<Utc>>().unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn a_workday_entry_is_described_by_the_days_work_of_its_project_not_by_its_slot() {
+        // Project a: a short session on main, then the day's longest on a feature branch in a subfolder;
+        // b is unmapped (Other).
+        let mut short = session("/w/a", "2026-11-02T10:00:00Z", 60);
+        (short.session_id, short.git_branch) = ("aaaa1111-short".into(), Some("main".into()));
+        let mut long = session("/w/a/web", "2026-11-02T12:00:00Z", 90);
+        (long.session_id, long.git_branch) = ("bbbb2222-long".into(), Some("feature".into()));
+        let mut other = session("/w/b", "2026-11-02T14:00:00Z", 30);
+        other.session_id = "cccc3333-other".into();
+        let sessions = [short, long, other];
+        let commit = |when: &str, hash: &str, subject: &str| crate::descriptions::Commit {
+            at: at(when),
+            hash: hash.into(),
+            subject: subject.into(),
+        };
+        let mut done = WorkDone::default();
+        // Before the entry's 09:00 slot, and after its end: still that day's work.
+        done.commits.insert("/w/a".into(), vec![commit("2026-11-02T08:00:00Z", "c1", "Early fix")]);
+        done.commits.insert(
+            "/w/a/web".into(),
+            vec![
+                commit("2026-11-02T16:30:00Z", "c2", "Feature work"),
+                commit("2026-11-03T09:00:00Z", "c3", "Next day"),
+            ],
+        );
+        done.commits.insert("/w/b".into(), vec![commit("2026-11-02T14:10:00Z", "c4", "Other work")]);
+        done.titles.insert("bbbb2222-long".into(), "Feature".into());
+        done.titles.insert("aaaa1111-short".into(), "Cart".into());
+        let template = EntryTemplate {
+            description: "{project} ({branch}) {session} {path}: {commits} [{title}]".into(),
+            ..EntryTemplate::default()
+        };
+        let rules = rules();
+        let ledger = Ledger::default();
+        let input = PlanInput {
+            template: &template,
+            done: &done,
+            ..input(("2026-11-02", "2026-11-02", "2026-11-10"), &sessions, &rules, &ledger)
+        };
+        let descriptions: Vec<String> =
+            plan(&input)[0].steps.iter().map(|step| step.draft.description.clone()).collect();
+        assert_eq!(
+            descriptions,
+            vec![
+                "a (feature) bbbb2222 /w/a: Early fix; Feature work [Cart; Feature]".to_string(),
+                "Other cccc3333 Other: Other work".to_string(),
+            ]
+        );
     }
 }

@@ -262,6 +262,7 @@ mod tests {
                 tag_rules: &rules,
                 session_tags: &tags,
                 folders: crate::folders::FolderTargets::none(),
+                done: &crate::descriptions::NOTHING_DONE,
                 granularity: Granularity::Segment,
                 timeline: TimelineSettings { min_entry_ms: MIN, idle_ms: IDLE, now: MONDAY + now * MIN },
                 ledger: &ledger,

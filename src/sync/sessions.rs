@@ -14,6 +14,7 @@ use super::daily::{classified, entry_tags};
 use super::steps::{Action, Batch, DayStatus, EntryMode, EntryTemplate, Granularity, Step, resume};
 use crate::allocate::{AllocationRules, PlannedEntry};
 use crate::classify::{Classified, Classifier, ProjectKey, Rules};
+use crate::descriptions::{Fill, WorkDone, cut, render, uses};
 use crate::folders::FolderTargets;
 use crate::ledger::{EntryState, KeyedEntry, Ledger, fingerprint};
 use crate::sessions::{Millis, Session};
@@ -22,9 +23,6 @@ use crate::workday;
 
 /// The prefix of every sessions-mode key.
 pub(crate) const KEY_PREFIX: &str = "seg:";
-
-/// The placeholders a description template may hold.
-const PLACEHOLDERS: [&str; 4] = ["project", "path", "branch", "session"];
 
 /// Everything the plan depends on.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +43,8 @@ pub(crate) struct SessionsInput<'a> {
     pub(crate) session_tags: &'a BTreeMap<String, Vec<String>>,
     /// Where folders with a symlink in them lead: rules and mappings match there too.
     pub(crate) folders: &'a FolderTargets,
+    /// The commits and titles `{commits}` and `{title}` are filled with.
+    pub(crate) done: &'a WorkDone,
     pub(crate) granularity: Granularity,
     /// The minimum entry, the idle threshold and now (open work is not posted yet).
     pub(crate) timeline: TimelineSettings,
@@ -84,6 +84,10 @@ struct Piece<'a> {
     tags: &'a [String],
     billable: Option<bool>,
     lead: &'a Session,
+    /// When the work ran, `[first, last)`: the piece itself, except for a whole session (its entry
+    /// lasts its active time; the work ran from its first to its last activity). Its commits are those
+    /// made then.
+    ran: (Millis, Millis),
     open: bool,
 }
 
@@ -148,13 +152,13 @@ pub(crate) fn plan(input: &SessionsInput<'_>) -> SessionsPlan {
             // The switch waits: the running entry runs on over the newer work until it holds.
             open += 1;
         } else if !piece.open {
-            steps.push(piece_step(input, piece, row, false));
+            steps.push(piece_step(input, &sessions, piece, row, false));
         } else if input.live && Some(index) == latest_open {
-            steps.push(piece_step(input, piece, row, true));
+            steps.push(piece_step(input, &sessions, piece, row, true));
         } else if running && (input.live || input.stop_running) {
             // Work moved on to another project, or no live timer owns this one any more: it stops where
             // its stretch ends so far.
-            steps.push(piece_step(input, piece, row, false));
+            steps.push(piece_step(input, &sessions, piece, row, false));
         } else {
             open += 1;
         }
@@ -229,6 +233,7 @@ fn first_prompt_piece<'a>(
         tags: classified.tags,
         billable: classified.billable,
         lead: classified.session,
+        ran: (at, at),
         open: true,
     })
 }
@@ -251,6 +256,7 @@ fn segment_pieces<'a>(sessions: &[Classified<'a>], settings: TimelineSettings, t
                 tags: segment.tags,
                 billable: segment.billable,
                 lead: segment.lead,
+                ran: (segment.start, segment.end),
                 open: segment.open,
             }
         })
@@ -281,6 +287,7 @@ fn session_pieces<'a>(sessions: &[Classified<'a>], settings: TimelineSettings, t
                 tags: classified.tags,
                 billable: classified.billable,
                 lead: session,
+                ran: (first, last),
                 open: settings.now - last < settings.idle_ms,
             })
         })
@@ -348,7 +355,13 @@ fn match_recorded(pieces: &[Piece<'_>], recorded: &[&KeyedEntry], now: Millis) -
 }
 
 /// The step for one piece; `running`: it is the live timer's (no end sent: it runs on).
-fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEntry>, running: bool) -> Step {
+fn piece_step(
+    input: &SessionsInput<'_>,
+    sessions: &[Classified<'_>],
+    piece: &Piece<'_>,
+    row: Option<&KeyedEntry>,
+    running: bool,
+) -> Step {
     let (project_id, mapped_path) = input.rules.target(piece.project);
     let entry = PlannedEntry {
         project_id: project_id.clone(),
@@ -364,7 +377,7 @@ fn piece_step(input: &SessionsInput<'_>, piece: &Piece<'_>, row: Option<&KeyedEn
         start: entry.start,
         end: (!running).then_some(entry.end),
         project_id,
-        description: describe(&input.template.description, piece.project, piece.lead),
+        description: cut(&describe(input, sessions, piece), input.template.limit),
         tags: entry_tags(&input.template.tags, piece.tags),
         billable: piece.billable.or(input.template.billable),
     }
@@ -469,52 +482,78 @@ fn instant(at: Millis) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(at).unwrap_or_default()
 }
 
-/// Refuses a description template with an unknown `{placeholder}`.
-pub(crate) fn check_template(template: &str) -> Result<(), String> {
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else { break };
-        let name = &after[..close];
-        if !PLACEHOLDERS.contains(&name) {
-            return Err(format!(
-                "`{{{name}}}` is not a placeholder of `description`: use {{project}}, {{path}}, {{branch}} or \
-                 {{session}} (never message text)"
-            ));
-        }
-        rest = &after[close + 1..];
+/// A piece's description from the destination's template: `{project}` is the project's last path
+/// component (or the rule's project key), `{path}` the lead session's folder, `{branch}` its git branch,
+/// `{session}` the first 8 characters of its id; `{commits}` the subjects of the commits made while the
+/// work ran in the folders of the sessions the entry stands for, `{title}` their titles. Commits and
+/// titles are looked up only when the template asks for them.
+fn describe(input: &SessionsInput<'_>, sessions: &[Classified<'_>], piece: &Piece<'_>) -> String {
+    let template = &input.template.description;
+    if !template.contains('{') {
+        return template.clone();
     }
-    Ok(())
+    let lead = piece.lead;
+    let mut fill = Fill {
+        project: short_name(piece.project),
+        path: &lead.project,
+        branch: lead.git_branch.as_deref().unwrap_or(""),
+        session: short_id(&lead.session_id),
+        ..Fill::default()
+    };
+    let (with_commits, with_title) = (uses(template, "commits"), uses(template, "title"));
+    if with_commits || with_title {
+        let members = members(sessions, piece);
+        if with_commits {
+            fill.commits = input.done.commits_in(members.iter().map(|s| s.project.as_str()), piece.ran);
+        }
+        if with_title {
+            fill.title = input.done.titles_of(members.iter().map(|s| s.session_id.as_str()));
+        }
+    }
+    render(template, &fill)
 }
 
-/// A description from a template: `{project}` is the project's last path component (or the rule's
-/// project key), `{path}` the session's folder, `{branch}` its git branch, `{session}` the first 8
-/// characters of its id. A value that is missing leaves no empty `()` or `[]` behind.
-pub(crate) fn describe(template: &str, project: &ProjectKey, lead: &Session) -> String {
-    if !template.contains('{') {
-        return template.to_string();
+/// The sessions a piece stands for: its owner's (project and tag set) with activity while it ran, by
+/// first activity then id; the lead first when nothing else is found (a first prompt's lone line).
+fn members<'a>(sessions: &[Classified<'a>], piece: &Piece<'a>) -> Vec<&'a Session> {
+    let (from, to) = piece.ran;
+    let mut found: Vec<(Millis, &'a Session)> = sessions
+        .iter()
+        .filter(|c| c.project == piece.project && c.tags == piece.tags)
+        .filter_map(|c| {
+            let first = c
+                .session
+                .spans
+                .iter()
+                .filter(|s| s.start < to.max(from + 1) && s.end.max(s.start + 1) > from)
+                .map(|s| s.start.max(from))
+                .min()?;
+            Some((first, c.session))
+        })
+        .collect();
+    found.sort_by(|a, b| (a.0, &a.1.session_id).cmp(&(b.0, &b.1.session_id)));
+    found.dedup_by(|later, kept| std::ptr::eq(later.1, kept.1));
+    let mut members: Vec<&'a Session> = found.into_iter().map(|(_, session)| session).collect();
+    if members.is_empty() {
+        members.push(piece.lead);
     }
-    let name = project.name().trim_end_matches(['/', '\\']);
-    let short_name = name.rsplit(['/', '\\']).next().filter(|n| !n.is_empty()).unwrap_or(name);
-    let values = [
-        ("{project}", short_name),
-        ("{path}", lead.project.as_str()),
-        ("{branch}", lead.git_branch.as_deref().unwrap_or("")),
-        ("{session}", lead.session_id.get(..8).unwrap_or(&lead.session_id)),
-    ];
-    let mut text = template.to_string();
-    let mut missing = false;
-    for (placeholder, value) in values {
-        if text.contains(placeholder) {
-            missing |= value.is_empty();
-            text = text.replace(placeholder, value);
-        }
-    }
-    if missing {
-        text = text.replace("()", "").replace("[]", "");
-        text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    }
-    text
+    members
+}
+
+/// A project as `{project}` names it: the last component of its path (or the rule's project key).
+pub(crate) fn short_name(project: &ProjectKey) -> &str {
+    last_component(project.name())
+}
+
+/// The last component of a path (a key without separators is itself).
+pub(crate) fn last_component(path: &str) -> &str {
+    let name = path.trim_end_matches(['/', '\\']);
+    name.rsplit(['/', '\\']).next().filter(|n| !n.is_empty()).unwrap_or(name)
+}
+
+/// A session id as `{session}` names it: its first 8 characters.
+pub(crate) fn short_id(session_id: &str) -> &str {
+    session_id.get(..8).unwrap_or(session_id)
 }
 
 /// The first local day a sessions (or live) destination plans when no range is given: the one rule
@@ -567,6 +606,7 @@ pub(crate) fn last_day_in(ledger: &Ledger, mode: EntryMode) -> Option<NaiveDate>
 mod tests {
     use super::*;
     use crate::allocate::ProjectMapping;
+    use crate::descriptions::Commit;
     use crate::ledger::{EntryState, Operation};
     use crate::sessions::Span;
     use chrono::NaiveTime;
@@ -609,6 +649,7 @@ mod tests {
         template: EntryTemplate,
         tag_rules: Rules,
         tags: BTreeMap<String, Vec<String>>,
+        done: WorkDone,
         ledger: Ledger,
     }
 
@@ -623,6 +664,7 @@ mod tests {
                 },
                 tag_rules: Rules::default(),
                 tags: BTreeMap::new(),
+                done: WorkDone::default(),
                 ledger: Ledger::default(),
             }
         }
@@ -642,6 +684,7 @@ mod tests {
                 tag_rules: &self.tag_rules,
                 session_tags: &self.tags,
                 folders: FolderTargets::none(),
+                done: &self.done,
                 granularity,
                 timeline: TimelineSettings {
                     min_entry_ms: MIN,
@@ -909,23 +952,83 @@ mod tests {
 
     #[test]
     fn descriptions_fill_placeholders_and_leave_no_empty_brackets() {
-        let mut lead = session("0123456789abcdef", "/home/dev/shop", 0, 1);
-        let project = ProjectKey::Mapped("/home/dev/shop/".into());
-        assert_eq!(
-            describe("{project} ({branch}) {path} {session}", &project, &lead),
-            "shop (main) /home/dev/shop 01234567"
+        let mut fixture = Fixture::new(vec![session("0123456789abcdef", "/w/a/shop", 540, 600)]);
+        fixture.template.description = "{project} ({branch}) {path} {session}".into();
+        let description = |fixture: &Fixture| shape(&fixture.plan(Granularity::Segment, false))[0].5.clone();
+        assert_eq!(description(&fixture), "a (main) /w/a/shop 01234567");
+        fixture.sessions[0].git_branch = None;
+        fixture.template.description = "{project} ({branch})".into();
+        assert_eq!(description(&fixture), "a");
+        fixture.template.description = "Development".into();
+        assert_eq!(description(&fixture), "Development");
+        assert_eq!(short_name(&ProjectKey::Mapped("acme".into())), "acme");
+        assert_eq!(short_name(&ProjectKey::Mapped("/home/dev/shop/".into())), "shop");
+    }
+
+    fn commit(minute: i64, hash: &str, subject: &str) -> Commit {
+        Commit { at: MONDAY + minute * MIN, hash: hash.into(), subject: subject.into() }
+    }
+
+    #[test]
+    fn commits_are_those_of_the_entrys_sessions_folders_while_it_ran() {
+        // Two sessions of project a in two folders; b cuts a's work in two.
+        let mut fixture = Fixture::new(vec![
+            session("s1", "/w/a", 540, 600),
+            session("s2", "/w/a/api", 550, 580),
+            session("b", "/w/b", 600, 630),
+            session("s3", "/w/a", 630, 660),
+        ]);
+        fixture.template.description = "{project}: {commits} [{title}]".into();
+        fixture.done.commits.insert(
+            "/w/a".into(),
+            vec![
+                commit(530, "c0", "Before the entry"),
+                commit(545, "c1", "Add the cart"),
+                commit(640, "c4", "Fix totals"),
+            ],
         );
-        lead.git_branch = None;
-        assert_eq!(describe("{project} ({branch})", &project, &lead), "shop");
-        assert_eq!(describe("Development", &project, &lead), "Development");
-        assert_eq!(describe("{project}", &ProjectKey::Mapped("acme".into()), &lead), "acme");
-        assert_eq!(check_template("{project} [{branch}] {path} {session}"), Ok(()));
+        fixture.done.commits.insert("/w/a/api".into(), vec![commit(570, "c2", "Add the cart API")]);
+        fixture.done.commits.insert("/w/b".into(), vec![commit(610, "c3", "Tracker work")]);
+        fixture.done.titles.insert("s2".into(), "Cart API".into());
+        fixture.done.titles.insert("s1".into(), "Cart".into());
+        let plan = fixture.plan(Granularity::Segment, false);
         assert_eq!(
-            check_template("{project} {message}"),
-            Err("`{message}` is not a placeholder of `description`: use {project}, {path}, {branch} or \
-                 {session} (never message text)"
-                .to_string())
+            shape(&plan).into_iter().map(|s| s.5).collect::<Vec<_>>(),
+            vec![
+                "a: Add the cart; Add the cart API [Cart; Cart API]".to_string(),
+                "b: Tracker work".to_string(),
+                "a: Fix totals".to_string(),
+            ]
         );
+        // A whole session's entry lasts its active time; its commits are those of its whole span.
+        let mut fixture = Fixture::new(vec![session("s1", "/w/a", 540, 560)]);
+        fixture.sessions[0].spans.push(Span { start: MONDAY + 700 * MIN, end: MONDAY + 710 * MIN });
+        fixture.template.description = "{commits}".into();
+        fixture.done.commits.insert("/w/a".into(), vec![commit(705, "c9", "Late commit")]);
+        let plan = fixture.plan(Granularity::Session, false);
+        assert_eq!(
+            shape(&plan),
+            vec![row("seg:2026-11-02:session:s1", "create", "pa", (540, 570), "Late commit")]
+        );
+    }
+
+    #[test]
+    fn a_long_description_is_cut_to_the_services_limit() {
+        let mut fixture = Fixture::new(vec![session("s1", "/w/a", 540, 600)]);
+        fixture.template = EntryTemplate {
+            description: "{commits}".into(),
+            limit: crate::descriptions::DescriptionLimit::Utf8Bytes(20),
+            ..EntryTemplate::default()
+        };
+        fixture.done.commits.insert(
+            "/w/a".into(),
+            vec![
+                commit(545, "c1", "Add the cart"),
+                commit(546, "c2", "Fix totals"),
+                commit(547, "c3", "Rename the checkout step"),
+            ],
+        );
+        assert_eq!(shape(&fixture.plan(Granularity::Segment, false))[0].5, "Add the cart; Fix…");
     }
 
     #[test]

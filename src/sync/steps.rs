@@ -106,6 +106,8 @@ pub(crate) struct EntryTemplate {
     pub(crate) description: String,
     pub(crate) billable: Option<bool>,
     pub(crate) tags: Vec<String>,
+    /// The service's limit on a description: a longer one is cut to it on a word boundary.
+    pub(crate) limit: crate::descriptions::DescriptionLimit,
 }
 
 /// What to do for one key.

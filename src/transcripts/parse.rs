@@ -4,9 +4,12 @@
 //! Only the fields the tracker needs are read (`type`, `uuid`, `timestamp`, `cwd`, `sessionId`,
 //! `isSidechain`, `gitBranch`, `message.id`, `requestId`, `message.model`, `message.usage`, and the fields
 //! that tell who wrote a line: see `kinds`); message text is skipped by the JSON parser without ever being
-//! copied, and never kept.
+//! copied, and never kept. With `[capture] keep_titles` (off by default), the titles Claude Code writes
+//! for a session (`custom-title`, `ai-title` and `summary` lines) are read too; off, their text is never
+//! unescaped or copied.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -14,6 +17,7 @@ use serde_json::value::RawValue;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use super::kinds::{LineShape, Who, who};
+use crate::descriptions::{TitleKind, TitleLine, one_line};
 use crate::folders::nfc;
 use crate::sessions::{MessageRecord, Millis, Origin, SessionDigest, Usage};
 
@@ -38,6 +42,8 @@ pub(crate) struct ParsedChunk {
     pub(crate) skipped: Vec<SkippedLine>,
     /// True when the chunk ended in a line still being written, which was not consumed.
     pub(crate) incomplete_tail: bool,
+    /// The title lines read, in file order (a `summary` once its leaf is found): only with `keep_titles`.
+    pub(crate) titles: Vec<TitleLine>,
 }
 
 /// How the tracker treats a file's lines.
@@ -49,6 +55,8 @@ pub(crate) struct ChunkContext<'a> {
     pub(crate) fallback_session: &'a str,
     /// Line number of the chunk's first line, so messages name the true line.
     pub(crate) first_line: u64,
+    /// `[capture] keep_titles`: read the session titles Claude Code writes.
+    pub(crate) keep_titles: bool,
 }
 
 /// The fields of one line the tracker reads. Deserialized by hand ([`LineKey`]): serde's derive
@@ -76,6 +84,11 @@ struct RawLine<'a> {
     operation: Option<Cow<'a, str>>,
     compact_metadata: Option<&'a RawValue>,
     attachment: Option<&'a RawValue>,
+    /// Title lines' text, left raw (never unescaped unless titles are kept).
+    summary: Option<&'a RawValue>,
+    leaf_uuid: Option<Cow<'a, str>>,
+    custom_title: Option<&'a RawValue>,
+    ai_title: Option<&'a RawValue>,
 }
 
 /// A top-level key of a line: one of the fields read, or any other (skipped unread).
@@ -100,6 +113,10 @@ enum LineKey {
     Operation,
     CompactMetadata,
     Attachment,
+    Summary,
+    LeafUuid,
+    CustomTitle,
+    AiTitle,
     Other,
 }
 
@@ -124,8 +141,11 @@ impl LineKey {
                 "message" => LineKey::Message,
                 "content" => LineKey::Content,
                 "subtype" => LineKey::Subtype,
+                "summary" => LineKey::Summary,
+                "aiTitle" => LineKey::AiTitle,
                 _ => LineKey::Other,
             },
+            8 => is(LineKey::LeafUuid, "leafUuid"),
             9 => match name {
                 "timestamp" => LineKey::Timestamp,
                 "sessionId" => LineKey::SessionId,
@@ -135,7 +155,11 @@ impl LineKey {
                 _ => LineKey::Other,
             },
             10 => is(LineKey::Attachment, "attachment"),
-            11 => is(LineKey::IsSidechain, "isSidechain"),
+            11 => match name {
+                "isSidechain" => LineKey::IsSidechain,
+                "customTitle" => LineKey::CustomTitle,
+                _ => LineKey::Other,
+            },
             12 => is(LineKey::PromptSource, "promptSource"),
             13 => is(LineKey::ToolUseResult, "toolUseResult"),
             15 => is(LineKey::CompactMetadata, "compactMetadata"),
@@ -219,6 +243,10 @@ impl<'de> Deserialize<'de> for RawLine<'de> {
                         LineKey::Operation => line.operation = text(map.next_value()?),
                         LineKey::CompactMetadata => line.compact_metadata = map.next_value()?,
                         LineKey::Attachment => line.attachment = map.next_value()?,
+                        LineKey::Summary => line.summary = map.next_value()?,
+                        LineKey::LeafUuid => line.leaf_uuid = text(map.next_value()?),
+                        LineKey::CustomTitle => line.custom_title = map.next_value()?,
+                        LineKey::AiTitle => line.ai_title = map.next_value()?,
                         LineKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -276,13 +304,14 @@ const SYNTHETIC_MODEL: &str = "<synthetic>";
 /// Parses a chunk of transcript bytes that starts at a line boundary.
 pub(crate) fn parse_chunk(bytes: &[u8], context: ChunkContext<'_>) -> ParsedChunk {
     let mut chunk = ParsedChunk::default();
+    let mut titles = context.keep_titles.then(Titles::default);
     let mut line_no = context.first_line;
     let mut line_start = 0;
     while line_start < bytes.len() {
         let newline = memchr::memchr(b'\n', &bytes[line_start..]).map(|i| line_start + i);
         let line_end = newline.unwrap_or(bytes.len());
         let line = &bytes[line_start..line_end];
-        let outcome = parse_line(line, context, &mut chunk.sessions);
+        let outcome = parse_line(line, context, &mut chunk.sessions, titles.as_mut());
         match (outcome, newline) {
             // Still being written: not unreadable, read again once it ends.
             (Err(_), None) => {
@@ -300,13 +329,77 @@ pub(crate) fn parse_chunk(bytes: &[u8], context: ChunkContext<'_>) -> ParsedChun
     for (_, digest) in &mut chunk.sessions {
         digest.normalize();
     }
+    chunk.titles = titles.map(Titles::resolved).unwrap_or_default();
     chunk
+}
+
+/// What a chunk gathers for titles (only with `keep_titles`): the session of each line's `uuid` (a
+/// `summary` line names no session, only the last line of the conversation it sums up), the title
+/// lines read, and the summaries waiting for their leaf.
+#[derive(Default)]
+struct Titles {
+    /// The hash of a line's `uuid` to its session (an index into `ids`).
+    session_of_uuid: HashMap<u64, usize>,
+    ids: Vec<String>,
+    lines: Vec<TitleLine>,
+    summaries: Vec<(u64, String)>,
+}
+
+impl Titles {
+    /// Takes what a main-chain line says of titles.
+    fn read(&mut self, raw: &RawLine<'_>, session_id: Option<&str>) {
+        if let (Some(uuid), Some(session)) = (raw.uuid.as_deref(), session_id) {
+            let index = match self.ids.iter().rposition(|known| known == session) {
+                Some(index) => index,
+                None => {
+                    self.ids.push(session.to_string());
+                    self.ids.len() - 1
+                }
+            };
+            self.session_of_uuid.insert(xxh3_64(uuid.as_bytes()), index);
+        }
+        let (kind, text) = match raw.kind.as_deref() {
+            Some("custom-title") => (TitleKind::Custom, raw.custom_title),
+            Some("ai-title") => (TitleKind::Ai, raw.ai_title),
+            Some("summary") => (TitleKind::Summary, raw.summary),
+            _ => return,
+        };
+        let Some(text) = text.and_then(|raw| serde_json::from_str::<Cow<'_, str>>(raw.get()).ok()) else {
+            return;
+        };
+        let text = one_line(&text);
+        if text.is_empty() {
+            return;
+        }
+        match (kind, session_id, raw.leaf_uuid.as_deref()) {
+            (TitleKind::Summary, _, Some(leaf)) => self.summaries.push((xxh3_64(leaf.as_bytes()), text)),
+            (TitleKind::Summary, _, None) => {}
+            (kind, Some(session), _) => {
+                self.lines.push(TitleLine { session_id: session.to_string(), kind, text });
+            }
+            (_, None, _) => {}
+        }
+    }
+
+    /// The title lines, each summary given to the session of its leaf; a summary whose leaf is not in
+    /// this chunk is dropped (Claude Code writes summaries of other conversations into a file too, so
+    /// the file is no evidence of whose it is).
+    fn resolved(mut self) -> Vec<TitleLine> {
+        for (leaf, text) in std::mem::take(&mut self.summaries) {
+            if let Some(&index) = self.session_of_uuid.get(&leaf) {
+                let session_id = self.ids[index].clone();
+                self.lines.push(TitleLine { session_id, kind: TitleKind::Summary, text });
+            }
+        }
+        self.lines
+    }
 }
 
 fn parse_line(
     line: &[u8],
     context: ChunkContext<'_>,
     sessions: &mut Vec<(String, SessionDigest)>,
+    titles: Option<&mut Titles>,
 ) -> Result<(), String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
@@ -316,6 +409,14 @@ fn parse_line(
     let raw: RawLine<'_> = serde_json::from_str(text).map_err(|e| format!("malformed JSON ({e})"))?;
     let sidechain = context.sidechain_file || raw.is_sidechain.unwrap_or(false);
     let is_activity_kind = matches!(raw.kind.as_deref(), Some("user" | "assistant"));
+    if let Some(titles) = titles.filter(|_| !sidechain) {
+        // A line without `sessionId` is the file's session (its name); a summary names none at all.
+        let own = raw
+            .session_id
+            .as_deref()
+            .or_else(|| (raw.kind.as_deref() != Some("summary")).then_some(context.fallback_session));
+        titles.read(&raw, own);
+    }
     if !is_activity_kind {
         // Summaries, snapshots, metadata and unknown types carry no time or tokens; a person's line of
         // another kind (queued typing, a local slash command) and an away summary are kept.
@@ -443,7 +544,7 @@ mod tests {
     const SESSION: &str = "11111111-1111-4111-8111-111111111111";
 
     fn context() -> ChunkContext<'static> {
-        ChunkContext { sidechain_file: false, fallback_session: SESSION, first_line: 1 }
+        ChunkContext { sidechain_file: false, fallback_session: SESSION, first_line: 1, keep_titles: false }
     }
 
     fn user(uuid: &str, at: &str, cwd: &str) -> String {
@@ -527,6 +628,47 @@ mod tests {
         assert!(chunk.sessions.is_empty());
         assert!(chunk.skipped.is_empty());
         assert_eq!(chunk.lines, 3);
+        assert!(chunk.titles.is_empty(), "titles are read only with keep_titles");
+    }
+
+    fn with_titles(lines: &[String]) -> ParsedChunk {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        parse_chunk(text.as_bytes(), ChunkContext { keep_titles: true, ..context() })
+    }
+
+    fn title(session: &str, kind: TitleKind, text: &str) -> TitleLine {
+        TitleLine { session_id: session.into(), kind, text: text.into() }
+    }
+
+    #[test]
+    fn titles_are_read_with_keep_titles_each_for_its_own_session() {
+        const OTHER: &str = "22222222-2222-4222-8222-222222222222";
+        let chunk = with_titles(&[
+            // Written first in the file, about the conversation whose last line is u2 (copied by a resume).
+            r#"{"type":"summary","summary":"Cart \"checkout\"\nwork","leafUuid":"u2"}"#.to_string(),
+            // About a conversation of another file: its leaf is not here, so it is nobody's here.
+            r#"{"type":"summary","summary":"Someone else's","leafUuid":"elsewhere"}"#.to_string(),
+            user("u1", "2026-11-02T09:00:00.000Z", "/home/u/proj"),
+            user("u2", "2026-11-02T09:01:00.000Z", "/home/u/proj"),
+            format!(r#"{{"type":"ai-title","aiTitle":"  Fix the cart  ","sessionId":"{OTHER}"}}"#),
+            // No sessionId: the file's own session.
+            r#"{"type":"custom-title","customTitle":"My cart"}"#.to_string(),
+            r#"{"type":"custom-title","customTitle":"   "}"#.to_string(),
+            r#"{"type":"ai-title","aiTitle":42,"sessionId":"x"}"#.to_string(),
+            r#"{"type":"ai-title","aiTitle":"Agent's","sessionId":"x","isSidechain":true}"#.to_string(),
+        ]);
+        assert_eq!(
+            chunk.titles,
+            vec![
+                title(OTHER, TitleKind::Ai, "Fix the cart"),
+                title(SESSION, TitleKind::Custom, "My cart"),
+                title(SESSION, TitleKind::Summary, "Cart \"checkout\" work"),
+            ]
+        );
+        // Titles are not activity: the session is as without them.
+        assert_eq!(only_session(&chunk).activity.len(), 2);
+        assert!(chunk.skipped.is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod capture;
 mod dashboard;
+mod descriptions;
 mod docs;
 mod export;
 mod fake_clockify;

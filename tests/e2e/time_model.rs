@@ -172,8 +172,8 @@ fn a_scheduled_task_takes_no_share_of_the_daily_split() {
         setup.ok(&["sync", TUESDAY_NOON]);
         assert_eq!(
             setup.posted(),
-            // Workday mode posts the description as written (templates are filled in sessions mode).
-            vec![entry(&setup, "shop", "11-02T09:00", "11-02T17:00", "{project} ({branch})")],
+            // Workday mode fills the template too, from the day's work of the entry's project.
+            vec![entry(&setup, "shop", "11-02T09:00", "11-02T17:00", "shop (main)")],
             "{}",
             setup.name()
         );
