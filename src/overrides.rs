@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
+use crate::descriptions::DescriptionLimit;
 use crate::ledger::{Ledger, fingerprint};
 use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
 
@@ -57,7 +58,7 @@ pub(crate) fn apply(
     batches: &mut [Batch],
     ledger: &Ledger,
     edits: &Edits,
-    (approve, force): (bool, bool),
+    (approve, force, limit): (bool, bool, DescriptionLimit),
 ) -> HeldBack {
     let mut held = HeldBack::default();
     for batch in batches.iter_mut() {
@@ -70,7 +71,7 @@ pub(crate) fn apply(
                     }
                 }
                 Some(edit) => {
-                    edit_step(&mut step, edit, ledger, force);
+                    edit_step(&mut step, edit, ledger, (force, limit));
                     kept.push(step);
                 }
                 None => kept.push(step),
@@ -123,9 +124,10 @@ fn exclude(step: Step, edit: &Override, held: &mut HeldBack, date: NaiveDate) ->
 
 /// The user's description, project and billable flag in the draft; a posted entry whose record no
 /// longer matches what is now to be sent is updated.
-fn edit_step(step: &mut Step, edit: &Override, ledger: &Ledger, force: bool) {
+fn edit_step(step: &mut Step, edit: &Override, ledger: &Ledger, (force, limit): (bool, DescriptionLimit)) {
+    // The user's description, cut to the service's limit as a template's is.
     if let Some(description) = &edit.description {
-        step.draft.description.clone_from(description);
+        step.draft.description = crate::descriptions::cut(description, limit);
     }
     if let Some(project_id) = &edit.project_id {
         step.draft.project_id = Some(project_id.clone());
@@ -223,7 +225,7 @@ mod tests {
             &mut batches,
             &Ledger::default(),
             &edits("a", Override { excluded: true, ..Override::default() }),
-            (false, false),
+            (false, false, DescriptionLimit::None),
         );
         assert_eq!(batches[0].steps.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["b"]);
         assert_eq!(held.excluded.len(), 1);
@@ -239,13 +241,13 @@ mod tests {
             &mut batches,
             &ledger,
             &edits("a", Override { excluded: true, ..Override::default() }),
-            (false, false),
+            (false, false, DescriptionLimit::None),
         );
         assert_eq!(batches[0].steps[0].action, Action::Keep { remote_id: "r-1".into() });
         assert!(held.excluded[0].2, "still on the service");
         let mut batches = day(vec![posted]);
         let confirmed = Override { excluded: true, delete_confirmed: true, ..Override::default() };
-        apply(&mut batches, &ledger, &edits("a", confirmed), (false, false));
+        apply(&mut batches, &ledger, &edits("a", confirmed), (false, false, DescriptionLimit::None));
         assert_eq!(batches[0].steps[0].action, Action::Delete { remote_id: "r-1".into() });
     }
 
@@ -258,7 +260,12 @@ mod tests {
             ..Override::default()
         };
         let mut batches = day(vec![step("a", Action::Create)]);
-        apply(&mut batches, &Ledger::default(), &edits("a", edit.clone()), (false, false));
+        apply(
+            &mut batches,
+            &Ledger::default(),
+            &edits("a", edit.clone()),
+            (false, false, DescriptionLimit::None),
+        );
         let draft = &batches[0].steps[0].draft;
         assert_eq!(
             (draft.description.as_str(), draft.project_id.as_deref(), draft.billable),
@@ -267,24 +274,48 @@ mod tests {
         // Posted as planned, edited afterwards: updated; posted with the edit: kept.
         let posted = step("a", Action::Keep { remote_id: "r-1".into() });
         let mut batches = day(vec![posted.clone()]);
-        apply(&mut batches, &ledger_with(&posted), &edits("a", edit.clone()), (false, false));
+        apply(
+            &mut batches,
+            &ledger_with(&posted),
+            &edits("a", edit.clone()),
+            (false, false, DescriptionLimit::None),
+        );
         assert_eq!(batches[0].steps[0].action, Action::Update { remote_id: "r-1".into() });
         let sent = batches[0].steps[0].clone();
         let mut again = day(vec![posted]);
-        apply(&mut again, &ledger_with(&sent), &edits("a", edit), (false, false));
+        apply(&mut again, &ledger_with(&sent), &edits("a", edit), (false, false, DescriptionLimit::None));
         assert_eq!(again[0].steps[0].action, Action::Keep { remote_id: "r-1".into() });
+    }
+
+    #[test]
+    fn an_edited_description_is_cut_to_the_services_limit_as_a_templates_is() {
+        let edit =
+            Override { description: Some("Auth service implementation".into()), ..Override::default() };
+        let mut batches = day(vec![step("a", Action::Create)]);
+        apply(
+            &mut batches,
+            &Ledger::default(),
+            &edits("a", edit),
+            (false, false, DescriptionLimit::Utf8Bytes(16)),
+        );
+        assert_eq!(
+            batches[0].steps[0].draft.description,
+            crate::descriptions::cut("Auth service implementation", DescriptionLimit::Utf8Bytes(16))
+        );
+        assert_eq!(batches[0].steps[0].draft.description, "Auth service…");
     }
 
     #[test]
     fn with_approval_an_unapproved_day_waits_and_an_approved_one_posts() {
         let mut batches = day(vec![step("a", Action::Create)]);
-        let held = apply(&mut batches, &Ledger::default(), &Edits::default(), (true, false));
+        let held =
+            apply(&mut batches, &Ledger::default(), &Edits::default(), (true, false, DescriptionLimit::None));
         assert_eq!(held.waiting, vec!["2026-11-02".parse::<NaiveDate>().unwrap()]);
         assert_eq!((batches[0].status, &batches[0].steps[0].action), (DayStatus::Waiting, &Action::Create));
         let approved =
             Edits { approved_days: BTreeSet::from(["2026-11-02".parse().unwrap()]), ..Edits::default() };
         let mut batches = day(vec![step("a", Action::Create)]);
-        let held = apply(&mut batches, &Ledger::default(), &approved, (true, false));
+        let held = apply(&mut batches, &Ledger::default(), &approved, (true, false, DescriptionLimit::None));
         assert!(held.waiting.is_empty());
         assert_eq!((batches[0].status, &batches[0].steps[0].action), (DayStatus::Planned, &Action::Create));
     }

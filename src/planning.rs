@@ -440,7 +440,8 @@ fn reviewed(
     window: &Window<'_>,
 ) -> Planned {
     let approve = destination.approve && !window.live;
-    planned.held = crate::overrides::apply(&mut planned.days, ledger, &ledger.edits, (approve, window.force));
+    let settings = (approve, window.force, destination.template.limit);
+    planned.held = crate::overrides::apply(&mut planned.days, ledger, &ledger.edits, settings);
     planned
 }
 

@@ -39,8 +39,10 @@ pub(crate) fn run(app: &App, args: &ReviewArgs) -> Result<()> {
     let sessions = sessions_around(&store, (since, until), app.tz)?;
     let tags = store.tag_names()?;
     let folders = store.folder_targets()?;
+    let done = crate::planning::work_done_around(app, &store, (since, until))?;
     let window = Window::days((since, until, today), app.tz, &sessions, (&tags, &folders))
-        .ranged_as_asked(asked.0.is_some());
+        .ranged_as_asked(asked.0.is_some())
+        .with_work_done(&done);
     let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
     let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
     let ledger = store.ledger(scope)?;
