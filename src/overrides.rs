@@ -62,6 +62,7 @@ pub(crate) fn apply(
 ) -> HeldBack {
     let mut held = HeldBack::default();
     for batch in batches.iter_mut() {
+        let planned_any = !batch.steps.is_empty();
         let mut kept = Vec::with_capacity(batch.steps.len());
         for mut step in std::mem::take(&mut batch.steps) {
             match edits.by_key.get(&step.key) {
@@ -78,6 +79,15 @@ pub(crate) fn apply(
             }
         }
         batch.steps = kept;
+        // A work day whose every entry is excluded is not posted, and not marked synced either: an
+        // entry included again later is still posted.
+        if batch.mode == EntryMode::Workday
+            && batch.status == DayStatus::Planned
+            && planned_any
+            && batch.steps.is_empty()
+        {
+            batch.status = DayStatus::Excluded;
+        }
         // A timeline day is planned while something on it is to send (a confirmed deletion, an edit).
         if batch.mode == EntryMode::Sessions && matches!(batch.status, DayStatus::Planned | DayStatus::Synced)
         {
@@ -230,6 +240,19 @@ mod tests {
         assert_eq!(batches[0].steps.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["b"]);
         assert_eq!(held.excluded.len(), 1);
         assert!(!held.excluded[0].2, "nothing on the service");
+    }
+
+    #[test]
+    fn a_work_day_with_every_entry_excluded_is_not_marked_synced() {
+        let mut batches = day(vec![step("a", Action::Create)]);
+        let excluded = Override { excluded: true, ..Override::default() };
+        apply(
+            &mut batches,
+            &Ledger::default(),
+            &edits("a", excluded),
+            (false, false, DescriptionLimit::None),
+        );
+        assert_eq!((batches[0].status, batches[0].steps.len()), (DayStatus::Excluded, 0));
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub(crate) enum DayStatus {
     Today,
     /// Planned, and held back until the user approves the day (`approve = true`).
     Waiting,
+    /// Every entry of the work day excluded by the user: nothing posted, the day not marked synced.
+    Excluded,
 }
 
 impl DayStatus {
@@ -83,6 +85,7 @@ impl DayStatus {
             DayStatus::NoSessions => "no_sessions",
             DayStatus::Today => "today",
             DayStatus::Waiting => "waiting_for_approval",
+            DayStatus::Excluded => "excluded",
         }
     }
 
@@ -96,6 +99,7 @@ impl DayStatus {
             DayStatus::NoSessions => "no sessions",
             DayStatus::Today => "today",
             DayStatus::Waiting => "waiting for approval",
+            DayStatus::Excluded => "every entry excluded",
         }
     }
 }

@@ -302,3 +302,20 @@ fn review_in_a_terminal_excludes_one_edits_one_and_posts() {
         );
     }
 }
+
+/// A work day whose every entry is excluded is not marked synced: including an entry again later posts
+/// it (a day marked synced would never be looked at again).
+#[test]
+fn a_work_day_excluded_whole_is_posted_once_included_again() {
+    for setup in Setup::bare("workday") {
+        setup.configure("mode = \"workday\"", "");
+        work(&setup, "shop", "/w/shop", "09:00", "11:00");
+        let shop = id_at(&setup, TUESDAY, "2026-11-02T09:00:00Z");
+        setup.ok(&["entries", "exclude", &shop, TUESDAY]);
+        setup.ok(&["sync", TUESDAY]);
+        assert_eq!(setup.posted(), Vec::<Posted>::new());
+        setup.ok(&["entries", "include", &shop, TUESDAY]);
+        setup.ok(&["sync", TUESDAY]);
+        assert_eq!(setup.posted(), vec![setup.entry("shop", "09:00", "17:00", "shop (main)")]);
+    }
+}
