@@ -206,11 +206,11 @@ pub struct EntriesArgs {
     /// The destination [default: the only one configured]
     #[arg(long, value_enum, value_name = "SERVICE", global = true)]
     pub to: Option<Service>,
-    /// First local day listed (YYYY-MM-DD, today, yesterday or a weekday) [default: as `sync`]
-    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    /// First local day listed or looked in (YYYY-MM-DD, today, yesterday or a weekday) [default: as `sync`]
+    #[arg(long, value_name = "DATE", value_parser = parse_day, global = true)]
     pub since: Option<DayArg>,
-    /// Last local day listed, inclusive [default: yesterday]
-    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    /// Last local day listed or looked in, inclusive [default: today]
+    #[arg(long, value_name = "DATE", value_parser = parse_day, global = true)]
     pub until: Option<DayArg>,
     /// Print JSON: one object per entry
     #[arg(long)]

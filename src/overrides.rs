@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::descriptions::DescriptionLimit;
-use crate::ledger::{Ledger, fingerprint};
+use crate::ledger::{EntryState, Ledger, fingerprint};
 use crate::sync::steps::{Action, Batch, DayStatus, EntryMode, Step};
 
 /// One entry's edits; a field left `None` keeps what the plan says.
@@ -39,6 +39,17 @@ impl Override {
 pub(crate) struct Edits {
     pub(crate) by_key: BTreeMap<String, Override>,
     pub(crate) approved_days: BTreeSet<NaiveDate>,
+    /// Days a real run held back for approval (`approve = true`): they stay in a sessions destination's
+    /// default range until posted, wherever its last entry is.
+    pub(crate) held_days: BTreeSet<NaiveDate>,
+}
+
+impl Edits {
+    /// The earliest day a run held back that no run has posted yet: a sessions destination's default
+    /// range starts there at the latest. (A day approved in advance was never held: it needs no room.)
+    pub(crate) fn earliest_unposted(&self, synced: &BTreeSet<NaiveDate>) -> Option<NaiveDate> {
+        self.held_days.iter().filter(|day| !synced.contains(day)).min().copied()
+    }
 }
 
 /// What the edits held back from a plan, for the listings and the summary.
@@ -113,6 +124,17 @@ fn is_new_work(step: &Step) -> bool {
 /// An excluded entry: not sent. Posted before and its deletion confirmed: deleted. Posted and not
 /// confirmed: left as the service holds it (kept in the plan, so nothing else claims it).
 fn exclude(step: Step, edit: &Override, held: &mut HeldBack, date: NaiveDate) -> Option<Step> {
+    // A running timer excluded is stopped at its last activity (never left running, gaining hours), then
+    // kept as posted until its deletion is confirmed.
+    let running = step.previous.as_ref().filter(|row| row.state == EntryState::Running);
+    if let (Some(row), false) = (running, edit.delete_confirmed)
+        && let Some(remote_id) = row.remote_id.clone()
+    {
+        held.excluded.push((date, step.clone(), true));
+        let mut stop = Step { action: Action::Update { remote_id }, ..step };
+        stop.draft.end = Some(stop.plan.end);
+        return Some(stop);
+    }
     let posted = match &step.action {
         Action::Keep { remote_id } | Action::Update { remote_id } => Some(remote_id.clone()),
         _ => step.previous.as_ref().and_then(|row| row.remote_id.clone()),
@@ -165,7 +187,7 @@ fn edit_step(step: &mut Step, edit: &Override, ledger: &Ledger, (force, limit): 
 mod tests {
     use super::*;
     use crate::allocate::PlannedEntry;
-    use crate::ledger::{EntryState, KeyedEntry, Operation};
+    use crate::ledger::{KeyedEntry, Operation};
     use crate::timesheet::EntryDraft;
     use chrono::{DateTime, Utc};
 

@@ -624,6 +624,8 @@ fn post(
         pause: app.pause.clone(),
         now: app.now,
     };
+    // Days held for approval stay in the destination's range until posted.
+    store.hold_days(settings.scope, &planned.held.waiting)?;
     let to_post = planned.days.iter().filter(|d| d.status == DayStatus::Planned).count() as u64;
     let bar = (!options.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(to_post);

@@ -53,7 +53,8 @@ pub(crate) fn run(app: &App, args: &EntriesArgs) -> Result<()> {
         std::io::stdout().lock().write_all(out.as_bytes())?;
         return Ok(());
     }
-    let plan = plan(app, &store, destination.clone(), (None, None))?;
+    // The entry is looked for in the days asked (`--since`), as the listing that showed its id.
+    let plan = plan(app, &store, destination.clone(), (args.since, args.until))?;
     let rows = entry_rows(&plan);
     let edits = store.edits(scope)?;
     let find = |key: &str| -> Result<&EntryRow> {

@@ -63,7 +63,11 @@ pub(crate) fn run(app: &App, args: &WatchArgs) -> Result<()> {
         let poster = destination.posted_elsewhere(&app.machine).unwrap_or_default();
         say(crate::planning::posted_elsewhere_note(destination, poster, &app.machine).trim_end());
     }
-    if destinations.is_empty() {
+    if destinations.is_empty() && args.once {
+        // This machine still reads its transcripts and shares them: the machine that posts needs them (a
+        // foreground watcher goes on below with no timer of its own, sharing at each change).
+        let mut store = app.open_store()?;
+        crate::refresh::refresh(app, &mut store)?;
         return Ok(());
     }
     let refuse = || {
@@ -228,10 +232,14 @@ fn watch_loop(app: &App, store: &mut Store, links: &mut [Link]) -> Result<()> {
         })
         .context("cannot catch Ctrl-C")?;
     }
-    say(&format!(
-        "watching {} for {} (Ctrl-C stops)",
-        app.projects_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+    let serving = if links.is_empty() {
+        "the shared folder (no live timer is this machine's)".to_string()
+    } else {
         links.iter().map(|l| l.destination.service.name()).collect::<Vec<_>>().join(", ")
+    };
+    say(&format!(
+        "watching {} for {serving} (Ctrl-C stops)",
+        app.projects_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
     ));
     while !stopping.load(Ordering::SeqCst) {
         let now = app.clock.now()?;

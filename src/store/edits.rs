@@ -42,6 +42,14 @@ impl Store {
                 edits.approved_days.insert(date);
             }
         }
+        let mut held = self
+            .conn
+            .prepare_cached("SELECT date FROM held_days WHERE destination = ?1 AND workspace_id = ?2")?;
+        for date in held.query_map(scoped, |r| r.get::<_, String>(0))? {
+            if let Ok(date) = date?.parse::<NaiveDate>() {
+                edits.held_days.insert(date);
+            }
+        }
         Ok(edits)
     }
 
@@ -93,6 +101,18 @@ impl Store {
         )?;
         for day in days {
             insert.execute(params![scope.destination, scope.workspace_id, day.to_string(), at])?;
+        }
+        Ok(())
+    }
+
+    /// Records the days a real run held back for approval (kept until posted; a day posted since is
+    /// passed over by [`crate::overrides::Edits::earliest_unposted`]).
+    pub(crate) fn hold_days(&self, scope: LedgerScope<'_>, days: &[NaiveDate]) -> Result<()> {
+        let mut insert = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO held_days (destination, workspace_id, date) VALUES (?1, ?2, ?3)",
+        )?;
+        for day in days {
+            insert.execute(params![scope.destination, scope.workspace_id, day.to_string()])?;
         }
         Ok(())
     }

@@ -318,6 +318,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
         title TEXT NOT NULL,
         PRIMARY KEY (session_id, kind)
     ) WITHOUT ROWID;",
+    // 17 (issue 19): the days a real run held back for approval, so a sessions destination's default
+    // range keeps them until they are posted.
+    "CREATE TABLE held_days (
+        destination TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        PRIMARY KEY (destination, workspace_id, date)
+    ) WITHOUT ROWID;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

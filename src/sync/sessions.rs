@@ -584,6 +584,8 @@ pub(crate) fn default_first_day(
         .min()
         .unwrap_or(monday)
         .min(today);
+    // A day held back for approval (or approved) and not yet posted stays in range.
+    let first = ledger.edits.earliest_unposted(&ledger.synced_days).map_or(first, |held| first.min(held));
     start_date.map_or(first, |start| first.max(start))
 }
 

@@ -561,10 +561,14 @@ fn push_and_watch_on_a_machine_that_does_not_post_send_nothing() {
                    \n\
                    (UTC time zone) `desk` pushes it.\n";
     assert_eq!(outcome(&laptop.run(&["push"])), (format!("{note}{listing}"), String::new(), Some(0)));
-    let live = Machine::in_mode("laptop", shared.path(), "desk", &fake, "live");
+    let live_shared = tempfile::tempdir().unwrap();
+    let live = Machine::in_mode("laptop", live_shared.path(), "desk", &fake, "live");
     live.work("lap-sat", "/w/shop", "2026-11-07", "11:30", 20);
     assert_eq!(outcome(&live.run(&["watch", "--once"])), (note.to_string(), String::new(), Some(0)));
     assert!(fake.requests().is_empty(), "no request: {:?}", fake.requests());
+    // The hooks' `watch --once` still reads this machine's transcripts and shares them for the poster.
+    let shared_file = std::fs::read_to_string(live_shared.path().join("laptop.jsonl")).unwrap();
+    assert_eq!(crate::support::portable_ids(&shared_file), vec!["lap-sat".to_string()]);
 }
 
 /// `post_from` naming a machine never met (a typo) would post nothing anywhere: `status` says so, with

@@ -319,3 +319,83 @@ fn a_work_day_excluded_whole_is_posted_once_included_again() {
         assert_eq!(setup.posted(), vec![setup.entry("shop", "09:00", "17:00", "shop (main)")]);
     }
 }
+
+/// A running live timer the user excludes is stopped at its last activity (it must not go on gaining
+/// hours) and then left as posted until its deletion is confirmed.
+#[test]
+fn an_excluded_running_timer_is_stopped_at_its_last_activity() {
+    for setup in Setup::bare("live") {
+        work(&setup, "shop", "/w/shop", "09:00", "09:20");
+        setup.ok(&["watch", "--once", "--now=2026-11-02T09:21:00Z"]);
+        assert_eq!(setup.writes(), (1, 0, 0), "the timer started");
+        // Idle since 09:20: the listing shows the stretch closed, its timer still running on the service.
+        let shop = id_at(&setup, "--now=2026-11-02T09:40:00Z", "2026-11-02T09:00:00Z");
+        setup.ok(&["entries", "exclude", &shop, "--now=2026-11-02T09:40:00Z"]);
+        setup.ok(&["watch", "--once", "--now=2026-11-02T09:41:00Z"]);
+        let stopped = setup.posted();
+        assert_eq!(stopped.len(), 1);
+        assert_eq!(
+            (stopped[0].1.as_str(), stopped[0].2.as_str()),
+            ("11-02T09:00", "11-02T09:20"),
+            "{stopped:?}"
+        );
+        let writes = setup.writes();
+        setup.ok(&["watch", "--once", "--now=2026-11-02T09:50:00Z"]);
+        setup.ok(&["sync", "--now=2026-11-02T09:51:00Z"]);
+        assert_eq!(setup.writes(), writes, "stopped once, then left alone");
+    }
+}
+
+/// Sessions mode with `approve = true`: a day approved after a later one was posted is still posted
+/// (the default range keeps the days held back until they are posted).
+#[test]
+fn an_earlier_day_approved_after_a_later_one_is_still_posted() {
+    const WEDNESDAY: &str = "--now=2026-11-04T12:00:00Z";
+    for setup in Setup::bare("sessions") {
+        setup.configure("mode = \"sessions\"\napprove = true", "");
+        work(&setup, "shop", "/w/shop", "09:00", "09:40");
+        let tuesday = Transcript::new("trk", "/w/tracker")
+            .user("2026-11-03T10:00:00.211Z")
+            .user("2026-11-03T10:04:00.607Z")
+            .user("2026-11-03T10:16:00.919Z");
+        setup.world.write("-w-tracker/trk.jsonl", tuesday.text());
+        setup.ok(&["sync", WEDNESDAY]);
+        assert_eq!(setup.posted(), Vec::<Posted>::new(), "both days wait");
+        setup.ok(&["entries", "approve", "2026-11-03", WEDNESDAY]);
+        setup.ok(&["sync", WEDNESDAY]);
+        assert_eq!(setup.posted().len(), 1, "Tuesday posted");
+        setup.ok(&["entries", "approve", "2026-11-02", WEDNESDAY]);
+        setup.ok(&["sync", WEDNESDAY]);
+        let posted: Vec<(String, String)> = setup.posted().into_iter().map(|p| (p.1, p.2)).collect();
+        assert_eq!(
+            posted,
+            vec![
+                ("11-02T09:00".to_string(), "11-02T09:40".to_string()),
+                ("11-03T10:00".to_string(), "11-03T10:16".to_string())
+            ]
+        );
+    }
+}
+
+/// An entry listed with `--since` can be edited with the same `--since` (before or after the edit's
+/// name): the edit looks in the days asked.
+#[test]
+fn an_entry_listed_with_since_can_be_edited_with_since() {
+    const WEDNESDAY: &str = "--now=2026-11-04T12:00:00Z";
+    for setup in Setup::bare("sessions") {
+        work(&setup, "shop", "/w/shop", "09:00", "09:40");
+        setup.ok(&["push", WEDNESDAY]);
+        let json: Value =
+            serde_json::from_str(&setup.ok(&["entries", "--json", "--since", "2026-11-02", WEDNESDAY]))
+                .unwrap();
+        let id = json[0]["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            setup.ok(&["entries", "--since", "2026-11-02", "describe", &id, "Hello", WEDNESDAY]),
+            format!("{id}: description \"Hello\"; the next run updates it\n")
+        );
+        assert_eq!(
+            setup.ok(&["entries", "describe", &id, "Hello again", "--since", "2026-11-02", WEDNESDAY]),
+            format!("{id}: description \"Hello again\"; the next run updates it\n")
+        );
+    }
+}

@@ -199,3 +199,12 @@ pub fn project<'a>(report: &'a serde_json::Value, path: &str) -> &'a serde_json:
 pub fn repo_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// The session ids of a portable sessions file (`export --format jsonl`, a shared folder's file), in
+/// file order.
+pub fn portable_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|value| value.get("id").and_then(|id| id.as_str()).map(str::to_string))
+        .collect()
+}
