@@ -247,7 +247,7 @@ mod tests {
     }
 
     fn edits(key: &str, edit: Override) -> Edits {
-        Edits { by_key: BTreeMap::from([(key.to_string(), edit)]), approved_days: BTreeSet::new() }
+        Edits { by_key: BTreeMap::from([(key.to_string(), edit)]), ..Edits::default() }
     }
 
     #[test]
