@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::descriptions::DescriptionLimit;
 use crate::ledger::{EntryState, Ledger, fingerprint};
@@ -25,12 +25,16 @@ pub(crate) struct Override {
     pub(crate) description: Option<String>,
     pub(crate) project_id: Option<String>,
     pub(crate) billable: Option<bool>,
+    /// The entry's times when the edit was made. A timeline entry not yet posted is keyed by its start:
+    /// when earlier activity arrives (a late transcript, another machine's copy) its key moves, and the
+    /// edit then follows the work by overlap ([`apply`]).
+    pub(crate) span: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl Override {
     /// True when it changes nothing (then it is not kept).
     pub(crate) fn is_empty(&self) -> bool {
-        *self == Override::default()
+        Override { span: None, ..self.clone() } == Override::default()
     }
 }
 
@@ -72,11 +76,21 @@ pub(crate) fn apply(
     (approve, force, limit): (bool, bool, DescriptionLimit),
 ) -> HeldBack {
     let mut held = HeldBack::default();
+    let keys: BTreeSet<String> = batches.iter().flat_map(|b| &b.steps).map(|s| s.key.clone()).collect();
+    // Edits whose entry is not in this plan under its key: a new timeline entry over the same time is
+    // that entry under a new key (its start moved).
+    let orphans: Vec<&Override> = edits
+        .by_key
+        .iter()
+        .filter(|(key, _)| key.starts_with(crate::sync::sessions::KEY_PREFIX) && !keys.contains(*key))
+        .map(|(_, edit)| edit)
+        .collect();
     for batch in batches.iter_mut() {
         let planned_any = !batch.steps.is_empty();
         let mut kept = Vec::with_capacity(batch.steps.len());
         for mut step in std::mem::take(&mut batch.steps) {
-            match edits.by_key.get(&step.key) {
+            let edit = edits.by_key.get(&step.key).or_else(|| followed(&step, &orphans));
+            match edit {
                 Some(edit) if edit.excluded => {
                     if let Some(step) = exclude(step, edit, &mut held, batch.date) {
                         kept.push(step);
@@ -114,6 +128,47 @@ pub(crate) fn apply(
         }
     }
     held
+}
+
+/// The edits with each orphaned timeline edit moved to the key of the listed entry it now follows (the
+/// entry whose start moved): what `entries` and `review` edit, so that an edit made on the listed entry
+/// replaces the one it follows instead of being shadowed by it. Returns the moves, `(old, new)`.
+pub(crate) fn rekeyed(
+    edits: &Edits,
+    rows: &[(String, DateTime<Utc>, DateTime<Utc>)],
+) -> (Edits, Vec<(String, String)>) {
+    let listed: BTreeSet<&String> = rows.iter().map(|(key, ..)| key).collect();
+    let mut moved = edits.clone();
+    let mut moves = Vec::new();
+    for (old, edit) in &edits.by_key {
+        if listed.contains(old) || !old.starts_with(crate::sync::sessions::KEY_PREFIX) {
+            continue;
+        }
+        let Some((from, to)) = edit.span else { continue };
+        let target = rows.iter().find(|(key, start, end)| {
+            !edits.by_key.contains_key(key)
+                && key.starts_with(crate::sync::sessions::KEY_PREFIX)
+                && from < *end
+                && *start < to
+        });
+        if let Some((new, ..)) = target {
+            moved.by_key.remove(old);
+            moved.by_key.insert(new.clone(), edit.clone());
+            moves.push((old.clone(), new.clone()));
+        }
+    }
+    (moved, moves)
+}
+
+/// The orphaned edit a new timeline entry takes: one whose entry overlapped this one's time (never an
+/// entry the service already holds under its own key).
+fn followed<'a>(step: &Step, orphans: &[&'a Override]) -> Option<&'a Override> {
+    let new = step.previous.is_none() && matches!(step.action, Action::Create | Action::Start);
+    if !new || !step.key.starts_with(crate::sync::sessions::KEY_PREFIX) {
+        return None;
+    }
+    let (start, end) = (step.draft.start, step.plan.end);
+    orphans.iter().copied().find(|edit| edit.span.is_some_and(|(from, to)| from < end && start < to))
 }
 
 /// A step that would put work on the timesheet (a delete or stop of what is there is not held back).
@@ -348,6 +403,24 @@ mod tests {
             crate::descriptions::cut("Auth service implementation", DescriptionLimit::Utf8Bytes(16))
         );
         assert_eq!(batches[0].steps[0].draft.description, "Auth service…");
+    }
+
+    #[test]
+    fn an_edit_follows_a_new_entry_whose_start_moved() {
+        // Excluded as `seg:…09:00`; earlier activity makes it `seg:…08:50`: still excluded.
+        let moved =
+            Step { key: "seg:2026-11-02:2026-11-02T08:50:00.000Z".into(), ..step("x", Action::Create) };
+        let span = Some((at("2026-11-02T09:00:00Z"), at("2026-11-02T13:00:00Z")));
+        let excluded = Override { excluded: true, span, ..Override::default() };
+        let edits = edits("seg:2026-11-02:2026-11-02T09:00:00.000Z", excluded);
+        let mut batches = day(vec![moved.clone()]);
+        let held = apply(&mut batches, &Ledger::default(), &edits, (false, false, DescriptionLimit::None));
+        assert_eq!((batches[0].steps.len(), held.excluded.len()), (0, 1));
+        // An entry the service holds under its own key is never taken over.
+        let posted = Step { previous: ledger_with(&moved).entries.values().next().cloned(), ..moved };
+        let mut batches = day(vec![Step { action: Action::Keep { remote_id: "r-1".into() }, ..posted }]);
+        apply(&mut batches, &Ledger::default(), &edits, (false, false, DescriptionLimit::None));
+        assert_eq!(batches[0].steps.len(), 1);
     }
 
     #[test]

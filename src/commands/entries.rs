@@ -56,7 +56,9 @@ pub(crate) fn run(app: &App, args: &EntriesArgs) -> Result<()> {
     // The entry is looked for in the days asked (`--since`), as the listing that showed its id.
     let plan = plan(app, &store, destination.clone(), (args.since, args.until))?;
     let rows = entry_rows(&plan);
-    let edits = store.edits(scope)?;
+    // An edit that follows its entry under a new key (its start moved) is edited there.
+    let spans: Vec<_> = rows.iter().map(|r| (r.key.clone(), r.start, r.end)).collect();
+    let (edits, moves) = crate::overrides::rekeyed(&store.edits(scope)?, &spans);
     let find = |key: &str| -> Result<&EntryRow> {
         rows.iter().find(|row| row.is_named(key)).ok_or_else(|| {
             anyhow::anyhow!(
@@ -69,9 +71,11 @@ pub(crate) fn run(app: &App, args: &EntriesArgs) -> Result<()> {
     };
     let mut changed: Vec<(String, Override)> = Vec::new();
     let mut edit = |name: &str, change: &dyn Fn(&mut Override)| -> Result<()> {
-        let key = find(name)?.key.clone();
+        let row = find(name)?;
+        let key = row.key.clone();
         let mut current = edits.by_key.get(&key).cloned().unwrap_or_default();
         change(&mut current);
+        current.span = Some((row.start, row.end));
         changed.push((key, current));
         Ok(())
     };
@@ -107,6 +111,11 @@ pub(crate) fn run(app: &App, args: &EntriesArgs) -> Result<()> {
             edit(key, &|o| o.billable = flag)?;
         }
         EntriesCommand::Approve { .. } => {}
+    }
+    for (old, new) in &moves {
+        if changed.iter().any(|(key, _)| key == new) {
+            store.save_override(scope, old, &Override::default(), &at)?;
+        }
     }
     for (key, edit) in &changed {
         store.save_override(scope, key, edit, &at)?;

@@ -62,6 +62,9 @@ pub(crate) fn run(app: &App, args: &ReviewArgs) -> Result<()> {
         message: None,
     };
     state.set_rows(planner.rows(&state.edits));
+    // Edits that follow their entry under a new key are edited there (the old key goes when P keeps).
+    let spans: Vec<_> = state.rows.iter().map(|r| (r.key.clone(), r.start, r.end)).collect();
+    state.edits = crate::overrides::rekeyed(&state.edits, &spans).0;
     if let Some(size) = &args.snapshot {
         let (width, height) = parse_size(size)?;
         print!("{}", snapshot(&state, width, height));
@@ -122,7 +125,10 @@ fn keep(store: &Store, scope: LedgerScope<'_>, stored: &Edits, state: &ReviewSta
     let at = app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let keys: BTreeSet<&String> = stored.by_key.keys().chain(state.edits.by_key.keys()).collect();
     for key in keys {
-        let now = state.edits.by_key.get(key).cloned().unwrap_or_default();
+        let mut now = state.edits.by_key.get(key).cloned().unwrap_or_default();
+        if let Some(row) = state.rows.iter().find(|row| &row.key == key) {
+            now.span = Some((row.start, row.end));
+        }
         if stored.by_key.get(key).cloned().unwrap_or_default() != now {
             store.save_override(scope, key, &now, &at)?;
         }

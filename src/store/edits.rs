@@ -9,14 +9,19 @@ use super::Store;
 use crate::ledger::LedgerScope;
 use crate::overrides::{Edits, Override};
 
+/// An instant as the store writes it (RFC 3339).
+fn instant(text: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
+    text.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.to_utc())
+}
+
 impl Store {
     /// A workspace's edits and approved days.
     pub(crate) fn edits(&self, scope: LedgerScope<'_>) -> Result<Edits> {
         let mut edits = Edits::default();
         let scoped = params![scope.destination, scope.workspace_id];
         let mut statement = self.conn.prepare_cached(
-            "SELECT entry_key, excluded, delete_confirmed, description, project_id, billable FROM overrides
-             WHERE destination = ?1 AND workspace_id = ?2",
+            "SELECT entry_key, excluded, delete_confirmed, description, project_id, billable, span_start,
+                span_end FROM overrides WHERE destination = ?1 AND workspace_id = ?2",
         )?;
         let rows = statement.query_map(scoped, |r| {
             Ok((
@@ -27,6 +32,7 @@ impl Store {
                     description: r.get(3)?,
                     project_id: r.get(4)?,
                     billable: r.get(5)?,
+                    span: instant(r.get(6)?).zip(instant(r.get(7)?)),
                 },
             ))
         })?;
@@ -72,12 +78,13 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT INTO overrides (destination, workspace_id, entry_key, excluded, delete_confirmed,
-                    description, project_id, billable, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    description, project_id, billable, updated_at, span_start, span_end)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (destination, workspace_id, entry_key) DO UPDATE SET excluded = excluded.excluded,
                     delete_confirmed = excluded.delete_confirmed, description = excluded.description,
                     project_id = excluded.project_id, billable = excluded.billable,
-                    updated_at = excluded.updated_at",
+                    updated_at = excluded.updated_at, span_start = excluded.span_start,
+                    span_end = excluded.span_end",
             )?
             .execute(params![
                 scope.destination,
@@ -88,7 +95,9 @@ impl Store {
                 edit.description,
                 edit.project_id,
                 edit.billable,
-                at
+                at,
+                edit.span.map(|(start, _)| start.to_rfc3339()),
+                edit.span.map(|(_, end)| end.to_rfc3339())
             ])?;
         Ok(())
     }

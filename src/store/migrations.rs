@@ -326,6 +326,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         date TEXT NOT NULL,
         PRIMARY KEY (destination, workspace_id, date)
     ) WITHOUT ROWID;",
+    // 18 (issue 19): an edit keeps the times of its entry, so that it follows a timeline entry whose
+    // start (its key) moved before it was posted.
+    "ALTER TABLE overrides ADD COLUMN span_start TEXT;
+    ALTER TABLE overrides ADD COLUMN span_end TEXT;",
 ];
 
 /// Refuses a file that is not ours: a foreign `application_id`, or, without one, tables of some other

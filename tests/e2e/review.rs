@@ -399,3 +399,33 @@ fn an_entry_listed_with_since_can_be_edited_with_since() {
         );
     }
 }
+
+/// An excluded entry not yet posted stays excluded when earlier activity of its session arrives (a
+/// late transcript, another machine's copy): its key (its start) moves, the exclusion follows the work.
+#[test]
+fn an_exclusion_follows_its_entry_when_earlier_activity_moves_its_start() {
+    for setup in Setup::bare("sessions") {
+        work(&setup, "trk", "/w/tracker", "10:00", "10:40");
+        let tracker = id_at(&setup, NOON, "2026-11-02T10:00:00Z");
+        setup.ok(&["entries", "exclude", &tracker, NOON]);
+        // The same session, seen from 09:52 on.
+        let earlier = Transcript::new("trk", "/w/tracker")
+            .user("2026-11-02T09:52:00.377Z")
+            .user("2026-11-02T09:56:00.481Z");
+        setup.world.append("-w-tracker/trk.jsonl", earlier.text());
+        setup.ok(&["push", NOON]);
+        assert_eq!(setup.posted(), Vec::<Posted>::new());
+        assert_eq!(
+            listed(&setup, NOON).into_iter().map(|(_, s, state, _)| (s, state)).collect::<Vec<_>>(),
+            vec![("2026-11-02T09:52:00Z".to_string(), "excluded".to_string())]
+        );
+        // Included again by the id listed now: posted, the exclusion gone with its old key.
+        let moved = id_at(&setup, NOON, "2026-11-02T09:52:00Z");
+        assert_eq!(
+            setup.ok(&["entries", "include", &moved, NOON]),
+            format!("{moved}: as planned (no edit kept)\n")
+        );
+        setup.ok(&["push", NOON]);
+        assert_eq!(setup.posted(), vec![setup.entry("tracker", "09:52", "10:40", "tracker (main)")]);
+    }
+}

@@ -109,7 +109,7 @@ fn a_release_0_1_database_upgrades_in_place_and_nothing_is_posted_twice() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!(version, (17, 0x436C_5472));
+    assert_eq!(version, (18, 0x436C_5472));
 }
 
 #[test]
