@@ -192,6 +192,8 @@ fn exclude(step: Step, edit: &Override, held: &mut HeldBack, date: NaiveDate) ->
     }
     let posted = match &step.action {
         Action::Keep { remote_id } | Action::Update { remote_id } => Some(remote_id.clone()),
+        // The user deleted it in the service already: nothing there to delete.
+        Action::Leave => None,
         _ => step.previous.as_ref().and_then(|row| row.remote_id.clone()),
     };
     match (posted, edit.delete_confirmed) {

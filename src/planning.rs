@@ -904,7 +904,11 @@ pub(crate) fn entry_rows(plan: &DestinationPlan) -> Vec<crate::review::EntryRow>
     for day in plan.planned.days.iter().filter(|d| d.status != DayStatus::Today) {
         for step in &day.steps {
             let state = match &step.action {
-                _ if day.status == DayStatus::Waiting => RowState::Waiting,
+                Action::Create | Action::Adopt { .. } | Action::Update { .. } | Action::Start
+                    if day.status == DayStatus::Waiting =>
+                {
+                    RowState::Waiting
+                }
                 _ if plan.planned.held.excluded.iter().any(|(_, s, _)| s.key == step.key) => {
                     RowState::ExcludedPosted
                 }

@@ -36,6 +36,15 @@ pub(crate) fn run(app: &App, args: &EntriesArgs) -> Result<()> {
         return Ok(());
     };
     let destination = chosen_destinations(app, args.to, false)?.remove(0);
+    // Edits live in this machine's database: the machine that posts would never see them.
+    if let Some(poster) = destination.posted_elsewhere(&app.machine) {
+        anyhow::bail!(
+            "{} is posted from `{poster}` (`post_from`), not from this machine (`{}`): edit its entries on \
+             `{poster}` (`claude-tracker entries` there lists every machine's), where they are posted",
+            destination.service.name(),
+            app.machine
+        );
+    }
     let workspace = known_workspace(&destination, &store)?.unwrap_or_default();
     let scope = LedgerScope { destination: destination.service.key(), workspace_id: &workspace };
     let at = app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

@@ -32,6 +32,16 @@ pub(crate) fn run(app: &App, args: &ReviewArgs) -> Result<()> {
     let mut store = app.open_store()?;
     crate::refresh::refresh(app, &mut store)?;
     let destination = crate::planning::chosen_destinations(app, args.to, false)?.remove(0);
+    // Edits live in this machine's database: the machine that posts would never see them.
+    if let Some(poster) = destination.posted_elsewhere(&app.machine) {
+        anyhow::bail!(
+            "{} is posted from `{poster}` (`post_from`), not from this machine (`{}`): run `claude-tracker \
+             review` on `{poster}`, which holds every machine's sessions and posts them (edits made here would \
+             stay here)",
+            destination.service.name(),
+            app.machine
+        );
+    }
     let today = workday::local_date(app.now, app.tz);
     let asked = (args.since.map(|d| d.resolve(today)), args.until.map(|d| d.resolve(today).min(today)));
     let (since, until) = day_range(app, asked, &store, today, true)?.unwrap_or((today, today));

@@ -624,3 +624,39 @@ fn a_shared_file_that_cannot_be_written_is_a_warning_not_a_failure() {
     let report = laptop.world.report("2026-11-02", "2026-11-02", &[]);
     assert_eq!(report["projects"].as_array().unwrap().len(), 1, "the session is recorded here");
 }
+
+/// Edits belong where entries are posted: on a machine that does not post, `entries` edits and
+/// `review` are refused with the machine to use (the list itself is shown).
+#[test]
+fn edits_on_a_machine_that_does_not_post_are_refused_with_the_machine_to_use() {
+    let fake = fake();
+    let shared = tempfile::tempdir().unwrap();
+    let laptop = Machine::in_mode("laptop", shared.path(), "desk", &fake, "sessions");
+    laptop.work("lap-mon", "/w/shop", "2026-11-02", "09:00", 20);
+    let listing: Value = serde_json::from_str(&laptop.ok(&["entries", "--json"])).unwrap();
+    let id = listing[0]["id"].as_str().unwrap().to_string();
+    let refused = |args: &[&str]| {
+        let output = laptop.run(args);
+        (String::from_utf8_lossy(&output.stderr).into_owned(), output.status.code())
+    };
+    assert_eq!(
+        refused(&["entries", "exclude", &id]),
+        (
+            "claude-tracker: error: Clockify is posted from `desk` (`post_from`), not from this machine (`laptop`): \
+             edit its entries on `desk` (`claude-tracker entries` there lists every machine's), where they are \
+             posted\n"
+                .to_string(),
+            Some(1)
+        )
+    );
+    assert_eq!(
+        refused(&["review"]),
+        (
+            "claude-tracker: error: Clockify is posted from `desk` (`post_from`), not from this machine (`laptop`): \
+             run `claude-tracker review` on `desk`, which holds every machine's sessions and posts them (edits made \
+             here would stay here)\n"
+                .to_string(),
+            Some(1)
+        )
+    );
+}
