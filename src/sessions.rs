@@ -153,11 +153,11 @@ impl SessionDigest {
         if let Some(origin) = other.origin {
             self.offer_origin(origin);
         }
-        if !other.activity.is_empty() {
-            // Lines read with the time model tell who was there from now on.
-            self.who_unknown = self.who_unknown && other.who_unknown;
-            self.activity.extend(other.activity);
-        }
+        // Who was there is unknown only while every view with activity says so (a view with tokens alone
+        // says nothing either way): the same whichever view comes first.
+        let (mine, theirs) = (!self.activity.is_empty(), !other.activity.is_empty());
+        self.who_unknown = (mine || theirs) && (!mine || self.who_unknown) && (!theirs || other.who_unknown);
+        self.activity.extend(other.activity);
         self.person.extend(other.person);
         self.away.extend(other.away);
         self.places.extend(other.places);
@@ -407,5 +407,29 @@ mod tests {
         };
         assert_eq!(digest.bounds(), Some((100, 300)));
         assert_eq!(SessionDigest::default().bounds(), None);
+    }
+
+    /// Whether a session's who-was-there is known does not depend on the order its views merge in (an
+    /// imported file and a local transcript arrive in either order), and a view of tokens alone leaves it
+    /// as the views with activity say.
+    #[test]
+    fn who_unknown_merges_the_same_in_either_order() {
+        let old = SessionDigest { activity: vec![10, 20], who_unknown: true, ..SessionDigest::default() };
+        let tokens_only = SessionDigest {
+            messages: vec![MessageRecord { key: 1, at: 30, usage: usage(5, 6) }],
+            ..SessionDigest::default()
+        };
+        let read_now = SessionDigest { activity: vec![40], person: vec![40], ..SessionDigest::default() };
+        let merged = |a: &SessionDigest, b: &SessionDigest| {
+            let mut merged = a.clone();
+            merged.merge(b.clone());
+            merged.who_unknown
+        };
+        for (a, b, unknown) in
+            [(&old, &tokens_only, true), (&old, &read_now, false), (&tokens_only, &read_now, false)]
+        {
+            assert_eq!((merged(a, b), merged(b, a)), (unknown, unknown));
+        }
+        assert!(!merged(&tokens_only, &tokens_only), "no activity anywhere: nothing unknown to say");
     }
 }
