@@ -82,12 +82,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Sessions in the portable form, by id: every one, or (`seen_here_only`) those of this machine's
-    /// transcripts, which is what it writes to the shared folder. `(unknown)` names a machine never named.
+    /// Sessions in the portable form, by id: every one, or (`seen_here_only`) what this machine writes to
+    /// the shared folder: the sessions of its transcripts, and those the user tagged here (a tag given on
+    /// one machine reaches the machine that posts). `(unknown)` names a machine never named.
     pub(crate) fn portable_sessions(&self, seen_here_only: bool) -> Result<Vec<PortableSession>> {
         let names = self.machine_names()?;
         let sql = if seen_here_only {
-            "SELECT session_id, machine_id FROM sessions WHERE seen_here = 1 ORDER BY session_id"
+            "SELECT session_id, machine_id FROM sessions WHERE seen_here = 1 OR session_id IN
+                (SELECT session_id FROM session_tags WHERE assignment_source = 'user')
+             ORDER BY session_id"
         } else {
             "SELECT session_id, machine_id FROM sessions ORDER BY session_id"
         };

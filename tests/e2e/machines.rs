@@ -660,3 +660,32 @@ fn edits_on_a_machine_that_does_not_post_are_refused_with_the_machine_to_use() {
         )
     );
 }
+
+/// A tag the user gives on one machine to another machine's session reaches the others (the machine
+/// that posts bills by it): the tagging machine's file carries the session with the tag.
+#[test]
+fn a_tag_given_on_one_machine_to_anothers_session_reaches_the_others() {
+    let fake = fake();
+    let shared = tempfile::tempdir().unwrap();
+    let laptop = Machine::new("laptop", shared.path(), "desk", &fake);
+    let desk = Machine::new("desk", shared.path(), "desk", &fake);
+    desk.work("desk-mon", "/w/tracker", "2026-11-02", "14:00", 20);
+    laptop.work("lap-mon", "/w/shop", "2026-11-02", "09:00", 20);
+    desk.ok(&["ingest"]);
+    laptop.ok(&["ingest"]);
+    laptop.ok(&["tag", "desk-mon", "acme"]);
+    laptop.ok(&["ingest"]);
+    desk.ok(&["ingest"]);
+    let by_tag = desk.world.report("2026-11-02", "2026-11-02", &["--by", "tag"]);
+    let tags: Vec<(Value, i64)> = by_tag["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tag"].clone(), t["sessions"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        tags,
+        vec![(Value::from("acme"), 1), (Value::Null, 1)],
+        "the desk's own session, tagged on the laptop"
+    );
+}
