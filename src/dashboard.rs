@@ -448,9 +448,15 @@ fn render_help(frame: &mut Frame<'_>, area: Rect) {
 
 /// The screen as text (one line per row, trailing blanks kept): what snapshot tests compare.
 pub(crate) fn snapshot(view: &DashboardView, width: u16, height: u16) -> String {
+    frame_text(width, height, |frame| render(view, frame))
+}
+
+/// What `draw` puts on a `width` x `height` screen, as text (one line per row, trailing blanks kept):
+/// every screen's `--snapshot`.
+pub(crate) fn frame_text(width: u16, height: u16, draw: impl FnOnce(&mut Frame<'_>)) -> String {
     let backend = ratatui::backend::TestBackend::new(width, height);
     let Ok(mut terminal) = ratatui::Terminal::new(backend) else { return String::new() };
-    if terminal.draw(|frame| render(view, frame)).is_err() {
+    if terminal.draw(draw).is_err() {
         return String::new();
     }
     let buffer = terminal.backend().buffer();

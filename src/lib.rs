@@ -38,6 +38,7 @@ mod refresh;
 mod report;
 mod review;
 mod review_screen;
+mod screen;
 mod secrets;
 mod sessions;
 mod share;

@@ -103,6 +103,7 @@ pub(crate) fn plan_and_post(
                 let counts = &run.counts;
                 let stopped = run.stopped.is_some();
                 summaries.push_str(&summary(&destination, &planned, counts, requests, app.tz, stopped));
+                summaries.push_str(&held_line(&destination, &planned.held));
                 if !counts.failures.is_empty() {
                     failures.push(format!("{name}: {} entries failed (listed above)", counts.failures.len()));
                 }
@@ -701,18 +702,6 @@ impl Progress for DayLines<'_> {
 }
 
 fn summary(
-    destination: &Destination,
-    planned: &Planned,
-    counts: &SyncCounts,
-    requests: u64,
-    tz: chrono_tz::Tz,
-    stopped: bool,
-) -> String {
-    summary_of_run(destination, planned, counts, requests, tz, stopped)
-        + &held_line(destination, &planned.held)
-}
-
-fn summary_of_run(
     destination: &Destination,
     planned: &Planned,
     counts: &SyncCounts,

@@ -19,8 +19,8 @@ use crate::transcripts::discover::{DirsSource, FolderState, folder_warnings};
 pub(crate) fn refresh(app: &App, store: &mut Store) -> Result<IngestSummary> {
     let summary = refresh_sessions(app, store)?;
     // This machine named in the database: its sessions then carry the name in every output and rule.
-    crate::share::this_machine(app, store)?;
-    let shared = crate::share::pass(app, store)?;
+    let machine = crate::share::this_machine(app, store)?;
+    let shared = crate::share::pass(app, store, &machine)?;
     let mut stderr = std::io::stderr().lock();
     for warning in &shared.warnings {
         writeln!(stderr, "claude-tracker: warning: {warning}")?;
@@ -34,8 +34,8 @@ pub(crate) fn refresh_quietly(app: &App, store: &mut Store) -> Result<IngestSumm
     let summary = ingest(store, &app.projects_dirs, ingest_settings(app), app.now.timestamp_millis())?;
     store.cache(LAST_INGEST, &app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     // The shared folder's warnings wait for `status` and the commands that print.
-    crate::share::this_machine(app, store)?;
-    crate::share::pass(app, store)?;
+    let machine = crate::share::this_machine(app, store)?;
+    crate::share::pass(app, store, &machine)?;
     apply_rule_tags(app, store)?;
     Ok(summary)
 }

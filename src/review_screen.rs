@@ -424,20 +424,7 @@ fn render_help(frame: &mut Frame<'_>, area: Rect) {
 
 /// The screen as text (one line per row, trailing blanks kept): what snapshot tests compare.
 pub(crate) fn snapshot(state: &ReviewState, width: u16, height: u16) -> String {
-    let backend = ratatui::backend::TestBackend::new(width, height);
-    let Ok(mut terminal) = ratatui::Terminal::new(backend) else { return String::new() };
-    if terminal.draw(|frame| render(state, frame)).is_err() {
-        return String::new();
-    }
-    let buffer = terminal.backend().buffer();
-    let mut text = String::new();
-    for y in 0..height {
-        for x in 0..width {
-            text.push_str(buffer[(x, y)].symbol());
-        }
-        text.push('\n');
-    }
-    text
+    crate::dashboard::frame_text(width, height, |frame| render(state, frame))
 }
 
 /// The project names of a cached listing, by name.

@@ -34,9 +34,10 @@ pub(crate) fn this_machine(app: &App, store: &mut Store) -> Result<MachineRef> {
     Ok(machine)
 }
 
-/// One pass over the shared folder: the other machines' changed files merged, then this machine's file
-/// written if its sessions changed since it was last written. Nothing to do without `[share] dir`.
-pub(crate) fn pass(app: &App, store: &mut Store) -> Result<SharePass> {
+/// One pass over the shared folder by `machine` ([`this_machine`]): the other machines' changed files
+/// merged, then this machine's file written if its sessions changed since it was last written. Nothing
+/// to do without `[share] dir`.
+pub(crate) fn pass(app: &App, store: &mut Store, machine: &MachineRef) -> Result<SharePass> {
     let Some(dir) = app.share_dir.as_deref() else { return Ok(SharePass::default()) };
     let mut done = SharePass::default();
     if !dir.is_dir() {
@@ -48,12 +49,11 @@ pub(crate) fn pass(app: &App, store: &mut Store) -> Result<SharePass> {
         ));
         return Ok(done);
     }
-    let machine = this_machine(app, store)?;
-    let own = own_file(dir, &machine, &mut done.warnings);
-    read_others(app, store, dir, &machine, &own, &mut done)?;
+    let own = own_file(dir, machine, &mut done.warnings);
+    read_others(app, store, dir, machine, &own, &mut done)?;
     // A folder this machine cannot write (permissions, a full disk) leaves the sessions local: said,
     // never a reason for the command to fail.
-    if let Err(error) = write_own(app, store, &machine, &own) {
+    if let Err(error) = write_own(app, store, machine, &own) {
         done.warnings.push(format!(
             "this machine's sessions were not written to the shared folder ({error:#}); the other machines do \
              not see them until it can: check the folder's permissions and free space"

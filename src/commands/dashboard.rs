@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{Datelike, Days, NaiveDate};
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use crate::app::App;
 use crate::classify::{Classifier, pair_tagged};
@@ -70,7 +70,7 @@ pub(crate) fn run(app: &App, args: &DashboardArgs) -> Result<()> {
     };
     let mut screen = Screen { tab, help: false, args, moved: None };
     if let Some(size) = &args.snapshot {
-        let (width, height) = parse_size(size)?;
+        let (width, height) = crate::screen::parse_size(size)?;
         crate::refresh::refresh_unless_read_only(app, &mut store)?;
         let view = build_view(app, &store, &screen, destination_lines(app, &store)?)?;
         print!("{}", snapshot(&view, width, height));
@@ -115,12 +115,8 @@ fn shift_range(
     }
 }
 
-fn parse_size(text: &str) -> Result<(u16, u16)> {
-    let (width, height) = text.split_once('x').context("write the size as WIDTHxHEIGHT, e.g. 80x24")?;
-    Ok((width.parse().context("a width in cells")?, height.parse().context("a height in cells")?))
-}
-
 /// What wakes the screen.
+#[derive(Clone)]
 enum Wake {
     Input(Event),
     Changed,
@@ -131,13 +127,6 @@ enum Wake {
 fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result<()> {
     let (wake, woken) = mpsc::channel::<Wake>();
     let events = wake.clone();
-    let quit = wake.clone();
-    // A signal ends the loop like a key: the guard below then restores the terminal (a kill without
-    // it left the terminal on the alternate screen with the cursor hidden).
-    ctrlc::set_handler(move || {
-        let _ = quit.send(Wake::Quit);
-    })
-    .context("cannot set the signal handler")?;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if event.is_ok_and(|e| !e.kind.is_access()) {
             let _ = events.send(Wake::Changed);
@@ -154,16 +143,10 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
         notify::Watcher::watch(&mut watcher, dir, notify::RecursiveMode::NonRecursive)
             .with_context(|| format!("cannot watch the shared folder {}", dir.display()))?;
     }
-    std::thread::spawn(move || {
-        while let Ok(event) = event::read() {
-            if wake.send(Wake::Input(event)).is_err() {
-                break;
-            }
-        }
-    });
-    let mut terminal = ratatui::try_init().context("cannot take over the terminal")?;
-    // From here on the terminal is restored on every exit: the guard on return, ratatui's hook on a panic.
-    let _restore = Restore;
+    crate::screen::forward_keys_and_signals(&wake, Wake::Input, Wake::Quit)?;
+    // From here on the terminal is given back on every exit.
+    let mut screen_guard = crate::screen::Screen::take()?;
+    let terminal = &mut screen_guard.terminal;
     // The sync state changes only with the data: it is recomputed on a refresh, not on every key.
     let mut destinations = destination_lines(app, store)?;
     let mut view = build_view(app, store, screen, destinations.clone())?;
@@ -214,15 +197,6 @@ fn run_terminal(app: &App, store: &mut Store, screen: &mut Screen<'_>) -> Result
             destinations = destination_lines(&app, store)?;
         }
         view = build_view(&app, store, screen, destinations.clone())?;
-    }
-}
-
-/// Restores the terminal when the loop ends, by an error too.
-struct Restore;
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        ratatui::restore();
     }
 }
 

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::sync::mpsc;
 
-use anyhow::{Context, Result};
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use anyhow::Result;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use crate::app::App;
 use crate::cli::ReviewArgs;
@@ -76,7 +76,7 @@ pub(crate) fn run(app: &App, args: &ReviewArgs) -> Result<()> {
     let spans: Vec<_> = state.rows.iter().map(|r| (r.key.clone(), r.start, r.end)).collect();
     state.edits = crate::overrides::rekeyed(&state.edits, &spans).0;
     if let Some(size) = &args.snapshot {
-        let (width, height) = parse_size(size)?;
+        let (width, height) = crate::screen::parse_size(size)?;
         print!("{}", snapshot(&state, width, height));
         return Ok(());
     }
@@ -146,6 +146,7 @@ fn keep(store: &Store, scope: LedgerScope<'_>, stored: &Edits, state: &ReviewSta
     Ok(())
 }
 
+#[derive(Clone)]
 enum Wake {
     Input(Event),
     Quit,
@@ -154,20 +155,10 @@ enum Wake {
 /// The screen until `P` (true) or `q` (false); the terminal is given back on every exit.
 fn on_screen(state: &mut ReviewState, planner: &Planner<'_>) -> Result<bool> {
     let (wake, woken) = mpsc::channel::<Wake>();
-    let quit = wake.clone();
-    ctrlc::set_handler(move || {
-        let _ = quit.send(Wake::Quit);
-    })
-    .context("cannot set the signal handler")?;
-    std::thread::spawn(move || {
-        while let Ok(event) = event::read() {
-            if wake.send(Wake::Input(event)).is_err() {
-                break;
-            }
-        }
-    });
-    let mut terminal = ratatui::try_init().context("cannot take over the terminal")?;
-    let _restore = Restore;
+    crate::screen::forward_keys_and_signals(&wake, Wake::Input, Wake::Quit)?;
+    drop(wake);
+    let mut screen = crate::screen::Screen::take()?;
+    let terminal = &mut screen.terminal;
     loop {
         terminal.draw(|frame| render(state, frame))?;
         let key = match woken.recv() {
@@ -194,18 +185,4 @@ fn on_screen(state: &mut ReviewState, planner: &Planner<'_>) -> Result<bool> {
             Outcome::Post => return Ok(true),
         }
     }
-}
-
-/// Restores the terminal when the screen ends, by an error too.
-struct Restore;
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        ratatui::restore();
-    }
-}
-
-fn parse_size(text: &str) -> Result<(u16, u16)> {
-    let (width, height) = text.split_once('x').context("write the size as WIDTHxHEIGHT, e.g. 80x24")?;
-    Ok((width.parse().context("a width in cells")?, height.parse().context("a height in cells")?))
 }

@@ -1,6 +1,8 @@
 //! The user's edits of planned entries and the days they approved (issue 19, notes/11-review.md): read
 //! with the ledger, written by `review` and `entries`.
 
+use std::collections::BTreeSet;
+
 use anyhow::Result;
 use chrono::NaiveDate;
 use rusqlite::params;
@@ -40,23 +42,25 @@ impl Store {
             let (key, edit) = row?;
             edits.by_key.insert(key, edit);
         }
-        let mut days = self
-            .conn
-            .prepare_cached("SELECT date FROM approved_days WHERE destination = ?1 AND workspace_id = ?2")?;
-        for date in days.query_map(scoped, |r| r.get::<_, String>(0))? {
-            if let Ok(date) = date?.parse::<NaiveDate>() {
-                edits.approved_days.insert(date);
-            }
-        }
-        let mut held = self
-            .conn
-            .prepare_cached("SELECT date FROM held_days WHERE destination = ?1 AND workspace_id = ?2")?;
-        for date in held.query_map(scoped, |r| r.get::<_, String>(0))? {
-            if let Ok(date) = date?.parse::<NaiveDate>() {
-                edits.held_days.insert(date);
-            }
-        }
+        edits.approved_days = self.days_of("approved_days", scope)?;
+        edits.held_days = self.days_of("held_days", scope)?;
         Ok(edits)
+    }
+
+    /// The dates of a scope's rows in a table of days (`approved_days`, `held_days`).
+    fn days_of(&self, table: &str, scope: LedgerScope<'_>) -> Result<BTreeSet<NaiveDate>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT date FROM {table} WHERE destination = ?1 AND workspace_id = ?2"
+        ))?;
+        let dates =
+            statement.query_map(params![scope.destination, scope.workspace_id], |r| r.get::<_, String>(0))?;
+        let mut days = BTreeSet::new();
+        for date in dates {
+            if let Ok(date) = date?.parse::<NaiveDate>() {
+                days.insert(date);
+            }
+        }
+        Ok(days)
     }
 
     /// Keeps an entry's edits (an empty one removes the row), `at` dating them.

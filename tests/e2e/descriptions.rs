@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use crate::fake_clockify;
 use crate::fake_toggl;
 use crate::push::{Fake, Posted, Setup};
-use crate::support::Transcript;
 
 /// Monday noon UTC: the morning's work is closed (sessions mode).
 const NOON: &str = "--now=2026-11-02T12:00:00Z";
@@ -77,16 +76,7 @@ impl Repo {
 /// User lines of session `id` in `cwd` every 4 minutes from `from` to `to` (`HH:MM` on Monday), stamped
 /// with milliseconds, `extra` lines after them.
 fn work(setup: &Setup, id: &str, cwd: &str, (from, to): (&str, &str), extra: &[String]) {
-    let at = |hm: &str| -> chrono::DateTime<chrono::Utc> { format!("2026-11-02T{hm}:00Z").parse().unwrap() };
-    let (mut t, end) = (at(from), at(to));
-    let mut lines = Transcript::new(id, cwd);
-    let mut i = 0i64;
-    while t <= end {
-        let stamp = t + chrono::Duration::milliseconds(173 + 97 * (i % 5));
-        lines = lines.user(&stamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-        t += chrono::Duration::minutes(4);
-        i += 1;
-    }
+    let mut lines = crate::support::prompts(id, cwd, "2026-11-02", (from, to));
     for line in extra {
         lines = lines.raw(line);
     }

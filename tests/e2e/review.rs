@@ -12,25 +12,11 @@ const NOON: &str = "--now=2026-11-02T12:00:00Z";
 /// Tuesday: Monday is a past work day (workday mode).
 const TUESDAY: &str = "--now=2026-11-03T08:00:00Z";
 
-/// User lines of session `id` in `cwd` every 4 minutes from `from` to `to` (`HH:MM` on Monday), stamped
-/// with milliseconds; appended when the transcript exists (the session goes on).
+/// Prompts of session `id` in `cwd` every 4 minutes from `from` to `to` (`HH:MM` on Monday), with
+/// milliseconds; appended when the transcript exists (the session goes on).
 fn work(setup: &Setup, id: &str, cwd: &str, from: &str, to: &str) {
-    let at = |hm: &str| -> chrono::DateTime<chrono::Utc> { format!("2026-11-02T{hm}:00Z").parse().unwrap() };
-    let (mut t, end) = (at(from), at(to));
-    let mut lines = Transcript::new(id, cwd);
-    let mut i = 0i64;
-    while t <= end {
-        let stamp = t + chrono::Duration::milliseconds(173 + 97 * (i % 5));
-        lines = lines.user(&stamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-        t += chrono::Duration::minutes(4);
-        i += 1;
-    }
-    let relative = format!("{}/{id}.jsonl", cwd.replace('/', "-"));
-    if setup.world.projects().join(&relative).exists() {
-        setup.world.append(&relative, lines.text());
-    } else {
-        setup.world.write(&relative, lines.text());
-    }
+    let lines = crate::support::prompts(id, cwd, "2026-11-02", (from, to));
+    setup.world.write_or_append(&format!("{}/{id}.jsonl", cwd.replace('/', "-")), lines.text());
 }
 
 /// The listed entries (`entries --json`) of the only destination, as (id, start, state, description).
@@ -263,22 +249,10 @@ fn review_in_a_terminal_excludes_one_edits_one_and_posts() {
     for setup in Setup::bare("sessions") {
         work(&setup, "shop", "/w/shop", "09:00", "09:40");
         work(&setup, "trk", "/w/tracker", "10:00", "10:40");
-        let std_command = setup.command();
-        let mut env: Vec<(String, std::ffi::OsString)> = std_command
-            .get_envs()
-            .filter_map(|(key, value)| Some((key.to_str()?.to_string(), value?.to_os_string())))
-            .collect();
-        env.push(("TERM".into(), "xterm-256color".into()));
-        let env: Vec<(&str, &std::ffi::OsStr)> =
-            env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())).collect();
         let config = setup.world.dir.path().join("config.toml");
-        let command = crate::terminal::Pty::command(
-            &assert_cmd::cargo::cargo_bin("claude-tracker"),
-            &["--config", config.to_str().unwrap(), NOON, "review"],
-            &env,
-            setup.world.dir.path(),
-        );
-        let mut pty = crate::terminal::Pty::spawn(command, 80, 24);
+        let args = ["--config", config.to_str().unwrap(), NOON, "review"];
+        let mut pty =
+            crate::terminal::Pty::claude_tracker(&setup.command(), &args, setup.world.dir.path(), (80, 24));
         let key = if setup.name() == "Clockify" { "clockify" } else { "toggl" };
         expect_screen(&mut pty, &format!("pty-review-{key}-first.txt"));
         pty.send(" ");

@@ -47,6 +47,15 @@ impl World {
         path
     }
 
+    /// Writes a transcript, or appends to it when it exists (the session goes on).
+    pub fn write_or_append(&self, relative: &str, content: &str) {
+        if self.projects().join(relative).exists() {
+            self.append(relative, content);
+        } else {
+            self.write(relative, content);
+        }
+    }
+
     /// Appends to a transcript.
     pub fn append(&self, relative: &str, content: &str) {
         use std::io::Write;
@@ -118,6 +127,22 @@ impl World {
         args.extend_from_slice(extra);
         serde_json::from_str(&self.ok(&args)).unwrap()
     }
+}
+
+/// Prompts of session `id` in `cwd` every 4 minutes from `from` to `to` (`HH:MM`, UTC, on `day`), each
+/// stamped with milliseconds that vary as Claude Code's do.
+pub fn prompts(id: &str, cwd: &str, day: &str, (from, to): (&str, &str)) -> Transcript {
+    let at = |hm: &str| -> chrono::DateTime<chrono::Utc> { format!("{day}T{hm}:00Z").parse().unwrap() };
+    let (mut t, end) = (at(from), at(to));
+    let mut lines = Transcript::new(id, cwd);
+    let mut i = 0i64;
+    while t <= end {
+        let stamp = t + chrono::Duration::milliseconds(173 + 97 * (i % 5));
+        lines = lines.user(&stamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        t += chrono::Duration::minutes(4);
+        i += 1;
+    }
+    lines
 }
 
 /// Builds transcript lines in Claude Code's format.

@@ -191,16 +191,33 @@ struct Termios {
     cc: Vec<nix::libc::cc_t>,
 }
 
-/// The world's clean environment (as `World::std_cmd` sets it, read from there: TZ=UTC among it), plus a
-/// terminal type.
-fn dashboard_env(world: &World) -> Vec<(String, std::ffi::OsString)> {
-    let std_cmd = world.std_cmd();
-    let mut env: Vec<(String, std::ffi::OsString)> = std_cmd
-        .get_envs()
-        .filter_map(|(key, value)| Some((key.to_str()?.to_string(), value?.to_os_string())))
-        .collect();
-    env.push(("TERM".into(), "xterm-256color".into()));
-    env
+impl Pty {
+    /// The binary started in a `cols` x `rows` terminal with the clean environment of `like` (a world's
+    /// `std_cmd` or a setup's command: TZ=UTC, the temp HOME, the fakes' keys among it) plus a terminal
+    /// type, run in `dir`.
+    pub fn claude_tracker(
+        like: &std::process::Command,
+        args: &[&str],
+        dir: &Path,
+        (cols, rows): (u16, u16),
+    ) -> Pty {
+        let mut env: Vec<(String, std::ffi::OsString)> = like
+            .get_envs()
+            .filter_map(|(key, value)| Some((key.to_str()?.to_string(), value?.to_os_string())))
+            .collect();
+        env.push(("TERM".into(), "xterm-256color".into()));
+        let env: Vec<(&str, &std::ffi::OsStr)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())).collect();
+        let command = Pty::command(&assert_cmd::cargo::cargo_bin("claude-tracker"), args, &env, dir);
+        Pty::spawn(command, cols, rows)
+    }
+}
+
+/// The sample's dashboard on its last day, at 80x24.
+fn sample_dashboard(world: &World) -> Pty {
+    let config = repo_file("examples/sample/config.toml");
+    let args = ["--config", config.to_str().unwrap(), "--now=2026-11-20T17:00:00Z", "dashboard"];
+    Pty::claude_tracker(&world.std_cmd(), &args, world.dir.path(), (80, 24))
 }
 
 /// The "driven through a pseudo-terminal": the screens the `--snapshot` tests check are the ones
@@ -210,16 +227,7 @@ fn dashboard_env(world: &World) -> Vec<(String, std::ffi::OsString)> {
 #[test]
 fn the_dashboard_in_a_terminal_takes_keys_and_gives_the_terminal_back() {
     let world = World::new();
-    let config = repo_file("examples/sample/config.toml");
-    let env = dashboard_env(&world);
-    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())).collect();
-    let command = Pty::command(
-        &assert_cmd::cargo::cargo_bin("claude-tracker"),
-        &["--config", config.to_str().unwrap(), "--now=2026-11-20T17:00:00Z", "dashboard"],
-        &env,
-        world.dir.path(),
-    );
-    let mut pty = Pty::spawn(command, 80, 24);
+    let mut pty = sample_dashboard(&world);
     let cooked = pty.termios();
     let both = nix::libc::ICANON | nix::libc::ECHO;
     assert_eq!(cooked.lflag & both, both, "a new pty starts in cooked mode");
@@ -253,16 +261,7 @@ fn the_dashboard_in_a_terminal_takes_keys_and_gives_the_terminal_back() {
 #[test]
 fn a_dashboard_ended_by_sigterm_gives_the_terminal_back() {
     let world = World::new();
-    let config = repo_file("examples/sample/config.toml");
-    let env = dashboard_env(&world);
-    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())).collect();
-    let command = Pty::command(
-        &assert_cmd::cargo::cargo_bin("claude-tracker"),
-        &["--config", config.to_str().unwrap(), "--now=2026-11-20T17:00:00Z", "dashboard"],
-        &env,
-        world.dir.path(),
-    );
-    let mut pty = Pty::spawn(command, 80, 24);
+    let mut pty = sample_dashboard(&world);
     let cooked = pty.termios();
     let today = include_str!("snapshots/sample-today-80x24.txt");
     assert_eq!(pty.wait_for_screen(today), today, "the first frame");
