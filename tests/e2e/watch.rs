@@ -498,3 +498,40 @@ fn watch_names_the_projects_listed_before() {
         );
     }
 }
+
+/// The README's promise for many machines: a `watch` running on the machine that posts wakes when
+/// another machine's file arrives in the shared folder (not at its next timed look, a minute later),
+/// and its timer follows the work done there.
+#[test]
+fn the_posting_watcher_wakes_when_another_machines_file_arrives() {
+    for setup in Setup::bare("live") {
+        let shared = tempfile::tempdir().unwrap();
+        let share = |machine: &str| {
+            format!("[share]\ndir = \"{}\"\nmachine = \"{machine}\"\n", shared.path().display())
+        };
+        setup.configure("mode = \"live\"", &share("desk"));
+        // The pinned clock (`$CLAUDE_TRACKER_NOW`, 2026-11-07 12:00): nothing is due, so without a wake the
+        // watcher would look again only after `FALLBACK_SCAN` (60 s).
+        let mut watcher =
+            setup.command().arg("watch").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut out = BufReader::new(watcher.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(first.starts_with("watching "), "{first}");
+        std::thread::sleep(Duration::from_millis(300));
+        // The laptop (no destination of its own) works at 11:59 and shares it.
+        let laptop = crate::support::World::new();
+        let config = laptop.config(&format!("timezone = \"UTC\"\n{}", share("laptop")));
+        let lines = Transcript::new("lap", "/w/shop").user("2026-11-07T11:59:30.417Z");
+        laptop.write("-w-shop/lap.jsonl", lines.text());
+        laptop.ok(&["--config", config.to_str().unwrap(), "ingest"]);
+        let latency = wait_for("the running entry from the laptop's work", || held(&setup).len() == 1);
+        assert!(latency < Duration::from_secs(5), "{latency:?}");
+        let mut entry = setup.entry("shop", "11:59", "00:00", "shop (main)");
+        (entry.1, entry.2) = ("11-07T11:59".to_string(), String::new());
+        assert_eq!(held(&setup), vec![entry]);
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(watcher.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        assert!(watcher.wait().unwrap().success());
+    }
+}
