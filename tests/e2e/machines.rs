@@ -469,8 +469,9 @@ fn export_piped_into_import_merges_a_remote_machine() {
     assert_eq!(crate::support::project(&report, "/w/shop")["active_seconds"], 3606);
 }
 
-/// A file in the shared folder that is half-synced (no closing line yet) is skipped with a warning and
-/// merged on the next run once whole; its sessions never half-arrive.
+/// A file in the shared folder that is half-synced (no closing line yet), then arrives damaged, is
+/// skipped with a warning each time and merged on the run after it is whole; its sessions never
+/// half-arrive, and a damaged timestamp never enters the union.
 #[test]
 fn a_half_synced_shared_file_is_skipped_then_merged_when_whole() {
     let fake = fake();
@@ -496,6 +497,24 @@ fn a_half_synced_shared_file_is_skipped_then_merged_when_whole() {
     );
     let empty = laptop.world.report("2026-11-02", "2026-11-02", &[]);
     assert_eq!(empty["projects"], serde_json::json!([]), "nothing of the half file");
+    // Then the sync tool delivers a whole file with one digit damaged (a conflict copy merged badly):
+    // skipped again, nothing merged.
+    let line = whole.lines().nth(1).unwrap();
+    let damaged = whole.replacen(line, &line.replacen("\"activity\":[1", "\"activity\":[2", 1), 1);
+    assert_ne!(damaged, whole);
+    std::fs::write(&desk_file, &damaged).unwrap();
+    assert_eq!(
+        outcome(&laptop.run(&["ingest"])).1,
+        format!(
+            "claude-tracker: warning: skipped {} from the shared folder: its closing line does not match what comes \
+             before it (checksum): it was altered or damaged after it was written; nothing of it was merged: \
+             export it again; it is tried again on the next run\n",
+            desk_file.display()
+        )
+    );
+    let still_empty = laptop.world.report("2026-11-02", "2026-11-02", &[]);
+    assert_eq!(still_empty["projects"], serde_json::json!([]), "nothing of the damaged file");
+    // At last the whole file.
     std::fs::write(&desk_file, &whole).unwrap();
     assert_eq!(outcome(&laptop.run(&["ingest"])).1, "", "no warning once whole");
     let report = laptop.world.report("2026-11-02", "2026-11-02", &[]);
