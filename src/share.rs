@@ -5,10 +5,9 @@
 //! server, no daemon, no network code: the folder is kept alike by what the user already runs.
 //! notes/10-many-machines.md.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::app::App;
 use crate::portable::{self, MachineRef};
@@ -103,23 +102,9 @@ fn write_own(app: &App, store: &mut Store, machine: &MachineRef, path: &Path) ->
     let sessions = store.portable_sessions(true)?;
     let written_at = app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let text = portable::write(machine, &written_at, &sessions);
-    write_atomically(path, text.as_bytes())?;
+    // A temp file beside it, flushed, renamed over it: a syncing tool carries the old file or the new.
+    crate::files::replace(path, &text, None)?;
     store.cache(META_WRITTEN, &mark)?;
-    Ok(())
-}
-
-/// A temp file in the same folder, flushed to disk, then renamed over `path`: a reader (or a syncing
-/// tool) sees the old file or the new one, never a part.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::Builder::new()
-        .prefix(".claude-tracker-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in the shared folder {}", dir.display()))?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 
