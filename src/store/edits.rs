@@ -8,13 +8,9 @@ use chrono::NaiveDate;
 use rusqlite::params;
 
 use super::Store;
+use super::ledger::{instant, parse_date, parse_instant};
 use crate::ledger::LedgerScope;
 use crate::overrides::{Edits, Override};
-
-/// An instant as the store writes it (RFC 3339).
-fn instant(text: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
-    text.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.to_utc())
-}
 
 impl Store {
     /// A workspace's edits and approved days.
@@ -26,20 +22,22 @@ impl Store {
                 span_end FROM overrides WHERE destination = ?1 AND workspace_id = ?2",
         )?;
         let rows = statement.query_map(scoped, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                Override {
-                    excluded: r.get(1)?,
-                    delete_confirmed: r.get(2)?,
-                    description: r.get(3)?,
-                    project_id: r.get(4)?,
-                    billable: r.get(5)?,
-                    span: instant(r.get(6)?).zip(instant(r.get(7)?)),
-                },
-            ))
+            let span: (Option<String>, Option<String>) = (r.get(6)?, r.get(7)?);
+            let edit = Override {
+                excluded: r.get(1)?,
+                delete_confirmed: r.get(2)?,
+                description: r.get(3)?,
+                project_id: r.get(4)?,
+                billable: r.get(5)?,
+                span: None,
+            };
+            Ok((r.get::<_, String>(0)?, edit, span))
         })?;
         for row in rows {
-            let (key, edit) = row?;
+            let (key, mut edit, span) = row?;
+            if let (Some(start), Some(end)) = span {
+                edit.span = Some((parse_instant(&start)?, parse_instant(&end)?));
+            }
             edits.by_key.insert(key, edit);
         }
         edits.approved_days = self.days_of("approved_days", scope)?;
@@ -56,9 +54,7 @@ impl Store {
             statement.query_map(params![scope.destination, scope.workspace_id], |r| r.get::<_, String>(0))?;
         let mut days = BTreeSet::new();
         for date in dates {
-            if let Ok(date) = date?.parse::<NaiveDate>() {
-                days.insert(date);
-            }
+            days.insert(parse_date(&date?)?);
         }
         Ok(days)
     }
@@ -100,8 +96,8 @@ impl Store {
                 edit.project_id,
                 edit.billable,
                 at,
-                edit.span.map(|(start, _)| start.to_rfc3339()),
-                edit.span.map(|(_, end)| end.to_rfc3339())
+                edit.span.map(|(start, _)| instant(start)),
+                edit.span.map(|(_, end)| instant(end))
             ])?;
         Ok(())
     }

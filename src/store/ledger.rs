@@ -266,17 +266,17 @@ impl Store {
     }
 }
 
-fn instant(at: DateTime<Utc>) -> String {
+pub(super) fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn parse_instant(text: &str) -> Result<DateTime<Utc>> {
+pub(super) fn parse_instant(text: &str) -> Result<DateTime<Utc>> {
     Ok(DateTime::parse_from_rfc3339(text)
         .with_context(|| format!("bad instant `{text}` in the database"))?
         .to_utc())
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate> {
+pub(super) fn parse_date(text: &str) -> Result<NaiveDate> {
     text.parse().with_context(|| format!("bad date `{text}` in the database"))
 }
 
